@@ -1,0 +1,223 @@
+// Package activities holds the side effects of the complaint workflow:
+// storing the case, the audit trail and the outbox in PostgreSQL, choosing
+// handlers, moving money through Payments and sending notifications.
+// Every activity is idempotent, because Temporal retries them.
+package activities
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// Activities carries the dependencies of the activities.
+type Activities struct {
+	Store    *store.Store
+	Payments Payments
+	Notifier Notifier
+	// Profiles are the clock profiles cases may run under.
+	Profiles  map[string]workflows.Clocks
+	Authority workflows.AuthorityMatrix
+	// TokenSecret derives tracking and survey tokens (HMAC), so a retried
+	// activity returns the same token without storing it in clear.
+	TokenSecret []byte
+	Logger      *slog.Logger
+}
+
+// Register registers every activity on r under its workflows name.
+func (a *Activities) Register(r interface {
+	RegisterActivityWithOptions(any, activity.RegisterOptions)
+}) {
+	r.RegisterActivityWithOptions(a.RegisterCase, activity.RegisterOptions{Name: workflows.ActivityRegister})
+	r.RegisterActivityWithOptions(a.ApplyChange, activity.RegisterOptions{Name: workflows.ActivityApply})
+	r.RegisterActivityWithOptions(a.AssignCase, activity.RegisterOptions{Name: workflows.ActivityAssign})
+	r.RegisterActivityWithOptions(a.ExecuteRemedy, activity.RegisterOptions{Name: workflows.ActivityExecuteRemedy})
+	r.RegisterActivityWithOptions(a.ReverseRemedy, activity.RegisterOptions{Name: workflows.ActivityReverseRemedy})
+	r.RegisterActivityWithOptions(a.OpenSurvey, activity.RegisterOptions{Name: workflows.ActivityOpenSurvey})
+	r.RegisterActivityWithOptions(a.OpenRecoveryTask, activity.RegisterOptions{Name: workflows.ActivityRecovery})
+}
+
+// TrackingToken derives the customer's tracking token for a case.
+func TrackingToken(secret []byte, caseID string) string { return token(secret, "track:"+caseID) }
+
+// SurveyToken derives the survey link's token for a case.
+func SurveyToken(secret []byte, caseID string) string { return token(secret, "survey:"+caseID) }
+
+func token(secret []byte, msg string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// RegisterCase stores the case and returns its number, the customer's
+// tracking token and the clock profile snapshot the case runs under.
+func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInput) (workflows.RegisterResult, error) {
+	profile := in.Complaint.Profile
+	if profile == "" {
+		profile = "default"
+	}
+	clocks, ok := a.Profiles[profile]
+	if !ok {
+		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("unknown clock profile %q", profile), "InvalidInput", nil)
+	}
+	deadlines, err := workflows.ComputeDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
+	if err != nil {
+		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+	}
+	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
+	number, err := a.Store.InsertCase(ctx, store.NewCase{
+		Complaint: in.Complaint, WorkflowID: in.WorkflowID, Classification: in.Classification,
+		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines,
+	})
+	if err != nil {
+		return workflows.RegisterResult{}, err
+	}
+	a.logger(ctx).Info("case registered", "case_id", in.Complaint.CaseID, "case_number", number,
+		"channel", in.Complaint.Channel, "category", in.Classification.Category, "severity", in.Classification.Severity)
+	return workflows.RegisterResult{CaseNumber: number, TrackingToken: tok, Clocks: clocks, Authority: a.Authority}, nil
+}
+
+// ApplyChange writes one transition: audit event, case row, outbox.
+func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error {
+	notes := make([]store.Notification, 0, len(ch.Messages))
+	for _, m := range ch.Messages {
+		n, err := Render(m, ch.Language)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
+		}
+		n.CaseID = ch.CaseID
+		n.Key = ch.CaseID + ":" + m.Key
+		notes = append(notes, n)
+	}
+	if err := a.Store.ApplyChange(ctx, ch, notes); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		if err := a.Notifier.Send(ctx, n); err != nil {
+			return fmt.Errorf("notify %s: %w", n.Kind, err)
+		}
+	}
+	a.logger(ctx).Info("case event", "case_id", ch.CaseID, "seq", ch.Seq, "type", ch.Event.Type, "actor", ch.Event.Actor)
+	return nil
+}
+
+// AssignCase picks a handler: the least-loaded active member of the team
+// at the level asked for; when nobody is there, the team's supervisor (or
+// the next level up anywhere), so that nobody-owns-it never happens.
+func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (workflows.AssignResult, error) {
+	team := in.Team
+	if team == "" {
+		t, err := a.Store.TeamForCategory(ctx, in.Category)
+		if err != nil {
+			return workflows.AssignResult{}, err
+		}
+		team = t
+	}
+	role := in.Role
+	if role == "" {
+		role = workflows.RoleAgent
+	}
+	id, err := a.Store.LeastLoaded(ctx, team, role, in.Exclude)
+	if err != nil {
+		return workflows.AssignResult{}, err
+	}
+	if id != "" {
+		return workflows.AssignResult{Assignee: id, Team: team, Role: role}, nil
+	}
+	// Nobody at that level in the team: escalate to the team's
+	// supervisor or anyone above the level, team first.
+	up := role
+	if workflows.RoleLevel(up) < workflows.RoleLevel(workflows.RoleSupervisor) {
+		up = workflows.RoleSupervisor
+	}
+	id, err = a.Store.AnyAtLeast(ctx, team, up, in.Exclude)
+	if err != nil {
+		return workflows.AssignResult{}, err
+	}
+	a.logger(ctx).Warn("no handler at level; escalated", "case_id", in.CaseID, "team", team, "role", role, "assignee", id)
+	return workflows.AssignResult{Assignee: id, Team: team, Role: up, Escalated: true}, nil
+}
+
+// ExecuteRemedy carries out one remedy exactly once: money through
+// Payments with the remedy's idempotency key, anything else recorded as a
+// fulfilment under the same key.
+func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
+	r := in.Remedy
+	if isMoney(r.Type) {
+		err := a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
+			Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+		if errors.Is(err, ErrPaymentDeclined) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "PaymentDeclined", err)
+		}
+		return err
+	}
+	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type)
+}
+
+// ReverseRemedy undoes a remedy done earlier (the saga's compensation).
+func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
+	r := in.Remedy
+	if isMoney(r.Type) {
+		return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
+			Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+	}
+	return a.Store.UndoFulfilment(ctx, remedyExecuteKey(in))
+}
+
+func remedyExecuteKey(in workflows.RemedyInput) string {
+	return in.CaseID + ":" + in.Remedy.ID + ":execute"
+}
+
+func isMoney(t string) bool {
+	return t == workflows.RemedyRefund || t == workflows.RemedyGoodwill || t == workflows.RemedyVoucher
+}
+
+// OpenSurvey creates the survey and sends the customer its link.
+func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) error {
+	tok := SurveyToken(a.TokenSecret, in.CaseID)
+	if err := a.Store.OpenSurvey(ctx, in.CaseID, store.HashToken(tok)); err != nil {
+		return err
+	}
+	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
+		Params: map[string]string{"survey_token": tok}}, in.Language)
+	if err != nil {
+		return err
+	}
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":survey"
+	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
+		return err
+	}
+	return a.Notifier.Send(ctx, n)
+}
+
+// OpenRecoveryTask opens a recovery task for the team's supervisor.
+func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
+	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
+	if err != nil {
+		return err
+	}
+	return a.Store.OpenRecoveryTask(ctx, in.CaseID, in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
+}
+
+func (a *Activities) logger(ctx context.Context) *slog.Logger {
+	l := a.Logger
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		l = l.With("activity", info.ActivityType.Name, "attempt", info.Attempt)
+	}
+	return l
+}

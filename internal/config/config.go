@@ -1,0 +1,197 @@
+// Package config loads the one configuration of the complaints binaries from
+// the environment, with defaults and validation. Every variable is
+// documented in the README.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the binaries read.
+type Config struct {
+	// DatabaseURL is the application's PostgreSQL database. Empty in `dev`
+	// means: run a private cluster under DataDir.
+	DatabaseURL string
+	// DataDir holds the dev cluster, its generated secrets and logs.
+	DataDir string
+
+	// TemporalAddress is the frontend host:port. Empty in `dev` means: run
+	// an embedded Temporal server on the same PostgreSQL.
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	// TemporalFrontend is where the embedded server listens in `dev`.
+	TemporalFrontend string
+
+	// HTTPAddr is the API's listen address; WorkerHTTPAddr the worker's
+	// health and metrics address when it runs alone.
+	HTTPAddr       string
+	WorkerHTTPAddr string
+	// PublicBaseURL prefixes tracking and survey links sent to customers.
+	PublicBaseURL string
+
+	// JWTSecret signs staff tokens (HS256); in `dev` it is generated once
+	// and kept in DataDir when unset.
+	JWTSecret string
+	// PayloadKey is a base64 AES-256 key for the Temporal payload codec;
+	// PayloadKeyID names it in payload metadata.
+	PayloadKey   string
+	PayloadKeyID string
+
+	LogLevel string
+
+	ShutdownTimeout time.Duration
+	TemporalTimeout time.Duration
+}
+
+// Load reads the environment through getenv (os.Getenv in production, a map
+// in tests), applies defaults and validates.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL:       getenv("DATABASE_URL"),
+		DataDir:           or(getenv("DATA_DIR"), ".data"),
+		TemporalAddress:   getenv("TEMPORAL_ADDRESS"),
+		TemporalNamespace: or(getenv("TEMPORAL_NAMESPACE"), "complaints"),
+		TaskQueue:         or(getenv("TEMPORAL_TASK_QUEUE"), "complaints"),
+		TemporalFrontend:  or(getenv("TEMPORAL_FRONTEND_ADDR"), "127.0.0.1:7233"),
+		HTTPAddr:          or(getenv("HTTP_ADDR"), ":8080"),
+		WorkerHTTPAddr:    or(getenv("WORKER_HTTP_ADDR"), ":8081"),
+		PublicBaseURL:     getenv("PUBLIC_BASE_URL"),
+		JWTSecret:         getenv("JWT_SECRET"),
+		PayloadKey:        getenv("PAYLOAD_KEY"),
+		PayloadKeyID:      or(getenv("PAYLOAD_KEY_ID"), "k1"),
+		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
+	}
+	var errs []error
+	var err error
+	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TemporalTimeout, err = duration(getenv, "TEMPORAL_TIMEOUT", 10*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("DATABASE_URL: must be a postgres:// URL"))
+		}
+	}
+	for name, addr := range map[string]string{"HTTP_ADDR": c.HTTPAddr, "WORKER_HTTP_ADDR": c.WorkerHTTPAddr, "TEMPORAL_FRONTEND_ADDR": c.TemporalFrontend} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
+		}
+	}
+	if c.TemporalAddress != "" {
+		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET: must be at least 32 characters"))
+	}
+	if c.PublicBaseURL == "" {
+		c.PublicBaseURL = "http://" + displayAddr(c.HTTPAddr)
+	}
+	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
+	return c, errors.Join(errs...)
+}
+
+// RequireExternal checks what the production `api` and `worker` commands
+// need: an existing database and Temporal cluster and a signing secret.
+func (c Config) RequireExternal() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL: required (use `complaints dev` for an embedded database)"))
+	}
+	if c.TemporalAddress == "" {
+		errs = append(errs, errors.New("TEMPORAL_ADDRESS: required (use `complaints dev` for an embedded Temporal server)"))
+	}
+	if c.JWTSecret == "" {
+		errs = append(errs, errors.New("JWT_SECRET: required"))
+	}
+	return errors.Join(errs...)
+}
+
+// String prints the configuration with secrets redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("database=%s temporal=%s namespace=%s queue=%s http=%s jwt_secret=%s payload_key=%s",
+		redactURL(c.DatabaseURL), or(c.TemporalAddress, "(embedded)"), c.TemporalNamespace, c.TaskQueue,
+		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.PayloadKey))
+}
+
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// DisplayAddr turns a listen address into one a person can open.
+func DisplayAddr(addr string) string { return displayAddr(addr) }
+
+func redacted(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return "(set)"
+}
+
+func redactURL(s string) string {
+	if s == "" {
+		return "(embedded)"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func duration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return def, fmt.Errorf("%s: %q is not a positive duration such as 20s", name, v)
+	}
+	return d, nil
+}
+
+// Int reads an integer variable (helper for later settings).
+func Int(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return def, fmt.Errorf("%s: %q is not an integer", name, v)
+	}
+	return n, nil
+}

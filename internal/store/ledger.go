@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// LedgerEntry is one money movement.
+type LedgerEntry struct {
+	IdempotencyKey string
+	CaseID         string
+	RemedyID       string
+	Kind           string // payout or reversal
+	RemedyType     string
+	Amount         int64
+	Currency       string
+}
+
+// InsertLedger records a money movement once: a second call with the same
+// idempotency key changes nothing and reports false.
+func (s *Store) InsertLedger(ctx context.Context, e LedgerEntry) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO ledger (idempotency_key, case_id, remedy_id, kind, remedy_type, amount_minor, currency)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
+		e.IdempotencyKey, e.CaseID, e.RemedyID, e.Kind, e.RemedyType, e.Amount, e.Currency)
+	if err != nil {
+		return false, fmt.Errorf("store.InsertLedger(%s): %w", e.IdempotencyKey, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// LedgerForCase lists a case's ledger entries in order.
+func (s *Store) LedgerForCase(ctx context.Context, caseID string) ([]LedgerEntry, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT idempotency_key, case_id::text, remedy_id, kind, remedy_type, amount_minor, currency
+        FROM ledger WHERE case_id = $1 ORDER BY id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store.LedgerForCase(%s): %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []LedgerEntry
+	for rows.Next() {
+		var e LedgerEntry
+		if err := rows.Scan(&e.IdempotencyKey, &e.CaseID, &e.RemedyID, &e.Kind, &e.RemedyType, &e.Amount, &e.Currency); err != nil {
+			return nil, fmt.Errorf("store.LedgerForCase(%s): %w", caseID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RecordFulfilment records a non-money remedy (replacement, repair,
+// apology ...) as done, once.
+func (s *Store) RecordFulfilment(ctx context.Context, key, caseID, remedyID, remedyType string) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO fulfilments (idempotency_key, case_id, remedy_id, remedy_type, status)
+        VALUES ($1, $2, $3, $4, 'done') ON CONFLICT (idempotency_key) DO NOTHING`, key, caseID, remedyID, remedyType)
+	if err != nil {
+		return fmt.Errorf("store.RecordFulfilment(%s): %w", key, err)
+	}
+	return nil
+}
+
+// UndoFulfilment marks a fulfilment undone (idempotent).
+func (s *Store) UndoFulfilment(ctx context.Context, key string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE fulfilments SET status = 'undone', updated_at = now() WHERE idempotency_key = $1`, key)
+	if err != nil {
+		return fmt.Errorf("store.UndoFulfilment(%s): %w", key, err)
+	}
+	return nil
+}
+
+// OpenSurvey creates the survey row of a case (idempotent).
+func (s *Store) OpenSurvey(ctx context.Context, caseID string, tokenHash []byte) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO surveys (case_id, token_hash, status, sent_at) VALUES ($1, $2, 'sent', now())
+        ON CONFLICT (case_id) DO NOTHING`, caseID, tokenHash)
+	if err != nil {
+		return fmt.Errorf("store.OpenSurvey(%s): %w", caseID, err)
+	}
+	return nil
+}
+
+// OpenRecoveryTask opens the supervisor's recovery task after a low score
+// (idempotent: one per case).
+func (s *Store) OpenRecoveryTask(ctx context.Context, caseID, team, assignee, reason string) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO recovery_tasks (case_id, team_id, assignee_id, reason) VALUES ($1, $2, NULLIF($3, ''), $4)
+        ON CONFLICT (case_id) DO NOTHING`, caseID, team, assignee, reason)
+	if err != nil {
+		return fmt.Errorf("store.OpenRecoveryTask(%s): %w", caseID, err)
+	}
+	return nil
+}
+
+// QueueNotifications writes notifications to the outbox (idempotent by key).
+func (s *Store) QueueNotifications(ctx context.Context, notes []Notification) error {
+	for _, n := range notes {
+		if _, err := s.Pool.Exec(ctx, `INSERT INTO notifications (case_id, idem_key, audience, recipient, kind, language, subject, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idem_key) DO NOTHING`,
+			n.CaseID, n.Key, n.Audience, n.Recipient, n.Kind, n.Language, n.Subject, n.Body); err != nil {
+			return fmt.Errorf("store.QueueNotifications(%s): %w", n.Key, err)
+		}
+	}
+	return nil
+}
+
+// MarkNotification sets an outbox row's delivery status.
+func (s *Store) MarkNotification(ctx context.Context, key, status string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE notifications SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+        WHERE idem_key = $1`, key, status)
+	if err != nil {
+		return fmt.Errorf("store.MarkNotification(%s): %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,256 @@
+// Package store is the PostgreSQL adapter: case records, the audit trail,
+// the notification outbox, the payment ledger, staff and teams. Its methods
+// name the failing call in their errors and return ErrNotFound when a row
+// asked for by key does not exist.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// ErrNotFound is returned when a row asked for by key does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps a pgx pool.
+type Store struct {
+	Pool *pgxpool.Pool
+}
+
+// Open connects to databaseURL and checks the connection.
+func Open(ctx context.Context, databaseURL string, maxConns int32) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("store.Open: parse url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store.Open: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store.Open: ping: %w", err)
+	}
+	return &Store{Pool: pool}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.Pool.Close() }
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error { return s.Pool.Ping(ctx) }
+
+// HashToken is how tracking and survey tokens are stored: only their
+// SHA-256, so a database leak does not leak working links.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewCase is what InsertCase stores.
+type NewCase struct {
+	Complaint      workflows.Complaint
+	WorkflowID     string
+	Classification workflows.Classification
+	TokenHash      []byte
+	Profile        string
+	Deadlines      []workflows.Deadline
+}
+
+// InsertCase stores a new case with its first two audit events (received,
+// classified) and its idempotency key, and returns its case number. It is
+// idempotent: for a case id already stored it returns the stored number.
+func (s *Store) InsertCase(ctx context.Context, n NewCase) (string, error) {
+	c := n.Complaint
+	var number string
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT case_number FROM cases WHERE id = $1`, c.CaseID).Scan(&number)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var ackDue, resolveDue *time.Time
+		for _, d := range n.Deadlines {
+			d := d
+			switch d.Clock {
+			case workflows.ClockAcknowledge:
+				ackDue = &d.DueAt
+			case workflows.ClockResolve:
+				resolveDue = &d.DueAt
+			}
+		}
+		err = tx.QueryRow(ctx, `
+INSERT INTO cases (id, case_number, workflow_id, tracking_token_hash, customer_id, customer_name, customer_phone,
+    customer_email, channel, subject, description, desired_remedy, order_ref, product, region, branch, language,
+    profile, category, severity, priority, status, received_at, ack_due_at, resolve_due_at)
+VALUES ($1, 'CMP-' || to_char($22::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
+    $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+RETURNING case_number`,
+			c.CaseID, n.WorkflowID, n.TokenHash, c.Customer.ID, c.Customer.Name, c.Customer.Phone, c.Customer.Email,
+			c.Channel, c.Subject, c.Description, c.DesiredRemedy, c.OrderRef, c.Product, c.Region, c.Branch, c.Language,
+			n.Profile, n.Classification.Category, n.Classification.Severity, n.Classification.Priority,
+			workflows.StatusReceived, c.ReceivedAt, ackDue, resolveDue).Scan(&number)
+		if err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		actor := "customer"
+		if c.EnteredBy != "" {
+			actor = c.EnteredBy
+		}
+		received, _ := json.Marshal(map[string]any{"channel": c.Channel, "case_number": number, "profile": n.Profile})
+		classified, _ := json.Marshal(n.Classification)
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, seq, type, actor, at, payload) VALUES
+            ($1, 1, 'received', $2, $3, $4), ($1, 2, 'classified', 'system', $3, $5)`,
+			c.CaseID, actor, c.ReceivedAt, received, classified); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		if c.IdempotencyKey != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, case_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+				c.IdempotencyKey, c.CaseID); err != nil {
+				return fmt.Errorf("insert idempotency key: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store.InsertCase(%s): %w", c.CaseID, err)
+	}
+	return number, nil
+}
+
+// patchColumns are the case columns a Change may set, so a patch can never
+// name an arbitrary column.
+// Values arrive through JSON, so each is sent as text and cast to the
+// column's type by PostgreSQL.
+var patchColumns = map[string]string{
+	"status": "text", "survey_status": "text", "assignee_id": "text", "team_id": "text", "level": "text",
+	"appeal_count": "int", "repeat_count": "int", "transfer_count": "int", "breached": "bool", "at_risk": "bool",
+	"acknowledged_at": "timestamptz", "resolved_at": "timestamptz", "closed_at": "timestamptz", "cause": "text",
+	"cause_detail": "text", "responsibility": "text", "compensation_minor": "bigint", "outcome": "text",
+	"survey_score": "int", "category": "text", "severity": "text", "priority": "int",
+}
+
+// Notification is one rendered message for the outbox.
+type Notification struct {
+	CaseID    string
+	Key       string
+	Audience  string
+	Recipient string
+	Kind      string
+	Language  string
+	Subject   string
+	Body      string
+}
+
+// ApplyChange appends the change's audit event and, the first time only,
+// applies its patch to the case row; then it queues its notifications. A
+// retried activity finds the event already written and changes nothing.
+func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []Notification) error {
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		payload, err := json.Marshal(ch.Event.Payload)
+		if err != nil {
+			return fmt.Errorf("marshal payload: %w", err)
+		}
+		if ch.Event.Payload == nil {
+			payload = []byte("{}")
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, seq, type, actor, at, payload)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, seq) DO NOTHING`,
+			ch.CaseID, ch.Seq, ch.Event.Type, ch.Event.Actor, ch.Event.At, payload)
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		if tag.RowsAffected() == 1 && len(ch.Patch) > 0 {
+			if err := applyPatch(ctx, tx, ch.CaseID, ch.Patch); err != nil {
+				return err
+			}
+		}
+		for _, n := range notes {
+			if _, err := tx.Exec(ctx, `INSERT INTO notifications (case_id, idem_key, audience, recipient, kind, language, subject, body)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idem_key) DO NOTHING`,
+				n.CaseID, n.Key, n.Audience, n.Recipient, n.Kind, n.Language, n.Subject, n.Body); err != nil {
+				return fmt.Errorf("insert notification: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store.ApplyChange(%s#%d %s): %w", ch.CaseID, ch.Seq, ch.Event.Type, err)
+	}
+	return nil
+}
+
+func applyPatch(ctx context.Context, tx pgx.Tx, caseID string, patch map[string]any) error {
+	sets := ""
+	args := []any{caseID}
+	cols := make([]string, 0, len(patch))
+	for col := range patch {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		typ, ok := patchColumns[col]
+		if !ok {
+			return fmt.Errorf("patch: column %q may not be set", col)
+		}
+		v := patch[col]
+		if m, ok := v.(map[string]any); ok {
+			if n, ok := m["$incr"]; ok {
+				args = append(args, textValue(n))
+				sets += fmt.Sprintf("%s = %s + $%d::text::%s, ", col, col, len(args), typ)
+				continue
+			}
+		}
+		args = append(args, textValue(v))
+		sets += fmt.Sprintf("%s = $%d::text::%s, ", col, len(args), typ)
+	}
+	_, err := tx.Exec(ctx, "UPDATE cases SET "+sets+"updated_at = now() WHERE id = $1", args...)
+	if err != nil {
+		return fmt.Errorf("update case: %w", err)
+	}
+	return nil
+}
+
+// textValue renders a JSON-decoded value as text for a cast, nil as NULL.
+func textValue(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "23505"
+}

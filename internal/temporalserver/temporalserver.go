@@ -1,0 +1,364 @@
+// Package temporalserver runs a Temporal server inside this process,
+// persisting into PostgreSQL: one database for history and one for
+// visibility, their schemas created or upgraded at start with the server's
+// own embedded schema packages. It is what `complaints dev` and the
+// integration tests use when no TEMPORAL_ADDRESS is given.
+package temporalserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
+	"go.temporal.io/server/temporal"
+	"go.temporal.io/server/tools/common/schema"
+	sqltool "go.temporal.io/server/tools/sql"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Options configures the embedded server.
+type Options struct {
+	// DatabaseURL points at the PostgreSQL server (any database on it; the
+	// user must be able to create databases the first time).
+	DatabaseURL string
+	// HistoryDB and VisibilityDB name the two databases Temporal uses.
+	HistoryDB    string
+	VisibilityDB string
+	// FrontendAddress is host:port for the frontend gRPC service; port 0
+	// picks a free one.
+	FrontendAddress string
+	// Namespace is registered after start, with Retention.
+	Namespace string
+	Retention time.Duration
+	// SearchAttributes are the custom search attributes to register.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// HistoryShards is fixed for the life of the databases.
+	HistoryShards int32
+	// LogFile receives the server's logs; empty means stderr at warn level.
+	LogFile  string
+	LogLevel string
+	// DynamicConfig overrides dynamic config values (tuning).
+	DynamicConfig dynamicconfig.StaticClient
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	srv      temporal.Server
+	hostPort string
+	opts     Options
+}
+
+// Start sets up the schema, starts the server, and registers the namespace
+// and search attributes.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.HistoryDB == "" {
+		opts.HistoryDB = "temporal"
+	}
+	if opts.VisibilityDB == "" {
+		opts.VisibilityDB = "temporal_visibility"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	if opts.HistoryShards == 0 {
+		opts.HistoryShards = 4
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "warn"
+	}
+	if opts.FrontendAddress == "" {
+		opts.FrontendAddress = "127.0.0.1:0"
+	}
+	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{
+		Level:      opts.LogLevel,
+		Format:     "json",
+		Stdout:     opts.LogFile == "",
+		OutputFile: opts.LogFile,
+	}))
+
+	base, err := sqlConfig(opts.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	history := base
+	history.DatabaseName = opts.HistoryDB
+	visibility := base
+	visibility.DatabaseName = opts.VisibilityDB
+	if err := setupSchema(&history, "postgresql/v12/temporal", logger); err != nil {
+		return nil, err
+	}
+	if err := setupSchema(&visibility, "postgresql/v12/visibility", logger); err != nil {
+		return nil, err
+	}
+
+	host, portStr, err := net.SplitHostPort(opts.FrontendAddress)
+	if err != nil {
+		return nil, fmt.Errorf("temporalserver: frontend address %q: %w", opts.FrontendAddress, err)
+	}
+	frontendPort, _ := strconv.Atoi(portStr)
+	ports, err := freePorts(host, 8)
+	if err != nil {
+		return nil, err
+	}
+	if frontendPort == 0 {
+		frontendPort = ports[7]
+	}
+	hostPort := net.JoinHostPort(host, strconv.Itoa(frontendPort))
+
+	cfg := &config.Config{}
+	cfg.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host}
+	cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{ListenAddress: net.JoinHostPort(host, strconv.Itoa(ports[6])), HandlerPath: "/metrics"}}
+	cfg.Persistence = config.Persistence{
+		DefaultStore:     "history",
+		VisibilityStore:  "visibility",
+		NumHistoryShards: opts.HistoryShards,
+		DataStores: map[string]config.DataStore{
+			"history":    {SQL: &history},
+			"visibility": {SQL: &visibility},
+		},
+	}
+	cfg.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        "active",
+		CurrentClusterName:       "active",
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: hostPort},
+		},
+	}
+	cfg.DCRedirectionPolicy = config.DCRedirectionPolicy{Policy: "noop"}
+	svc := func(grpc, membership int) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: membership, BindOnIP: host}}
+	}
+	cfg.Services = map[string]config.Service{
+		"frontend": svc(frontendPort, ports[0]),
+		"history":  svc(ports[1], ports[2]),
+		"matching": svc(ports[3], ports[4]),
+		"worker":   svc(ports[5], freeOrZero(host)),
+	}
+	cfg.Archival = config.Archival{
+		History:    config.HistoryArchival{State: "disabled"},
+		Visibility: config.VisibilityArchival{State: "disabled"},
+	}
+	cfg.NamespaceDefaults = config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+		History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+		Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+	}}
+	cfg.PublicClient = config.PublicClient{HostPort: hostPort}
+
+	dc := dynamicconfig.StaticClient{}
+	for k, v := range opts.DynamicConfig {
+		dc[k] = v
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithDynamicConfigClient(dc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporalserver: new server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("temporalserver: start: %w", err)
+	}
+	s := &Server{srv: srv, hostPort: hostPort, opts: opts}
+	if err := s.registerNamespace(ctx); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// HostPort is the frontend's address.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Namespace is the registered namespace.
+func (s *Server) Namespace() string { return s.opts.Namespace }
+
+// Stop shuts the server down.
+func (s *Server) Stop() error { return s.srv.Stop() }
+
+func (s *Server) registerNamespace(ctx context.Context) error {
+	c, err := client.Dial(client.Options{HostPort: s.hostPort, Namespace: s.opts.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("temporalserver: dial %s: %w", s.hostPort, err)
+	}
+	defer c.Close()
+	return EnsureNamespace(ctx, c, s.opts.Namespace, s.opts.Retention, s.opts.SearchAttributes)
+}
+
+// EnsureNamespace registers namespace (if missing) and the custom search
+// attributes (those missing) on the cluster c talks to. It is used for the
+// embedded server and, at start, for an external cluster.
+func EnsureNamespace(ctx context.Context, c client.Client, namespace string, retention time.Duration, attrs map[string]enumspb.IndexedValueType) error {
+	ws := c.WorkflowService()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := ws.RegisterNamespace(cctx, &workflowservice.RegisterNamespaceRequest{
+			Namespace:                        namespace,
+			WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+		})
+		cancel()
+		var exists *serviceerror.NamespaceAlreadyExists
+		if err == nil || errors.As(err, &exists) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("temporalserver: register namespace %s: %w", namespace, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	os := c.OperatorService()
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		list, err := os.ListSearchAttributes(cctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+		cancel()
+		if err == nil {
+			missing := map[string]enumspb.IndexedValueType{}
+			for name, typ := range attrs {
+				if _, ok := list.GetCustomAttributes()[name]; !ok {
+					missing[name] = typ
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = os.AddSearchAttributes(cctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+			cancel()
+			var already *serviceerror.AlreadyExists
+			if err == nil || errors.As(err, &already) {
+				continue // list again to confirm
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("temporalserver: search attributes on %s: %w", namespace, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// sqlConfig turns a postgres:// URL into Temporal's SQL config for the pgx plugin.
+func sqlConfig(databaseURL string) (config.SQL, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return config.SQL{}, errors.New("temporalserver: DATABASE_URL must be a postgres:// URL")
+	}
+	pw, _ := u.User.Password()
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "5432")
+	}
+	attrs := map[string]string{}
+	if m := u.Query().Get("sslmode"); m != "" {
+		attrs["sslmode"] = m
+	}
+	return config.SQL{
+		PluginName:        postgresql.PluginNamePGX,
+		User:              u.User.Username(),
+		Password:          pw,
+		ConnectAddr:       host,
+		ConnectProtocol:   "tcp",
+		ConnectAttributes: attrs,
+		MaxConns:          20,
+		MaxIdleConns:      20,
+		MaxConnLifetime:   time.Hour,
+	}, nil
+}
+
+// setupSchema creates the database if needed, then brings its schema to the
+// newest version shipped in the server module.
+func setupSchema(cfg *config.SQL, schemaName string, logger tlog.Logger) error {
+	c := *cfg
+	if err := sqltool.DoCreateDatabase(&c, "postgres", logger); err != nil && !isDuplicateDatabase(err) {
+		return fmt.Errorf("temporalserver: create database %s: %w", cfg.DatabaseName, err)
+	}
+	conn, err := sqltool.NewConnection(cfg, logger)
+	if err != nil {
+		return fmt.Errorf("temporalserver: connect %s: %w", cfg.DatabaseName, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ReadSchemaVersion(); err != nil {
+		// No schema_version table yet: a fresh database.
+		setup := schema.NewSetupSchemaTask(conn, &schema.SetupConfig{InitialVersion: "0.0"}, logger)
+		if err := setup.Run(); err != nil {
+			return fmt.Errorf("temporalserver: setup schema %s: %w", cfg.DatabaseName, err)
+		}
+	}
+	update := schema.NewUpdateSchemaTask(conn, &schema.UpdateConfig{DBName: cfg.DatabaseName, SchemaName: schemaName}, logger)
+	if err := update.Run(); err != nil {
+		return fmt.Errorf("temporalserver: update schema %s: %w", cfg.DatabaseName, err)
+	}
+	return nil
+}
+
+func isDuplicateDatabase(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "already exists")
+}
+
+// freePorts finds n free TCP ports on host below 32768: Temporal stores
+// membership ports in a PostgreSQL smallint, so the kernel's ephemeral
+// range (above 32767 on Linux) cannot be used.
+func freePorts(host string, n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 2000 {
+			return nil, fmt.Errorf("temporalserver: no free ports below 32768 on %s", host)
+		}
+		p := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ls = append(ls, l)
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+func freeOrZero(host string) int {
+	p, err := freePorts(host, 1)
+	if err != nil {
+		return 0
+	}
+	return p[0]
+}
+
+// quietLogger drops the SDK client's logs during registration.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

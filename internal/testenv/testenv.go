@@ -1,0 +1,152 @@
+// Package testenv starts the real dependencies tests need: a throwaway
+// PostgreSQL cluster (temporary folder, free port) with the application
+// schema migrated once into a template database, a fresh database cloned
+// from it per test, and an embedded Temporal server on the same cluster.
+// When something cannot start, the test fails; it never skips.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/complaint-handling/complaints/internal/pgserver"
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// Env is the package-wide PostgreSQL cluster, started by Main.
+type Env struct {
+	PG      *pgserver.Server
+	Dir     string
+	counter atomic.Int64
+
+	temporalOnce sync.Once
+	temporal     *temporalserver.Server
+	temporalErr  error
+}
+
+const templateDB = "complaints_template"
+
+// Main starts PostgreSQL for a test package, runs its tests and stops it.
+// Use it from TestMain: os.Exit(testenv.Main(m, &env)).
+func Main(m *testing.M, env **Env) int {
+	dir, err := os.MkdirTemp("", "complaints-test-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "pg")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: PostgreSQL could not start:", err)
+		return 1
+	}
+	e := &Env{PG: pg, Dir: dir}
+	if err := e.prepareTemplate(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		_ = pg.Stop()
+		return 1
+	}
+	*env = e
+	code := m.Run()
+	if e.temporal != nil {
+		_ = e.temporal.Stop()
+	}
+	_ = pg.Stop()
+	return code
+}
+
+func (e *Env) prepareTemplate(ctx context.Context) error {
+	if err := e.PG.EnsureDatabase(ctx, templateDB); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, e.PG.URL(templateDB), 4)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return store.Migrate(ctx, st.Pool)
+}
+
+// NewDatabase creates a fresh, migrated database for one test and returns
+// its URL; it is dropped when the test ends.
+func (e *Env) NewDatabase(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("t_%d_%d", os.Getpid(), e.counter.Add(1))
+	conn, err := pgx.Connect(ctx, e.PG.URL("postgres"))
+	if err != nil {
+		t.Fatalf("testenv: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateDB)); err != nil {
+		t.Fatalf("testenv: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, e.PG.URL("postgres"))
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
+	})
+	return e.PG.URL(name)
+}
+
+// NewStore opens a store on a fresh database.
+func (e *Env) NewStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), e.NewDatabase(t), 10)
+	if err != nil {
+		t.Fatalf("testenv: open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// Pool returns the pool of a store (helper for raw queries in tests).
+func Pool(st *store.Store) *pgxpool.Pool { return st.Pool }
+
+// Temporal starts (once per package) an embedded Temporal server on the
+// package's PostgreSQL and returns it.
+func (e *Env) Temporal(t testing.TB, searchAttrs bool) *temporalserver.Server {
+	t.Helper()
+	e.temporalOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		e.temporal, e.temporalErr = temporalserver.Start(ctx, temporalserver.Options{
+			DatabaseURL:      e.PG.URL("postgres"),
+			Namespace:        "complaints",
+			SearchAttributes: workflows.SearchAttributeTypes(),
+			LogFile:          filepath.Join(e.Dir, "temporal.log"),
+		})
+	})
+	if e.temporalErr != nil {
+		t.Fatalf("testenv: Temporal server could not start: %v", e.temporalErr)
+	}
+	return e.temporal
+}
+
+// Logger returns a logger that writes to the test's log.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,43 @@
+// Package worker builds the Temporal worker that runs complaint workflows
+// and their activities.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// Options tunes the worker; zero values take the SDK's defaults.
+type Options struct {
+	MaxConcurrentActivities    int
+	MaxConcurrentWorkflowTasks int
+}
+
+// New returns a worker for taskQueue with the complaint workflow and every
+// activity registered. The caller starts and stops it.
+func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
+		// A panic in workflow code (or a non-determinism error) fails the
+		// workflow task and is retried after a fix is deployed, rather than
+		// failing the complaint.
+		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Register registers the workflow and activities on r (a worker, or a test
+// environment).
+func Register(r interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+	sdkworker.ActivityRegistry
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	acts.Register(r)
+}

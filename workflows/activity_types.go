@@ -1,0 +1,105 @@
+package workflows
+
+import "time"
+
+// Activity names. The worker registers the activities under these names
+// and the workflow calls them by name, so workflows/ does not depend on
+// activities/ (which depends on these types).
+const (
+	ActivityRegister      = "RegisterCase"
+	ActivityApply         = "ApplyChange"
+	ActivityAssign        = "AssignCase"
+	ActivityExecuteRemedy = "ExecuteRemedy"
+	ActivityReverseRemedy = "ReverseRemedy"
+	ActivityOpenSurvey    = "OpenSurvey"
+	ActivityRecovery      = "OpenRecoveryTask"
+)
+
+// RegisterResult is what the register activity returns.
+type RegisterResult struct {
+	CaseNumber    string          `json:"case_number"`
+	TrackingToken string          `json:"tracking_token"`
+	Clocks        Clocks          `json:"clocks"`
+	Authority     AuthorityMatrix `json:"authority"`
+}
+
+// RegisterInput is the register activity's input.
+type RegisterInput struct {
+	Complaint      Complaint      `json:"complaint"`
+	WorkflowID     string         `json:"workflow_id"`
+	Classification Classification `json:"classification"`
+}
+
+// Event is one audit-trail entry.
+type Event struct {
+	Type    string         `json:"type"`
+	Actor   string         `json:"actor"`
+	At      time.Time      `json:"at"`
+	Payload map[string]any `json:"payload,omitempty"`
+}
+
+// Message is a notification to send: to the customer, or to a staff member
+// (Recipient) or role of a team (RecipientRole).
+type Message struct {
+	Key           string            `json:"key"`
+	Audience      string            `json:"audience"`
+	Recipient     string            `json:"recipient,omitempty"`
+	RecipientRole string            `json:"recipient_role,omitempty"`
+	Team          string            `json:"team,omitempty"`
+	Kind          string            `json:"kind"`
+	Params        map[string]string `json:"params,omitempty"`
+}
+
+// Change is one transition of a case: an audit event, the new values of the
+// case row, and the messages it sends, applied together and idempotently
+// (keyed by case and Seq).
+type Change struct {
+	CaseID   string         `json:"case_id"`
+	Seq      int            `json:"seq"`
+	Event    Event          `json:"event"`
+	Patch    map[string]any `json:"patch,omitempty"`
+	Messages []Message      `json:"messages,omitempty"`
+	Language string         `json:"language"`
+}
+
+// AssignInput asks for a handler at a level for a team.
+type AssignInput struct {
+	CaseID   string `json:"case_id"`
+	Category string `json:"category"`
+	Team     string `json:"team,omitempty"`
+	// Role is the level sought: agent for a new case, supervisor or
+	// manager after an appeal or escalation.
+	Role    string `json:"role"`
+	Exclude string `json:"exclude,omitempty"`
+}
+
+// AssignResult names the handler chosen. Escalated is true when no one at
+// the level was available and the team's supervisor (or the next level)
+// took it; Assignee is empty only when nobody at all is registered yet.
+type AssignResult struct {
+	Assignee  string `json:"assignee"`
+	Team      string `json:"team"`
+	Role      string `json:"role"`
+	Escalated bool   `json:"escalated"`
+}
+
+// RemedyInput executes or reverses one remedy.
+type RemedyInput struct {
+	CaseID string `json:"case_id"`
+	Remedy Remedy `json:"remedy"`
+	// IdempotencyKey is derived from the case, the proposal and the remedy.
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// SurveyInput opens the follow-up survey of a case.
+type SurveyInput struct {
+	CaseID   string `json:"case_id"`
+	Language string `json:"language"`
+}
+
+// RecoveryInput opens a recovery task after a low survey score.
+type RecoveryInput struct {
+	CaseID string `json:"case_id"`
+	Team   string `json:"team"`
+	Score  int    `json:"score"`
+}

@@ -1,0 +1,470 @@
+package workflows_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/testenv"
+	"github.com/complaint-handling/complaints/worker"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+// harness runs one ComplaintWorkflow in the SDK's time-skipping test
+// environment with the real activities on a fresh PostgreSQL database.
+type harness struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	st    *store.Store
+	acts  *activities.Activities
+	in    wf.Complaint
+	steps []step
+}
+
+type step struct {
+	at   time.Duration
+	name string
+	arg  any
+	// want is "" for acceptance, else a substring of the rejection or
+	// handler error.
+	want string
+	id   string
+}
+
+var staff = []struct{ id, role, team string }{
+	{"agent-ann", wf.RoleAgent, "billing"},
+	{"agent-bob", wf.RoleAgent, "billing"},
+	{"sup-sue", wf.RoleSupervisor, "billing"},
+	{"sup-sam", wf.RoleSupervisor, "billing"},
+	{"mgr-max", wf.RoleManager, "billing"},
+	{"mgr-mia", wf.RoleManager, "billing"},
+	{"dir-dee", wf.RoleDirector, "billing"},
+	{"dir-dan", wf.RoleDirector, "billing"},
+}
+
+func newHarness(t *testing.T, payments activities.Payments) *harness {
+	t.Helper()
+	st := env.NewStore(t)
+	ctx := context.Background()
+	for _, s := range staff {
+		if _, err := st.UpsertStaffFromClaims(ctx, s.id, s.id, s.role, s.team); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if payments == nil {
+		payments = activities.LedgerPayments{Store: st}
+	}
+	acts := &activities.Activities{
+		Store: st, Payments: payments, Notifier: activities.OutboxNotifier{Store: st},
+		Profiles: wf.Profiles(), Authority: wf.DefaultAuthority(), TokenSecret: []byte("test-secret-test-secret-test-secret"),
+		Logger: testenv.Logger(t),
+	}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(tlog.NewStructuredLogger(testenv.Logger(t)))
+	e := suite.NewTestWorkflowEnvironment()
+	e.SetStartTime(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) // a Monday
+	worker.Register(e, acts)
+	in := wf.Complaint{
+		CaseID:        "6f1c0a52-0000-4000-8000-000000000001",
+		Customer:      wf.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000", Email: "li@example.com"},
+		Channel:       "web",
+		Subject:       "Charged twice for my order",
+		Description:   "I was double charged on my bill for order A-100.",
+		DesiredRemedy: "refund the extra charge",
+		OrderRef:      "A-100",
+		Language:      "en",
+		Profile:       "default",
+		ReceivedAt:    time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+	}
+	return &harness{t: t, env: e, st: st, acts: acts, in: in}
+}
+
+func (h *harness) at(d time.Duration, name string, arg any, want string) {
+	h.steps = append(h.steps, step{at: d, name: name, arg: arg, want: want})
+}
+
+func actor(id string) wf.Actor {
+	for _, s := range staff {
+		if s.id == id {
+			return wf.Actor{ID: s.id, Role: s.role, Team: s.team}
+		}
+	}
+	panic("unknown staff " + id)
+}
+
+// run executes the workflow with the scripted updates and returns the final
+// state; each step's outcome is checked against its want.
+func (h *harness) run() wf.State {
+	h.t.Helper()
+	for i := range h.steps {
+		s := h.steps[i]
+		h.env.RegisterDelayedCallback(func() {
+			h.env.UpdateWorkflow(s.name, "", &testsuite.TestUpdateCallback{
+				OnAccept: func() {},
+				OnReject: func(err error) {
+					if s.want == "" {
+						h.t.Errorf("step %d (%s at %s) rejected: %v", i, s.name, s.at, err)
+					} else if !strings.Contains(err.Error(), s.want) {
+						h.t.Errorf("step %d (%s) rejected with %q, want %q", i, s.name, err, s.want)
+					}
+				},
+				OnComplete: func(_ any, err error) {
+					if err != nil && (s.want == "" || !strings.Contains(err.Error(), s.want)) {
+						h.t.Errorf("step %d (%s) failed: %v", i, s.name, err)
+					}
+					if err == nil && s.want != "" {
+						h.t.Errorf("step %d (%s) succeeded, want rejection %q", i, s.name, s.want)
+					}
+				},
+			}, s.arg)
+		}, s.at)
+	}
+	h.env.ExecuteWorkflow(wf.WorkflowName, wf.Input{Complaint: h.in})
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	var st wf.State
+	if err := h.env.GetWorkflowResult(&st); err != nil {
+		h.t.Fatalf("workflow failed: %v", err)
+	}
+	return st
+}
+
+// events returns the case's audit event types in order.
+func (h *harness) events() []string {
+	h.t.Helper()
+	rows, err := h.st.Pool.Query(context.Background(), `SELECT type FROM case_events WHERE case_id = $1 ORDER BY seq`, h.in.CaseID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *harness) caseRow() (status, outcome string, survey *string) {
+	h.t.Helper()
+	err := h.st.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(outcome, ''), survey_status FROM cases WHERE id = $1`, h.in.CaseID).
+		Scan(&status, &outcome, &survey)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return
+}
+
+func (h *harness) ledger() []store.LedgerEntry {
+	h.t.Helper()
+	l, err := h.st.LedgerForCase(context.Background(), h.in.CaseID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return l
+}
+
+func (h *harness) notificationKinds(audience string) []string {
+	h.t.Helper()
+	rows, err := h.st.Pool.Query(context.Background(), `SELECT kind FROM notifications WHERE case_id = $1 AND audience = $2 ORDER BY id`, h.in.CaseID, audience)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		out = append(out, s)
+	}
+	return out
+}
+
+var findings = wf.Findings{Cause: "billing.duplicate", CauseDetail: "billing.duplicate.gateway_retry", Responsibility: "company",
+	ResponsibleUnit: "payments", Summary: "The payment gateway retried and charged twice."}
+
+func refund(amount int64) []wf.Remedy {
+	return []wf.Remedy{{Type: wf.RemedyRefund, Amount: amount, Currency: "CNY"}, {Type: wf.RemedyApology}}
+}
+
+const hr = time.Hour
+
+func TestHappyPath(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(1*hr, wf.UpdateNote, wf.NoteRequest{Actor: actor("agent-ann"), Text: "Called the customer; checked the gateway log."}, "")
+	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
+	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(6*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(4*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 5, Comment: "quick"}, "")
+	st := h.run()
+
+	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered || st.Outcome != "accepted" {
+		t.Fatalf("final state = %s/%s/%s", st.Status, st.SurveyStatus, st.Outcome)
+	}
+	if !strings.HasPrefix(st.CaseNumber, "CMP-20260302-") {
+		t.Errorf("case number = %q", st.CaseNumber)
+	}
+	want := []string{"received", "classified", "acknowledged", "note", "findings", "proposed", "approval_given", "executed", "closed", "survey_sent", "survey_answered"}
+	if got := h.events(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("events = %v\nwant     %v", got, want)
+	}
+	l := h.ledger()
+	if len(l) != 1 || l[0].Amount != 50000 || l[0].Kind != "payout" {
+		t.Errorf("ledger = %+v", l)
+	}
+	status, outcome, survey := h.caseRow()
+	if status != wf.StatusClosed || outcome != "accepted" || survey == nil || *survey != wf.SurveyAnswered {
+		t.Errorf("case row = %s %s %v", status, outcome, survey)
+	}
+	if got := h.notificationKinds("customer"); strings.Join(got, ",") != "acknowledgement,resolution,closed,survey" {
+		t.Errorf("customer notifications = %v", got)
+	}
+	for _, d := range st.Deadlines {
+		if !d.Met || d.Breached {
+			t.Errorf("deadline %s: met=%v breached=%v", d.Clock, d.Met, d.Breached)
+		}
+	}
+}
+
+func TestRefusalNeedsSupervisor(t *testing.T) {
+	h := newHarness(t, nil)
+	refusal := wf.ProposalRequest{Actor: actor("agent-ann"), RefusalReason: "The charge was correct: two separate orders.", Message: "We have checked carefully..."}
+	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: wf.Findings{Cause: "billing.none", CauseDetail: "billing.none.two_orders", Responsibility: "customer", Summary: "Two orders."}}, "")
+	h.at(2*hr, wf.UpdateProposal, refusal, "")
+	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "refusal needs a supervisor")
+	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(5*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(30*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 3}, "survey is not open")
+	st := h.run()
+	if st.Outcome != "accepted" || st.SurveyStatus != wf.SurveyExpired {
+		t.Fatalf("state = %s %s", st.Outcome, st.SurveyStatus)
+	}
+	if l := h.ledger(); len(l) != 0 {
+		t.Errorf("a refusal paid: %+v", l)
+	}
+	if got := h.notificationKinds("customer"); !strings.Contains(strings.Join(got, ","), "refusal") {
+		t.Errorf("customer notifications = %v", got)
+	}
+}
+
+func TestAppealToLastLevelThenFinalResponse(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(10000), Message: "Refund 100."}, "")
+	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "I want 500"}, "")
+	// Appeal 1: supervisor level.
+	h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyGoodwill, Amount: 20000, Currency: "CNY"}}, Message: "Extra goodwill."}, "")
+	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Still not enough"}, "")
+	// Appeal 2: manager level.
+	h.at(8*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("mgr-max"), RefusalReason: "Our offer is fair.", Message: "We stand by our offer."}, "")
+	h.at(9*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "")
+	h.at(10*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "I will go to the regulator"}, "")
+	h.at(5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 1, Comment: "bad"}, "")
+	st := h.run()
+	if st.Outcome != "final_response" || st.AppealCount != 3 || st.Level != wf.RoleManager {
+		t.Fatalf("outcome=%s appeals=%d level=%s", st.Outcome, st.AppealCount, st.Level)
+	}
+	ev := strings.Join(h.events(), ",")
+	for _, want := range []string{"appealed,appeal_assigned", "final_response,closed", "survey_answered,recovery_opened"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("events %s lack %s", ev, want)
+		}
+	}
+	if got := h.notificationKinds("customer"); !strings.Contains(strings.Join(got, ","), "final_response") {
+		t.Errorf("customer notifications = %v", got)
+	}
+	var n int
+	_ = h.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM recovery_tasks WHERE case_id = $1`, h.in.CaseID).Scan(&n)
+	if n != 1 {
+		t.Errorf("recovery tasks = %d, want 1", n)
+	}
+	if l := h.ledger(); len(l) != 2 {
+		t.Errorf("ledger = %+v, want the refund and the goodwill payment", l)
+	}
+}
+
+func TestFourEyesAndSelfApproval(t *testing.T) {
+	h := newHarness(t, nil)
+	big := []wf.Remedy{{Type: wf.RemedyRefund, Amount: 60_000_00, Currency: "CNY"}}
+	h.at(1*hr, wf.UpdateAssign, wf.AssignRequest{Actor: actor("mgr-max"), Assignee: "mgr-max"}, "")
+	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("mgr-max"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("dir-dee"), Remedies: big, Message: "Full refund."}, "")
+	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dee"), Decision: "approve"}, "nobody approves a proposal they made")
+	h.at(5*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "manager's limit does not cover")
+	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "already approved")
+	h.at(8*hr, wf.UpdateWithdraw, wf.WithdrawRequest{Reason: "changed my mind"}, "")
+	st := h.run()
+	if st.Status != wf.StatusWithdrawn {
+		t.Fatalf("status = %s", st.Status)
+	}
+	if st.Proposal.Required.Approvers != 2 || st.Proposal.Approved() {
+		t.Errorf("proposal = %+v", st.Proposal)
+	}
+	if l := h.ledger(); len(l) != 0 {
+		t.Errorf("paid without two approvals: %+v", l)
+	}
+}
+
+func TestApprovalTimeoutEscalates(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(500_00), Message: "Refund."}, "")
+	// Approval clock is one day: reminder at 26h, escalation to manager at 50h.
+	h.at(60*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-max"), Decision: "approve"}, "")
+	h.at(61*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	st := h.run()
+	if st.Proposal.EscalatedTo != wf.RoleManager {
+		t.Errorf("escalated to %q", st.Proposal.EscalatedTo)
+	}
+	ev := strings.Join(h.events(), ",")
+	if !strings.Contains(ev, "proposed,approval_reminder,approval_escalated,approval_given") {
+		t.Errorf("events = %s", ev)
+	}
+}
+
+func TestFailedRemedyIsRolledBack(t *testing.T) {
+	// The payment provider pays refunds but declines goodwill payments.
+	var provider *httptest.Server
+	provider = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/payments" && strings.Contains(r.Header.Get("Idempotency-Key"), "-r2:") {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer provider.Close()
+	h := newHarness(t, nil)
+	h.acts.Payments = activities.HTTPPayments{BaseURL: provider.URL, Ledger: activities.LedgerPayments{Store: h.st}}
+	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{
+		{Type: wf.RemedyRefund, Amount: 300_00, Currency: "CNY"}, {Type: wf.RemedyGoodwill, Amount: 100_00, Currency: "CNY"}}, Message: "Refund and goodwill."}, "")
+	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(300_00), Message: "Refund only."}, "")
+	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sam"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	st := h.run()
+	if st.Outcome != "accepted" {
+		t.Fatalf("outcome = %s", st.Outcome)
+	}
+	var kinds []string
+	for _, e := range h.ledger() {
+		kinds = append(kinds, e.Kind+":"+e.RemedyID)
+	}
+	if got := strings.Join(kinds, ","); got != "payout:p1-r1,reversal:p1-r1,payout:p2-r1" {
+		t.Errorf("ledger = %s", got)
+	}
+	if got := h.notificationKinds("customer"); !strings.Contains(strings.Join(got, ","), "execution_failed") {
+		t.Errorf("customer not told of the failure: %v", got)
+	}
+}
+
+func TestRepeatContactAndInfoTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	repeat := h.in
+	repeat.CaseID = "6f1c0a52-0000-4000-8000-000000000099"
+	repeat.Channel = "phone"
+	h.at(1*hr, wf.UpdateIntake, repeat, "")
+	h.at(2*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Please send the bank statement."}, "")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "wrong state")
+	// No answer: reminder after 3 days, time-out after 7.
+	h.at(8*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	if len(st.RepeatContacts) != 1 || st.RepeatContacts[0].Channel != "phone" {
+		t.Errorf("repeat contacts = %+v", st.RepeatContacts)
+	}
+	ev := strings.Join(h.events(), ",")
+	if !inOrder(h.events(), "repeat_contact", "info_requested", "info_reminder", "info_timeout", "withdrawn") {
+		t.Errorf("events = %s", ev)
+	}
+	var repeats int
+	_ = h.st.Pool.QueryRow(context.Background(), `SELECT repeat_count FROM cases WHERE id = $1`, h.in.CaseID).Scan(&repeats)
+	if repeats != 1 {
+		t.Errorf("repeat_count = %d", repeats)
+	}
+}
+
+func TestSurveyLowScoreOpensRecovery(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
+	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+	// No answer within the confirmation window: deemed accepted.
+	h.at(20*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 2, Comment: "meh"}, "")
+	st := h.run()
+	if st.Outcome != "deemed_accepted" || st.SurveyStatus != wf.SurveyAnswered {
+		t.Fatalf("state = %s %s", st.Outcome, st.SurveyStatus)
+	}
+	if got := strings.Join(h.notificationKinds("customer"), ","); !strings.Contains(got, "confirmation_notice") {
+		t.Errorf("customer was not told in advance: %s", got)
+	}
+	var n int
+	_ = h.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM recovery_tasks WHERE case_id = $1`, h.in.CaseID).Scan(&n)
+	if n != 1 {
+		t.Errorf("recovery tasks = %d", n)
+	}
+}
+
+func TestClockBreachEscalatesToSupervisor(t *testing.T) {
+	h := newHarness(t, nil)
+	// Nobody acts: the 5-business-day resolution clock warns, then breaches.
+	h.at(10*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	var breached bool
+	for _, d := range st.Deadlines {
+		if d.Clock == wf.ClockResolve {
+			breached = d.Breached
+		}
+	}
+	if !breached {
+		t.Errorf("resolution clock not breached: %+v", st.Deadlines)
+	}
+	ev := strings.Join(h.events(), ",")
+	if !strings.Contains(ev, "clock_warning,clock_breached") {
+		t.Errorf("events = %s", ev)
+	}
+}
+
+func TestSafetyComplaintIsCritical(t *testing.T) {
+	h := newHarness(t, nil)
+	h.in.Subject = "Heater caught fire"
+	h.in.Description = "The heater started smoking and burned my hand."
+	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	if st.Category != wf.CategorySafety || st.Severity != wf.SeverityCritical || st.Priority != 1 {
+		t.Errorf("classification = %s/%s/%d", st.Category, st.Severity, st.Priority)
+	}
+	if st.Team != "safety" {
+		t.Errorf("team = %s", st.Team)
+	}
+}
+
+// inOrder reports whether want appear in events in that order (other
+// events may come between).
+func inOrder(events []string, want ...string) bool {
+	i := 0
+	for _, e := range events {
+		if i < len(want) && e == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}

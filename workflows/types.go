@@ -1,0 +1,227 @@
+// Package workflows holds the complaint workflow, its input, result and
+// state types, the names of its updates and queries, and the pure decision
+// logic it calls (classification, authority, deadlines).
+package workflows
+
+import "time"
+
+// Names of the workflow, its updates and its query. Clients use these
+// constants; changing one breaks running workflows.
+const (
+	WorkflowName = "ComplaintWorkflow"
+
+	UpdateIntake         = "intake"
+	UpdateAssign         = "assign"
+	UpdateTransfer       = "transfer"
+	UpdateNote           = "note"
+	UpdateRequestInfo    = "request-info"
+	UpdateEscalate       = "escalate"
+	UpdateClassification = "classification"
+	UpdateFindings       = "findings"
+	UpdateProposal       = "proposal"
+	UpdateApproval       = "approval"
+
+	UpdateCustomerResponse = "customer-response"
+	UpdateCustomerInfo     = "customer-info"
+	UpdateWithdraw         = "withdraw"
+	UpdateSurvey           = "survey"
+
+	QueryState = "state"
+)
+
+// Case statuses, as the API shows them.
+const (
+	StatusReceived         = "received"
+	StatusAcknowledged     = "acknowledged"
+	StatusInvestigating    = "investigating"
+	StatusAwaitingInfo     = "awaiting_info"
+	StatusAwaitingApproval = "awaiting_approval"
+	StatusExecuting        = "executing"
+	StatusAwaitingCustomer = "awaiting_customer"
+	StatusClosed           = "closed"
+	StatusWithdrawn        = "withdrawn"
+)
+
+// Survey statuses of a closed case.
+const (
+	SurveyScheduled = "scheduled"
+	SurveySent      = "sent"
+	SurveyAnswered  = "answered"
+	SurveyExpired   = "expired"
+)
+
+// Customer is who complains. Name, phone and email are personal data: they
+// never appear in logs, metrics labels or search attributes.
+type Customer struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+	Email string `json:"email"`
+}
+
+// Complaint is what the customer tells us at receipt.
+type Complaint struct {
+	CaseID         string    `json:"case_id"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	Customer       Customer  `json:"customer"`
+	Channel        string    `json:"channel"`
+	Subject        string    `json:"subject"`
+	Description    string    `json:"description"`
+	DesiredRemedy  string    `json:"desired_remedy"`
+	OrderRef       string    `json:"order_ref,omitempty"`
+	Product        string    `json:"product,omitempty"`
+	Region         string    `json:"region,omitempty"`
+	Branch         string    `json:"branch,omitempty"`
+	Language       string    `json:"language"`
+	Profile        string    `json:"profile"`
+	ReceivedAt     time.Time `json:"received_at"`
+	// EnteredBy is the staff member who entered the complaint (phone,
+	// store, regulator channels); empty for the customer's own filing.
+	EnteredBy string `json:"entered_by,omitempty"`
+}
+
+// Input starts (or continues) a ComplaintWorkflow.
+type Input struct {
+	Complaint Complaint `json:"complaint"`
+	// Resume carries the state across continue-as-new; nil at first start.
+	Resume *State `json:"resume,omitempty"`
+}
+
+// Actor is who makes a staff decision, taken by the API from the verified
+// token and the staff table.
+type Actor struct {
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	Team string `json:"team,omitempty"`
+}
+
+// Staff roles.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleManager    = "manager"
+	RoleDirector   = "director"
+	RoleAdmin      = "admin"
+	RoleAuditor    = "auditor"
+)
+
+// Remedy types.
+const (
+	RemedyRefund      = "refund"
+	RemedyReplacement = "replacement"
+	RemedyRepair      = "repair"
+	RemedyVoucher     = "voucher"
+	RemedyGoodwill    = "goodwill"
+	RemedyApology     = "apology"
+	RemedyExplanation = "explanation"
+)
+
+// Remedy is one step of a proposed resolution. Amounts are integer minor
+// units (cents, fen) with an ISO 4217 currency.
+type Remedy struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency,omitempty"`
+	Note     string `json:"note,omitempty"`
+	// State is pending, done, failed or undone.
+	State string `json:"state"`
+}
+
+// Proposal is a resolution awaiting approval: remedies, or a reasoned
+// refusal, and the message the customer will receive.
+type Proposal struct {
+	Number        int        `json:"number"`
+	Remedies      []Remedy   `json:"remedies,omitempty"`
+	RefusalReason string     `json:"refusal_reason,omitempty"`
+	Message       string     `json:"message"`
+	ProposedBy    string     `json:"proposed_by"`
+	ProposedAt    time.Time  `json:"proposed_at"`
+	Approvals     []Approval `json:"approvals,omitempty"`
+	// Required is what approval this proposal needs.
+	Required Requirement `json:"required"`
+	// EscalatedTo is set when the approval clock ran out.
+	EscalatedTo string `json:"escalated_to,omitempty"`
+}
+
+// Approval is one approver's decision.
+type Approval struct {
+	By       string    `json:"by"`
+	Role     string    `json:"role"`
+	Decision string    `json:"decision"`
+	Comment  string    `json:"comment,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Findings is the result of the investigation.
+type Findings struct {
+	Cause             string `json:"cause"`
+	CauseDetail       string `json:"cause_detail"`
+	Responsibility    string `json:"responsibility"`
+	ResponsibleUnit   string `json:"responsible_unit,omitempty"`
+	ResponsiblePerson string `json:"responsible_person,omitempty"`
+	Summary           string `json:"summary"`
+}
+
+// Deadline is one clock of the case.
+type Deadline struct {
+	Clock    string    `json:"clock"`
+	DueAt    time.Time `json:"due_at"`
+	WarnAt   time.Time `json:"warn_at,omitempty"`
+	Met      bool      `json:"met"`
+	MetAt    time.Time `json:"met_at,omitempty"`
+	Breached bool      `json:"breached"`
+}
+
+// RepeatContact is a further complaint about the same matter.
+type RepeatContact struct {
+	At      time.Time `json:"at"`
+	Channel string    `json:"channel"`
+	Subject string    `json:"subject"`
+}
+
+// State is what the state query returns and what continue-as-new carries.
+type State struct {
+	CaseID          string          `json:"case_id"`
+	CaseNumber      string          `json:"case_number"`
+	Status          string          `json:"status"`
+	SurveyStatus    string          `json:"survey_status,omitempty"`
+	Category        string          `json:"category"`
+	Severity        string          `json:"severity"`
+	Priority        int             `json:"priority"`
+	Assignee        string          `json:"assignee,omitempty"`
+	Team            string          `json:"team,omitempty"`
+	Level           string          `json:"level"`
+	AppealCount     int             `json:"appeal_count"`
+	RepeatContacts  []RepeatContact `json:"repeat_contacts,omitempty"`
+	Deadlines       []Deadline      `json:"deadlines"`
+	Findings        *Findings       `json:"findings,omitempty"`
+	Proposal        *Proposal       `json:"proposal,omitempty"`
+	ProposalCount   int             `json:"proposal_count"`
+	PendingQuestion string          `json:"pending_question,omitempty"`
+	InfoRequests    int             `json:"info_requests"`
+	Outcome         string          `json:"outcome,omitempty"`
+	Clocks          Clocks          `json:"clocks"`
+	Authority       AuthorityMatrix `json:"authority"`
+	// EventSeq numbers the audit events this case has written.
+	EventSeq int `json:"event_seq"`
+	// IdempotencyKeys seen at intake, so a retried request is not counted
+	// as a repeat contact.
+	IdempotencyKeys []string  `json:"idempotency_keys,omitempty"`
+	TrackingToken   string    `json:"tracking_token,omitempty"`
+	Language        string    `json:"language"`
+	ReceivedAt      time.Time `json:"received_at"`
+	Registered      bool      `json:"registered"`
+}
+
+// IntakeResult answers the intake update.
+type IntakeResult struct {
+	CaseID        string `json:"case_id"`
+	CaseNumber    string `json:"case_number"`
+	Status        string `json:"status"`
+	TrackingToken string `json:"tracking_token"`
+	// RepeatContact is true when the complaint was attached to this open
+	// case; Duplicate when it repeated an earlier request's Idempotency-Key.
+	RepeatContact bool `json:"repeat_contact"`
+	Duplicate     bool `json:"duplicate"`
+}
