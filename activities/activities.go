@@ -77,7 +77,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 	}
 	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
-		Complaint: in.Complaint, WorkflowID: in.WorkflowID, Classification: in.Classification,
+		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
 		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines,
 	})
 	if err != nil {

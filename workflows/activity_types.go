@@ -27,6 +27,7 @@ type RegisterResult struct {
 type RegisterInput struct {
 	Complaint      Complaint      `json:"complaint"`
 	WorkflowID     string         `json:"workflow_id"`
+	FirstRunID     string         `json:"first_run_id"`
 	Classification Classification `json:"classification"`
 }
 

@@ -137,7 +137,7 @@ func (w *complaint) register(ctx workflow.Context) error {
 	cls := Classify(w.in)
 	var res RegisterResult
 	err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityRegister, RegisterInput{
-		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Classification: cls,
+		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
 	}).Get(ctx, &res)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)

@@ -39,12 +39,10 @@ type Config struct {
 	// JWTSecret signs staff tokens (HS256); in `dev` it is generated once
 	// and kept in DataDir when unset.
 	JWTSecret string
-	// PayloadKey is a base64 AES-256 key for the Temporal payload codec;
-	// PayloadKeyID names it in payload metadata.
-	PayloadKey   string
-	PayloadKeyID string
-
-	LogLevel string
+	// TokenSecret derives customers' tracking and survey tokens (HMAC);
+	// generated in `dev` like JWTSecret. Changing it invalidates links.
+	TokenSecret string
+	LogLevel    string
 
 	ShutdownTimeout time.Duration
 	TemporalTimeout time.Duration
@@ -64,8 +62,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WorkerHTTPAddr:    or(getenv("WORKER_HTTP_ADDR"), ":8081"),
 		PublicBaseURL:     getenv("PUBLIC_BASE_URL"),
 		JWTSecret:         getenv("JWT_SECRET"),
-		PayloadKey:        getenv("PAYLOAD_KEY"),
-		PayloadKeyID:      or(getenv("PAYLOAD_KEY_ID"), "k1"),
+		TokenSecret:       getenv("TOKEN_SECRET"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 	}
 	var errs []error
@@ -99,6 +96,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		errs = append(errs, errors.New("JWT_SECRET: must be at least 32 characters"))
 	}
+	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
+		errs = append(errs, errors.New("TOKEN_SECRET: must be at least 32 characters"))
+	}
 	if c.PublicBaseURL == "" {
 		c.PublicBaseURL = "http://" + displayAddr(c.HTTPAddr)
 	}
@@ -119,14 +119,17 @@ func (c Config) RequireExternal() error {
 	if c.JWTSecret == "" {
 		errs = append(errs, errors.New("JWT_SECRET: required"))
 	}
+	if c.TokenSecret == "" {
+		errs = append(errs, errors.New("TOKEN_SECRET: required"))
+	}
 	return errors.Join(errs...)
 }
 
 // String prints the configuration with secrets redacted.
 func (c Config) String() string {
-	return fmt.Sprintf("database=%s temporal=%s namespace=%s queue=%s http=%s jwt_secret=%s payload_key=%s",
+	return fmt.Sprintf("database=%s temporal=%s namespace=%s queue=%s http=%s jwt_secret=%s token_secret=%s",
 		redactURL(c.DatabaseURL), or(c.TemporalAddress, "(embedded)"), c.TemporalNamespace, c.TaskQueue,
-		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.PayloadKey))
+		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret))
 }
 
 func displayAddr(addr string) string {

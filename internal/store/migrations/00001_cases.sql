@@ -48,6 +48,7 @@ CREATE TABLE cases (
     id                  uuid PRIMARY KEY,
     case_number         text NOT NULL UNIQUE,
     workflow_id         text NOT NULL,
+    first_run_id        text NOT NULL DEFAULT '',
     tracking_token_hash bytea NOT NULL UNIQUE,
     customer_id         text NOT NULL,
     customer_name       text NOT NULL DEFAULT '',

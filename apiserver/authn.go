@@ -1,0 +1,149 @@
+package apiserver
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+const ctxStaff = "staff"
+
+// requireStaff verifies the bearer token (401 without a valid one) and
+// registers the staff member on first sight from the token's claims.
+func (s *Server) requireStaff() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		st, ok := s.authenticate(c)
+		if !ok {
+			return
+		}
+		if st == nil {
+			c.Header("WWW-Authenticate", `Bearer realm="complaints"`)
+			problem(c, http.StatusUnauthorized, "unauthorized", "a valid staff bearer token is required")
+			return
+		}
+		c.Next()
+	}
+}
+
+// optionalStaff accepts a request without a token (a customer) but
+// verifies one if present: a bad token is still 401.
+func (s *Server) optionalStaff() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := s.authenticate(c); !ok {
+			return
+		}
+		c.Next()
+	}
+}
+
+// authenticate returns the staff member of a valid token, nil without a
+// token, and false after writing a 401 for a bad token or 403 for a
+// deactivated member.
+func (s *Server) authenticate(c *gin.Context) (*store.Staff, bool) {
+	h := c.GetHeader("Authorization")
+	if h == "" {
+		return nil, true
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		c.Header("WWW-Authenticate", `Bearer realm="complaints"`)
+		problem(c, http.StatusUnauthorized, "unauthorized", "use the Bearer scheme")
+		return nil, false
+	}
+	claims, err := s.verifier.Verify(strings.TrimSpace(tok))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="complaints", error="invalid_token"`)
+		problem(c, http.StatusUnauthorized, "unauthorized", "the token is invalid or expired")
+		return nil, false
+	}
+	st, err := s.store.UpsertStaffFromClaims(c, claims.Subject, claims.Name, claims.Role, claims.Team)
+	if err != nil {
+		s.fail(c, "register staff", err)
+		return nil, false
+	}
+	if !st.Active {
+		problem(c, http.StatusForbidden, "forbidden", "this staff account is deactivated")
+		return nil, false
+	}
+	c.Set(ctxStaff, &st)
+	return &st, true
+}
+
+func staffOf(c *gin.Context) *store.Staff {
+	v, ok := c.Get(ctxStaff)
+	if !ok {
+		return nil
+	}
+	return v.(*store.Staff)
+}
+
+func actorOf(c *gin.Context) wf.Actor {
+	st := staffOf(c)
+	return wf.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
+}
+
+// allow lets only the given roles through (403 for others).
+func (s *Server) allow(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		st := staffOf(c)
+		if st == nil || !slices.Contains(roles, st.Role) {
+			problem(c, http.StatusForbidden, "forbidden", "your role may not do this")
+			return
+		}
+		c.Next()
+	}
+}
+
+func (s *Server) me(c *gin.Context) { c.JSON(http.StatusOK, staffOf(c)) }
+
+func (s *Server) listStaff(c *gin.Context) {
+	list, err := s.store.ListStaff(c)
+	if err != nil {
+		s.fail(c, "list staff", err)
+		return
+	}
+	if list == nil {
+		list = []store.Staff{}
+	}
+	c.JSON(http.StatusOK, gin.H{"staff": list})
+}
+
+type staffPatch struct {
+	Role   *string `json:"role"`
+	Team   *string `json:"team"`
+	Active *bool   `json:"active"`
+}
+
+func (s *Server) updateStaff(c *gin.Context) {
+	var p staffPatch
+	if !decode(c, &p) {
+		return
+	}
+	if p.Role != nil && !slices.Contains(auth.Roles, *p.Role) {
+		invalidFields(c, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(auth.Roles, ", ")})
+		return
+	}
+	if p.Team != nil {
+		ok, err := s.store.TeamExists(c, *p.Team)
+		if err != nil {
+			s.fail(c, "team exists", err)
+			return
+		}
+		if !ok {
+			invalidFields(c, FieldProblem{Field: "team", Message: "no such team"})
+			return
+		}
+	}
+	st, err := s.store.UpdateStaff(c, c.Param("id"), p.Role, p.Team, p.Active)
+	if err != nil {
+		s.fail(c, "update staff", err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}

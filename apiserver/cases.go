@@ -1,0 +1,388 @@
+package apiserver
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// seesPersonalData reports whether a role sees customers' contact details
+// in the case view (handlers do; auditors and admins see them masked).
+func seesPersonalData(role string) bool { return wf.RoleLevel(role) > 0 }
+
+// mask hides all but the edges of personal data.
+func mask(s string) string {
+	r := []rune(s)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) <= 2:
+		return strings.Repeat("*", len(r))
+	case len(r) <= 6:
+		return string(r[0]) + strings.Repeat("*", len(r)-1)
+	default:
+		return string(r[:2]) + strings.Repeat("*", len(r)-4) + string(r[len(r)-2:])
+	}
+}
+
+func maskCase(cs *store.Case) {
+	cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail = mask(cs.CustomerName), mask(cs.CustomerPhone), mask(cs.CustomerEmail)
+}
+
+func (s *Server) listComplaints(c *gin.Context) {
+	q := c.Request.URL.Query()
+	f := store.Filter{Status: q.Get("status"), Category: q.Get("category"), Severity: q.Get("severity"),
+		Assignee: q.Get("assignee"), Team: q.Get("team"), Channel: q.Get("channel"), Region: q.Get("region"),
+		Q: q.Get("q"), Sort: q.Get("sort")}
+	var errs []FieldProblem
+	if f.Status != "" && !validStatus(f.Status) {
+		errs = append(errs, FieldProblem{"status", "is not a known status"})
+	}
+	if f.Category != "" && !wf.ValidCategory(f.Category) {
+		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(wf.Categories, ", ")})
+	}
+	if f.Severity != "" && !wf.ValidSeverity(f.Severity) {
+		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(wf.Severities, ", ")})
+	}
+	if f.Sort != "" && f.Sort != "created_at" && f.Sort != "priority" {
+		errs = append(errs, FieldProblem{"sort", "must be created_at or priority"})
+	}
+	if len(f.Q) > 200 {
+		errs = append(errs, FieldProblem{"q", "must be at most 200 characters"})
+	}
+	if v := q.Get("breached"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, FieldProblem{"breached", "must be true or false"})
+		}
+		f.Breached = &b
+	}
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"created_from", &f.CreatedFrom}, {"created_to", &f.CreatedTo}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				errs = append(errs, FieldProblem{p.name, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z"})
+			}
+			*p.dst = &t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			errs = append(errs, FieldProblem{"limit", "must be from 1 to 200"})
+		}
+		f.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		if err := decodeCursor(v, &f); err != nil {
+			errs = append(errs, FieldProblem{"cursor", "is not a cursor this API returned"})
+		}
+	}
+	if len(errs) > 0 {
+		invalidFields(c, errs...)
+		return
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	list, err := s.store.ListCases(c, f)
+	if err != nil {
+		s.fail(c, "list cases", err)
+		return
+	}
+	for i := range list {
+		maskCase(&list[i])
+		list[i].Description = ""
+	}
+	resp := gin.H{"complaints": list, "next_cursor": nil}
+	if list == nil {
+		resp["complaints"] = []store.Case{}
+	}
+	if len(list) == f.Limit {
+		last := list[len(list)-1]
+		resp["next_cursor"] = encodeCursor(last)
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case wf.StatusReceived, wf.StatusAcknowledged, wf.StatusInvestigating, wf.StatusAwaitingInfo, wf.StatusAwaitingApproval,
+		wf.StatusExecuting, wf.StatusAwaitingCustomer, wf.StatusClosed, wf.StatusWithdrawn:
+		return true
+	}
+	return false
+}
+
+func encodeCursor(cs store.Case) string {
+	raw := fmt.Sprintf("%d|%s|%d", cs.CreatedAt.UnixNano(), cs.ID, cs.Priority)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func decodeCursor(v string, f *store.Filter) error {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(string(b), "|")
+	if len(parts) != 3 {
+		return fmt.Errorf("bad cursor")
+	}
+	ns, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil {
+		return err
+	}
+	prio, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return err
+	}
+	if len(parts[1]) != 36 {
+		return fmt.Errorf("bad cursor id")
+	}
+	t := time.Unix(0, ns).UTC()
+	f.AfterCreated, f.AfterID, f.AfterPrio = &t, parts[1], prio
+	return nil
+}
+
+// CaseView is one case as staff see it.
+type CaseView struct {
+	store.Case
+	Timeline         []store.CaseEvent  `json:"timeline"`
+	Deadlines        []wf.Deadline      `json:"deadlines"`
+	PendingApprovals *wf.Proposal       `json:"pending_approvals"`
+	Remedies         []wf.Remedy        `json:"remedies"`
+	RepeatContacts   []wf.RepeatContact `json:"repeat_contacts"`
+	Findings         *wf.Findings       `json:"findings,omitempty"`
+	PendingQuestion  string             `json:"pending_question,omitempty"`
+	Live             bool               `json:"live"`
+}
+
+func (s *Server) getComplaint(c *gin.Context) {
+	cs, err := s.store.GetCase(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get case", err)
+		return
+	}
+	s.writeCase(c, cs, nil)
+}
+
+// writeCase answers with the case view; st is the workflow state when the
+// caller has it already (after an update), else it is queried.
+func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
+	events, err := s.store.Events(c, cs.ID)
+	if err != nil {
+		s.fail(c, "events", err)
+		return
+	}
+	if !seesPersonalData(staffOf(c).Role) {
+		maskCase(&cs)
+	}
+	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{}}
+	if st == nil {
+		q, err := s.queryState(c, cs)
+		if err == nil {
+			st = &q
+		} else {
+			// The row still answers; the live state is a bonus.
+			s.logger.Warn("state query failed", "case_id", cs.ID, "err", err)
+		}
+	}
+	if st != nil {
+		v.Live = true
+		v.Status = st.Status
+		if st.SurveyStatus != "" {
+			ss := st.SurveyStatus
+			v.SurveyStatus = &ss
+		}
+		v.Deadlines = st.Deadlines
+		if st.Proposal != nil {
+			v.Remedies = st.Proposal.Remedies
+			if st.Status == wf.StatusAwaitingApproval {
+				v.PendingApprovals = st.Proposal
+			}
+		}
+		if st.RepeatContacts != nil {
+			v.RepeatContacts = st.RepeatContacts
+		}
+		v.Findings = st.Findings
+		v.PendingQuestion = st.PendingQuestion
+		if st.Assignee != "" {
+			a := st.Assignee
+			v.Assignee = &a
+		}
+		v.Level = st.Level
+		v.Category, v.Severity, v.Priority = st.Category, st.Severity, st.Priority
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+type assignBody struct {
+	Assignee string `json:"assignee"`
+}
+
+func (s *Server) assign(c *gin.Context) {
+	var b assignBody
+	if !decode(c, &b) {
+		return
+	}
+	if b.Assignee == "" {
+		invalidFields(c, FieldProblem{"assignee", "is required"})
+		return
+	}
+	st, err := s.store.GetStaff(c, b.Assignee)
+	if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+		invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
+		return
+	}
+	s.sendDecision(c, wf.UpdateAssign, wf.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
+}
+
+type transferBody struct {
+	Assignee string `json:"assignee"`
+	Team     string `json:"team"`
+	Reason   string `json:"reason"`
+}
+
+func (s *Server) transfer(c *gin.Context) {
+	var b transferBody
+	if !decode(c, &b) {
+		return
+	}
+	if b.Assignee != "" {
+		st, err := s.store.GetStaff(c, b.Assignee)
+		if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+			invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
+			return
+		}
+	}
+	if b.Team != "" {
+		ok, err := s.store.TeamExists(c, b.Team)
+		if err != nil {
+			s.fail(c, "team", err)
+			return
+		}
+		if !ok {
+			invalidFields(c, FieldProblem{"team", "no such team"})
+			return
+		}
+	}
+	s.sendDecision(c, wf.UpdateTransfer, wf.TransferRequest{Actor: actorOf(c), Assignee: b.Assignee, Team: b.Team, Reason: b.Reason})
+}
+
+func (s *Server) sendDecision(c *gin.Context, name string, req any) {
+	cs, err := s.store.GetCase(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get case", err)
+		return
+	}
+	st, err := s.update(c, cs, name, req)
+	if err != nil {
+		s.fail(c, name, err)
+		return
+	}
+	if fresh, err := s.store.GetCase(c, cs.ID); err == nil {
+		cs = fresh
+	}
+	s.writeCase(c, cs, &st)
+}
+
+type noteBody struct {
+	Text string `json:"text"`
+}
+type requestInfoBody struct {
+	Question string `json:"question"`
+}
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+type classificationBody struct {
+	Category string `json:"category"`
+	Severity string `json:"severity"`
+	Reason   string `json:"reason"`
+}
+type findingsBody struct {
+	Cause             string `json:"cause"`
+	CauseDetail       string `json:"cause_detail"`
+	Responsibility    string `json:"responsibility"`
+	ResponsibleUnit   string `json:"responsible_unit"`
+	ResponsiblePerson string `json:"responsible_person"`
+	Summary           string `json:"summary"`
+}
+type remedyBody struct {
+	Type     string `json:"type"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Note     string `json:"note"`
+}
+type proposalBody struct {
+	Remedies      []remedyBody `json:"remedies"`
+	RefusalReason string       `json:"refusal_reason"`
+	Message       string       `json:"message"`
+}
+type approvalBody struct {
+	Decision string `json:"decision"`
+	Comment  string `json:"comment"`
+}
+
+func (s *Server) note(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateNote, func(b noteBody, a wf.Actor) any { return wf.NoteRequest{Actor: a, Text: b.Text} })
+}
+
+func (s *Server) requestInfo(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a wf.Actor) any {
+		return wf.InfoRequest{Actor: a, Question: b.Question}
+	})
+}
+
+func (s *Server) escalate(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateEscalate, func(b reasonBody, a wf.Actor) any { return wf.EscalateRequest{Actor: a, Reason: b.Reason} })
+}
+
+func (s *Server) classify(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a wf.Actor) any {
+		return wf.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
+	})
+}
+
+func (s *Server) findings(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateFindings, func(b findingsBody, a wf.Actor) any {
+		return wf.FindingsRequest{Actor: a, Findings: wf.Findings(b)}
+	})
+}
+
+func (s *Server) proposal(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateProposal, func(b proposalBody, a wf.Actor) any {
+		r := wf.ProposalRequest{Actor: a, RefusalReason: b.RefusalReason, Message: b.Message}
+		for _, rb := range b.Remedies {
+			r.Remedies = append(r.Remedies, wf.Remedy{Type: rb.Type, Amount: rb.Amount, Currency: rb.Currency, Note: rb.Note})
+		}
+		return r
+	})
+}
+
+func (s *Server) approval(c *gin.Context) {
+	bodyDecision(s, c, wf.UpdateApproval, func(b approvalBody, a wf.Actor) any {
+		return wf.ApprovalRequest{Actor: a, Decision: b.Decision, Comment: b.Comment}
+	})
+}
+
+// bodyDecision decodes body B strictly, builds the update request and
+// sends it.
+func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, wf.Actor) any) {
+	var b B
+	if !decode(c, &b) {
+		return
+	}
+	s.sendDecision(c, name, build(b, actorOf(c)))
+}

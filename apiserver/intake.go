@@ -1,0 +1,378 @@
+package apiserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// Channels a complaint may arrive by.
+var Channels = []string{"phone", "email", "web", "social", "store", "regulator"}
+
+type customerBody struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+	Email string `json:"email"`
+}
+
+type complaintBody struct {
+	Customer      customerBody `json:"customer"`
+	Channel       string       `json:"channel"`
+	Subject       string       `json:"subject"`
+	Description   string       `json:"description"`
+	DesiredRemedy string       `json:"desired_remedy"`
+	OrderRef      string       `json:"order_ref"`
+	Product       string       `json:"product"`
+	Region        string       `json:"region"`
+	Branch        string       `json:"branch"`
+	Language      string       `json:"language"`
+	Profile       string       `json:"profile"`
+	ReceivedAt    *time.Time   `json:"received_at"`
+}
+
+// CreatedComplaint answers POST /v1/complaints.
+type CreatedComplaint struct {
+	ID            string `json:"id"`
+	CaseNumber    string `json:"case_number"`
+	Status        string `json:"status"`
+	TrackingToken string `json:"tracking_token"`
+	TrackingURL   string `json:"tracking_url"`
+	RepeatContact bool   `json:"repeat_contact"`
+}
+
+func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
+	var errs []FieldProblem
+	text := func(field, v string, required bool, max int) {
+		switch {
+		case required && strings.TrimSpace(v) == "":
+			errs = append(errs, FieldProblem{field, "is required"})
+		case !utf8.ValidString(v):
+			errs = append(errs, FieldProblem{field, "must be valid UTF-8"})
+		case utf8.RuneCountInString(v) > max:
+			errs = append(errs, FieldProblem{field, fmt.Sprintf("must be at most %d characters", max)})
+		}
+	}
+	text("customer.id", b.Customer.ID, true, 100)
+	text("customer.name", b.Customer.Name, true, 200)
+	text("customer.phone", b.Customer.Phone, false, 40)
+	text("customer.email", b.Customer.Email, false, 254)
+	if b.Customer.Phone == "" && b.Customer.Email == "" {
+		errs = append(errs, FieldProblem{"customer.phone", "give a phone number or an email address so we can reach you"})
+	}
+	if b.Customer.Email != "" {
+		if a, err := mail.ParseAddress(b.Customer.Email); err != nil || a.Address != b.Customer.Email {
+			errs = append(errs, FieldProblem{"customer.email", "is not a valid email address"})
+		}
+	}
+	if b.Customer.Phone != "" && strings.Trim(b.Customer.Phone, "+0123456789 -()") != "" {
+		errs = append(errs, FieldProblem{"customer.phone", "may contain only digits, spaces, + - ( )"})
+	}
+	if !slices.Contains(Channels, b.Channel) {
+		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
+	}
+	text("subject", b.Subject, true, 200)
+	text("description", b.Description, true, 10000)
+	text("desired_remedy", b.DesiredRemedy, false, 2000)
+	text("order_ref", b.OrderRef, false, 100)
+	text("product", b.Product, false, 200)
+	text("region", b.Region, false, 100)
+	text("branch", b.Branch, false, 100)
+	if b.Language != "" && b.Language != "zh" && b.Language != "en" {
+		errs = append(errs, FieldProblem{"language", "must be zh or en"})
+	}
+	if b.Profile != "" && !profiles(b.Profile) {
+		errs = append(errs, FieldProblem{"profile", "is not a known clock profile"})
+	}
+	if b.ReceivedAt != nil {
+		switch {
+		case !staff:
+			errs = append(errs, FieldProblem{"received_at", "may only be given by staff entering a complaint"})
+		case b.ReceivedAt.After(now.Add(time.Minute)):
+			errs = append(errs, FieldProblem{"received_at", "must not be in the future"})
+		case b.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
+			errs = append(errs, FieldProblem{"received_at", "must be within the last year"})
+		}
+	}
+	return errs
+}
+
+// matterWorkflowID is the workflow id for a complaint. A complaint with an
+// order or policy reference is keyed by customer and reference, so that
+// Temporal's workflow-id uniqueness (update-with-start, use-existing)
+// attaches a repeat contact to the open case without a check-then-act
+// race; otherwise by its case id.
+func matterWorkflowID(customerID, orderRef, caseID string) string {
+	ref := strings.ToLower(strings.TrimSpace(orderRef))
+	if ref == "" {
+		return "complaint:" + caseID
+	}
+	h := sha256.Sum256([]byte(customerID + "\x00" + ref))
+	return "complaint:m-" + hex.EncodeToString(h[:12])
+}
+
+// caseIDFor derives the case id from an Idempotency-Key (so a retry names
+// the same case) or makes a new one.
+func caseIDFor(key, customerID string) string {
+	if key == "" {
+		return uuid.NewString()
+	}
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("idempotency:"+customerID+":"+key)).String()
+}
+
+func (s *Server) createComplaint(c *gin.Context) {
+	var b complaintBody
+	if !decode(c, &b) {
+		return
+	}
+	staff := staffOf(c)
+	now := time.Now().UTC()
+	profiles := wf.Profiles()
+	if errs := b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now); len(errs) > 0 {
+		invalidFields(c, errs...)
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > 200 || !utf8.ValidString(key) {
+		invalidFields(c, FieldProblem{"Idempotency-Key", "must be at most 200 characters"})
+		return
+	}
+	scopedKey := ""
+	if key != "" {
+		scopedKey = b.Customer.ID + ":" + key
+		if id, err := s.store.CaseForIdempotencyKey(c, scopedKey); err == nil {
+			cs, err := s.store.GetCase(c, id)
+			if err != nil {
+				s.fail(c, "get case", err)
+				return
+			}
+			c.JSON(http.StatusOK, s.created(cs.ID, cs.CaseNumber, cs.Status, false))
+			return
+		}
+	}
+	if b.Language == "" {
+		b.Language = "zh"
+	}
+	if b.Profile == "" {
+		b.Profile = "default"
+	}
+	received := now
+	if b.ReceivedAt != nil {
+		received = b.ReceivedAt.UTC()
+	}
+	cmp := wf.Complaint{
+		CaseID: caseIDFor(key, b.Customer.ID), IdempotencyKey: scopedKey,
+		Customer: wf.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
+		DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product, Region: b.Region, Branch: b.Branch,
+		Language: b.Language, Profile: b.Profile, ReceivedAt: received,
+	}
+	if staff != nil {
+		cmp.EnteredBy = staff.ID
+	}
+	wfID := matterWorkflowID(b.Customer.ID, b.OrderRef, cmp.CaseID)
+	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	defer cancel()
+	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: wfID, TaskQueue: s.cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, wf.WorkflowName, wf.Input{Complaint: cmp})
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: wf.UpdateIntake, Args: []any{cmp},
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		s.fail(c, "intake", err)
+		return
+	}
+	var res wf.IntakeResult
+	if err := h.Get(ctx, &res); err != nil {
+		s.fail(c, "intake", err)
+		return
+	}
+	out := s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
+	status := http.StatusCreated
+	if res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID {
+		status = http.StatusOK
+	}
+	c.JSON(status, out)
+}
+
+func (s *Server) created(id, number, status string, repeat bool) CreatedComplaint {
+	tok := activities.TrackingToken(s.cfg.TokenSecret, id)
+	return CreatedComplaint{ID: id, CaseNumber: number, Status: status, TrackingToken: tok,
+		TrackingURL: s.cfg.PublicBaseURL + "/track/" + tok, RepeatContact: repeat}
+}
+
+// Tracking is the customer's view of their case.
+type Tracking struct {
+	CaseNumber   string          `json:"case_number"`
+	Status       string          `json:"status"`
+	SurveyStatus string          `json:"survey_status,omitempty"`
+	ExpectedBy   *time.Time      `json:"expected_resolution_at,omitempty"`
+	Messages     []store.Message `json:"messages"`
+	Proposal     *TrackProposal  `json:"proposal,omitempty"`
+	Question     string          `json:"question,omitempty"`
+	Language     string          `json:"language"`
+}
+
+// TrackProposal is the resolution awaiting the customer's answer.
+type TrackProposal struct {
+	Message       string      `json:"message"`
+	Remedies      []wf.Remedy `json:"remedies,omitempty"`
+	RefusalReason string      `json:"refusal_reason,omitempty"`
+}
+
+func (s *Server) caseByTracking(c *gin.Context) (store.Case, bool) {
+	tok := c.Param("token")
+	if len(tok) > 100 {
+		problem(c, http.StatusNotFound, "not found", "")
+		return store.Case{}, false
+	}
+	cs, err := s.store.GetCaseByTrackingToken(c, store.HashToken(tok))
+	if err != nil {
+		s.fail(c, "track", err)
+		return store.Case{}, false
+	}
+	return cs, true
+}
+
+func (s *Server) track(c *gin.Context) {
+	cs, ok := s.caseByTracking(c)
+	if !ok {
+		return
+	}
+	msgs, err := s.store.CustomerMessages(c, cs.ID)
+	if err != nil {
+		s.fail(c, "messages", err)
+		return
+	}
+	if msgs == nil {
+		msgs = []store.Message{}
+	}
+	t := Tracking{CaseNumber: cs.CaseNumber, Status: cs.Status, ExpectedBy: cs.ResolveDueAt, Messages: msgs, Language: cs.Language}
+	if cs.SurveyStatus != nil {
+		t.SurveyStatus = *cs.SurveyStatus
+	}
+	if cs.Status == wf.StatusAwaitingCustomer || cs.Status == wf.StatusAwaitingInfo {
+		if st, err := s.queryState(c, cs); err == nil {
+			if st.Proposal != nil && cs.Status == wf.StatusAwaitingCustomer {
+				t.Proposal = &TrackProposal{Message: st.Proposal.Message, Remedies: st.Proposal.Remedies, RefusalReason: st.Proposal.RefusalReason}
+			}
+			t.Question = st.PendingQuestion
+		}
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) trackResponse(c *gin.Context) {
+	var r wf.CustomerResponse
+	if !decode(c, &r) {
+		return
+	}
+	s.customerUpdate(c, wf.UpdateCustomerResponse, r)
+}
+
+func (s *Server) trackInfo(c *gin.Context) {
+	var r wf.CustomerInfo
+	if !decode(c, &r) {
+		return
+	}
+	s.customerUpdate(c, wf.UpdateCustomerInfo, r)
+}
+
+func (s *Server) trackWithdraw(c *gin.Context) {
+	var r wf.WithdrawRequest
+	if c.Request.ContentLength != 0 && !decode(c, &r) {
+		return
+	}
+	s.customerUpdate(c, wf.UpdateWithdraw, r)
+}
+
+func (s *Server) customerUpdate(c *gin.Context, name string, arg any) {
+	cs, ok := s.caseByTracking(c)
+	if !ok {
+		return
+	}
+	st, err := s.update(c, cs, name, arg)
+	if err != nil {
+		s.fail(c, name, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"case_number": st.CaseNumber, "status": st.Status, "survey_status": st.SurveyStatus})
+}
+
+func (s *Server) survey(c *gin.Context) {
+	var r wf.SurveyAnswer
+	if !decode(c, &r) {
+		return
+	}
+	tok := c.Param("token")
+	if len(tok) > 100 {
+		problem(c, http.StatusNotFound, "not found", "")
+		return
+	}
+	cs, err := s.store.GetCaseBySurveyToken(c, store.HashToken(tok))
+	if err != nil {
+		s.fail(c, "survey", err)
+		return
+	}
+	st, err := s.update(c, cs, wf.UpdateSurvey, r)
+	if err != nil {
+		s.fail(c, "survey", err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"case_number": st.CaseNumber, "survey_status": st.SurveyStatus})
+}
+
+// update sends an update to a case's workflow and waits for its result.
+func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any) (wf.State, error) {
+	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return wf.State{}, err
+	}
+	var st wf.State
+	if err := h.Get(ctx, &st); err != nil {
+		return wf.State{}, err
+	}
+	return st, nil
+}
+
+func (s *Server) queryState(c *gin.Context, cs store.Case) (wf.State, error) {
+	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	defer cancel()
+	v, err := s.temporal.QueryWorkflow(ctx, cs.WorkflowID, "", wf.QueryState)
+	if err != nil {
+		return wf.State{}, err
+	}
+	var st wf.State
+	if err := v.Get(&st); err != nil {
+		return wf.State{}, err
+	}
+	if st.CaseID != cs.ID {
+		// The matter's workflow has moved on to a newer case.
+		return wf.State{}, fmt.Errorf("query: case %s is no longer running: %w", cs.ID, store.ErrNotFound)
+	}
+	return st, nil
+}

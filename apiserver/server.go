@@ -1,0 +1,164 @@
+// Package apiserver is the thin HTTP API: it validates, authorises, and
+// starts or talks to complaint workflows. Lists come from PostgreSQL; one
+// case comes from PostgreSQL plus the workflow's state query.
+package apiserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// Config is what the API needs to know beyond its dependencies.
+type Config struct {
+	TaskQueue       string
+	PublicBaseURL   string
+	TokenSecret     []byte
+	TemporalTimeout time.Duration
+	// MaxBodyBytes limits request bodies (413 above it).
+	MaxBodyBytes int64
+}
+
+// Server is the HTTP API.
+type Server struct {
+	temporal client.Client
+	store    *store.Store
+	verifier auth.Verifier
+	cfg      Config
+	logger   *slog.Logger
+	metrics  *httpMetrics
+	registry *prometheus.Registry
+	engine   *gin.Engine
+}
+
+// New builds the API with every dependency passed in.
+func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, logger *slog.Logger, reg *prometheus.Registry) *Server {
+	if cfg.TemporalTimeout == 0 {
+		cfg.TemporalTimeout = 10 * time.Second
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
+		metrics: newHTTPMetrics(reg)}
+	s.engine = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(s.recoverer(), s.observe(), s.limitBody())
+	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "not found", "no such route") })
+	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed", "") })
+	r.HandleMethodNotAllowed = true
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+
+	v1 := r.Group("/v1")
+	v1.POST("/complaints", s.optionalStaff(), s.createComplaint)
+	v1.GET("/track/:token", s.track)
+	v1.POST("/track/:token/response", s.trackResponse)
+	v1.POST("/track/:token/info", s.trackInfo)
+	v1.POST("/track/:token/withdraw", s.trackWithdraw)
+	v1.POST("/surveys/:token", s.survey)
+
+	readers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
+	handlers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}
+	assigners := append(append([]string{}, handlers...), wf.RoleAdmin)
+
+	staff := v1.Group("", s.requireStaff())
+	staff.GET("/me", s.allow(readers...), s.me)
+	staff.GET("/complaints", s.allow(readers...), s.listComplaints)
+	staff.GET("/complaints/:id", s.allow(readers...), s.getComplaint)
+	staff.POST("/complaints/:id/assign", s.allow(assigners...), s.assign)
+	staff.POST("/complaints/:id/transfer", s.allow(assigners...), s.transfer)
+	staff.POST("/complaints/:id/notes", s.allow(handlers...), s.note)
+	staff.POST("/complaints/:id/request-info", s.allow(handlers...), s.requestInfo)
+	staff.POST("/complaints/:id/escalate", s.allow(handlers...), s.escalate)
+	staff.POST("/complaints/:id/classification", s.allow(handlers...), s.classify)
+	staff.POST("/complaints/:id/findings", s.allow(handlers...), s.findings)
+	staff.POST("/complaints/:id/proposal", s.allow(handlers...), s.proposal)
+	staff.POST("/complaints/:id/approvals", s.allow(handlers...), s.approval)
+	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
+	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
+	return r
+}
+
+// readyz answers 200 when PostgreSQL and Temporal are reachable.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ok := true
+	if err := s.store.Ping(ctx); err != nil {
+		checks["postgres"] = "unreachable"
+		ok = false
+	} else {
+		checks["postgres"] = "ok"
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"] = "unreachable"
+		ok = false
+	} else {
+		checks["temporal"] = "ok"
+	}
+	if !ok {
+		c.Header("Retry-After", "5")
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+}
+
+func (s *Server) limitBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+		}
+		c.Next()
+	}
+}
+
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.logger.Error("panic in handler", "route", c.FullPath(), "panic", r)
+				problem(c, http.StatusInternalServerError, "internal error", "")
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// HealthHandler serves /healthz, /readyz and /metrics for a process that
+// runs only the worker.
+func HealthHandler(tc client.Client, st *store.Store, reg *prometheus.Registry) http.Handler {
+	s := &Server{temporal: tc, store: st, registry: reg, logger: slog.Default()}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	return r
+}

@@ -1,0 +1,210 @@
+// Command complaints runs the complaint-handling system.
+//
+//	complaints dev                 everything in one process (make run)
+//	complaints api                 the HTTP API (production)
+//	complaints worker              the Temporal worker (production)
+//	complaints migrate up|down|status
+//	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/complaint-handling/complaints/internal/app"
+	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/pgserver"
+	"github.com/complaint-handling/complaints/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "complaints:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: complaints <command>
+
+commands:
+  dev        run PostgreSQL, Temporal, the worker and the API in one process
+  api        run the HTTP API against DATABASE_URL and TEMPORAL_ADDRESS
+  worker     run the Temporal worker against DATABASE_URL and TEMPORAL_ADDRESS
+  migrate    up | down | status: manage the application schema
+  token      mint a staff token: --sub alice --role manager [--team billing]
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	switch args[0] {
+	case "dev":
+		return serve(ctx, cfg, app.Options{Run: app.RunAPI | app.RunWorker, Embedded: true}, logger, stdout, true)
+	case "api":
+		if err := cfg.RequireExternal(); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, app.Options{Run: app.RunAPI}, logger, stdout, false)
+	case "worker":
+		if err := cfg.RequireExternal(); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, app.Options{Run: app.RunWorker}, logger, stdout, false)
+	case "migrate":
+		return migrate(ctx, cfg, args[1:], stdout, logger)
+	case "token":
+		return token(cfg, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// serve starts the system and blocks until SIGINT/SIGTERM, then shuts
+// down gracefully.
+func serve(ctx context.Context, cfg config.Config, opts app.Options, logger *slog.Logger, stdout io.Writer, dev bool) error {
+	started := time.Now()
+	logger.Info("starting", "config", cfg.String())
+	a, err := app.Start(ctx, cfg, opts, logger)
+	if err != nil {
+		return err
+	}
+	if dev {
+		printBanner(stdout, a, time.Since(started))
+	} else {
+		logger.Info("ready", "addr", a.APIAddr, "startup", time.Since(started).String())
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	a.Shutdown(sctx)
+	logger.Info("stopped")
+	return nil
+}
+
+func printBanner(w io.Writer, a *app.App, took time.Duration) {
+	base := "http://" + config.DisplayAddr(a.APIAddr)
+	temporal := a.Config.TemporalAddress
+	if a.TServer != nil {
+		temporal = a.TServer.HostPort() + " (embedded, namespace " + a.Config.TemporalNamespace + ")"
+	}
+	db := "external DATABASE_URL"
+	if a.PG != nil {
+		db = fmt.Sprintf("127.0.0.1:%d (embedded, data in %s)", a.PG.Port(), a.PG.DataDir())
+	}
+	fmt.Fprintf(w, `
+Complaint handling is ready (started in %s).
+
+  API          %s/v1/complaints
+  Console      %s/console/
+  Customer     %s/
+  Health       %s/healthz   %s/readyz
+  Metrics      %s/metrics
+  Temporal     %s
+  PostgreSQL   %s
+
+Staff token for the console and the API (valid 12h):
+  go run ./cmd/complaints token --sub alice --role manager --team billing
+  (or: make token ROLE=manager)
+
+Press Ctrl-C to stop.
+`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db)
+}
+
+func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("usage: complaints migrate up|down|status")
+	}
+	url := cfg.DatabaseURL
+	if url == "" {
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer pg.Stop()
+		if err := pg.EnsureDatabase(ctx, "complaints"); err != nil {
+			return err
+		}
+		url = pg.URL("complaints")
+	}
+	st, err := store.Open(ctx, url, 2)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := store.NewMigrator(st.Pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch args[0] {
+	case "up":
+		err = m.Up(ctx)
+	case "down":
+		err = m.Down(ctx)
+	case "status":
+	default:
+		return fmt.Errorf("unknown migrate command %q", args[0])
+	}
+	if err != nil {
+		return err
+	}
+	return m.Status(ctx, stdout)
+}
+
+// token mints a staff token with the configured secret (in dev, the one
+// kept in DATA_DIR/secrets.json).
+func token(cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	sub := fs.String("sub", "", "staff id (the token's sub)")
+	role := fs.String("role", "", "agent, supervisor, manager, director, admin or auditor")
+	team := fs.String("team", "", "team id, e.g. billing")
+	name := fs.String("name", "", "display name")
+	ttl := fs.Duration("ttl", 12*time.Hour, "validity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	secret := cfg.JWTSecret
+	if secret == "" {
+		s, err := app.ReadSecrets(cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("no JWT_SECRET set and no dev secret in %s (run `make run` once): %w", cfg.DataDir, err)
+		}
+		secret = s.JWT
+	}
+	tok, err := auth.Mint([]byte(secret), *sub, *role, *team, *name, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

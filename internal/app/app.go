@@ -1,0 +1,281 @@
+// Package app wires the system together: it starts (or connects to)
+// PostgreSQL and Temporal, applies migrations, and runs the worker and the
+// API. The `complaints` binary's subcommands and the end-to-end tests use
+// it, so what the tests run is what `make run` runs.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/pgserver"
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/worker"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// Roles of a process.
+const (
+	RunAPI    = 1 << iota // serve the HTTP API
+	RunWorker             // run the Temporal worker
+)
+
+// Options say what to run and with which extras.
+type Options struct {
+	Run int
+	// Embedded starts PostgreSQL and Temporal when the config has no
+	// DATABASE_URL / TEMPORAL_ADDRESS (the `dev` command).
+	Embedded bool
+	// Profiles overrides the clock profiles (tests use short clocks).
+	Profiles map[string]workflows.Clocks
+	// Payments overrides the ledger (tests plug in a provider).
+	Payments func(*store.Store) activities.Payments
+}
+
+// App is a running system.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Store    *store.Store
+	Temporal client.Client
+	Registry *prometheus.Registry
+	Secrets  Secrets
+	APIAddr  string
+	DBURL    string
+	PG       *pgserver.Server
+	TServer  *temporalserver.Server
+	worker   sdkworker.Worker
+	http     *http.Server
+	listener net.Listener
+	closeFns []func()
+}
+
+// Secrets are the signing secrets; in dev they are generated once and kept
+// in DATA_DIR/secrets.json (mode 0600).
+type Secrets struct {
+	JWT   string `json:"jwt_secret"`
+	Token string `json:"token_secret"`
+}
+
+// Start brings the system up. On error everything started is stopped.
+func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Logger) (_ *App, err error) {
+	a := &App{Config: cfg, Logger: logger, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := a.loadSecrets(opts.Embedded); err != nil {
+		return nil, err
+	}
+
+	a.DBURL = cfg.DatabaseURL
+	if a.DBURL == "" {
+		if !opts.Embedded {
+			return nil, errors.New("DATABASE_URL is required")
+		}
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		a.PG = pg
+		a.closeFns = append(a.closeFns, func() {
+			if err := pg.Stop(); err != nil {
+				logger.Warn("stop postgres", "err", err)
+			}
+		})
+		if err := pg.EnsureDatabase(ctx, "complaints"); err != nil {
+			return nil, err
+		}
+		a.DBURL = pg.URL("complaints")
+	}
+	st, err := store.Open(ctx, a.DBURL, 40)
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+	a.closeFns = append(a.closeFns, st.Close)
+	if err := store.Migrate(ctx, st.Pool); err != nil {
+		return nil, err
+	}
+
+	hostPort := cfg.TemporalAddress
+	if hostPort == "" {
+		if !opts.Embedded || a.PG == nil {
+			return nil, errors.New("TEMPORAL_ADDRESS is required")
+		}
+		ts, err := temporalserver.Start(ctx, temporalserver.Options{
+			DatabaseURL: a.PG.URL("postgres"), FrontendAddress: cfg.TemporalFrontend, Namespace: cfg.TemporalNamespace,
+			SearchAttributes: workflows.SearchAttributeTypes(), LogFile: filepath.Join(cfg.DataDir, "temporal.log"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.TServer = ts
+		a.closeFns = append(a.closeFns, func() {
+			if err := ts.Stop(); err != nil {
+				logger.Warn("stop temporal", "err", err)
+			}
+		})
+		hostPort = ts.HostPort()
+	}
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort: hostPort, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal dial %s: %w", hostPort, err)
+	}
+	a.Temporal = tc
+	a.closeFns = append(a.closeFns, tc.Close)
+	if a.TServer == nil {
+		// An external cluster: make sure the namespace and attributes exist.
+		if err := temporalserver.EnsureNamespace(ctx, tc, cfg.TemporalNamespace, 7*24*time.Hour, workflows.SearchAttributeTypes()); err != nil {
+			return nil, err
+		}
+	}
+
+	if opts.Run&RunWorker != 0 {
+		profiles := opts.Profiles
+		if profiles == nil {
+			profiles = workflows.Profiles()
+		}
+		var payments activities.Payments = activities.LedgerPayments{Store: st}
+		if opts.Payments != nil {
+			payments = opts.Payments(st)
+		}
+		acts := &activities.Activities{Store: st, Payments: payments, Notifier: activities.OutboxNotifier{Store: st, Logger: logger},
+			Profiles: profiles, Authority: workflows.DefaultAuthority(), TokenSecret: []byte(a.Secrets.Token), Logger: logger}
+		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
+		if err := a.worker.Start(); err != nil {
+			return nil, fmt.Errorf("worker start: %w", err)
+		}
+		a.closeFns = append(a.closeFns, a.worker.Stop)
+	}
+
+	addr := cfg.HTTPAddr
+	if opts.Run&RunAPI == 0 {
+		addr = cfg.WorkerHTTPAddr
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	a.listener = l
+	a.APIAddr = l.Addr().String()
+	var handler http.Handler
+	if opts.Run&RunAPI != 0 {
+		api := apiserver.New(tc, st, auth.Verifier{Secret: []byte(a.Secrets.JWT)}, apiserver.Config{
+			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
+			TemporalTimeout: cfg.TemporalTimeout,
+		}, logger, a.Registry)
+		handler = api.Handler()
+	} else {
+		handler = apiserver.HealthHandler(tc, st, a.Registry)
+	}
+	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() {
+		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server", "err", err)
+		}
+	}()
+	return a, nil
+}
+
+// Shutdown stops the HTTP server gracefully (in-flight requests finish,
+// bounded by ctx), then the worker, Temporal and PostgreSQL.
+func (a *App) Shutdown(ctx context.Context) {
+	if a.http != nil {
+		if err := a.http.Shutdown(ctx); err != nil {
+			a.Logger.Warn("http shutdown", "err", err)
+		}
+	}
+	a.Close()
+}
+
+// Close stops everything that was started, in reverse order.
+func (a *App) Close() {
+	for i := len(a.closeFns) - 1; i >= 0; i-- {
+		a.closeFns[i]()
+	}
+	a.closeFns = nil
+}
+
+func (a *App) loadSecrets(embedded bool) error {
+	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret}
+	if a.Secrets.JWT != "" && a.Secrets.Token != "" {
+		return nil
+	}
+	if !embedded {
+		return errors.New("JWT_SECRET and TOKEN_SECRET are required")
+	}
+	stored, err := ReadSecrets(a.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	if a.Secrets.JWT == "" {
+		a.Secrets.JWT = stored.JWT
+	}
+	if a.Secrets.Token == "" {
+		a.Secrets.Token = stored.Token
+	}
+	return nil
+}
+
+// ReadSecrets returns the dev secrets kept in dir/secrets.json, creating
+// them (mode 0600) the first time.
+func ReadSecrets(dir string) (Secrets, error) {
+	path := filepath.Join(dir, "secrets.json")
+	var stored Secrets
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &stored); err != nil {
+			return Secrets{}, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	if stored.JWT != "" && stored.Token != "" {
+		return stored, nil
+	}
+	if stored.JWT == "" {
+		stored.JWT = randomHex(32)
+	}
+	if stored.Token == "" {
+		stored.Token = randomHex(32)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Secrets{}, err
+	}
+	b, _ := json.MarshalIndent(stored, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return Secrets{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	return stored, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
