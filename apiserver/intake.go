@@ -343,11 +343,20 @@ func (s *Server) survey(c *gin.Context) {
 }
 
 // update sends an update to a case's workflow and waits for its result.
+// With an Idempotency-Key header the update id is derived from it, so a
+// client retrying after a timeout attaches to the same update (Temporal
+// deduplicates update ids) and gets its result instead of acting twice.
 func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any) (wf.State, error) {
 	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
 	defer cancel()
+	updateID := ""
+	if key := c.GetHeader("Idempotency-Key"); key != "" {
+		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key))
+		updateID = name + "-" + hex.EncodeToString(h[:12])
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		UpdateID: updateID, WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return wf.State{}, err

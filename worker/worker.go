@@ -3,6 +3,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -27,6 +29,9 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 		// workflow task and is retried after a fix is deployed, rather than
 		// failing the complaint.
 		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
+		// After a worker crash, a case's next decision waits this long on
+		// the dead worker's sticky queue before another worker takes it.
+		StickyScheduleToStartTimeout: 2 * time.Second,
 	})
 	Register(w, acts)
 	return w

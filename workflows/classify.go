@@ -49,13 +49,13 @@ type keywordRule struct {
 // safety come first (DOMAIN.md: initial assessment).
 var categoryRules = []keywordRule{
 	{CategorySafety, []string{
-		"injur", "hurt", "burn", "fire", "smoke", "explo", "electric shock", "shock", "danger", "unsafe", "hazard",
-		"poison", "toxic", "bleed", "hospital", "accident", "brake fail", "brakes failed", "recall", "choking",
+		"injur*", "hurt", "burn*", "fire", "smoke", "explo*", "electric shock", "shock", "danger*", "unsafe", "hazard",
+		"poison*", "toxic", "bleed*", "hospital", "accident", "brake fail", "brakes failed", "recall", "choking",
 		"受伤", "受傷", "烧伤", "燒傷", "起火", "着火", "冒烟", "爆炸", "触电", "觸電", "危险", "危險", "安全隐患", "安全隱患",
 		"中毒", "住院", "事故", "刹车失灵", "剎車失靈", "漏电", "漏電",
 	}},
 	{CategoryBilling, []string{
-		"bill", "charge", "overcharg", "fee", "invoice", "refund", "payment", "debit", "credit report", "interest rate", "fraud", "unauthori",
+		"bill", "charge", "overcharg*", "fee", "invoice", "refund", "payment", "debit", "credit report", "interest rate", "fraud", "unauthori*",
 		"double charged", "statement", "premium", "price", "loan", "mortgage",
 		"扣费", "扣費", "收费", "收費", "多收", "账单", "賬單", "发票", "發票", "退款", "退费", "退費", "保费", "保費", "价格", "價格", "电费", "電費", "利息", "贷款", "貸款",
 	}},
@@ -70,15 +70,15 @@ var categoryRules = []keywordRule{
 		"态度", "態度", "不礼貌", "不禮貌", "骂", "罵", "挂电话", "掛電話", "不理", "敷衍", "推诿", "推諉", "服务差", "服務差",
 	}},
 	{CategoryProductQuality, []string{
-		"broken", "defect", "faulty", "doesn't work", "does not work", "stopped working", "damaged", "quality",
-		"crack", "leak", "malfunction", "noise", "rust", "peeling",
+		"broken", "defect*", "faulty", "doesn't work", "does not work", "stopped working", "damaged", "quality",
+		"crack*", "leak", "malfunction*", "noise", "rust", "peeling",
 		"质量", "質量", "坏了", "壞了", "故障", "破损", "破損", "漏水", "异响", "異響", "不能用", "瑕疵", "生锈", "生鏽", "掉漆",
 	}},
 }
 
 // criticalWords raise severity to critical whatever the category: anything
 // about safety or injury is critical.
-var criticalWords = []string{"injur", "hurt", "burn", "hospital", "bleed", "poison", "electric shock", "fire", "explo",
+var criticalWords = []string{"injur*", "hurt", "burn*", "hospital", "bleed*", "poison*", "electric shock", "fire", "explo*",
 	"受伤", "受傷", "住院", "烧伤", "燒傷", "中毒", "触电", "觸電", "起火", "爆炸"}
 
 // highWords suggest a serious matter: threats to go public or to a
@@ -113,7 +113,7 @@ func Classify(c Complaint) Classification {
 		out.Severity = SeverityMedium
 	}
 	// A large compensation demand deserves a closer look, not a lower one.
-	if out.Severity == SeverityLow && hasAny(remedy, []string{"compensat", "赔偿", "賠償", "refund", "退款", "退保"}) {
+	if out.Severity == SeverityLow && hasAny(remedy, []string{"compensat*", "赔偿", "賠償", "refund", "退款", "退保"}) {
 		out.Severity = SeverityMedium
 	}
 	out.Priority = PriorityFor(out.Severity, 0)
@@ -153,23 +153,43 @@ func normalise(s string) string {
 }
 
 // containsAny finds the first of words in text. An English word must start
-// at a word boundary ("late" does not match "related"); Chinese words match
-// anywhere, as Chinese has no spaces.
+// at a word boundary ("late" does not match "related") and end at one,
+// allowing the usual endings (charge, charges, charged, charging); a word
+// listed with a trailing "*" is a stem (injur* matches injured, injuries).
+// Chinese words match anywhere, as Chinese has no spaces.
 func containsAny(text string, words []string) (string, bool) {
-	for _, w := range words {
+	for _, orig := range words {
+		w, stem := strings.CutSuffix(orig, "*")
 		for i := 0; i <= len(text)-len(w); {
 			j := strings.Index(text[i:], w)
 			if j < 0 {
 				break
 			}
 			at := i + j
-			if w[0] >= 0x80 || at == 0 || !isWordByte(text[at-1]) {
+			if w[0] >= 0x80 {
 				return w, true
+			}
+			if (at == 0 || !isWordByte(text[at-1])) && endsWord(text[at+len(w):], stem) {
+				return orig, true
 			}
 			i = at + 1
 		}
 	}
 	return "", false
+}
+
+// endsWord reports whether rest (the text after a match) starts at a word
+// end, allowing an inflection; a stem accepts any continuation.
+func endsWord(rest string, stem bool) bool {
+	if stem {
+		return true
+	}
+	for _, suffix := range []string{"", "s", "es", "d", "ed", "ing"} {
+		if strings.HasPrefix(rest, suffix) && (len(rest) == len(suffix) || !isWordByte(rest[len(suffix)])) {
+			return true
+		}
+	}
+	return false
 }
 
 func isWordByte(b byte) bool {

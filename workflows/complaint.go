@@ -44,9 +44,6 @@ type complaint struct {
 	st State
 	// changed is bumped on every transition so waits can notice them.
 	changed int
-	// pendingAnswer holds the customer's reply to a request for information.
-	customerDecision *CustomerResponse
-	surveyAnswer     *SurveyAnswer
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -203,9 +200,37 @@ func handlerName(as AssignResult) string {
 	return as.Assignee
 }
 
-// waitLeaving waits until a handler moves the case out of status.
+// assignRetry is how often an unowned case looks for a handler again.
+const assignRetry = time.Hour
+
+// waitLeaving waits until a handler moves the case out of status. A case
+// nobody could be assigned to (no staff registered yet) looks for a
+// handler again every assignRetry, so nobody-owns-it does not last.
 func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
-	return workflow.Await(ctx, func() bool { return w.st.Status != status || w.continueSuggested(ctx) })
+	left := func() bool { return w.st.Status != status || w.continueSuggested(ctx) }
+	for w.st.Assignee == "" {
+		ok, err := workflow.AwaitWithTimeout(ctx, assignRetry, func() bool { return left() || w.st.Assignee != "" })
+		if err != nil || ok {
+			return err
+		}
+		var as AssignResult
+		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{
+			CaseID: w.st.CaseID, Category: w.st.Category, Team: w.st.Team, Role: w.st.Level,
+		}).Get(ctx, &as); err != nil {
+			return fmt.Errorf("assign: %w", err)
+		}
+		if as.Assignee == "" || w.st.Assignee != "" {
+			continue
+		}
+		w.st.Assignee = as.Assignee
+		if err := w.apply(ctx, Event{Type: "assigned", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"assignee": as.Assignee, "retry": true}},
+			map[string]any{"assignee_id": as.Assignee},
+			Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
+				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
+			return err
+		}
+	}
+	return workflow.Await(ctx, left)
 }
 
 func (w *complaint) continueSuggested(ctx workflow.Context) bool {

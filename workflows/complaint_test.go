@@ -41,7 +41,6 @@ type step struct {
 	// want is "" for acceptance, else a substring of the rejection or
 	// handler error.
 	want string
-	id   string
 }
 
 var staff = []struct{ id, role, team string }{
@@ -343,8 +342,7 @@ func TestApprovalTimeoutEscalates(t *testing.T) {
 
 func TestFailedRemedyIsRolledBack(t *testing.T) {
 	// The payment provider pays refunds but declines goodwill payments.
-	var provider *httptest.Server
-	provider = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/payments" && strings.Contains(r.Header.Get("Idempotency-Key"), "-r2:") {
 			w.WriteHeader(http.StatusUnprocessableEntity)
 			return
@@ -467,4 +465,25 @@ func inOrder(events []string, want ...string) bool {
 		}
 	}
 	return i == len(want)
+}
+
+func TestUnownedCaseFindsHandlerLater(t *testing.T) {
+	h := newHarness(t, nil)
+	if _, err := h.st.Pool.Exec(context.Background(), `DELETE FROM staff`); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody is registered at receipt; an agent signs in 90 minutes later.
+	h.env.RegisterDelayedCallback(func() {
+		if _, err := h.st.UpsertStaffFromClaims(context.Background(), "agent-late", "", wf.RoleAgent, "billing"); err != nil {
+			t.Error(err)
+		}
+	}, 90*time.Minute)
+	h.at(3*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	if st.Assignee != "agent-late" {
+		t.Errorf("assignee = %q, want agent-late", st.Assignee)
+	}
+	if !inOrder(h.events(), "acknowledged", "assigned", "withdrawn") {
+		t.Errorf("events = %v", h.events())
+	}
 }

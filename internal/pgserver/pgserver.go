@@ -305,7 +305,6 @@ func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential
 		"-c", "max_connections=300",
 		"-c", "shared_buffers=256MB",
 		"-c", "fsync=on",
-		"-c", "synchronous_commit=off",
 		"-c", "logging_collector=off",
 		"-c", "log_min_messages=warning",
 	)
@@ -376,12 +375,13 @@ func (s *Server) Stop() error {
 	}
 }
 
-// Kill stops postgres abruptly (SIGKILL of the postmaster), as a crash would.
+// Kill stops postgres abruptly (SIGKILL to its whole process group), as a
+// crash would. Stop after Kill does nothing.
 func (s *Server) Kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done
-		s.done <- nil
+		s.cmd = nil
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -108,6 +109,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if err := setupSchema(&visibility, "postgresql/v12/visibility", logger); err != nil {
+		return nil, err
+	}
+
+	if err := forgetPreviousMembers(ctx, opts.DatabaseURL, opts.HistoryDB); err != nil {
 		return nil, err
 	}
 
@@ -313,6 +318,29 @@ func setupSchema(cfg *config.SQL, schemaName string, logger tlog.Logger) error {
 	update := schema.NewUpdateSchemaTask(conn, &schema.UpdateConfig{DBName: cfg.DatabaseName, SchemaName: schemaName}, logger)
 	if err := update.Run(); err != nil {
 		return fmt.Errorf("temporalserver: update schema %s: %w", cfg.DatabaseName, err)
+	}
+	return nil
+}
+
+// forgetPreviousMembers removes the cluster membership rows left by an
+// earlier run of this embedded server. The embedded server is the only
+// member of its cluster, so every row is from a process that is gone; after
+// a kill -9 those rows would otherwise make the new process wait for the
+// dead hosts to be declared unreachable (measured: about 50 s before the
+// first workflow task was served) instead of owning every shard at once.
+func forgetPreviousMembers(ctx context.Context, databaseURL, historyDB string) error {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return fmt.Errorf("temporalserver: database url: %w", err)
+	}
+	u.Path = "/" + historyDB
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return fmt.Errorf("temporalserver: connect %s: %w", historyDB, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("temporalserver: clear cluster_membership: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,46 @@
+# The complaint-handling system. `make run` starts everything; `make test`
+# runs every test. See README.md.
+
+GO        ?= go
+BIN       := bin/complaints
+GOFLAGS   ?=
+STATICCHECK_VERSION   := v0.8.2
+WORKFLOWCHECK_VERSION := v0.6.0
+ROLE ?= manager
+SUB  ?= alice
+TEAM ?= billing
+
+.PHONY: run build test test-short lint bench token deps clean
+
+## run: build and start PostgreSQL, Temporal, the worker and the API in one process
+run: deps build
+	./$(BIN) dev
+
+## build: build the complaints binary into bin/
+build:
+	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/complaints
+
+## deps: install what a fresh machine lacks (PostgreSQL server binaries)
+deps:
+	@scripts/ensure-deps.sh
+
+## test: every test, unit and integration (starts its own PostgreSQL and Temporal)
+test: deps
+	$(GO) test $(GOFLAGS) -count=1 -timeout 30m ./...
+
+## lint: go vet, staticcheck and Temporal's workflowcheck
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
+
+## bench: Go benchmarks of the hot paths (the load generator comes with the benchmark issue)
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## token: print a staff token for the dev system (ROLE=manager SUB=alice TEAM=billing)
+token:
+	@$(GO) run ./cmd/complaints token --sub $(SUB) --role $(ROLE) --team $(TEAM)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,327 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/app"
+	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/testenv"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+const (
+	jwtSecret   = "test-jwt-secret-0123456789abcdef0123456789"
+	tokenSecret = "test-token-secret-0123456789abcdef012345678"
+)
+
+// shortClocks are the default profile with clocks short enough for a whole
+// case, survey included, to run in real time.
+func shortClocks() map[string]workflows.Clocks {
+	p := workflows.Profiles()
+	for k, c := range p {
+		c.Approval = time.Minute
+		c.ConfirmWindow, c.ConfirmNotice = time.Minute, 20*time.Second
+		c.SurveyDelay, c.SurveyReminder, c.SurveyExpiry = time.Second, time.Minute, 2*time.Minute
+		p[k] = c
+	}
+	return p
+}
+
+// failOncePayments pays through the real ledger, then reports a failure
+// the first time for each key, as a provider whose answer is lost after it
+// paid: the activity is retried and must not pay twice.
+type failOncePayments struct {
+	activities.LedgerPayments
+	seen  sync.Map
+	fails atomic.Int32
+}
+
+func (f *failOncePayments) Pay(ctx context.Context, p activities.Payment) error {
+	if err := f.LedgerPayments.Pay(ctx, p); err != nil {
+		return err
+	}
+	if _, again := f.seen.LoadOrStore(p.IdempotencyKey, true); !again {
+		f.fails.Add(1)
+		return errors.New("connection reset after the payment was made (injected)")
+	}
+	return nil
+}
+
+type stack struct {
+	t        *testing.T
+	app      *app.App
+	base     string
+	payments *failOncePayments
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	ts := env.Temporal(t, true)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{
+			"DATABASE_URL": env.NewDatabase(t), "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
+			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
+			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t}
+	a, err := app.Start(context.Background(), cfg, app.Options{Run: app.RunAPI | app.RunWorker, Profiles: shortClocks(),
+		Payments: func(st *store.Store) activities.Payments {
+			s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
+			return s.payments
+		}}, testenv.Logger(t))
+	if err != nil {
+		t.Fatalf("app.Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.Shutdown(ctx)
+	})
+	s.app, s.base = a, "http://"+a.APIAddr
+	return s
+}
+
+func (s *stack) token(sub, role, team string) string {
+	tok, err := auth.Mint([]byte(jwtSecret), sub, role, team, "", time.Hour, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return tok
+}
+
+// call sends a JSON request and decodes the JSON answer into out (if not
+// nil); it returns the status code.
+func (s *stack) call(method, path, token string, body any, out any, headers ...string) int {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	if resp.StatusCode >= 400 && out == nil {
+		s.t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode
+}
+
+func (s *stack) must(want int, method, path, token string, body any, out any, headers ...string) {
+	s.t.Helper()
+	var raw json.RawMessage
+	got := s.call(method, path, token, body, &raw, headers...)
+	if got != want {
+		s.t.Fatalf("%s %s = %d, want %d: %s", method, path, got, want, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// eventually polls cond for up to 20 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var complaintBody = map[string]any{
+	"customer":       map[string]any{"id": "cust-42", "name": "Zhang Wei", "phone": "+86 139 1234 5678", "email": "zhang.wei@example.com"},
+	"channel":        "web",
+	"subject":        "Refund not received",
+	"description":    "I returned the faulty kettle three weeks ago and the refund never arrived on my bill.",
+	"desired_remedy": "refund of 150 yuan",
+	"order_ref":      "ORD-2026-7781",
+	"product":        "kettle",
+	"region":         "Shanghai",
+	"branch":         "SH-01",
+	"language":       "en",
+}
+
+// TestWholeCaseThroughTheAPI files a complaint, investigates, proposes a
+// refund above the agent's authority, has it approved by a supervisor,
+// accepted by the customer and surveyed, against the real Temporal server
+// and PostgreSQL; then it checks the rows.
+func TestWholeCaseThroughTheAPI(t *testing.T) {
+	s := startStack(t)
+	agent := s.token("agent-ann", "agent", "billing")
+	sup := s.token("sup-sue", "supervisor", "billing")
+	// Staff register on first sign-in, before the case arrives.
+	s.must(200, "GET", "/v1/me", agent, nil, nil)
+	s.must(200, "GET", "/v1/me", sup, nil, nil)
+
+	var created struct {
+		ID            string `json:"id"`
+		CaseNumber    string `json:"case_number"`
+		Status        string `json:"status"`
+		TrackingToken string `json:"tracking_token"`
+		TrackingURL   string `json:"tracking_url"`
+		RepeatContact bool   `json:"repeat_contact"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", complaintBody, &created, "Idempotency-Key", "req-1")
+	if !regexp.MustCompile(`^CMP-\d{8}-\d{6}$`).MatchString(created.CaseNumber) {
+		t.Errorf("case number %q", created.CaseNumber)
+	}
+	// The same Idempotency-Key again: the same case, 200.
+	var again struct{ ID string }
+	s.must(200, "POST", "/v1/complaints", "", complaintBody, &again, "Idempotency-Key", "req-1")
+	if again.ID != created.ID {
+		t.Errorf("idempotent retry made case %s, want %s", again.ID, created.ID)
+	}
+	var ack struct {
+		Status string `json:"status"`
+	}
+	eventually(t, "acknowledged", func() bool {
+		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &ack)
+		return ack.Status == workflows.StatusAcknowledged
+	})
+	// A second complaint on the same order: a repeat contact on this case.
+	repeat := map[string]any{}
+	for k, v := range complaintBody {
+		repeat[k] = v
+	}
+	repeat["channel"], repeat["subject"] = "phone", "Calling again about my refund"
+	var rep struct {
+		ID            string
+		RepeatContact bool `json:"repeat_contact"`
+	}
+	s.must(200, "POST", "/v1/complaints", "", repeat, &rep)
+	if rep.ID != created.ID || !rep.RepeatContact {
+		t.Errorf("repeat contact answered %+v", rep)
+	}
+
+	var list struct {
+		Complaints []struct {
+			ID            string `json:"id"`
+			CustomerPhone string `json:"customer_phone"`
+		} `json:"complaints"`
+	}
+	s.must(200, "GET", "/v1/complaints?category=billing", agent, nil, &list)
+	if len(list.Complaints) != 1 || strings.Contains(list.Complaints[0].CustomerPhone, "1234") {
+		t.Fatalf("list = %+v", list)
+	}
+	id := created.ID
+	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "refund.delayed",
+		"cause_detail": "refund.delayed.return_not_scanned", "responsibility": "company", "responsible_unit": "returns desk",
+		"summary": "The return was received but not scanned, so the refund was never triggered."}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{
+		"remedies": []map[string]any{{"type": "refund", "amount": 15000, "currency": "CNY"}, {"type": "apology"}},
+		"message":  "We are refunding 150.00 CNY today and apologise for the delay."}, nil)
+	// The agent may not approve money, let alone their own proposal.
+	s.must(403, "POST", "/v1/complaints/"+id+"/approvals", agent, map[string]any{"decision": "approve"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve", "comment": "ok"}, nil)
+
+	var tr struct {
+		Status       string                        `json:"status"`
+		SurveyStatus string                        `json:"survey_status"`
+		Messages     []struct{ Kind, Body string } `json:"messages"`
+		Proposal     *struct{ Message string }     `json:"proposal"`
+	}
+	track := func() {
+		tr.Messages = nil
+		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
+	}
+	eventually(t, "awaiting_customer", func() bool { track(); return tr.Status == workflows.StatusAwaitingCustomer })
+	if tr.Proposal == nil || !strings.Contains(tr.Proposal.Message, "150.00") {
+		t.Errorf("tracking proposal = %+v", tr.Proposal)
+	}
+	s.must(200, "POST", "/v1/track/"+created.TrackingToken+"/response", "", map[string]any{"decision": "accept"}, nil)
+	var surveyToken string
+	eventually(t, "survey sent", func() bool {
+		track()
+		for _, m := range tr.Messages {
+			if m.Kind == "survey" {
+				surveyToken = regexp.MustCompile(`/survey/([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Body)[1]
+			}
+		}
+		return surveyToken != "" && tr.SurveyStatus == workflows.SurveySent
+	})
+	s.must(200, "POST", "/v1/surveys/"+surveyToken, "", map[string]any{"score": 5, "comment": "Sorted quickly"}, nil)
+
+	// The rows: one case, its events in order, exactly one ledger entry.
+	ctx := context.Background()
+	pool := s.app.Store.Pool
+	var cases int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&cases)
+	if cases != 1 {
+		t.Errorf("cases = %d, want 1", cases)
+	}
+	var events []string
+	eventually(t, "survey answered in the audit trail", func() bool {
+		evs, err := s.app.Store.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = events[:0]
+		for _, e := range evs {
+			events = append(events, e.Type)
+		}
+		return len(events) > 0 && events[len(events)-1] == "survey_answered"
+	})
+	want := "received,classified,acknowledged,repeat_contact,findings,proposed,approval_given,executed,closed,survey_sent,survey_answered"
+	if got := strings.Join(events, ","); got != want {
+		t.Errorf("events =\n %s\nwant\n %s", got, want)
+	}
+	ledger, err := s.app.Store.LedgerForCase(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ledger) != 1 || ledger[0].Amount != 15000 || ledger[0].Kind != "payout" {
+		t.Errorf("ledger = %+v, want one payout of 15000", ledger)
+	}
+	if s.payments.fails.Load() != 1 {
+		t.Errorf("injected payment failures = %d, want 1 (the retry path was not exercised)", s.payments.fails.Load())
+	}
+	var status, survey string
+	_ = pool.QueryRow(ctx, `SELECT status, survey_status FROM cases WHERE id = $1`, id).Scan(&status, &survey)
+	if status != "closed" || survey != "answered" {
+		t.Errorf("case row status=%s survey=%s", status, survey)
+	}
+}

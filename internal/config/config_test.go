@@ -1,0 +1,54 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != ":8080" || c.TemporalFrontend != "127.0.0.1:7233" || c.TemporalNamespace != "complaints" ||
+		c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || c.PublicBaseURL != "http://localhost:8080" {
+		t.Errorf("defaults = %+v", c)
+	}
+	if err := c.RequireExternal(); err == nil {
+		t.Error("production commands accepted a config without DATABASE_URL")
+	}
+}
+
+func TestValidationNamesTheVariable(t *testing.T) {
+	for name, tt := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"bad url":      {map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		"bad addr":     {map[string]string{"HTTP_ADDR": "8080"}, "HTTP_ADDR"},
+		"bad temporal": {map[string]string{"TEMPORAL_ADDRESS": "nohost"}, "TEMPORAL_ADDRESS"},
+		"bad level":    {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"short secret": {map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET"},
+		"bad duration": {map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestStringRedactsSecrets(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db:5432/x", "JWT_SECRET": strings.Repeat("s", 40)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.String(); strings.Contains(s, "hunter2") || strings.Contains(s, "ssss") {
+		t.Errorf("String leaks a secret: %s", s)
+	}
+}

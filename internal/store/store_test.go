@@ -1,0 +1,165 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/testenv"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+func TestMigrationsDownAndUp(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	m, err := store.NewMigrator(st.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.DownAll(ctx); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var n int
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d tables left after down", n)
+	}
+	if err := m.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	var sb strings.Builder
+	if err := m.Status(ctx, &sb); err != nil || !strings.Contains(sb.String(), "applied") {
+		t.Errorf("status = %q, %v", sb.String(), err)
+	}
+}
+
+func newCase(id string) store.NewCase {
+	return store.NewCase{
+		Complaint: workflows.Complaint{CaseID: id, Customer: workflows.Customer{ID: "c1", Name: "N"}, Channel: "web",
+			Subject: "s", Description: "d", Language: "en", ReceivedAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), IdempotencyKey: "c1:k"},
+		WorkflowID: "complaint:" + id, Classification: workflows.Classification{Category: "billing", Severity: "low", Priority: 4},
+		TokenHash: store.HashToken("tok-" + id), Profile: "default",
+	}
+}
+
+func TestInsertCaseIsIdempotent(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	id := "11111111-2222-4333-8444-555555555555"
+	a, err := st.InsertCase(ctx, newCase(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.InsertCase(ctx, newCase(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || a != "CMP-20261123-000001" {
+		t.Errorf("numbers %s, %s", a, b)
+	}
+	var rows, events int
+	_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&rows)
+	_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM case_events`).Scan(&events)
+	if rows != 1 || events != 2 {
+		t.Errorf("rows=%d events=%d, want 1 and 2", rows, events)
+	}
+	got, err := st.CaseForIdempotencyKey(ctx, "c1:k")
+	if err != nil || got != id {
+		t.Errorf("idempotency key -> %s, %v", got, err)
+	}
+}
+
+func TestApplyChangeOnceAndAppendOnly(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	id := "11111111-2222-4333-8444-555555555556"
+	if _, err := st.InsertCase(ctx, newCase(id)); err != nil {
+		t.Fatal(err)
+	}
+	ch := workflows.Change{CaseID: id, Seq: 3, Event: workflows.Event{Type: "transferred", Actor: "sue", At: time.Now()},
+		Patch: map[string]any{"transfer_count": map[string]any{"$incr": float64(1)}, "status": "investigating", "closed_at": nil}}
+	notes := []store.Notification{{CaseID: id, Key: id + ":x", Audience: "customer", Kind: "k", Language: "en", Subject: "s", Body: "b"}}
+	for range 3 {
+		if err := st.ApplyChange(ctx, ch, notes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var transfers, nn int
+	var status string
+	_ = st.Pool.QueryRow(ctx, `SELECT transfer_count, status FROM cases WHERE id = $1`, id).Scan(&transfers, &status)
+	_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&nn)
+	if transfers != 1 || status != "investigating" || nn != 1 {
+		t.Errorf("after 3 applies: transfers=%d status=%s notifications=%d", transfers, status, nn)
+	}
+	bad := ch
+	bad.Seq, bad.Patch = 4, map[string]any{"case_number": "x"}
+	if err := st.ApplyChange(ctx, bad, nil); err == nil {
+		t.Error("a patch naming a column outside the allow-list was applied")
+	}
+	if _, err := st.Pool.Exec(ctx, `UPDATE case_events SET actor = 'mallory'`); err == nil {
+		t.Error("case_events accepted an UPDATE")
+	}
+	if _, err := st.Pool.Exec(ctx, `DELETE FROM case_events`); err == nil {
+		t.Error("case_events accepted a DELETE")
+	}
+}
+
+func TestLedgerUniqueKey(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	id := "11111111-2222-4333-8444-555555555557"
+	if _, err := st.InsertCase(ctx, newCase(id)); err != nil {
+		t.Fatal(err)
+	}
+	e := store.LedgerEntry{IdempotencyKey: id + ":p1-r1:execute", CaseID: id, RemedyID: "p1-r1", Kind: "payout", RemedyType: "refund", Amount: 100, Currency: "CNY"}
+	first, err := st.InsertLedger(ctx, e)
+	if err != nil || !first {
+		t.Fatalf("first insert: %v %v", first, err)
+	}
+	second, err := st.InsertLedger(ctx, e)
+	if err != nil || second {
+		t.Fatalf("second insert: %v %v", second, err)
+	}
+}
+
+func TestLeastLoadedAssignment(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	for _, s := range []struct{ id, role string }{{"a1", "agent"}, {"a2", "agent"}, {"s1", "supervisor"}} {
+		if _, err := st.UpsertStaffFromClaims(ctx, s.id, "", s.role, "billing"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := "11111111-2222-4333-8444-555555555558"
+	if _, err := st.InsertCase(ctx, newCase(id)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool.Exec(ctx, `UPDATE cases SET assignee_id = 'a1' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.LeastLoaded(ctx, "billing", "agent", "")
+	if err != nil || got != "a2" {
+		t.Errorf("least loaded = %q, %v; want a2", got, err)
+	}
+	if _, err := st.UpdateStaff(ctx, "a2", nil, nil, ptr(false)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.LeastLoaded(ctx, "billing", "agent", ""); got != "a1" {
+		t.Errorf("with a2 inactive got %q, want a1", got)
+	}
+	if got, _ := st.AnyAtLeast(ctx, "quality", "supervisor", ""); got != "s1" {
+		t.Errorf("escalation target = %q, want s1", got)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

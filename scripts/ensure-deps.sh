@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# ensure-deps.sh installs what `make run` and `make test` need beyond Go:
+# the PostgreSQL server binaries (initdb, postgres). On Debian/Ubuntu as
+# root it installs them with apt-get; otherwise it says how, in one line.
+set -euo pipefail
+
+have_pg() {
+  if command -v initdb >/dev/null 2>&1 && command -v postgres >/dev/null 2>&1; then return 0; fi
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && [ -x "$d/postgres" ] && return 0
+  done
+  return 1
+}
+
+if ! have_pg; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: installing PostgreSQL server binaries (apt-get install -y postgresql)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "ensure-deps: PostgreSQL binaries (initdb, postgres) not found: install them with 'sudo apt-get install -y postgresql', or set DATABASE_URL" >&2
+    exit 1
+  fi
+fi
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "ensure-deps: running as root needs the 'postgres' system user; installing the postgresql package creates it" >&2
+  exit 1
+fi
