@@ -114,17 +114,13 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
 	switch {
+	case isWorkflowGone(err):
+		problem(c, http.StatusConflict, "case closed", "the case is no longer open for this action")
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &nf):
 		problem(c, http.StatusNotFound, "not found", "")
-	case errors.As(err, &app) && app.Type() != "":
-		s.updateProblem(c, app.Error())
 	case errors.As(err, &app):
 		s.updateProblem(c, app.Error())
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline), isWorkflowGone(err):
-		if isWorkflowGone(err) {
-			problem(c, http.StatusConflict, "case closed", "the case is no longer open for this action")
-			return
-		}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline):
 		s.logger.Warn("temporal unavailable", "op", op, "err", err)
 		c.Header("Retry-After", "5")
 		problem(c, http.StatusServiceUnavailable, "temporarily unavailable", "please retry shortly")

@@ -51,16 +51,42 @@ type Message struct {
 	Params        map[string]string `json:"params,omitempty"`
 }
 
-// Change is one transition of a case: an audit event, the new values of the
-// case row, and the messages it sends, applied together and idempotently
-// (keyed by case and Seq).
+// Change is one transition of a case: an audit event, the case row as it
+// stands after it, and the messages it sends, applied together and
+// idempotently (keyed by case and Seq).
 type Change struct {
-	CaseID   string         `json:"case_id"`
-	Seq      int            `json:"seq"`
-	Event    Event          `json:"event"`
-	Patch    map[string]any `json:"patch,omitempty"`
-	Messages []Message      `json:"messages,omitempty"`
-	Language string         `json:"language"`
+	CaseID   string    `json:"case_id"`
+	Seq      int       `json:"seq"`
+	Event    Event     `json:"event"`
+	Row      CaseRow   `json:"row"`
+	Messages []Message `json:"messages,omitempty"`
+	Language string    `json:"language"`
+}
+
+// CaseRow is the part of the case row the workflow owns.
+type CaseRow struct {
+	Status         string     `json:"status"`
+	SurveyStatus   string     `json:"survey_status,omitempty"`
+	Assignee       string     `json:"assignee,omitempty"`
+	Team           string     `json:"team,omitempty"`
+	Level          string     `json:"level"`
+	Category       string     `json:"category"`
+	Severity       string     `json:"severity"`
+	Priority       int        `json:"priority"`
+	AppealCount    int        `json:"appeal_count"`
+	RepeatCount    int        `json:"repeat_count"`
+	TransferCount  int        `json:"transfer_count"`
+	Breached       bool       `json:"breached"`
+	AtRisk         bool       `json:"at_risk"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt       *time.Time `json:"closed_at,omitempty"`
+	Cause          string     `json:"cause,omitempty"`
+	CauseDetail    string     `json:"cause_detail,omitempty"`
+	Responsibility string     `json:"responsibility,omitempty"`
+	Compensation   int64      `json:"compensation"`
+	Outcome        string     `json:"outcome,omitempty"`
+	SurveyScore    int        `json:"survey_score,omitempty"`
 }
 
 // AssignInput asks for a handler at a level for a team.

@@ -173,6 +173,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	}
 	now := workflow.Now(ctx)
 	w.st.Assignee, w.st.Team = as.Assignee, as.Team
+	w.st.AcknowledgedAt = &now
 	w.markMet(ClockAcknowledge, now)
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{
@@ -190,7 +191,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	w.setStatus(ctx, StatusAcknowledged)
 	return w.apply(ctx, Event{Type: "acknowledged", Actor: actorSystem, At: now, Payload: map[string]any{
 		"assignee": as.Assignee, "team": as.Team, "escalated": as.Escalated, "resolve_due_at": due,
-	}}, map[string]any{"status": StatusAcknowledged, "assignee_id": nullable(as.Assignee), "team_id": as.Team, "acknowledged_at": now}, msgs...)
+	}}, msgs...)
 }
 
 func handlerName(as AssignResult) string {
@@ -224,7 +225,6 @@ func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
 		}
 		w.st.Assignee = as.Assignee
 		if err := w.apply(ctx, Event{Type: "assigned", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"assignee": as.Assignee, "retry": true}},
-			map[string]any{"assignee_id": as.Assignee},
 			Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return err
@@ -246,7 +246,7 @@ func (w *complaint) awaitInfo(ctx workflow.Context) error {
 	if err != nil || ok {
 		return err
 	}
-	if err := w.apply(ctx, Event{Type: "info_reminder", Actor: actorSystem, At: workflow.Now(ctx)}, nil,
+	if err := w.apply(ctx, Event{Type: "info_reminder", Actor: actorSystem, At: workflow.Now(ctx)},
 		Message{Key: fmt.Sprintf("info-reminder-%d", w.st.EventSeq), Audience: "customer", Kind: "info_reminder",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "question": w.st.PendingQuestion}}); err != nil {
 		return err
@@ -259,7 +259,6 @@ func (w *complaint) awaitInfo(ctx workflow.Context) error {
 	w.st.PendingQuestion = ""
 	w.setStatus(ctx, StatusInvestigating)
 	return w.apply(ctx, Event{Type: "info_timeout", Actor: actorSystem, At: workflow.Now(ctx)},
-		map[string]any{"status": StatusInvestigating},
 		Message{Key: fmt.Sprintf("info-timeout-%d", w.st.EventSeq), Audience: "staff", Recipient: w.st.Assignee, Kind: "info_timeout",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
@@ -277,7 +276,7 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 		return err
 	}
 	if err := w.apply(ctx, Event{Type: "approval_reminder", Actor: actorSystem, At: workflow.Now(ctx),
-		Payload: map[string]any{"proposal": number, "role": p.Required.MinRole}}, nil,
+		Payload: map[string]any{"proposal": number, "role": p.Required.MinRole}},
 		Message{Key: fmt.Sprintf("approval-reminder-%d", number), Audience: "staff", RecipientRole: p.Required.MinRole, Team: w.st.Team,
 			Kind: "approval_reminder", Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 		return err
@@ -296,7 +295,7 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 		w.st.Proposal.EscalatedTo = level
 		w.count(ctx, "complaints_escalations", map[string]string{"reason": "approval_timeout"})
 		if err := w.apply(ctx, Event{Type: "approval_escalated", Actor: actorSystem, At: workflow.Now(ctx),
-			Payload: map[string]any{"proposal": number, "to": level}}, nil,
+			Payload: map[string]any{"proposal": number, "to": level}},
 			Message{Key: fmt.Sprintf("approval-escalated-%d-%s", number, level), Audience: "staff", RecipientRole: level, Team: w.st.Team,
 				Kind: "approval_escalated", Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return err
@@ -350,13 +349,14 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		w.setStatus(ctx, StatusInvestigating)
 		return w.apply(ctx, Event{Type: "execution_failed", Actor: actorSystem, At: now,
 			Payload: map[string]any{"proposal": p.Number, "error": rootMessage(failure), "remedies": p.Remedies}},
-			map[string]any{"status": StatusInvestigating},
 			Message{Key: fmt.Sprintf("exec-failed-%d", p.Number), Audience: "customer", Kind: "execution_failed",
 				Params: map[string]string{"case_number": w.st.CaseNumber}},
 			Message{Key: fmt.Sprintf("exec-failed-staff-%d", p.Number), Audience: "staff", Recipient: w.st.Assignee, Kind: "execution_failed_staff",
 				Params: map[string]string{"case_number": w.st.CaseNumber}})
 	}
 	total, currency, _ := Total(p.Remedies)
+	w.st.Compensation += total
+	w.st.ResolvedAt = &now
 	w.setStatus(ctx, StatusAwaitingCustomer)
 	w.markMet(ClockResolve, now)
 	kind := "resolution"
@@ -365,7 +365,6 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	}
 	return w.apply(ctx, Event{Type: "executed", Actor: actorSystem, At: now,
 		Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
-		map[string]any{"status": StatusAwaitingCustomer, "resolved_at": now, "compensation_minor": total},
 		Message{Key: fmt.Sprintf("resolution-%d", p.Number), Audience: "customer", Kind: kind,
 			Params: map[string]string{"case_number": w.st.CaseNumber, "message": p.Message, "amount": FormatMoney(total, currency),
 				"confirm_by": now.Add(w.st.Clocks.ConfirmWindow).Format(time.RFC3339)}})
@@ -394,7 +393,7 @@ func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 		return err
 	}
 	deemedAt := workflow.Now(ctx).Add(w.st.Clocks.ConfirmNotice)
-	if err := w.apply(ctx, Event{Type: "confirmation_notice", Actor: actorSystem, At: workflow.Now(ctx)}, nil,
+	if err := w.apply(ctx, Event{Type: "confirmation_notice", Actor: actorSystem, At: workflow.Now(ctx)},
 		Message{Key: fmt.Sprintf("confirm-notice-%d", w.st.ProposalCount), Audience: "customer", Kind: "confirmation_notice",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "deemed_at": deemedAt.Format(time.RFC3339)}}); err != nil {
 		return err
@@ -410,11 +409,11 @@ func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 func (w *complaint) close(ctx workflow.Context, outcome, actor string) error {
 	now := workflow.Now(ctx)
 	w.st.Outcome = outcome
+	w.st.ClosedAt = &now
 	w.st.SurveyStatus = SurveyScheduled
 	w.setStatus(ctx, StatusClosed)
 	w.count(ctx, "complaints_closed", map[string]string{"outcome": outcome, "category": w.st.Category})
 	return w.apply(ctx, Event{Type: "closed", Actor: actor, At: now, Payload: map[string]any{"outcome": outcome}},
-		map[string]any{"status": StatusClosed, "outcome": outcome, "closed_at": now, "survey_status": SurveyScheduled},
 		Message{Key: "closed", Audience: "customer", Kind: "closed", Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
 
@@ -432,8 +431,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			return false, fmt.Errorf("open survey: %w", err)
 		}
 		w.st.SurveyStatus = SurveySent
-		if err := w.apply(ctx, Event{Type: "survey_sent", Actor: actorSystem, At: workflow.Now(ctx)},
-			map[string]any{"survey_status": SurveySent}); err != nil {
+		if err := w.apply(ctx, Event{Type: "survey_sent", Actor: actorSystem, At: workflow.Now(ctx)}); err != nil {
 			return false, err
 		}
 	}
@@ -444,7 +442,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 		if !ok {
-			if err := w.apply(ctx, Event{Type: "survey_reminder", Actor: actorSystem, At: workflow.Now(ctx)}, nil,
+			if err := w.apply(ctx, Event{Type: "survey_reminder", Actor: actorSystem, At: workflow.Now(ctx)},
 				Message{Key: "survey-reminder", Audience: "customer", Kind: "survey_reminder",
 					Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 				return false, err
@@ -455,8 +453,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			}
 			if !ok {
 				w.st.SurveyStatus = SurveyExpired
-				return true, w.apply(ctx, Event{Type: "survey_expired", Actor: actorSystem, At: workflow.Now(ctx)},
-					map[string]any{"survey_status": SurveyExpired})
+				return true, w.apply(ctx, Event{Type: "survey_expired", Actor: actorSystem, At: workflow.Now(ctx)})
 			}
 		}
 	}
@@ -474,7 +471,7 @@ func (w *complaint) watchClocks(ctx workflow.Context) {
 		clock := w.st.Deadlines[i].Clock
 		met := func() bool { d := w.deadline(clock); return d.Met || w.isFinal() }
 		d := w.deadline(clock)
-		if !d.WarnAt.IsZero() && !d.Breached {
+		if !d.WarnAt.IsZero() && !d.Breached && !d.Warned {
 			if wait := d.WarnAt.Sub(workflow.Now(ctx)); wait > 0 {
 				if ok, err := workflow.AwaitWithTimeout(ctx, wait, met); err != nil || ok {
 					continue
@@ -500,10 +497,15 @@ func (w *complaint) isFinal() bool {
 }
 
 func (w *complaint) warn(ctx workflow.Context, clock string) {
+	for i := range w.st.Deadlines {
+		if w.st.Deadlines[i].Clock == clock {
+			w.st.Deadlines[i].Warned = true
+		}
+	}
 	d := w.deadline(clock)
+	w.st.AtRisk = true
 	w.count(ctx, "complaints_clock_warnings", map[string]string{"clock": clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 	_ = w.apply(ctx, Event{Type: "clock_warning", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"clock": clock, "due_at": d.DueAt}},
-		map[string]any{"at_risk": true},
 		Message{Key: "warn-" + clock, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_warning", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}},
 		Message{Key: "warn-sup-" + clock, Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "clock_warning", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}})
 }
@@ -517,7 +519,6 @@ func (w *complaint) breach(ctx workflow.Context, clock string) {
 	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 	next := NextRole(w.st.Level)
 	_ = w.apply(ctx, Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"clock": clock, "escalated_to": next}},
-		map[string]any{"breached": true},
 		Message{Key: "breach-" + clock, Audience: "staff", RecipientRole: next, Team: w.st.Team, Kind: "clock_breached", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}})
 }
 
@@ -551,13 +552,16 @@ func (w *complaint) setStatus(ctx workflow.Context, status string) {
 
 // apply writes one audit event (with the case row's new values and the
 // messages it sends) through the ApplyChange activity.
-func (w *complaint) apply(ctx workflow.Context, ev Event, patch map[string]any, msgs ...Message) error {
+//
+// Each change carries the whole current row (Row), not a delta: changes of
+// one case may be applied out of order (an update handler's activity and
+// the main loop's run concurrently), and the store keeps a row only from a
+// change newer than the one it has, so the row always ends as the newest
+// state and never as a mix.
+func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error {
 	w.st.EventSeq++
 	w.changed++
-	if patch == nil {
-		patch = map[string]any{}
-	}
-	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Patch: patch, Messages: msgs, Language: w.st.Language}
+	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityApply, ch).Get(ctx, nil); err != nil {
 		return fmt.Errorf("apply %s: %w", ev.Type, err)
 	}
@@ -569,9 +573,18 @@ func (w *complaint) count(ctx workflow.Context, name string, tags map[string]str
 	workflow.GetMetricsHandler(ctx).WithTags(tags).Counter(name).Inc(1)
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
+// row is the case row as the current state says it should be.
+func (w *complaint) row() CaseRow {
+	r := CaseRow{Status: w.st.Status, SurveyStatus: w.st.SurveyStatus, Assignee: w.st.Assignee, Team: w.st.Team,
+		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
+		AppealCount: w.st.AppealCount, RepeatCount: len(w.st.RepeatContacts), TransferCount: w.st.TransferCount,
+		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
+		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore}
+	for _, d := range w.st.Deadlines {
+		r.Breached = r.Breached || d.Breached
 	}
-	return s
+	if f := w.st.Findings; f != nil {
+		r.Cause, r.CauseDetail, r.Responsibility = f.Cause, f.CauseDetail, f.Responsibility
+	}
+	return r
 }

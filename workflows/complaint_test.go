@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -56,7 +59,18 @@ var staff = []struct{ id, role, team string }{
 
 func newHarness(t *testing.T, payments activities.Payments) *harness {
 	t.Helper()
-	st := env.NewStore(t)
+	h := newHarnessOn(t, env.NewStore(t))
+	if payments != nil {
+		h.acts.Payments = payments
+	}
+	return h
+}
+
+// newHarnessOn builds a harness on an existing store (a second run of the
+// same case).
+func newHarnessOn(t *testing.T, st *store.Store) *harness {
+	t.Helper()
+	var payments activities.Payments
 	ctx := context.Background()
 	for _, s := range staff {
 		if _, err := st.UpsertStaffFromClaims(ctx, s.id, s.id, s.role, s.team); err != nil {
@@ -485,5 +499,56 @@ func TestUnownedCaseFindsHandlerLater(t *testing.T) {
 	}
 	if !inOrder(h.events(), "acknowledged", "assigned", "withdrawn") {
 		t.Errorf("events = %v", h.events())
+	}
+}
+
+// TestContinueAsNewCarriesTheCase makes the server suggest continue-as-new
+// once the case is acknowledged, then runs the next run from the carried
+// input to the end: nothing is registered twice and the case goes on.
+func TestContinueAsNewCarriesTheCase(t *testing.T) {
+	h := newHarness(t, nil)
+	h.env.SetContinueAsNewSuggested(true)
+	h.env.ExecuteWorkflow(wf.WorkflowName, wf.Input{Complaint: h.in})
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow ended with %v, want continue-as-new", err)
+	}
+	var next wf.Input
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Resume == nil || next.Resume.Status != wf.StatusAcknowledged || next.Resume.CaseNumber == "" || next.Resume.EventSeq != 3 {
+		t.Fatalf("carried state = %+v", next.Resume)
+	}
+
+	h2 := newHarnessOn(t, h.st)
+	h2.in = h.in
+	h2.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h2.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100_00), Message: "Refund."}, "")
+	h2.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h2.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h2.at(5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+	for i := range h2.steps {
+		s := h2.steps[i]
+		h2.env.RegisterDelayedCallback(func() {
+			h2.env.UpdateWorkflow(s.name, "", &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { t.Errorf("%s rejected: %v", s.name, err) },
+				OnComplete: func(_ any, err error) {
+					if err != nil {
+						t.Errorf("%s: %v", s.name, err)
+					}
+				}}, s.arg)
+		}, s.at)
+	}
+	h2.env.ExecuteWorkflow(wf.WorkflowName, next)
+	var st wf.State
+	if err := h2.env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered {
+		t.Errorf("after continue-as-new: %s %s", st.Status, st.SurveyStatus)
+	}
+	ev := h.events()
+	if ev[0] != "received" || strings.Count(strings.Join(ev, ","), "received") != 1 || ev[len(ev)-1] != "survey_answered" {
+		t.Errorf("events = %v", ev)
 	}
 }

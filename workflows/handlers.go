@@ -78,20 +78,18 @@ func (w *complaint) intake(ctx workflow.Context, c Complaint) (IntakeResult, err
 		}
 		w.st.Priority = min(w.st.Priority, PriorityFor(w.st.Severity, len(w.st.RepeatContacts)))
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
-		patch := map[string]any{"repeat_count": len(w.st.RepeatContacts), "priority": w.st.Priority}
 		reopen := w.st.Status == StatusClosed
 		if reopen {
 			w.st.SurveyStatus = ""
 			w.st.Outcome = ""
+			w.st.ClosedAt = nil
 			w.setStatus(ctx, StatusInvestigating)
-			patch["status"] = StatusInvestigating
-			patch["survey_status"] = nil
 		}
 		if err := workflow.Await(ctx, func() bool { return w.st.Registered }); err != nil {
 			return IntakeResult{}, err
 		}
 		if err := w.apply(ctx, Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
-			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": len(w.st.RepeatContacts), "reopened": reopen}}, patch,
+			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": len(w.st.RepeatContacts), "reopened": reopen}},
 			Message{Key: fmt.Sprintf("repeat-%d", len(w.st.RepeatContacts)), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return IntakeResult{}, err
@@ -151,7 +149,6 @@ func (w *complaint) assign(ctx workflow.Context, r AssignRequest) (State, error)
 	w.st.Assignee = r.Assignee
 	w.changed++
 	return w.st, w.apply(ctx, Event{Type: "assigned", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"assignee": r.Assignee}},
-		map[string]any{"assignee_id": r.Assignee},
 		Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: r.Assignee, Kind: "assigned",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
@@ -191,17 +188,14 @@ func (w *complaint) transfer(ctx workflow.Context, r TransferRequest) (State, er
 		assignee, team = as.Assignee, as.Team
 	}
 	w.st.Assignee, w.st.Team = assignee, team
+	w.st.TransferCount++
 	w.changed++
 	w.count(ctx, "complaints_transfers", map[string]string{"team": team})
 	return w.st, w.apply(ctx, Event{Type: "transferred", Actor: r.Actor.ID, At: workflow.Now(ctx),
 		Payload: map[string]any{"from": from, "to": assignee, "team": team, "reason": r.Reason}},
-		map[string]any{"assignee_id": nullable(assignee), "team_id": team, "transfer_count": incr(1)},
 		Message{Key: fmt.Sprintf("transfer-%d", w.st.EventSeq+1), Audience: "staff", Recipient: assignee, RecipientRole: roleIfEmpty(assignee, RoleSupervisor), Team: team,
 			Kind: "transferred", Params: map[string]string{"case_number": w.st.CaseNumber, "reason": r.Reason}})
 }
-
-// incr marks a patch value as an increment of the column.
-func incr(n int) map[string]int { return map[string]int{"$incr": n} }
 
 func roleIfEmpty(assignee, role string) string {
 	if assignee == "" {
@@ -224,12 +218,10 @@ func (w *complaint) validateNote(ctx workflow.Context, r NoteRequest) error {
 }
 
 func (w *complaint) note(ctx workflow.Context, r NoteRequest) (State, error) {
-	patch := map[string]any{}
 	if w.st.Status == StatusAcknowledged {
 		w.setStatus(ctx, StatusInvestigating)
-		patch["status"] = StatusInvestigating
 	}
-	return w.st, w.apply(ctx, Event{Type: "note", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"text": r.Text}}, patch)
+	return w.st, w.apply(ctx, Event{Type: "note", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"text": r.Text}})
 }
 
 func (w *complaint) validateRequestInfo(ctx workflow.Context, r InfoRequest) error {
@@ -250,7 +242,6 @@ func (w *complaint) requestInfo(ctx workflow.Context, r InfoRequest) (State, err
 	w.st.InfoRequests++
 	w.setStatus(ctx, StatusAwaitingInfo)
 	return w.st, w.apply(ctx, Event{Type: "info_requested", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"question": r.Question}},
-		map[string]any{"status": StatusAwaitingInfo},
 		Message{Key: fmt.Sprintf("info-request-%d", w.st.EventSeq+1), Audience: "customer", Kind: "info_request",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "question": r.Question}})
 }
@@ -291,7 +282,6 @@ func (w *complaint) raiseLevel(ctx workflow.Context, actor, eventType, reason st
 	w.count(ctx, "complaints_escalations", map[string]string{"reason": eventType})
 	return w.apply(ctx, Event{Type: eventType, Actor: actor, At: workflow.Now(ctx),
 		Payload: map[string]any{"from": from, "to": w.st.Level, "assignee": w.st.Assignee, "reason": reason}},
-		map[string]any{"level": w.st.Level, "assignee_id": nullable(w.st.Assignee)},
 		Message{Key: fmt.Sprintf("%s-%d", eventType, w.st.EventSeq+1), Audience: "staff", Recipient: w.st.Assignee, RecipientRole: roleIfEmpty(w.st.Assignee, w.st.Level),
 			Team: w.st.Team, Kind: eventType, Params: map[string]string{"case_number": w.st.CaseNumber, "reason": reason}})
 }
@@ -319,8 +309,7 @@ func (w *complaint) classification(ctx workflow.Context, r ClassificationRequest
 	w.changed++
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCategory.ValueSet(r.Category), SearchSeverity.ValueSet(r.Severity))
 	return w.st, w.apply(ctx, Event{Type: "classification_override", Actor: r.Actor.ID, At: workflow.Now(ctx),
-		Payload: map[string]any{"from": from, "category": r.Category, "severity": r.Severity, "reason": r.Reason}},
-		map[string]any{"category": r.Category, "severity": r.Severity, "priority": w.st.Priority})
+		Payload: map[string]any{"from": from, "category": r.Category, "severity": r.Severity, "reason": r.Reason}})
 }
 
 func (w *complaint) validateFindings(ctx workflow.Context, r FindingsRequest) error {
@@ -340,8 +329,7 @@ func (w *complaint) findings(ctx workflow.Context, r FindingsRequest) (State, er
 	f := r.Findings
 	w.st.Findings = &f
 	w.setStatus(ctx, StatusInvestigating)
-	return w.st, w.apply(ctx, Event{Type: "findings", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"findings": f}},
-		map[string]any{"status": StatusInvestigating, "cause": f.Cause, "cause_detail": f.CauseDetail, "responsibility": f.Responsibility})
+	return w.st, w.apply(ctx, Event{Type: "findings", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"findings": f}})
 }
 
 func (w *complaint) validateProposal(ctx workflow.Context, r ProposalRequest) error {
@@ -377,7 +365,6 @@ func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, er
 	w.st.Proposal = &p
 	w.setStatus(ctx, StatusAwaitingApproval)
 	return w.st, w.apply(ctx, Event{Type: "proposed", Actor: r.Actor.ID, At: p.ProposedAt, Payload: map[string]any{"proposal": p}},
-		map[string]any{"status": StatusAwaitingApproval},
 		Message{Key: fmt.Sprintf("approval-needed-%d", n), Audience: "staff", RecipientRole: p.Required.MinRole, Team: w.st.Team,
 			Kind: "approval_needed", Params: map[string]string{"case_number": w.st.CaseNumber, "amount": FormatMoney(p.Required.Total, p.Required.Currency)}})
 }
@@ -408,23 +395,20 @@ func (w *complaint) approval(ctx workflow.Context, r ApprovalRequest) (State, er
 	p := w.st.Proposal
 	now := workflow.Now(ctx)
 	p.Approvals = append(p.Approvals, Approval{By: r.Actor.ID, Role: r.Actor.Role, Decision: r.Decision, Comment: r.Comment, At: now})
-	patch := map[string]any{}
 	var msgs []Message
 	evType := "approval_given"
 	switch {
 	case r.Decision == "reject":
 		evType = "approval_rejected"
 		w.setStatus(ctx, StatusInvestigating)
-		patch["status"] = StatusInvestigating
 		msgs = append(msgs, Message{Key: fmt.Sprintf("proposal-rejected-%d", p.Number), Audience: "staff", Recipient: p.ProposedBy,
 			Kind: "proposal_rejected", Params: map[string]string{"case_number": w.st.CaseNumber, "comment": r.Comment}})
 	case p.Approved():
 		w.setStatus(ctx, StatusExecuting)
-		patch["status"] = StatusExecuting
 	}
 	w.changed++
 	return w.st, w.apply(ctx, Event{Type: evType, Actor: r.Actor.ID, At: now,
-		Payload: map[string]any{"proposal": p.Number, "role": r.Actor.Role, "comment": r.Comment}}, patch, msgs...)
+		Payload: map[string]any{"proposal": p.Number, "role": r.Actor.Role, "comment": r.Comment}}, msgs...)
 }
 
 // --- customer events ---
@@ -457,7 +441,7 @@ func (w *complaint) customerResponse(ctx workflow.Context, r CustomerResponse) (
 		// After the last internal level: the final response, with the
 		// route to the regulator or ombudsman.
 		if err := w.apply(ctx, Event{Type: "final_response", Actor: actorCustomer, At: now,
-			Payload: map[string]any{"comment": r.Comment, "regulator": w.st.Clocks.Regulator}}, map[string]any{"appeal_count": w.st.AppealCount},
+			Payload: map[string]any{"comment": r.Comment, "regulator": w.st.Clocks.Regulator}},
 			Message{Key: "final-response", Audience: "customer", Kind: "final_response",
 				Params: map[string]string{"case_number": w.st.CaseNumber, "regulator": w.st.Clocks.Regulator}}); err != nil {
 			return w.st, err
@@ -466,7 +450,6 @@ func (w *complaint) customerResponse(ctx workflow.Context, r CustomerResponse) (
 	}
 	w.setStatus(ctx, StatusInvestigating)
 	if err := w.apply(ctx, Event{Type: "appealed", Actor: actorCustomer, At: now, Payload: map[string]any{"comment": r.Comment, "appeal": w.st.AppealCount}},
-		map[string]any{"status": StatusInvestigating, "appeal_count": w.st.AppealCount},
 		Message{Key: fmt.Sprintf("appeal-%d", w.st.AppealCount), Audience: "customer", Kind: "appeal_received",
 			Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 		return w.st, err
@@ -490,7 +473,6 @@ func (w *complaint) customerInfo(ctx workflow.Context, r CustomerInfo) (State, e
 	w.setStatus(ctx, StatusInvestigating)
 	return w.st, w.apply(ctx, Event{Type: "info_received", Actor: actorCustomer, At: workflow.Now(ctx),
 		Payload: map[string]any{"question": q, "answer": r.Answer}},
-		map[string]any{"status": StatusInvestigating},
 		Message{Key: fmt.Sprintf("info-received-%d", w.st.EventSeq+1), Audience: "staff", Recipient: w.st.Assignee, Kind: "info_received",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
@@ -510,7 +492,6 @@ func (w *complaint) withdraw(ctx workflow.Context, r WithdrawRequest) (State, er
 	w.setStatus(ctx, StatusWithdrawn)
 	w.count(ctx, "complaints_withdrawn", map[string]string{"category": w.st.Category})
 	return w.st, w.apply(ctx, Event{Type: "withdrawn", Actor: actorCustomer, At: now, Payload: map[string]any{"reason": r.Reason}},
-		map[string]any{"status": StatusWithdrawn, "closed_at": now, "outcome": "withdrawn"},
 		Message{Key: "withdrawn", Audience: "customer", Kind: "withdrawn", Params: map[string]string{"case_number": w.st.CaseNumber}},
 		Message{Key: "withdrawn-staff", Audience: "staff", Recipient: w.st.Assignee, Kind: "withdrawn_staff", Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
@@ -530,18 +511,18 @@ func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
 
 func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (State, error) {
 	w.st.SurveyStatus = SurveyAnswered
+	w.st.SurveyScore = r.Score
 	w.changed++
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"score": fmt.Sprint(r.Score)}).Counter("complaints_survey_answers").Inc(1)
 	if err := w.apply(ctx, Event{Type: "survey_answered", Actor: actorCustomer, At: workflow.Now(ctx),
-		Payload: map[string]any{"score": r.Score, "comment": r.Comment}},
-		map[string]any{"survey_status": SurveyAnswered, "survey_score": r.Score}); err != nil {
+		Payload: map[string]any{"score": r.Score, "comment": r.Comment}}); err != nil {
 		return w.st, err
 	}
 	if r.Score <= 2 {
 		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score}).Get(ctx, nil); err != nil {
 			return w.st, fmt.Errorf("recovery task: %w", err)
 		}
-		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}}, nil,
+		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}},
 			Message{Key: "recovery", Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "recovery_task",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return w.st, err

@@ -170,6 +170,7 @@ type Deadline struct {
 	WarnAt   time.Time `json:"warn_at,omitempty"`
 	Met      bool      `json:"met"`
 	MetAt    time.Time `json:"met_at,omitempty"`
+	Warned   bool      `json:"warned"`
 	Breached bool      `json:"breached"`
 }
 
@@ -207,11 +208,18 @@ type State struct {
 	EventSeq int `json:"event_seq"`
 	// IdempotencyKeys seen at intake, so a retried request is not counted
 	// as a repeat contact.
-	IdempotencyKeys []string  `json:"idempotency_keys,omitempty"`
-	TrackingToken   string    `json:"tracking_token,omitempty"`
-	Language        string    `json:"language"`
-	ReceivedAt      time.Time `json:"received_at"`
-	Registered      bool      `json:"registered"`
+	IdempotencyKeys []string   `json:"idempotency_keys,omitempty"`
+	TransferCount   int        `json:"transfer_count"`
+	AtRisk          bool       `json:"at_risk"`
+	AcknowledgedAt  *time.Time `json:"acknowledged_at,omitempty"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	Compensation    int64      `json:"compensation"`
+	SurveyScore     int        `json:"survey_score,omitempty"`
+	TrackingToken   string     `json:"tracking_token,omitempty"`
+	Language        string     `json:"language"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	Registered      bool       `json:"registered"`
 }
 
 // IntakeResult answers the intake update.

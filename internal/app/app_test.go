@@ -8,12 +8,17 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/app"
@@ -323,5 +328,121 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	_ = pool.QueryRow(ctx, `SELECT status, survey_status FROM cases WHERE id = $1`, id).Scan(&status, &survey)
 	if status != "closed" || survey != "answered" {
 		t.Errorf("case row status=%s survey=%s", status, survey)
+	}
+	cs, _ := s.app.Store.GetCase(ctx, id)
+	saveHistory(t, s, cs.WorkflowID, "whole-case")
+}
+
+// TestInfoRefusalAppealWithdrawThroughTheAPI drives a second path: a
+// request for information answered, a refusal signed off by a supervisor,
+// the customer's appeal, an escalation, and a withdrawal.
+func TestInfoRefusalAppealWithdrawThroughTheAPI(t *testing.T) {
+	s := startStack(t)
+	agent := s.token("agent-bob", "agent", "service")
+	sup := s.token("sup-sam", "supervisor", "service")
+	s.must(200, "GET", "/v1/me", agent, nil, nil)
+	s.must(200, "GET", "/v1/me", sup, nil, nil)
+	body := map[string]any{
+		"customer": map[string]any{"id": "cust-7", "name": "王芳", "phone": "13912345678"},
+		"channel":  "phone", "subject": "客服态度差", "description": "客服挂我电话，态度很差，要求每天给我打电话提醒",
+		"desired_remedy": "道歉并赔偿", "language": "zh", "received_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+	}
+	var created struct {
+		ID            string `json:"id"`
+		TrackingToken string `json:"tracking_token"`
+	}
+	s.must(201, "POST", "/v1/complaints", agent, body, &created)
+	id, tok := created.ID, created.TrackingToken
+	waitStatus := func(want string) {
+		var tr struct {
+			Status   string `json:"status"`
+			Question string `json:"question"`
+		}
+		eventually(t, want, func() bool {
+			s.must(200, "GET", "/v1/track/"+tok, "", nil, &tr)
+			if tr.Status != want {
+				t.Logf("status %s", tr.Status)
+			}
+			return tr.Status == want
+		})
+	}
+	waitStatus(workflows.StatusAcknowledged)
+	s.must(200, "POST", "/v1/complaints/"+id+"/request-info", agent, map[string]any{"question": "请提供通话时间"}, nil)
+	waitStatus(workflows.StatusAwaitingInfo)
+	s.must(200, "POST", "/v1/track/"+tok+"/info", "", map[string]any{"answer": "11月20日上午10点"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "service.expectation",
+		"cause_detail": "service.expectation.daily_reminder", "responsibility": "customer",
+		"summary": "The reminders were all sent as the policy requires; a daily call was never promised."}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{
+		"refusal_reason": "每日电话提醒不在服务承诺范围内", "message": "经核实，我们已按规定提醒，无法满足每日电话的要求。"}, nil)
+	s.must(403, "POST", "/v1/complaints/"+id+"/approvals", agent, map[string]any{"decision": "approve"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve"}, nil)
+	defer func() {
+		if t.Failed() {
+			cs, _ := s.app.Store.GetCase(context.Background(), id)
+			it := s.app.Temporal.GetWorkflowHistory(context.Background(), cs.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+			for it.HasNext() {
+				ev, _ := it.Next()
+				t.Logf("%d %s %v", ev.EventId, ev.EventType, ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName())
+			}
+		}
+	}()
+	waitStatus(workflows.StatusAwaitingCustomer)
+	s.must(422, "POST", "/v1/track/"+tok+"/response", "", map[string]any{"decision": "reject"}, nil)
+	s.must(200, "POST", "/v1/track/"+tok+"/response", "", map[string]any{"decision": "reject", "comment": "不接受"}, nil)
+	waitStatus(workflows.StatusInvestigating)
+	s.must(200, "POST", "/v1/complaints/"+id+"/escalate", sup, map[string]any{"reason": "customer insists; manager to review"}, nil)
+	s.must(200, "POST", "/v1/track/"+tok+"/withdraw", "", map[string]any{"reason": "算了"}, nil)
+	s.must(409, "POST", "/v1/track/"+tok+"/withdraw", "", nil, nil)
+
+	evs, err := s.app.Store.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+	}
+	want := "received,classified,acknowledged,info_requested,info_received,findings,proposed,approval_given,executed,appealed,appeal_assigned,escalated,withdrawn"
+	if got := strings.Join(types, ","); got != want {
+		t.Errorf("events =\n %s\nwant\n %s", got, want)
+	}
+	if evs[0].Actor != "agent-bob" {
+		t.Errorf("received by %q, want the agent who entered it", evs[0].Actor)
+	}
+	var cs store.Case
+	if cs, err = s.app.Store.GetCase(context.Background(), id); err != nil || cs.Status != "withdrawn" || cs.Level != "manager" {
+		t.Errorf("case = %s level %s, %v", cs.Status, cs.Level, err)
+	}
+	saveHistory(t, s, cs.WorkflowID, "info-refusal-appeal-withdraw")
+}
+
+// saveHistory writes the workflow's history to workflows/testdata for the
+// replay test when UPDATE_HISTORIES=1 (run after changing the workflow
+// only with a GetVersion guard, then commit the new files beside the old).
+func saveHistory(t *testing.T, s *stack, workflowID, name string) {
+	t.Helper()
+	if os.Getenv("UPDATE_HISTORIES") != "1" {
+		return
+	}
+	// Let the workflow finish so the history is complete.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = s.app.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil)
+	it := s.app.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	hist := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", name+".json"), b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -139,18 +137,6 @@ RETURNING case_number`,
 	return number, nil
 }
 
-// patchColumns are the case columns a Change may set, so a patch can never
-// name an arbitrary column.
-// Values arrive through JSON, so each is sent as text and cast to the
-// column's type by PostgreSQL.
-var patchColumns = map[string]string{
-	"status": "text", "survey_status": "text", "assignee_id": "text", "team_id": "text", "level": "text",
-	"appeal_count": "int", "repeat_count": "int", "transfer_count": "int", "breached": "bool", "at_risk": "bool",
-	"acknowledged_at": "timestamptz", "resolved_at": "timestamptz", "closed_at": "timestamptz", "cause": "text",
-	"cause_detail": "text", "responsibility": "text", "compensation_minor": "bigint", "outcome": "text",
-	"survey_score": "int", "category": "text", "severity": "text", "priority": "int",
-}
-
 // Notification is one rendered message for the outbox.
 type Notification struct {
 	CaseID    string
@@ -181,8 +167,8 @@ func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []No
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		if tag.RowsAffected() == 1 && len(ch.Patch) > 0 {
-			if err := applyPatch(ctx, tx, ch.CaseID, ch.Patch); err != nil {
+		if tag.RowsAffected() == 1 {
+			if err := applyRow(ctx, tx, ch.CaseID, ch.Seq, ch.Row); err != nil {
 				return err
 			}
 		}
@@ -201,53 +187,23 @@ func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []No
 	return nil
 }
 
-func applyPatch(ctx context.Context, tx pgx.Tx, caseID string, patch map[string]any) error {
-	sets := ""
-	args := []any{caseID}
-	cols := make([]string, 0, len(patch))
-	for col := range patch {
-		cols = append(cols, col)
-	}
-	sort.Strings(cols)
-	for _, col := range cols {
-		typ, ok := patchColumns[col]
-		if !ok {
-			return fmt.Errorf("patch: column %q may not be set", col)
-		}
-		v := patch[col]
-		if m, ok := v.(map[string]any); ok {
-			if n, ok := m["$incr"]; ok {
-				args = append(args, textValue(n))
-				sets += fmt.Sprintf("%s = %s + $%d::text::%s, ", col, col, len(args), typ)
-				continue
-			}
-		}
-		args = append(args, textValue(v))
-		sets += fmt.Sprintf("%s = $%d::text::%s, ", col, len(args), typ)
-	}
-	_, err := tx.Exec(ctx, "UPDATE cases SET "+sets+"updated_at = now() WHERE id = $1", args...)
+// applyRow writes the workflow-owned columns of a case, unless the row
+// already reflects a newer change (changes may arrive out of order).
+func applyRow(ctx context.Context, tx pgx.Tx, caseID string, seq int, r workflows.CaseRow) error {
+	_, err := tx.Exec(ctx, `
+UPDATE cases SET status = $3, survey_status = NULLIF($4, ''), assignee_id = NULLIF($5, ''), team_id = NULLIF($6, ''),
+    level = $7, category = $8, severity = $9, priority = $10, appeal_count = $11, repeat_count = $12,
+    transfer_count = $13, breached = $14, at_risk = $15, acknowledged_at = $16, resolved_at = $17, closed_at = $18,
+    cause = NULLIF($19, ''), cause_detail = NULLIF($20, ''), responsibility = NULLIF($21, ''), compensation_minor = $22,
+    outcome = NULLIF($23, ''), survey_score = NULLIF($24, 0), last_seq = $2, updated_at = now()
+WHERE id = $1 AND last_seq < $2`,
+		caseID, seq, r.Status, r.SurveyStatus, r.Assignee, r.Team, r.Level, r.Category, r.Severity, r.Priority,
+		r.AppealCount, r.RepeatCount, r.TransferCount, r.Breached, r.AtRisk, r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt,
+		r.Cause, r.CauseDetail, r.Responsibility, r.Compensation, r.Outcome, r.SurveyScore)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
 	return nil
-}
-
-// textValue renders a JSON-decoded value as text for a cast, nil as NULL.
-func textValue(v any) any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	default:
-		return fmt.Sprint(x)
-	}
 }
 
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation.

@@ -89,6 +89,8 @@ CREATE TABLE cases (
     compensation_minor  bigint NOT NULL DEFAULT 0,
     outcome             text,
     survey_score        integer,
+    -- last_seq is the audit sequence number of the change the row reflects.
+    last_seq            integer NOT NULL DEFAULT 2,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
