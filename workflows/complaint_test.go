@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -550,5 +551,41 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	ev := h.events()
 	if ev[0] != "received" || strings.Count(strings.Join(ev, ","), "received") != 1 || ev[len(ev)-1] != "survey_answered" {
 		t.Errorf("events = %v", ev)
+	}
+}
+
+func TestTransferOverrideAndThirdRepeatRaisesPriority(t *testing.T) {
+	h := newHarness(t, nil)
+	h.in.Subject, h.in.Description = "Parcel late", "My parcel was never delivered"
+	rep := func(n int) wf.Complaint {
+		c := h.in
+		c.CaseID = fmt.Sprintf("6f1c0a52-0000-4000-8000-0000000001%02d", n)
+		return c
+	}
+	h.at(1*hr, wf.UpdateTransfer, wf.TransferRequest{Actor: actor("agent-ann"), Reason: "wrong team"}, "name an assignee or a team")
+	h.at(1*hr+time.Minute, wf.UpdateTransfer, wf.TransferRequest{Actor: actor("agent-ann"), Team: "billing", Reason: "it is a billing matter"}, "")
+	h.at(2*hr, wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "spicy", Reason: "x"}, "severity")
+	h.at(2*hr+time.Minute, wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "high", Reason: "charged for an undelivered parcel"}, "")
+	h.at(3*hr, wf.UpdateIntake, rep(1), "")
+	h.at(4*hr, wf.UpdateIntake, rep(2), "")
+	h.at(5*hr, wf.UpdateIntake, rep(3), "")
+	h.at(6*hr, wf.UpdateAssign, wf.AssignRequest{Actor: actor("agent-bob"), Assignee: "agent-ann"}, "only take a case themselves")
+	h.at(7*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	if st.Team != "billing" || st.Category != wf.CategoryBilling || st.Severity != wf.SeverityHigh {
+		t.Errorf("team/category/severity = %s/%s/%s", st.Team, st.Category, st.Severity)
+	}
+	if len(st.RepeatContacts) != 3 || st.Priority != 1 {
+		t.Errorf("repeats=%d priority=%d, want 3 and 1 (high is 2, the third repeat raises it)", len(st.RepeatContacts), st.Priority)
+	}
+	var transfers, repeats, priority int
+	var team, category string
+	_ = h.st.Pool.QueryRow(context.Background(), `SELECT transfer_count, repeat_count, priority, team_id, category FROM cases WHERE id = $1`, h.in.CaseID).
+		Scan(&transfers, &repeats, &priority, &team, &category)
+	if transfers != 1 || repeats != 3 || priority != 1 || team != "billing" || category != "billing" {
+		t.Errorf("row: transfers=%d repeats=%d priority=%d team=%s category=%s", transfers, repeats, priority, team, category)
+	}
+	if !inOrder(h.events(), "transferred", "classification_override", "repeat_contact", "repeat_contact", "repeat_contact", "withdrawn") {
+		t.Errorf("events = %v", h.events())
 	}
 }

@@ -34,4 +34,3 @@ func TestReplayRecordedHistories(t *testing.T) {
 		})
 	}
 }
-

@@ -166,7 +166,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if opts.Payments != nil {
 			payments = opts.Payments(st)
 		}
-		acts := &activities.Activities{Store: st, Payments: payments, Notifier: activities.OutboxNotifier{Store: st, Logger: logger},
+		var notifier activities.Notifier = activities.OutboxNotifier{Store: st, Logger: logger}
+		if cfg.NotifyWebhookURL != "" {
+			notifier = activities.WebhookNotifier{URL: cfg.NotifyWebhookURL, Next: activities.OutboxNotifier{Store: st, Logger: logger}}
+		}
+		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
 			Profiles: profiles, Authority: workflows.DefaultAuthority(), TokenSecret: []byte(a.Secrets.Token), Logger: logger}
 		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
 		if err := a.worker.Start(); err != nil {

@@ -446,3 +446,32 @@ func saveHistory(t *testing.T, s *stack, workflowID, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStaffRegistrationAndAdmin: staff register from their token on first
+// use; an admin deactivates one, who is then refused; only admins manage.
+func TestStaffRegistrationAndAdmin(t *testing.T) {
+	s := startStack(t)
+	admin := s.token("root-ada", "admin", "")
+	agent := s.token("agent-al", "agent", "quality")
+	s.must(401, "GET", "/v1/complaints", "", nil, nil)
+	s.must(401, "GET", "/v1/complaints", "not-a-token", nil, nil)
+	expired, _ := auth.Mint([]byte(jwtSecret), "agent-al", "agent", "quality", "", time.Minute, time.Now().Add(-time.Hour))
+	s.must(401, "GET", "/v1/complaints", expired, nil, nil)
+	s.must(200, "GET", "/v1/complaints", agent, nil, nil)
+	var list struct {
+		Staff []struct {
+			ID, Role, Team string
+			Active         bool
+		} `json:"staff"`
+	}
+	s.must(200, "GET", "/v1/staff", admin, nil, &list)
+	if len(list.Staff) != 2 {
+		t.Fatalf("staff = %+v", list.Staff)
+	}
+	s.must(403, "PATCH", "/v1/staff/agent-al", agent, map[string]any{"active": false}, nil)
+	s.must(422, "PATCH", "/v1/staff/agent-al", admin, map[string]any{"team": "no-such-team"}, nil)
+	s.must(400, "PATCH", "/v1/staff/agent-al", admin, map[string]any{"activ": false}, nil)
+	s.must(200, "PATCH", "/v1/staff/agent-al", admin, map[string]any{"active": false}, nil)
+	s.must(403, "GET", "/v1/complaints", agent, nil, nil)
+	s.must(404, "PATCH", "/v1/staff/nobody", admin, map[string]any{"active": true}, nil)
+}

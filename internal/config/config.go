@@ -42,7 +42,12 @@ type Config struct {
 	// TokenSecret derives customers' tracking and survey tokens (HMAC);
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
-	LogLevel    string
+
+	// NotifyWebhookURL, when set, receives every notification as JSON (the
+	// first real delivery channel); the outbox is written either way.
+	NotifyWebhookURL string
+
+	LogLevel string
 
 	ShutdownTimeout time.Duration
 	TemporalTimeout time.Duration
@@ -64,6 +69,7 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTSecret:         getenv("JWT_SECRET"),
 		TokenSecret:       getenv("TOKEN_SECRET"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
+		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 	}
 	var errs []error
 	var err error
@@ -86,6 +92,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.TemporalAddress != "" {
 		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
 			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress))
+		}
+	}
+	if c.NotifyWebhookURL != "" {
+		if u, err := url.Parse(c.NotifyWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("NOTIFY_WEBHOOK_URL: must be an http(s) URL"))
 		}
 	}
 	switch c.LogLevel {
