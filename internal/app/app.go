@@ -28,6 +28,7 @@ import (
 	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/obs"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
@@ -141,8 +142,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		})
 		hostPort = ts.HostPort()
 	}
+	metricsHandler, metricsCloser := obs.TemporalMetricsHandler(a.Registry)
+	a.closeFns = append(a.closeFns, func() { _ = metricsCloser.Close() })
 	tc, err := client.DialContext(ctx, client.Options{
-		HostPort: hostPort, Namespace: cfg.TemporalNamespace,
+		HostPort: hostPort, Namespace: cfg.TemporalNamespace, MetricsHandler: metricsHandler,
 		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 	})
 	if err != nil {

@@ -331,6 +331,21 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	}
 	cs, _ := s.app.Store.GetCase(ctx, id)
 	saveHistory(t, s, cs.WorkflowID, "whole-case")
+
+	// The workflow's own counters (emitted through the replay-safe
+	// handler) and the SDK's metrics reach /metrics.
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`complaints_received_total{`, `complaints_remedies_executed_total{`, `complaints_closed_total{`,
+		`temporal_workflow_task_execution_latency_seconds_bucket{`, `complaints_http_requests_total{code="2xx",method="POST",route="/v1/complaints"}`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestInfoRefusalAppealWithdrawThroughTheAPI drives a second path: a
