@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -24,9 +25,20 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if len(files) < 2 {
 		t.Fatalf("found %d recorded histories in testdata/, want at least 2", len(files))
 	}
+	keys, err := codec.ParseKeys(testenv.PayloadKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := codec.New(testenv.PayloadKeyID, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: c.DataConverter()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.RegisterWorkflowWithOptions(wf.ComplaintWorkflow, workflow.RegisterOptions{Name: wf.WorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(testenv.Logger(t)), f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/obs"
 	"github.com/complaint-handling/complaints/internal/pgserver"
@@ -77,6 +79,9 @@ type App struct {
 type Secrets struct {
 	JWT   string `json:"jwt_secret"`
 	Token string `json:"token_secret"`
+	// PayloadKeys and PayloadKeyID configure the payload codec.
+	PayloadKeys  string `json:"payload_keys"`
+	PayloadKeyID string `json:"payload_key_id"`
 }
 
 // Start brings the system up. On error everything started is stopped.
@@ -142,11 +147,20 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		})
 		hostPort = ts.HostPort()
 	}
+	keys, err := codec.ParseKeys(a.Secrets.PayloadKeys)
+	if err != nil {
+		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
+	payloadCodec, err := codec.New(a.Secrets.PayloadKeyID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
 	metricsHandler, metricsCloser := obs.TemporalMetricsHandler(a.Registry)
 	a.closeFns = append(a.closeFns, func() { _ = metricsCloser.Close() })
 	tc, err := client.DialContext(ctx, client.Options{
 		HostPort: hostPort, Namespace: cfg.TemporalNamespace, MetricsHandler: metricsHandler,
-		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter: payloadCodec.DataConverter(),
+		Logger:        tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal dial %s: %w", hostPort, err)
@@ -232,12 +246,12 @@ func (a *App) Close() {
 }
 
 func (a *App) loadSecrets(embedded bool) error {
-	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret}
-	if a.Secrets.JWT != "" && a.Secrets.Token != "" {
+	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret, PayloadKeys: a.Config.PayloadKeys, PayloadKeyID: a.Config.PayloadKeyID}
+	if a.Secrets.JWT != "" && a.Secrets.Token != "" && a.Secrets.PayloadKeys != "" {
 		return nil
 	}
 	if !embedded {
-		return errors.New("JWT_SECRET and TOKEN_SECRET are required")
+		return errors.New("JWT_SECRET, TOKEN_SECRET, PAYLOAD_KEYS and PAYLOAD_KEY_ID are required")
 	}
 	stored, err := ReadSecrets(a.Config.DataDir)
 	if err != nil {
@@ -248,6 +262,9 @@ func (a *App) loadSecrets(embedded bool) error {
 	}
 	if a.Secrets.Token == "" {
 		a.Secrets.Token = stored.Token
+	}
+	if a.Secrets.PayloadKeys == "" {
+		a.Secrets.PayloadKeys, a.Secrets.PayloadKeyID = stored.PayloadKeys, stored.PayloadKeyID
 	}
 	return nil
 }
@@ -262,8 +279,14 @@ func ReadSecrets(dir string) (Secrets, error) {
 			return Secrets{}, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
-	if stored.JWT != "" && stored.Token != "" {
+	if stored.JWT != "" && stored.Token != "" && stored.PayloadKeys != "" {
 		return stored, nil
+	}
+	if stored.PayloadKeys == "" {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		stored.PayloadKeyID = "dev1"
+		stored.PayloadKeys = "dev1:" + base64.StdEncoding.EncodeToString(k)
 	}
 	if stored.JWT == "" {
 		stored.JWT = randomHex(32)

@@ -16,9 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/app"
@@ -86,6 +90,7 @@ func startStack(t *testing.T) *stack {
 			"DATABASE_URL": env.NewDatabase(t), "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
+			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
 		}[k]
 	})
 	if err != nil {
@@ -332,6 +337,8 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	cs, _ := s.app.Store.GetCase(ctx, id)
 	saveHistory(t, s, cs.WorkflowID, "whole-case")
 
+	noPersonalDataInTemporal(t, s, cs.WorkflowID, "Zhang Wei", "+86 139 1234 5678", "zhang.wei@example.com")
+
 	// The workflow's own counters (emitted through the replay-safe
 	// handler) and the SDK's metrics reach /metrics.
 	resp, err := http.Get(s.base + "/metrics")
@@ -489,4 +496,43 @@ func TestStaffRegistrationAndAdmin(t *testing.T) {
 	s.must(200, "PATCH", "/v1/staff/agent-al", admin, map[string]any{"active": false}, nil)
 	s.must(403, "GET", "/v1/complaints", agent, nil, nil)
 	s.must(404, "PATCH", "/v1/staff/nobody", admin, map[string]any{"active": true}, nil)
+}
+
+// noPersonalDataInTemporal checks the raw history (as the server stores and
+// serves it, before any decoding) and the Temporal database's history and
+// mutable-state blobs for the customer's personal data in plain text.
+func noPersonalDataInTemporal(t *testing.T, s *stack, workflowID string, secrets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := s.app.Temporal.WorkflowService().GetWorkflowExecutionHistory(ctx, &workflowservice.GetWorkflowExecutionHistoryRequest{
+		Namespace: s.app.Config.TemporalNamespace, Execution: &commonpb.WorkflowExecution{WorkflowId: workflowID}, MaximumPageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := proto.Marshal(resp.GetHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetHistory().GetEvents()) < 10 {
+		t.Fatalf("history has only %d events", len(resp.GetHistory().GetEvents()))
+	}
+	conn, err := pgx.Connect(ctx, env.PG.URL("temporal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, secret := range secrets {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("raw history holds %q in plain text", secret)
+		}
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM history_node WHERE position($1::bytea in data) > 0)
+		    + (SELECT count(*) FROM executions WHERE position($1::bytea in data) > 0 OR position($1::bytea in state) > 0)`,
+			[]byte(secret)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("the Temporal database holds %q in plain text in %d rows", secret, n)
+		}
+	}
 }

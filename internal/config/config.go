@@ -43,6 +43,13 @@ type Config struct {
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
 
+	// PayloadKeys are the AES-256 keys of the Temporal payload codec as
+	// "id:base64" pairs separated by commas; PayloadKeyID names the one
+	// that encrypts (the others still decrypt, for rotation). Generated in
+	// `dev` when unset.
+	PayloadKeys  string
+	PayloadKeyID string
+
 	// NotifyWebhookURL, when set, receives every notification as JSON (the
 	// first real delivery channel); the outbox is written either way.
 	NotifyWebhookURL string
@@ -70,6 +77,8 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenSecret:       getenv("TOKEN_SECRET"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
+		PayloadKeys:       getenv("PAYLOAD_KEYS"),
+		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
 	}
 	var errs []error
 	var err error
@@ -93,6 +102,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
 			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress))
 		}
+	}
+	if (c.PayloadKeys == "") != (c.PayloadKeyID == "") {
+		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: set both or neither"))
 	}
 	if c.NotifyWebhookURL != "" {
 		if u, err := url.Parse(c.NotifyWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -133,6 +145,9 @@ func (c Config) RequireExternal() error {
 	if c.TokenSecret == "" {
 		errs = append(errs, errors.New("TOKEN_SECRET: required"))
 	}
+	if c.PayloadKeys == "" || c.PayloadKeyID == "" {
+		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: required (customers' personal data is encrypted in Temporal's history)"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -140,7 +155,7 @@ func (c Config) RequireExternal() error {
 func (c Config) String() string {
 	return fmt.Sprintf("database=%s temporal=%s namespace=%s queue=%s http=%s jwt_secret=%s token_secret=%s",
 		redactURL(c.DatabaseURL), or(c.TemporalAddress, "(embedded)"), c.TemporalNamespace, c.TaskQueue,
-		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret))
+		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret)) + " payload_keys=" + redacted(c.PayloadKeys)
 }
 
 func displayAddr(addr string) string {

@@ -150,3 +150,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
 }
+
+// PayloadKeys is the test-only payload codec key ("id:base64") the
+// integration tests run with and the recorded histories in
+// workflows/testdata were written with.
+const PayloadKeys = "test1:dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE="
+
+// PayloadKeyID names PayloadKeys' key.
+const PayloadKeyID = "test1"
