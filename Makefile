@@ -10,7 +10,7 @@ ROLE ?= manager
 SUB  ?= alice
 TEAM ?= billing
 
-.PHONY: run build test test-short lint bench token deps clean
+.PHONY: run build test fuzz lint bench token deps clean
 
 ## run: build and start PostgreSQL, Temporal, the worker and the API in one process
 run: deps build
@@ -27,6 +27,10 @@ deps:
 ## test: every test, unit and integration (starts its own PostgreSQL and Temporal)
 test: deps
 	$(GO) test $(GOFLAGS) -count=1 -timeout 30m ./...
+
+## fuzz: a short run of the decoder/validator fuzz test (CI runs it)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzComplaintDecoding -fuzztime 15s ./apiserver/
 
 ## lint: go vet, staticcheck and Temporal's workflowcheck
 lint:

@@ -28,6 +28,10 @@ type Config struct {
 	TemporalTimeout time.Duration
 	// MaxBodyBytes limits request bodies (413 above it).
 	MaxBodyBytes int64
+	// PublicRate and PublicBurst limit unauthenticated calls per client
+	// address (requests per second, bucket size); 0 disables the limit.
+	PublicRate  float64
+	PublicBurst int
 }
 
 // Server is the HTTP API.
@@ -38,6 +42,7 @@ type Server struct {
 	cfg      Config
 	logger   *slog.Logger
 	metrics  *httpMetrics
+	limiter  *ipLimiter
 	registry *prometheus.Registry
 	engine   *gin.Engine
 }
@@ -54,6 +59,13 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
 		metrics: newHTTPMetrics(reg)}
+	if cfg.PublicRate > 0 {
+		burst := cfg.PublicBurst
+		if burst <= 0 {
+			burst = 1
+		}
+		s.limiter = newIPLimiter(cfg.PublicRate, burst)
+	}
 	s.engine = s.routes()
 	return s
 }
@@ -74,12 +86,13 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
 	v1 := r.Group("/v1")
-	v1.POST("/complaints", s.optionalStaff(), s.createComplaint)
-	v1.GET("/track/:token", s.track)
-	v1.POST("/track/:token/response", s.trackResponse)
-	v1.POST("/track/:token/info", s.trackInfo)
-	v1.POST("/track/:token/withdraw", s.trackWithdraw)
-	v1.POST("/surveys/:token", s.survey)
+	public := v1.Group("", s.optionalStaff(), s.rateLimitPublic())
+	public.POST("/complaints", s.createComplaint)
+	public.GET("/track/:token", s.track)
+	public.POST("/track/:token/response", s.trackResponse)
+	public.POST("/track/:token/info", s.trackInfo)
+	public.POST("/track/:token/withdraw", s.trackWithdraw)
+	public.POST("/surveys/:token", s.survey)
 
 	readers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
 	handlers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}

@@ -210,7 +210,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	if opts.Run&RunAPI != 0 {
 		api := apiserver.New(tc, st, auth.Verifier{Secret: []byte(a.Secrets.JWT)}, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
-			TemporalTimeout: cfg.TemporalTimeout,
+			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		}, logger, a.Registry)
 		handler = api.Handler()
 	} else {

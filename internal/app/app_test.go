@@ -82,11 +82,18 @@ type stack struct {
 	payments *failOncePayments
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, overrides ...string) *stack {
 	t.Helper()
 	ts := env.Temporal(t, true)
 	cfg, err := config.Load(func(k string) string {
+		for i := 0; i+1 < len(overrides); i += 2 {
+			if overrides[i] == k {
+				return overrides[i+1]
+			}
+		}
 		return map[string]string{
+			// The tests poll the tracking page; the limit has its own test.
+			"PUBLIC_RATE":  "0",
 			"DATABASE_URL": env.NewDatabase(t), "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
@@ -534,5 +541,30 @@ func noPersonalDataInTemporal(t *testing.T, s *stack, workflowID string, secrets
 		if n != 0 {
 			t.Errorf("the Temporal database holds %q in plain text in %d rows", secret, n)
 		}
+	}
+}
+
+// TestPublicRateLimit: unauthenticated callers over the limit get 429 with
+// Retry-After; staff with a valid token are not held.
+func TestPublicRateLimit(t *testing.T) {
+	s := startStack(t, "PUBLIC_RATE", "0.5", "PUBLIC_RATE_BURST", "3")
+	for i := range 3 {
+		s.must(404, "GET", "/v1/track/no-such-token", "", nil, nil)
+		_ = i
+	}
+	req, _ := http.NewRequest("GET", s.base+"/v1/track/no-such-token", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("4th call = %d Retry-After %q, want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	agent := s.token("agent-rl", "agent", "billing")
+	for range 5 {
+		s.must(201, "POST", "/v1/complaints", agent, map[string]any{
+			"customer": map[string]any{"id": "c-rl", "name": "N", "email": "n@example.com"}, "channel": "phone",
+			"subject": "s", "description": "d"}, nil)
 	}
 }

@@ -54,6 +54,11 @@ type Config struct {
 	// first real delivery channel); the outbox is written either way.
 	NotifyWebhookURL string
 
+	// PublicRate (requests/s) and PublicBurst limit unauthenticated calls
+	// per client address; staff with a valid token are not limited.
+	PublicRate  float64
+	PublicBurst int
+
 	LogLevel string
 
 	ShutdownTimeout time.Duration
@@ -82,6 +87,17 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	var errs []error
 	var err error
+	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {
+		errs = append(errs, errors.New("PUBLIC_RATE_BURST: must be a non-negative integer"))
+	}
+	c.PublicRate = 2
+	if v := getenv("PUBLIC_RATE"); v != "" {
+		f, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || f < 0 {
+			errs = append(errs, errors.New("PUBLIC_RATE: must be a non-negative number of requests per second (0 disables)"))
+		}
+		c.PublicRate = f
+	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		errs = append(errs, err)
 	}
