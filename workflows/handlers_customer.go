@@ -1,0 +1,125 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+func (w *complaint) validateCustomerResponse(ctx workflow.Context, r CustomerResponse) error {
+	if r.Decision != "accept" && r.Decision != "reject" {
+		return invalid("decision", "must be accept or reject")
+	}
+	if r.Decision == "reject" {
+		if err := requireText("comment", r.Comment, MaxText); err != nil {
+			return invalid("comment", "please tell us why you reject the resolution")
+		}
+	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+		return err
+	}
+	if w.st.Status != StatusAwaitingCustomer {
+		return wrongState("no resolution is waiting for your answer")
+	}
+	return nil
+}
+
+func (w *complaint) customerResponse(ctx workflow.Context, r CustomerResponse) (State, error) {
+	now := workflow.Now(ctx)
+	if r.Decision == "accept" {
+		return w.st, w.close(ctx, "accepted", actorCustomer)
+	}
+	w.st.AppealCount++
+	w.count(ctx, "complaints_appeals", map[string]string{"level": fmt.Sprint(w.st.AppealCount)})
+	if w.st.AppealCount > w.st.Clocks.MaxAppeals {
+		// After the last internal level: the final response, with the
+		// route to the regulator or ombudsman.
+		if err := w.apply(ctx, Event{Type: "final_response", Actor: actorCustomer, At: now,
+			Payload: map[string]any{"comment": r.Comment, "regulator": w.st.Clocks.Regulator}},
+			Message{Key: "final-response", Audience: "customer", Kind: "final_response",
+				Params: map[string]string{"case_number": w.st.CaseNumber, "regulator": w.st.Clocks.Regulator}}); err != nil {
+			return w.st, err
+		}
+		return w.st, w.close(ctx, "final_response", actorCustomer)
+	}
+	w.setStatus(ctx, StatusInvestigating)
+	if err := w.apply(ctx, Event{Type: "appealed", Actor: actorCustomer, At: now, Payload: map[string]any{"comment": r.Comment, "appeal": w.st.AppealCount}},
+		Message{Key: fmt.Sprintf("appeal-%d", w.st.AppealCount), Audience: "customer", Kind: "appeal_received",
+			Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
+		return w.st, err
+	}
+	return w.st, w.raiseLevel(ctx, actorCustomer, "appeal_assigned", r.Comment)
+}
+
+func (w *complaint) validateCustomerInfo(ctx workflow.Context, r CustomerInfo) error {
+	if err := requireText("answer", r.Answer, MaxText); err != nil {
+		return err
+	}
+	if w.st.Status != StatusAwaitingInfo {
+		return wrongState("no question is waiting for your answer")
+	}
+	return nil
+}
+
+func (w *complaint) customerInfo(ctx workflow.Context, r CustomerInfo) (State, error) {
+	q := w.st.PendingQuestion
+	w.st.PendingQuestion = ""
+	w.setStatus(ctx, StatusInvestigating)
+	return w.st, w.apply(ctx, Event{Type: "info_received", Actor: actorCustomer, At: workflow.Now(ctx),
+		Payload: map[string]any{"question": q, "answer": r.Answer}},
+		Message{Key: fmt.Sprintf("info-received-%d", w.st.EventSeq+1), Audience: "staff", Recipient: w.st.Assignee, Kind: "info_received",
+			Params: map[string]string{"case_number": w.st.CaseNumber}})
+}
+
+func (w *complaint) validateWithdraw(ctx workflow.Context, r WithdrawRequest) error {
+	if err := optionalText("reason", r.Reason, MaxText); err != nil {
+		return err
+	}
+	if w.st.Status == StatusExecuting {
+		return wrongState("the resolution is being carried out; withdraw after it completes")
+	}
+	return w.requireOpen()
+}
+
+func (w *complaint) withdraw(ctx workflow.Context, r WithdrawRequest) (State, error) {
+	now := workflow.Now(ctx)
+	w.setStatus(ctx, StatusWithdrawn)
+	w.count(ctx, "complaints_withdrawn", map[string]string{"category": w.st.Category})
+	return w.st, w.apply(ctx, Event{Type: "withdrawn", Actor: actorCustomer, At: now, Payload: map[string]any{"reason": r.Reason}},
+		Message{Key: "withdrawn", Audience: "customer", Kind: "withdrawn", Params: map[string]string{"case_number": w.st.CaseNumber}},
+		Message{Key: "withdrawn-staff", Audience: "staff", Recipient: w.st.Assignee, Kind: "withdrawn_staff", Params: map[string]string{"case_number": w.st.CaseNumber}})
+}
+
+func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
+	if r.Score < 1 || r.Score > 5 {
+		return invalid("score", "must be from 1 to 5")
+	}
+	if err := optionalText("comment", r.Comment, MaxText); err != nil {
+		return err
+	}
+	if w.st.Status != StatusClosed || w.st.SurveyStatus != SurveySent {
+		return wrongState("the survey is not open")
+	}
+	return nil
+}
+
+func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (State, error) {
+	w.st.SurveyStatus = SurveyAnswered
+	w.st.SurveyScore = r.Score
+	w.changed++
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"score": fmt.Sprint(r.Score)}).Counter("complaints_survey_answers").Inc(1)
+	if err := w.apply(ctx, Event{Type: "survey_answered", Actor: actorCustomer, At: workflow.Now(ctx),
+		Payload: map[string]any{"score": r.Score, "comment": r.Comment}}); err != nil {
+		return w.st, err
+	}
+	if r.Score <= 2 {
+		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score}).Get(ctx, nil); err != nil {
+			return w.st, fmt.Errorf("recovery task: %w", err)
+		}
+		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}},
+			Message{Key: "recovery", Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "recovery_task",
+				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
+			return w.st, err
+		}
+	}
+	return w.st, nil
+}

@@ -1,0 +1,308 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+func (w *complaint) requireStaff(a Actor) error {
+	if a.ID == "" {
+		return invalid("actor", "is required")
+	}
+	if RoleLevel(a.Role) == 0 && a.Role != RoleAdmin {
+		return fmt.Errorf("%w: role %s may not act on cases", ErrAuthority, a.Role)
+	}
+	return nil
+}
+
+func (w *complaint) requireOpen() error {
+	if !w.isOpen() {
+		return wrongState("the case is %s", w.st.Status)
+	}
+	if !w.st.Registered {
+		return wrongState("the case is still being registered")
+	}
+	return nil
+}
+
+func (w *complaint) validateAssign(ctx workflow.Context, r AssignRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := requireText("assignee", r.Assignee, 200); err != nil {
+		return err
+	}
+	if RoleLevel(r.Actor.Role) < RoleLevel(RoleSupervisor) && r.Actor.Role != RoleAdmin && r.Assignee != r.Actor.ID {
+		return fmt.Errorf("%w: an agent may only take a case themselves; a supervisor assigns it to others", ErrAuthority)
+	}
+	return w.requireOpen()
+}
+
+func (w *complaint) assign(ctx workflow.Context, r AssignRequest) (State, error) {
+	w.st.Assignee = r.Assignee
+	w.changed++
+	return w.st, w.apply(ctx, Event{Type: "assigned", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"assignee": r.Assignee}},
+		Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: r.Assignee, Kind: "assigned",
+			Params: map[string]string{"case_number": w.st.CaseNumber}})
+}
+
+func (w *complaint) validateTransfer(ctx workflow.Context, r TransferRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if r.Assignee == "" && r.Team == "" {
+		return invalid("assignee", "name an assignee or a team")
+	}
+	if err := requireText("reason", r.Reason, 1000); err != nil {
+		return err
+	}
+	if r.Assignee != "" && r.Assignee == w.st.Assignee {
+		return invalid("assignee", "the case is already with "+r.Assignee)
+	}
+	if w.st.Status == StatusExecuting {
+		return wrongState("remedies are being executed; transfer after they finish")
+	}
+	return w.requireOpen()
+}
+
+func (w *complaint) transfer(ctx workflow.Context, r TransferRequest) (State, error) {
+	from := w.st.Assignee
+	team := w.st.Team
+	assignee := r.Assignee
+	if r.Team != "" {
+		team = r.Team
+	}
+	if assignee == "" {
+		var as AssignResult
+		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+			Team: team, Role: w.st.Level, Exclude: from}).Get(ctx, &as); err != nil {
+			return w.st, fmt.Errorf("assign: %w", err)
+		}
+		assignee, team = as.Assignee, as.Team
+	}
+	w.st.Assignee, w.st.Team = assignee, team
+	w.st.TransferCount++
+	w.changed++
+	w.count(ctx, "complaints_transfers", map[string]string{"team": team})
+	return w.st, w.apply(ctx, Event{Type: "transferred", Actor: r.Actor.ID, At: workflow.Now(ctx),
+		Payload: map[string]any{"from": from, "to": assignee, "team": team, "reason": r.Reason}},
+		Message{Key: fmt.Sprintf("transfer-%d", w.st.EventSeq+1), Audience: "staff", Recipient: assignee, RecipientRole: roleIfEmpty(assignee, RoleSupervisor), Team: team,
+			Kind: "transferred", Params: map[string]string{"case_number": w.st.CaseNumber, "reason": r.Reason}})
+}
+
+func roleIfEmpty(assignee, role string) string {
+	if assignee == "" {
+		return role
+	}
+	return ""
+}
+
+func (w *complaint) validateNote(ctx workflow.Context, r NoteRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := requireText("text", r.Text, MaxText); err != nil {
+		return err
+	}
+	if !w.st.Registered {
+		return wrongState("the case is still being registered")
+	}
+	return nil
+}
+
+func (w *complaint) note(ctx workflow.Context, r NoteRequest) (State, error) {
+	if w.st.Status == StatusAcknowledged {
+		w.setStatus(ctx, StatusInvestigating)
+	}
+	return w.st, w.apply(ctx, Event{Type: "note", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"text": r.Text}})
+}
+
+func (w *complaint) validateRequestInfo(ctx workflow.Context, r InfoRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := requireText("question", r.Question, MaxText); err != nil {
+		return err
+	}
+	if !slices.Contains(investigable, w.st.Status) {
+		return wrongState("information can be requested while investigating, not when the case is %s", w.st.Status)
+	}
+	return nil
+}
+
+func (w *complaint) requestInfo(ctx workflow.Context, r InfoRequest) (State, error) {
+	w.st.PendingQuestion = r.Question
+	w.st.InfoRequests++
+	w.setStatus(ctx, StatusAwaitingInfo)
+	return w.st, w.apply(ctx, Event{Type: "info_requested", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"question": r.Question}},
+		Message{Key: fmt.Sprintf("info-request-%d", w.st.EventSeq+1), Audience: "customer", Kind: "info_request",
+			Params: map[string]string{"case_number": w.st.CaseNumber, "question": r.Question}})
+}
+
+func (w *complaint) validateEscalate(ctx workflow.Context, r EscalateRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := requireText("reason", r.Reason, 1000); err != nil {
+		return err
+	}
+	if w.st.Level == RoleDirector {
+		return wrongState("the case is already at the highest level")
+	}
+	if w.st.Status == StatusExecuting {
+		return wrongState("remedies are being executed")
+	}
+	return w.requireOpen()
+}
+
+func (w *complaint) escalate(ctx workflow.Context, r EscalateRequest) (State, error) {
+	return w.st, w.raiseLevel(ctx, r.Actor.ID, "escalated", r.Reason)
+}
+
+// raiseLevel moves the case one level up and assigns it there.
+func (w *complaint) raiseLevel(ctx workflow.Context, actor, eventType, reason string) error {
+	from := w.st.Level
+	w.st.Level = NextRole(w.st.Level)
+	w.changed++
+	var as AssignResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+		Team: w.st.Team, Role: w.st.Level}).Get(ctx, &as); err != nil {
+		return fmt.Errorf("assign: %w", err)
+	}
+	if as.Assignee != "" {
+		w.st.Assignee = as.Assignee
+	}
+	w.count(ctx, "complaints_escalations", map[string]string{"reason": eventType})
+	return w.apply(ctx, Event{Type: eventType, Actor: actor, At: workflow.Now(ctx),
+		Payload: map[string]any{"from": from, "to": w.st.Level, "assignee": w.st.Assignee, "reason": reason}},
+		Message{Key: fmt.Sprintf("%s-%d", eventType, w.st.EventSeq+1), Audience: "staff", Recipient: w.st.Assignee, RecipientRole: roleIfEmpty(w.st.Assignee, w.st.Level),
+			Team: w.st.Team, Kind: eventType, Params: map[string]string{"case_number": w.st.CaseNumber, "reason": reason}})
+}
+
+func (w *complaint) validateClassification(ctx workflow.Context, r ClassificationRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if !ValidCategory(r.Category) {
+		return invalid("category", "must be one of "+strings.Join(Categories, ", "))
+	}
+	if !ValidSeverity(r.Severity) {
+		return invalid("severity", "must be one of "+strings.Join(Severities, ", "))
+	}
+	if err := requireText("reason", r.Reason, 1000); err != nil {
+		return err
+	}
+	return w.requireOpen()
+}
+
+func (w *complaint) classification(ctx workflow.Context, r ClassificationRequest) (State, error) {
+	from := map[string]any{"category": w.st.Category, "severity": w.st.Severity}
+	w.st.Category, w.st.Severity = r.Category, r.Severity
+	w.st.Priority = PriorityFor(r.Severity, len(w.st.RepeatContacts))
+	w.changed++
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCategory.ValueSet(r.Category), SearchSeverity.ValueSet(r.Severity))
+	return w.st, w.apply(ctx, Event{Type: "classification_override", Actor: r.Actor.ID, At: workflow.Now(ctx),
+		Payload: map[string]any{"from": from, "category": r.Category, "severity": r.Severity, "reason": r.Reason}})
+}
+
+func (w *complaint) validateFindings(ctx workflow.Context, r FindingsRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := ValidateFindings(r.Findings); err != nil {
+		return err
+	}
+	if !slices.Contains(investigable, w.st.Status) {
+		return wrongState("findings are recorded while investigating, not when the case is %s", w.st.Status)
+	}
+	return nil
+}
+
+func (w *complaint) findings(ctx workflow.Context, r FindingsRequest) (State, error) {
+	f := r.Findings
+	w.st.Findings = &f
+	w.setStatus(ctx, StatusInvestigating)
+	return w.st, w.apply(ctx, Event{Type: "findings", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"findings": f}})
+}
+
+func (w *complaint) validateProposal(ctx workflow.Context, r ProposalRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := ValidateProposal(r); err != nil {
+		return err
+	}
+	if !slices.Contains(investigable, w.st.Status) {
+		return wrongState("a resolution is proposed while investigating, not when the case is %s", w.st.Status)
+	}
+	if w.st.Findings == nil {
+		return wrongState("record the findings before proposing a resolution")
+	}
+	_, err := w.st.Authority.Require(Proposal{Remedies: r.Remedies, RefusalReason: r.RefusalReason})
+	if err != nil {
+		return invalid("remedies", err.Error())
+	}
+	return nil
+}
+
+func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, error) {
+	w.st.ProposalCount++
+	n := w.st.ProposalCount
+	p := Proposal{Number: n, RefusalReason: r.RefusalReason, Message: r.Message, ProposedBy: r.Actor.ID, ProposedAt: workflow.Now(ctx)}
+	for i, rem := range r.Remedies {
+		rem.ID = fmt.Sprintf("p%d-r%d", n, i+1)
+		rem.State = "pending"
+		p.Remedies = append(p.Remedies, rem)
+	}
+	p.Required, _ = w.st.Authority.Require(p)
+	w.st.Proposal = &p
+	w.setStatus(ctx, StatusAwaitingApproval)
+	return w.st, w.apply(ctx, Event{Type: "proposed", Actor: r.Actor.ID, At: p.ProposedAt, Payload: map[string]any{"proposal": p}},
+		Message{Key: fmt.Sprintf("approval-needed-%d", n), Audience: "staff", RecipientRole: p.Required.MinRole, Team: w.st.Team,
+			Kind: "approval_needed", Params: map[string]string{"case_number": w.st.CaseNumber, "amount": FormatMoney(p.Required.Total, p.Required.Currency)}})
+}
+
+func (w *complaint) validateApproval(ctx workflow.Context, r ApprovalRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if r.Decision != "approve" && r.Decision != "reject" {
+		return invalid("decision", "must be approve or reject")
+	}
+	if r.Decision == "reject" {
+		if err := requireText("comment", r.Comment, MaxText); err != nil {
+			return invalid("comment", "a rejection needs a comment saying why")
+		}
+	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+		return err
+	}
+	if w.st.Status != StatusAwaitingApproval || w.st.Proposal == nil {
+		return wrongState("no proposal is awaiting approval (the case is %s)", w.st.Status)
+	}
+	// Rejecting needs the same authority as approving: nobody turns down
+	// what they could not have signed.
+	return w.st.Authority.CanApprove(*w.st.Proposal, r.Actor)
+}
+
+func (w *complaint) approval(ctx workflow.Context, r ApprovalRequest) (State, error) {
+	p := w.st.Proposal
+	now := workflow.Now(ctx)
+	p.Approvals = append(p.Approvals, Approval{By: r.Actor.ID, Role: r.Actor.Role, Decision: r.Decision, Comment: r.Comment, At: now})
+	var msgs []Message
+	evType := "approval_given"
+	switch {
+	case r.Decision == "reject":
+		evType = "approval_rejected"
+		w.setStatus(ctx, StatusInvestigating)
+		msgs = append(msgs, Message{Key: fmt.Sprintf("proposal-rejected-%d", p.Number), Audience: "staff", Recipient: p.ProposedBy,
+			Kind: "proposal_rejected", Params: map[string]string{"case_number": w.st.CaseNumber, "comment": r.Comment}})
+	case p.Approved():
+		w.setStatus(ctx, StatusExecuting)
+	}
+	w.changed++
+	return w.st, w.apply(ctx, Event{Type: evType, Actor: r.Actor.ID, At: now,
+		Payload: map[string]any{"proposal": p.Number, "role": r.Actor.Role, "comment": r.Comment}}, msgs...)
+}
