@@ -207,7 +207,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		}
 		v.Deadlines = st.Deadlines
 		if st.Proposal != nil {
-			v.Remedies = st.Proposal.Remedies
+			if st.Proposal.Remedies != nil {
+				v.Remedies = st.Proposal.Remedies
+			}
 			if st.Status == wf.StatusAwaitingApproval {
 				v.PendingApprovals = st.Proposal
 			}

@@ -84,6 +84,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	r.GET("/openapi.json", openapiHandler())
 
 	v1 := r.Group("/v1")
 	public := v1.Group("", s.optionalStaff(), s.rateLimitPublic())

@@ -24,7 +24,12 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/config"
@@ -77,6 +82,7 @@ func (f *failOncePayments) Pay(ctx context.Context, p activities.Payment) error 
 
 type stack struct {
 	t        *testing.T
+	router   routers.Router
 	app      *app.App
 	base     string
 	payments *failOncePayments
@@ -118,6 +124,13 @@ func startStack(t *testing.T, overrides ...string) *stack {
 		a.Shutdown(ctx)
 	})
 	s.app, s.base = a, "http://"+a.APIAddr
+	doc, err := apiserver.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.router, err = gorillamux.NewRouter(doc); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -152,6 +165,7 @@ func (s *stack) call(method, path, token string, body any, out any, headers ...s
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	s.checkAgainstSpec(req, resp, raw)
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			s.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
@@ -566,5 +580,26 @@ func TestPublicRateLimit(t *testing.T) {
 		s.must(201, "POST", "/v1/complaints", agent, map[string]any{
 			"customer": map[string]any{"id": "c-rl", "name": "N", "email": "n@example.com"}, "channel": "phone",
 			"subject": "s", "description": "d"}, nil)
+	}
+}
+
+// checkAgainstSpec validates a response against the OpenAPI document: its
+// status must be documented for the route and its body must match.
+func (s *stack) checkAgainstSpec(req *http.Request, resp *http.Response, body []byte) {
+	s.t.Helper()
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		s.t.Errorf("%s %s: not in the OpenAPI document: %v", req.Method, req.URL.Path, err)
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		s.t.Errorf("%s %s -> %d does not match the OpenAPI document: %v", req.Method, req.URL.Path, resp.StatusCode, err)
 	}
 }
