@@ -31,6 +31,34 @@ func DefaultAuthority() AuthorityMatrix {
 	}
 }
 
+// Validate checks a configured matrix: limits only for approval roles,
+// rising with the level, the top level unlimited, a known sign-off role.
+func (m AuthorityMatrix) Validate() error {
+	prev := int64(-2)
+	for _, role := range approvalRoles {
+		lim, ok := m.Limits[role]
+		if !ok {
+			return fmt.Errorf("limits: %s is missing", role)
+		}
+		if prev == -1 || (lim >= 0 && lim < prev) {
+			return fmt.Errorf("limits: %s's limit must not be below a lower level's", role)
+		}
+		prev = lim
+	}
+	for role := range m.Limits {
+		if RoleLevel(role) == 0 {
+			return fmt.Errorf("limits: %q is not an approval role", role)
+		}
+	}
+	if m.Limits[RoleDirector] >= 0 {
+		return errors.New("limits: the director's limit must be -1 (any amount), or some proposals could never be approved")
+	}
+	if RoleLevel(m.RefusalSignOffRole) == 0 {
+		return fmt.Errorf("refusal_sign_off_role: %q is not an approval role", m.RefusalSignOffRole)
+	}
+	return nil
+}
+
 // approvalRoles are the roles that can approve, lowest level first.
 var approvalRoles = []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector}
 

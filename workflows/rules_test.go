@@ -216,3 +216,25 @@ func BenchmarkClassify(b *testing.B) {
 		Classify(c)
 	}
 }
+
+func TestAuthorityMatrixValidate(t *testing.T) {
+	if err := DefaultAuthority().Validate(); err != nil {
+		t.Fatalf("default: %v", err)
+	}
+	for name, mutate := range map[string]func(*AuthorityMatrix){
+		"missing role":        func(m *AuthorityMatrix) { delete(m.Limits, RoleManager) },
+		"falling limit":       func(m *AuthorityMatrix) { m.Limits[RoleManager] = 500 },
+		"limited director":    func(m *AuthorityMatrix) { m.Limits[RoleDirector] = 1_000_000_00 },
+		"unknown role":        func(m *AuthorityMatrix) { m.Limits["intern"] = 5 },
+		"bad sign-off role":   func(m *AuthorityMatrix) { m.RefusalSignOffRole = "auditor" },
+		"unlimited below top": func(m *AuthorityMatrix) { m.Limits[RoleSupervisor] = -1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := DefaultAuthority()
+			mutate(&m)
+			if err := m.Validate(); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,8 +188,20 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if cfg.NotifyWebhookURL != "" {
 			notifier = activities.WebhookNotifier{URL: cfg.NotifyWebhookURL, Next: activities.OutboxNotifier{Store: st, Logger: logger}}
 		}
+		authority := workflows.DefaultAuthority()
+		if cfg.AuthorityMatrix != "" {
+			dec := json.NewDecoder(strings.NewReader(cfg.AuthorityMatrix))
+			dec.DisallowUnknownFields()
+			authority = workflows.AuthorityMatrix{}
+			if err := dec.Decode(&authority); err != nil {
+				return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+			}
+			if err := authority.Validate(); err != nil {
+				return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+			}
+		}
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
-			Profiles: profiles, Authority: workflows.DefaultAuthority(), TokenSecret: []byte(a.Secrets.Token), Logger: logger}
+			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger}
 		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)

@@ -603,3 +603,34 @@ func (s *stack) checkAgainstSpec(req *http.Request, resp *http.Response, body []
 		s.t.Errorf("%s %s -> %d does not match the OpenAPI document: %v", req.Method, req.URL.Path, resp.StatusCode, err)
 	}
 }
+
+// TestConfiguredAuthorityMatrix: AUTHORITY_MATRIX replaces the default
+// limits (here a supervisor may approve only up to 50.00).
+func TestConfiguredAuthorityMatrix(t *testing.T) {
+	s := startStack(t, "AUTHORITY_MATRIX", `{"limits":{"agent":0,"supervisor":5000,"manager":1000000,"director":-1},"four_eyes_above":5000000,"refusal_sign_off_role":"supervisor"}`)
+	agent, sup, mgr := s.token("a-1", "agent", "billing"), s.token("s-1", "supervisor", "billing"), s.token("m-1", "manager", "billing")
+	for _, tok := range []string{agent, sup, mgr} {
+		s.must(200, "GET", "/v1/me", tok, nil, nil)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", map[string]any{"customer": map[string]any{"id": "c-9", "name": "N", "email": "n@example.com"},
+		"channel": "email", "subject": "Overcharged", "description": "I was charged twice on my bill", "language": "en"}, &created)
+	id := created.ID
+	eventually(t, "acknowledged", func() bool {
+		var cs store.Case
+		cs, _ = s.app.Store.GetCase(context.Background(), id)
+		return cs.Status == workflows.StatusAcknowledged
+	})
+	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "billing.duplicate", "cause_detail": "billing.duplicate.retry",
+		"responsibility": "company", "responsible_unit": "payments", "summary": "charged twice"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{"remedies": []map[string]any{{"type": "refund", "amount": 10000, "currency": "USD"}},
+		"message": "Refund of 100.00"}, nil)
+	var p apiserver.Problem
+	s.must(403, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve"}, &p)
+	if !strings.Contains(p.Detail, "manager") {
+		t.Errorf("refusal detail = %q", p.Detail)
+	}
+	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", mgr, map[string]any{"decision": "approve"}, nil)
+}

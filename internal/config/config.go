@@ -59,6 +59,10 @@ type Config struct {
 	PublicRate  float64
 	PublicBurst int
 
+	// AuthorityMatrix overrides the default approval authority (JSON, see
+	// workflows.AuthorityMatrix); empty means the default.
+	AuthorityMatrix string
+
 	LogLevel string
 
 	ShutdownTimeout time.Duration
@@ -83,6 +87,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 		PayloadKeys:       getenv("PAYLOAD_KEYS"),
+		AuthorityMatrix:   getenv("AUTHORITY_MATRIX"),
 		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
 	}
 	var errs []error
