@@ -219,6 +219,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	}
 	a.listener = l
 	a.APIAddr = l.Addr().String()
+	if strings.HasSuffix(cfg.PublicBaseURL, ":0") {
+		// HTTP_ADDR asked for any free port: links use the one chosen.
+		cfg.PublicBaseURL = "http://" + config.DisplayAddr(a.APIAddr)
+		a.Config.PublicBaseURL = cfg.PublicBaseURL
+	}
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
 		api := apiserver.New(tc, st, auth.Verifier{Secret: []byte(a.Secrets.JWT)}, apiserver.Config{

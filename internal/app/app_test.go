@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -633,4 +634,26 @@ func TestConfiguredAuthorityMatrix(t *testing.T) {
 		t.Errorf("refusal detail = %q", p.Detail)
 	}
 	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", mgr, map[string]any{"decision": "approve"}, nil)
+}
+
+// TestReadmeWalkthrough runs scripts/walkthrough.sh, the curl walk-through
+// the README documents, against the real stack (short clocks), and checks
+// the case ended as the script drove it.
+func TestReadmeWalkthrough(t *testing.T) {
+	s := startStack(t)
+	bin := filepath.Join(t.TempDir(), "complaints")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/complaints").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command("bash", "../../scripts/walkthrough.sh")
+	cmd.Env = append(os.Environ(), "B="+s.base, "COMPLAINTS="+bin, "JWT_SECRET="+jwtSecret, "SURVEY_WAIT=20", "RUN=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "walkthrough complete") {
+		t.Fatalf("walkthrough: %v\n%s", err, out)
+	}
+	var status, survey string
+	eventually(t, "survey answered", func() bool {
+		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(survey_status, '') FROM cases WHERE customer_id = 'walk-1'`).Scan(&status, &survey)
+		return status == "closed" && survey == "answered"
+	})
 }
