@@ -226,7 +226,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	}
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
-		api := apiserver.New(tc, st, auth.Verifier{Secret: []byte(a.Secrets.JWT)}, apiserver.Config{
+		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer}
+		if cfg.JWTJWKSURL != "" {
+			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
+		}
+		api := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 		}, logger, a.Registry)
@@ -265,7 +269,7 @@ func (a *App) Close() {
 
 func (a *App) loadSecrets(embedded bool) error {
 	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret, PayloadKeys: a.Config.PayloadKeys, PayloadKeyID: a.Config.PayloadKeyID}
-	if a.Secrets.JWT != "" && a.Secrets.Token != "" && a.Secrets.PayloadKeys != "" {
+	if (a.Secrets.JWT != "" || a.Config.JWTJWKSURL != "") && a.Secrets.Token != "" && a.Secrets.PayloadKeys != "" {
 		return nil
 	}
 	if !embedded {

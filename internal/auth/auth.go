@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -48,25 +49,44 @@ func Mint(secret []byte, sub, role, team, name string, ttl time.Duration, now ti
 	return s, nil
 }
 
-// Verifier checks tokens.
+// Verifier checks tokens: HS256 with Secret by default, or RS256 with the
+// keys of an identity provider's JWKS when JWKS is set.
 type Verifier struct {
 	Secret []byte
+	JWKS   *JWKS
+	// Issuer is the expected iss claim; empty means Issuer (the tokens
+	// `complaints token` mints).
+	Issuer string
 	Now    func() time.Time
 }
 
-// Verify parses and checks a token: HS256 only, signature, expiry, issuer,
-// a known role. Every failure is ErrInvalidToken (wrapped with the reason).
+// Verify parses and checks a token: the one allowed algorithm, signature,
+// expiry, issuer, a known role. Every failure is ErrInvalidToken (wrapped
+// with the reason).
 func (v Verifier) Verify(token string) (Claims, error) {
 	var c Claims
+	iss := v.Issuer
+	if iss == "" {
+		iss = Issuer
+	}
+	alg := jwt.SigningMethodHS256.Alg()
+	keyFunc := func(*jwt.Token) (any, error) { return v.Secret, nil }
+	if v.JWKS != nil {
+		alg = jwt.SigningMethodRS256.Alg()
+		keyFunc = func(t *jwt.Token) (any, error) {
+			kid, _ := t.Header["kid"].(string)
+			return v.JWKS.Key(context.Background(), kid)
+		}
+	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods([]string{alg}),
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuer(Issuer),
+		jwt.WithIssuer(iss),
 	}
 	if v.Now != nil {
 		opts = append(opts, jwt.WithTimeFunc(v.Now))
 	}
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.Secret, nil }, opts...)
+	_, err := jwt.ParseWithClaims(token, &c, keyFunc, opts...)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

@@ -39,6 +39,11 @@ type Config struct {
 	// JWTSecret signs staff tokens (HS256); in `dev` it is generated once
 	// and kept in DataDir when unset.
 	JWTSecret string
+	// JWTJWKSURL, when set, switches staff tokens to RS256 verified with
+	// the identity provider's JSON Web Key Set; JWTIssuer is the expected
+	// iss claim (default "complaints", the issuer of minted tokens).
+	JWTJWKSURL string
+	JWTIssuer  string
 	// TokenSecret derives customers' tracking and survey tokens (HMAC);
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
@@ -84,6 +89,8 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicBaseURL:     getenv("PUBLIC_BASE_URL"),
 		JWTSecret:         getenv("JWT_SECRET"),
 		TokenSecret:       getenv("TOKEN_SECRET"),
+		JWTJWKSURL:        getenv("JWT_JWKS_URL"),
+		JWTIssuer:         getenv("JWT_ISSUER"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 		PayloadKeys:       getenv("PAYLOAD_KEYS"),
@@ -124,6 +131,11 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress))
 		}
 	}
+	if c.JWTJWKSURL != "" {
+		if u, err := url.Parse(c.JWTJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, errors.New("JWT_JWKS_URL: must be an http(s) URL"))
+		}
+	}
 	if (c.PayloadKeys == "") != (c.PayloadKeyID == "") {
 		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: set both or neither"))
 	}
@@ -160,8 +172,8 @@ func (c Config) RequireExternal() error {
 	if c.TemporalAddress == "" {
 		errs = append(errs, errors.New("TEMPORAL_ADDRESS: required (use `complaints dev` for an embedded Temporal server)"))
 	}
-	if c.JWTSecret == "" {
-		errs = append(errs, errors.New("JWT_SECRET: required"))
+	if c.JWTSecret == "" && c.JWTJWKSURL == "" {
+		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL: required"))
 	}
 	if c.TokenSecret == "" {
 		errs = append(errs, errors.New("TOKEN_SECRET: required"))
