@@ -233,6 +233,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		api := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
+			MaxBodyBytes: int64(cfg.MaxBodyBytes),
 		}, logger, a.Registry)
 		handler = api.Handler()
 	} else {

@@ -657,3 +657,107 @@ func TestReadmeWalkthrough(t *testing.T) {
 		return status == "closed" && survey == "answered"
 	})
 }
+
+// TestBadInputAndDecisions: bad input of every kind gets a 4xx problem
+// naming the field, never a 5xx; and the remaining staff decisions (assign,
+// notes, transfer, classification) work through the API.
+func TestBadInputAndDecisions(t *testing.T) {
+	s := startStack(t, "MAX_BODY_BYTES", "2048")
+	agent, sup := s.token("ag-1", "agent", "billing"), s.token("su-1", "supervisor", "billing")
+	s.must(200, "GET", "/v1/me", agent, nil, nil)
+	s.must(200, "GET", "/v1/me", sup, nil, nil)
+	raw := func(method, path, token, body string) (int, apiserver.Problem) {
+		req, _ := http.NewRequest(method, s.base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		s.checkAgainstSpec(req, resp, b)
+		var p apiserver.Problem
+		_ = json.Unmarshal(b, &p)
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode >= 400 && ct != "application/problem+json" {
+			t.Errorf("%s %s: content type %q", method, path, ct)
+		}
+		return resp.StatusCode, p
+	}
+	good := `{"customer":{"id":"c-b","name":"N","email":"n@example.com"},"channel":"web","subject":"s","description":"d"}`
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"malformed", `{"customer":`, 400, ""},
+		{"not an object", `[1,2]`, 400, ""},
+		{"trailing data", good + ` {}`, 400, ""},
+		{"unknown field", strings.Replace(good, `"channel"`, `"chanel"`, 1), 400, "chanel"},
+		{"wrong type", strings.Replace(good, `"subject":"s"`, `"subject":5`, 1), 400, "subject"},
+		{"invalid utf-8", strings.Replace(good, `"d"`, "\"\xff\xfe\"", 1), 400, ""},
+		{"empty required", strings.Replace(good, `"subject":"s"`, `"subject":" "`, 1), 422, "subject"},
+		{"unknown enum", strings.Replace(good, `"web"`, `"pigeon"`, 1), 422, "channel"},
+		{"bad email", strings.Replace(good, `n@example.com`, `not-an-email`, 1), 422, "customer.email"},
+		{"too long", strings.Replace(good, `"subject":"s"`, `"subject":"`+strings.Repeat("x", 201)+`"`, 1), 422, "subject"},
+		{"customer may not backdate", strings.Replace(good, `"description":"d"`, `"description":"d","received_at":"2026-01-01T00:00:00Z"`, 1), 422, "received_at"},
+		{"too large", strings.Replace(good, `"d"`, `"`+strings.Repeat("x", 3000)+`"`, 1), 413, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, p := raw("POST", "/v1/complaints", "", tt.body)
+			if code != tt.status {
+				t.Fatalf("status %d, want %d (%+v)", code, tt.status, p)
+			}
+			if tt.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tt.field) {
+				t.Errorf("errors %+v, want field %s", p.Errors, tt.field)
+			}
+		})
+	}
+	if code, _ := raw("POST", "/v1/complaints", agent, strings.Replace(good, `"description":"d"`, `"description":"d","received_at":"2999-01-01T00:00:00Z"`, 1)); code != 422 {
+		t.Errorf("future received_at by staff: %d", code)
+	}
+	if code, p := raw("GET", "/v1/complaints?limit=0&breached=maybe", agent, ""); code != 422 || len(p.Errors) != 2 {
+		t.Errorf("bad query: %d %+v", code, p)
+	}
+
+	var created struct {
+		ID string `json:"id"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", json.RawMessage(good), &created)
+	id := created.ID
+	eventually(t, "acknowledged", func() bool {
+		cs, _ := s.app.Store.GetCase(context.Background(), id)
+		return cs.Status == workflows.StatusAcknowledged
+	})
+	if code, p := raw("POST", "/v1/complaints/"+id+"/proposal", agent, `{"remedies":[{"type":"refund","amount":-5,"currency":"CNY"}],"message":"m"}`); code != 422 || p.Errors[0].Field != "remedies[0].amount" {
+		t.Errorf("negative amount: %d %+v", code, p)
+	}
+	if code, _ := raw("POST", "/v1/complaints/"+id+"/proposal", agent, `{"remedies":[{"type":"refund","amount":100,"currency":"CNY"}],"message":"m"}`); code != 409 {
+		t.Errorf("proposal before findings: %d, want 409", code)
+	}
+	s.must(200, "POST", "/v1/complaints/"+id+"/assign", sup, map[string]any{"assignee": "ag-1"}, nil)
+	s.must(422, "POST", "/v1/complaints/"+id+"/assign", sup, map[string]any{"assignee": "nobody"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/notes", agent, map[string]any{"text": "called the customer"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+id+"/classification", sup, map[string]any{"category": "billing", "severity": "high", "reason": "regulator copied"}, nil)
+	var view struct {
+		Assignee *string `json:"assignee"`
+		Team     *string `json:"team"`
+		Severity string  `json:"severity"`
+		Timeline []struct {
+			Type string `json:"type"`
+		} `json:"timeline"`
+	}
+	s.must(200, "POST", "/v1/complaints/"+id+"/transfer", sup, map[string]any{"team": "service", "reason": "it is about the call centre"}, &view)
+	if view.Team == nil || *view.Team != "service" || view.Severity != "high" {
+		t.Errorf("after transfer: team %v severity %s", view.Team, view.Severity)
+	}
+	var types []string
+	for _, e := range view.Timeline {
+		types = append(types, e.Type)
+	}
+	if got := strings.Join(types, ","); !strings.Contains(got, "assigned,note,classification_override,transferred") {
+		t.Errorf("timeline = %s", got)
+	}
+}

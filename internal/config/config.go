@@ -64,6 +64,9 @@ type Config struct {
 	PublicRate  float64
 	PublicBurst int
 
+	// MaxBodyBytes limits request bodies (413 above it).
+	MaxBodyBytes int
+
 	// AuthorityMatrix overrides the default approval authority (JSON, see
 	// workflows.AuthorityMatrix); empty means the default.
 	AuthorityMatrix string
@@ -99,6 +102,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	var errs []error
 	var err error
+	if c.MaxBodyBytes, err = Int(getenv, "MAX_BODY_BYTES", 64<<10); err != nil || c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("MAX_BODY_BYTES: must be an integer of at least 1024"))
+	}
 	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {
 		errs = append(errs, errors.New("PUBLIC_RATE_BURST: must be a non-negative integer"))
 	}
