@@ -172,11 +172,7 @@ func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput
 		return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 			Type: r.Type, Amount: r.Amount, Currency: r.Currency})
 	}
-	return a.Store.UndoFulfilment(ctx, remedyExecuteKey(in))
-}
-
-func remedyExecuteKey(in workflows.RemedyInput) string {
-	return in.CaseID + ":" + in.Remedy.ID + ":execute"
+	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
 }
 
 func isMoney(t string) bool {

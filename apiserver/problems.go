@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -57,11 +59,11 @@ func decode(c *gin.Context, dst any) bool {
 		problem(c, http.StatusBadRequest, "unreadable body", "")
 		return false
 	}
-	if !jsonUTF8Valid(body) {
+	if !utf8.Valid(body) {
 		problem(c, http.StatusBadRequest, "malformed JSON", "the body is not valid UTF-8")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -89,8 +91,6 @@ func decode(c *gin.Context, dst any) bool {
 	}
 	return true
 }
-
-func jsonUTF8Valid(b []byte) bool { return strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }
 
 func jsonKind(k string) string {
 	switch k {

@@ -96,7 +96,7 @@ func (w *complaint) execute(ctx workflow.Context) error {
 			continue
 		}
 		err := workflow.ExecuteActivity(actx, ActivityExecuteRemedy, RemedyInput{
-			CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: remedyKey(w.st.CaseID, r.ID, "execute"),
+			CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "execute"),
 		}).Get(ctx, nil)
 		if err != nil {
 			r.State = "failed"
@@ -113,7 +113,7 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		for _, i := range done {
 			r := &p.Remedies[i]
 			if err := workflow.ExecuteActivity(actx, ActivityReverseRemedy, RemedyInput{
-				CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: remedyKey(w.st.CaseID, r.ID, "reverse"),
+				CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "reverse"),
 			}).Get(ctx, nil); err != nil {
 				return fmt.Errorf("reverse remedy %s: %w", r.ID, err)
 			}
@@ -143,7 +143,9 @@ func (w *complaint) execute(ctx workflow.Context) error {
 				"confirm_by": now.Add(w.st.Clocks.ConfirmWindow).Format(time.RFC3339)}})
 }
 
-func remedyKey(caseID, remedyID, op string) string { return caseID + ":" + remedyID + ":" + op }
+// RemedyKey is the idempotency key of one operation (execute, reverse) on
+// one remedy of a case.
+func RemedyKey(caseID, remedyID, op string) string { return caseID + ":" + remedyID + ":" + op }
 
 func rootMessage(err error) string {
 	var app *temporal.ApplicationError

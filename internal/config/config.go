@@ -162,7 +162,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("TOKEN_SECRET: must be at least 32 characters"))
 	}
 	if c.PublicBaseURL == "" {
-		c.PublicBaseURL = "http://" + displayAddr(c.HTTPAddr)
+		c.PublicBaseURL = "http://" + DisplayAddr(c.HTTPAddr)
 	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
 	return c, errors.Join(errs...)
@@ -197,7 +197,8 @@ func (c Config) String() string {
 		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret)) + " payload_keys=" + redacted(c.PayloadKeys)
 }
 
-func displayAddr(addr string) string {
+// DisplayAddr turns a listen address into one a person can open.
+func DisplayAddr(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
@@ -207,9 +208,6 @@ func displayAddr(addr string) string {
 	}
 	return net.JoinHostPort(host, port)
 }
-
-// DisplayAddr turns a listen address into one a person can open.
-func DisplayAddr(addr string) string { return displayAddr(addr) }
 
 func redacted(s string) string {
 	if s == "" {

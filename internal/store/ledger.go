@@ -90,12 +90,8 @@ func (s *Store) OpenRecoveryTask(ctx context.Context, caseID, team, assignee, re
 
 // QueueNotifications writes notifications to the outbox (idempotent by key).
 func (s *Store) QueueNotifications(ctx context.Context, notes []Notification) error {
-	for _, n := range notes {
-		if _, err := s.Pool.Exec(ctx, `INSERT INTO notifications (case_id, idem_key, audience, recipient, kind, language, subject, body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idem_key) DO NOTHING`,
-			n.CaseID, n.Key, n.Audience, n.Recipient, n.Kind, n.Language, n.Subject, n.Body); err != nil {
-			return fmt.Errorf("store.QueueNotifications(%s): %w", n.Key, err)
-		}
+	if err := queueNotifications(ctx, s.Pool, notes); err != nil {
+		return fmt.Errorf("store.QueueNotifications: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -205,9 +206,8 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 		add("breached = ?", *f.Breached)
 	}
 	if f.Q != "" {
+		// Every ? of a condition names the same parameter.
 		add("(case_number ILIKE ? OR subject ILIKE ? OR description ILIKE ?)", "%"+escapeLike(f.Q)+"%")
-		n := len(args)
-		where[len(where)-1] = fmt.Sprintf("(case_number ILIKE $%d OR subject ILIKE $%d OR description ILIKE $%d)", n, n, n)
 	}
 	if f.CreatedFrom != nil {
 		add("created_at >= ?", *f.CreatedFrom)
@@ -231,7 +231,7 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 	q := `SELECT ` + caseColumns + ` FROM cases`
 	if len(where) > 0 {
 		// Sorted for a stable statement text (better plan caching).
-		q += " WHERE " + strings.Join(sortedStrings(where), " AND ")
+		q += " WHERE " + strings.Join(slices.Sorted(slices.Values(where)), " AND ")
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
@@ -251,16 +251,6 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func sortedStrings(in []string) []string {
-	out := append([]string(nil), in...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 func looksLikeUUID(s string) bool {

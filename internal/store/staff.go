@@ -26,6 +26,11 @@ type Staff struct {
 // team in step with the identity provider's claims afterwards. It returns
 // the stored row (an admin may have deactivated it).
 func (s *Store) UpsertStaffFromClaims(ctx context.Context, id, name, role, team string) (Staff, error) {
+	// Every authenticated request comes here: the common case is a known
+	// member whose claims have not changed, answered by one read.
+	if cur, err := s.GetStaff(ctx, id); err == nil && cur.Role == role && (team == "" || cur.Team == team) && (name == "" || cur.Name == name) {
+		return cur, nil
+	}
 	var st Staff
 	var teamID *string
 	if team != "" {

@@ -172,17 +172,27 @@ func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []No
 				return err
 			}
 		}
-		for _, n := range notes {
-			if _, err := tx.Exec(ctx, `INSERT INTO notifications (case_id, idem_key, audience, recipient, kind, language, subject, body)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idem_key) DO NOTHING`,
-				n.CaseID, n.Key, n.Audience, n.Recipient, n.Kind, n.Language, n.Subject, n.Body); err != nil {
-				return fmt.Errorf("insert notification: %w", err)
-			}
-		}
-		return nil
+		return queueNotifications(ctx, tx, notes)
 	})
 	if err != nil {
 		return fmt.Errorf("store.ApplyChange(%s#%d %s): %w", ch.CaseID, ch.Seq, ch.Event.Type, err)
+	}
+	return nil
+}
+
+// execer is what a pool and a transaction share.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// queueNotifications writes notifications to the outbox, once per key.
+func queueNotifications(ctx context.Context, db execer, notes []Notification) error {
+	for _, n := range notes {
+		if _, err := db.Exec(ctx, `INSERT INTO notifications (case_id, idem_key, audience, recipient, kind, language, subject, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idem_key) DO NOTHING`,
+			n.CaseID, n.Key, n.Audience, n.Recipient, n.Kind, n.Language, n.Subject, n.Body); err != nil {
+			return fmt.Errorf("insert notification %s: %w", n.Key, err)
+		}
 	}
 	return nil
 }

@@ -121,12 +121,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("temporalserver: frontend address %q: %w", opts.FrontendAddress, err)
 	}
 	frontendPort, _ := strconv.Atoi(portStr)
-	ports, err := freePorts(host, 8)
+	ports, err := freePorts(host, 9)
 	if err != nil {
 		return nil, err
 	}
 	if frontendPort == 0 {
-		frontendPort = ports[7]
+		frontendPort = ports[8]
 	}
 	hostPort := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
@@ -159,7 +159,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		"frontend": svc(frontendPort, ports[0]),
 		"history":  svc(ports[1], ports[2]),
 		"matching": svc(ports[3], ports[4]),
-		"worker":   svc(ports[5], freeOrZero(host)),
+		"worker":   svc(ports[5], ports[7]),
 	}
 	cfg.Archival = config.Archival{
 		History:    config.HistoryArchival{State: "disabled"},
@@ -373,14 +373,6 @@ func freePorts(host string, n int) ([]int, error) {
 		ports = append(ports, p)
 	}
 	return ports, nil
-}
-
-func freeOrZero(host string) int {
-	p, err := freePorts(host, 1)
-	if err != nil {
-		return 0
-	}
-	return p[0]
 }
 
 // quietLogger drops the SDK client's logs during registration.
