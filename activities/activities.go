@@ -71,7 +71,17 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("unknown clock profile %q", profile), "InvalidInput", nil)
 	}
-	deadlines, err := workflows.ComputeDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
+	// The case keeps the calendar's current version as its snapshot.
+	cal, err := a.Store.Calendar(ctx, clocks.CalendarID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("clock profile %s: no calendar %q", profile, clocks.CalendarID), "InvalidClock", err)
+		}
+		return workflows.RegisterResult{}, err
+	}
+	clocks.Calendar = cal
+	deadlines, err := workflows.StartDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
 	if err != nil {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}

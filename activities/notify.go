@@ -113,8 +113,37 @@ var templates = map[string]template{
 		"How did we do?", "Please rate how we handled your complaint, from 1 to 5: /survey/{survey_token}"},
 	"survey_reminder": {"提醒：请评价我们的处理（{case_number}）", "您的评价对我们很重要。",
 		"Reminder: how did we do? ({case_number})", "Your feedback matters to us."},
-	"progress": {"处理进展（{case_number}）", "您的投诉正在处理中，当前状态：{status}。",
-		"Progress on your complaint ({case_number})", "Your complaint is being handled; its status is: {status}."},
+	"progress_update": {"处理进展（{case_number}）", "您的投诉仍在处理中：{status_text}。我们预计在 {due} 前给您答复，如有进展会及时告知。",
+		"Progress on your complaint ({case_number})", "Your complaint is still being handled: {status_text}. We expect to give you our answer by {due} and will tell you as soon as anything changes."},
+	"holding_response": {"投诉处理进展说明（{case_number}）", "抱歉，我们尚未能在规定时限内给出最终答复，仍在处理您的投诉，并会尽快答复。您现在有权将投诉提交 {regulator}，无需等待我们的最终答复。",
+		"An update on your complaint ({case_number})", "We are sorry that we have not yet been able to give you our final response within the time allowed. We are still working on your complaint and will reply as soon as we can. You now have the right to refer your complaint to {regulator} without waiting for our final response."},
+	"deadline_extended": {"处理时限延长通知（{case_number}）", "因 {reason}，您的投诉处理时限延长至 {due}。如有疑问，可以联系我们或 {regulator}。",
+		"We need more time on your complaint ({case_number})", "Because {reason}, we need more time: we will now give you our answer by {due}. If you have concerns about this you may contact us or {regulator}."},
+}
+
+// statusWords says a case status in plain words, for customers.
+var statusWords = map[string][2]string{
+	workflows.StatusReceived:         {"已收到，正在登记", "received and being registered"},
+	workflows.StatusAcknowledged:     {"已受理，等待处理人员调查", "registered and waiting for your handler to investigate"},
+	workflows.StatusInvestigating:    {"正在调查", "under investigation"},
+	workflows.StatusAwaitingInfo:     {"等待您补充信息", "waiting for information from you"},
+	workflows.StatusAwaitingApproval: {"处理方案正在审批", "our proposed resolution is being approved"},
+	workflows.StatusExecuting:        {"正在执行处理方案", "the resolution is being carried out"},
+	workflows.StatusAwaitingCustomer: {"等待您确认处理方案", "waiting for you to accept or reject our resolution"},
+	workflows.StatusClosed:           {"已办结", "closed"},
+	workflows.StatusWithdrawn:        {"已撤回", "withdrawn"},
+}
+
+// StatusText is a status in plain words in a language (zh or en).
+func StatusText(status, language string) string {
+	w, ok := statusWords[status]
+	if !ok {
+		return status
+	}
+	if language == "zh" {
+		return w[0]
+	}
+	return w[1]
 }
 
 // Render produces the notification text for a message in the case's
@@ -133,6 +162,14 @@ func Render(m workflows.Message, language string) (store.Notification, error) {
 	t, ok := templates[m.Kind]
 	if !ok {
 		return n, fmt.Errorf("no template for message kind %q", m.Kind)
+	}
+	if s, ok := m.Params["status"]; ok {
+		params := make(map[string]string, len(m.Params)+1)
+		for k, v := range m.Params {
+			params[k] = v
+		}
+		params["status_text"] = StatusText(s, language)
+		m.Params = params
 	}
 	if language == "zh" {
 		n.Subject, n.Body = fill(t.subjectZh, m.Params), fill(t.bodyZh, m.Params)

@@ -112,6 +112,12 @@ func (s *Server) routes() *gin.Engine {
 	staff.POST("/complaints/:id/findings", s.allow(handlers...), s.findings)
 	staff.POST("/complaints/:id/proposal", s.allow(handlers...), s.proposal)
 	staff.POST("/complaints/:id/approvals", s.allow(handlers...), s.approval)
+	staff.POST("/complaints/:id/extensions", s.allow(handlers...), s.requestExtension)
+	staff.POST("/complaints/:id/extensions/decision", s.allow(handlers...), s.decideExtension)
+	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
+	staff.GET("/calendars", s.allow(readers...), s.listCalendars)
+	staff.GET("/calendars/:id", s.allow(readers...), s.getCalendar)
+	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)
 	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
 	return r

@@ -87,6 +87,8 @@ type CaseRow struct {
 	Compensation   int64      `json:"compensation"`
 	Outcome        string     `json:"outcome,omitempty"`
 	SurveyScore    int        `json:"survey_score,omitempty"`
+	AckDueAt       *time.Time `json:"ack_due_at,omitempty"`
+	ResolveDueAt   *time.Time `json:"resolve_due_at,omitempty"`
 }
 
 // AssignInput asks for a handler at a level for a team.

@@ -90,7 +90,7 @@ type Requirement struct {
 // Errors the authority checks return; the API maps ErrAuthority to 403.
 var (
 	ErrAuthority    = errors.New("insufficient authority")
-	ErrSelfApproval = errors.New("nobody approves a proposal they made")
+	ErrSelfApproval = errors.New("four eyes: nobody approves their own proposal or request")
 )
 
 // Require computes the approval a proposal needs: the lowest role whose

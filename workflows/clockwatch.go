@@ -1,35 +1,77 @@
 package workflows
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaint-handling/complaints/internal/clock"
 )
 
-// watchClocks raises the early warning and the breach of each deadline not
-// met in time.
+// calendar is the compiled calendar of the case's clock snapshot.
+func (w *complaint) calendar() *clock.Cal {
+	if w.cal == nil {
+		cal, err := w.st.Clocks.Calendar.Compile()
+		if err != nil {
+			// The snapshot was validated at registration; a failure here
+			// is a bug, and panicking fails the workflow task so it can be
+			// fixed and retried rather than the case run without clocks.
+			panic(temporal.NewNonRetryableApplicationError(err.Error(), "InvalidClock", err))
+		}
+		w.cal = cal
+	}
+	return w.cal
+}
+
+// watchClocks raises every warning point and breach of the case's clocks
+// on time. It sleeps until the earliest point due and wakes early when a
+// clock is paused, resumed, extended or met, to recompute.
 func (w *complaint) watchClocks(ctx workflow.Context) {
-	for i := range w.st.Deadlines {
-		clock := w.st.Deadlines[i].Clock
-		met := func() bool { d := w.deadline(clock); return d.Met || w.isFinal() }
-		d := w.deadline(clock)
-		if !d.WarnAt.IsZero() && !d.Breached && !d.Warned {
-			if wait := d.WarnAt.Sub(workflow.Now(ctx)); wait > 0 {
-				if ok, err := workflow.AwaitWithTimeout(ctx, wait, met); err != nil || ok {
-					continue
-				}
-			}
-			if !met() && !d.Breached {
-				w.warn(ctx, clock)
+	for !w.isFinal() {
+		var next time.Time
+		for i := range w.st.Deadlines {
+			if n := w.st.Deadlines[i].Next(); !n.IsZero() && (next.IsZero() || n.Before(next)) {
+				next = n
 			}
 		}
-		if wait := w.deadline(clock).DueAt.Sub(workflow.Now(ctx)); wait > 0 {
-			if ok, err := workflow.AwaitWithTimeout(ctx, wait, met); err != nil || ok {
+		rev := w.clockRev
+		moved := func() bool { return w.clockRev != rev || w.isFinal() }
+		if next.IsZero() {
+			if workflow.Await(ctx, moved) != nil {
+				return
+			}
+			continue
+		}
+		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			ok, err := workflow.AwaitWithTimeout(ctx, wait, moved)
+			if err != nil {
+				return
+			}
+			if ok {
 				continue
 			}
 		}
-		if !met() && !w.deadline(clock).Breached {
-			w.breach(ctx, clock)
+		w.fireClocks(ctx)
+	}
+}
+
+// fireClocks raises what is due now: warnings first, then breaches.
+func (w *complaint) fireClocks(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	cal := w.calendar()
+	for i := range w.st.Deadlines {
+		d := &w.st.Deadlines[i]
+		for d.Running() && !d.WarnAt.IsZero() && !d.WarnAt.After(now) && d.WarnAt.Before(d.DueAt) {
+			point := d.WarnPoints[d.Warnings]
+			cal.Warn(d)
+			w.warn(ctx, *d, point)
+		}
+		if d.Running() && !d.DueAt.After(now) {
+			cal.Breach(d, now)
+			w.breach(ctx, d)
 		}
 	}
 }
@@ -38,30 +80,44 @@ func (w *complaint) isFinal() bool {
 	return w.st.Status == StatusClosed || w.st.Status == StatusWithdrawn
 }
 
-func (w *complaint) warn(ctx workflow.Context, clock string) {
-	for i := range w.st.Deadlines {
-		if w.st.Deadlines[i].Clock == clock {
-			w.st.Deadlines[i].Warned = true
-		}
-	}
-	d := w.deadline(clock)
+func (w *complaint) warn(ctx workflow.Context, d Deadline, point float64) {
 	w.st.AtRisk = true
-	w.count(ctx, "complaints_clock_warnings", map[string]string{"clock": clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
-	_ = w.apply(ctx, Event{Type: "clock_warning", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"clock": clock, "due_at": d.DueAt}},
-		Message{Key: "warn-" + clock, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_warning", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}},
-		Message{Key: "warn-sup-" + clock, Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "clock_warning", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}})
+	pct := fmt.Sprintf("%.0f", point*100)
+	w.count(ctx, "complaints_clock_warnings", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
+	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "elapsed": pct + "%", "due": w.localTime(d.DueAt)}
+	msgs := []Message{{Key: "warn-sup-" + d.Clock + "-" + pct, Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "clock_warning", Params: params}}
+	if w.st.Assignee != "" {
+		msgs = append(msgs, Message{Key: "warn-" + d.Clock + "-" + pct, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_warning", Params: params})
+	}
+	_ = w.apply(ctx, Event{Type: "clock_warning", Actor: actorSystem, At: workflow.Now(ctx),
+		Payload: map[string]any{"clock": d.Clock, "elapsed": point, "due_at": d.DueAt}}, msgs...)
 }
 
-func (w *complaint) breach(ctx workflow.Context, clock string) {
-	for i := range w.st.Deadlines {
-		if w.st.Deadlines[i].Clock == clock {
-			w.st.Deadlines[i].Breached = true
-		}
+// breach marks the clock breached, escalates to the next level up and,
+// when the profile says so, sends the customer a holding response with
+// the route to the regulator or ombudsman.
+func (w *complaint) breach(ctx workflow.Context, d *Deadline) {
+	w.st.AtRisk = true
+	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
+	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "due": w.localTime(d.DueAt)}
+	var msgs []Message
+	payload := map[string]any{"clock": d.Clock, "due_at": d.DueAt}
+	if d.OnBreach.Escalate {
+		next := NextRole(w.st.Level)
+		d.EscalatedTo = next
+		payload["escalated_to"] = next
+		w.count(ctx, "complaints_escalations", map[string]string{"reason": "clock_breach"})
+		msgs = append(msgs, Message{Key: "breach-" + d.Clock, Audience: "staff", RecipientRole: next, Team: w.st.Team, Kind: "clock_breached", Params: params})
 	}
-	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
-	next := NextRole(w.st.Level)
-	_ = w.apply(ctx, Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"clock": clock, "escalated_to": next}},
-		Message{Key: "breach-" + clock, Audience: "staff", RecipientRole: next, Team: w.st.Team, Kind: "clock_breached", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": clock}})
+	if w.st.Assignee != "" {
+		msgs = append(msgs, Message{Key: "breach-handler-" + d.Clock, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_breached", Params: params})
+	}
+	if d.OnBreach.HoldingResponse {
+		payload["holding_response"] = true
+		msgs = append(msgs, Message{Key: "holding-" + d.Clock, Audience: "customer", Kind: "holding_response",
+			Params: map[string]string{"case_number": w.st.CaseNumber, "regulator": w.st.Clocks.Regulator}})
+	}
+	_ = w.apply(ctx, Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: payload}, msgs...)
 }
 
 func (w *complaint) deadline(clock string) Deadline {
@@ -73,11 +129,66 @@ func (w *complaint) deadline(clock string) Deadline {
 	return Deadline{}
 }
 
-func (w *complaint) markMet(clock string, at time.Time) {
+func (w *complaint) deadlineRef(clock string) *Deadline {
 	for i := range w.st.Deadlines {
-		d := &w.st.Deadlines[i]
-		if d.Clock == clock && !d.Met {
-			d.Met, d.MetAt = true, at
+		if w.st.Deadlines[i].Clock == clock {
+			return &w.st.Deadlines[i]
 		}
 	}
+	return nil
+}
+
+// markMet stops the named clocks as met at at.
+func (w *complaint) markMet(at time.Time, clocks ...string) {
+	cal := w.calendar()
+	for i := range w.st.Deadlines {
+		d := &w.st.Deadlines[i]
+		if slices.Contains(clocks, d.Clock) && !d.Met && !d.Breached {
+			cal.MarkMet(d, at)
+			w.clockRev++
+		}
+	}
+}
+
+// pauseClocks stops the clocks that pause while the case waits for the
+// customer; resumeClocks restarts them.
+func (w *complaint) pauseClocks(at time.Time) []string {
+	var paused []string
+	cal := w.calendar()
+	for i := range w.st.Deadlines {
+		if cal.Pause(&w.st.Deadlines[i], at) {
+			paused = append(paused, w.st.Deadlines[i].Clock)
+		}
+	}
+	if len(paused) > 0 {
+		w.clockRev++
+	}
+	return paused
+}
+
+func (w *complaint) resumeClocks(at time.Time) []string {
+	var resumed []string
+	cal := w.calendar()
+	for i := range w.st.Deadlines {
+		if cal.Resume(&w.st.Deadlines[i], at) {
+			resumed = append(resumed, w.st.Deadlines[i].Clock)
+		}
+	}
+	if len(resumed) > 0 {
+		w.clockRev++
+	}
+	return resumed
+}
+
+// localTime formats an instant for people, in the case's calendar zone.
+func (w *complaint) localTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(w.calendar().Location()).Format("2006-01-02 15:04 MST")
+}
+
+// due is when a per-step clock (approval, confirmation) started now ends.
+func (w *complaint) due(now time.Time, r clock.Rule) time.Time {
+	return w.calendar().Due(now, r)
 }

@@ -7,6 +7,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaint-handling/complaints/internal/clock"
 )
 
 // Search attributes the workflow keeps current; none carries personal data.
@@ -40,8 +42,11 @@ const (
 type complaint struct {
 	in Complaint
 	st State
-	// changed is bumped on every transition so waits can notice them.
-	changed int
+	// changed is bumped on every transition so waits can notice them;
+	// clockRev when a clock is paused, resumed, extended or met.
+	changed  int
+	clockRev int
+	cal      *clock.Cal
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -65,6 +70,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 		}
 	}
 	workflow.Go(ctx, w.watchClocks)
+	workflow.Go(ctx, w.reportProgress)
 
 	for {
 		var err error
@@ -142,7 +148,7 @@ func (w *complaint) register(ctx workflow.Context) error {
 	w.st.Clocks = res.Clocks
 	w.st.Authority = res.Authority
 	w.st.Category, w.st.Severity, w.st.Priority = cls.Category, cls.Severity, cls.Priority
-	dl, err := ComputeDeadlines(res.Clocks, w.in.ReceivedAt, cls.Severity)
+	dl, err := StartDeadlines(res.Clocks, w.in.ReceivedAt, cls.Severity)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidClock", err)
 	}
@@ -172,11 +178,11 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	w.st.Assignee, w.st.Team = as.Assignee, as.Team
 	w.st.AcknowledgedAt = &now
-	w.markMet(ClockAcknowledge, now)
+	w.markMet(now, ClockAcknowledge)
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{
 		Key: "ack", Audience: "customer", Kind: "acknowledgement",
-		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": handlerName(as), "due": due.Format(time.RFC3339)},
+		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": handlerName(as), "due": w.localTime(due)},
 	}}
 	if as.Assignee != "" {
 		msgs = append(msgs, Message{Key: "assigned", Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
@@ -246,6 +252,11 @@ func (w *complaint) continueSuggested(ctx workflow.Context) bool {
 func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error {
 	w.st.EventSeq++
 	w.changed++
+	for _, m := range msgs {
+		if m.Audience == "customer" {
+			w.st.LastCustomerUpdate = ev.At
+		}
+	}
 	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityApply, ch).Get(ctx, nil); err != nil {
 		return fmt.Errorf("apply %s: %w", ev.Type, err)
@@ -267,6 +278,13 @@ func (w *complaint) row() CaseRow {
 		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore}
 	for _, d := range w.st.Deadlines {
 		r.Breached = r.Breached || d.Breached
+		due := d.DueAt
+		switch d.Clock {
+		case ClockAcknowledge:
+			r.AckDueAt = &due
+		case ClockResolve:
+			r.ResolveDueAt = &due
+		}
 	}
 	if f := w.st.Findings; f != nil {
 		r.Cause, r.CauseDetail, r.Responsibility = f.Cause, f.CauseDetail, f.Responsibility
@@ -279,7 +297,14 @@ func (w *complaint) setStatus(ctx workflow.Context, status string) {
 	if w.st.Status == status {
 		return
 	}
+	prev := w.st.Status
 	w.st.Status = status
 	w.changed++
+	// Clocks that pause stop while the case waits for the customer.
+	if status == StatusAwaitingInfo {
+		w.pauseClocks(workflow.Now(ctx))
+	} else if prev == StatusAwaitingInfo {
+		w.resumeClocks(workflow.Now(ctx))
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCaseStatus.ValueSet(status))
 }

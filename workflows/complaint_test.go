@@ -321,7 +321,7 @@ func TestFourEyesAndSelfApproval(t *testing.T) {
 	h.at(1*hr, wf.UpdateAssign, wf.AssignRequest{Actor: actor("mgr-max"), Assignee: "mgr-max"}, "")
 	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("mgr-max"), Findings: findings}, "")
 	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("dir-dee"), Remedies: big, Message: "Full refund."}, "")
-	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dee"), Decision: "approve"}, "nobody approves a proposal they made")
+	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dee"), Decision: "approve"}, "nobody approves their own proposal")
 	h.at(5*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "manager's limit does not cover")
 	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "")
 	h.at(7*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "already approved")

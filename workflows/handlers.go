@@ -39,6 +39,8 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 		{UpdateFindings, w.findings, w.validateFindings},
 		{UpdateProposal, w.proposal, w.validateProposal},
 		{UpdateApproval, w.approval, w.validateApproval},
+		{UpdateRequestExtension, w.requestExtension, w.validateRequestExtension},
+		{UpdateDecideExtension, w.decideExtension, w.validateDecideExtension},
 		{UpdateCustomerResponse, w.customerResponse, w.validateCustomerResponse},
 		{UpdateCustomerInfo, w.customerInfo, w.validateCustomerInfo},
 		{UpdateWithdraw, w.withdraw, w.validateWithdraw},

@@ -134,10 +134,19 @@ func (w *complaint) validateRequestInfo(ctx workflow.Context, r InfoRequest) err
 }
 
 func (w *complaint) requestInfo(ctx workflow.Context, r InfoRequest) (State, error) {
+	now := workflow.Now(ctx)
 	w.st.PendingQuestion = r.Question
 	w.st.InfoRequests++
+	// Asking the customer is a response to them (CFPB's company response).
+	w.markMet(now, ClockFirstResponse)
 	w.setStatus(ctx, StatusAwaitingInfo)
-	return w.st, w.apply(ctx, Event{Type: "info_requested", Actor: r.Actor.ID, At: workflow.Now(ctx), Payload: map[string]any{"question": r.Question}},
+	var paused []string
+	for _, d := range w.st.Deadlines {
+		if d.Paused {
+			paused = append(paused, d.Clock)
+		}
+	}
+	return w.st, w.apply(ctx, Event{Type: "info_requested", Actor: r.Actor.ID, At: now, Payload: map[string]any{"question": r.Question, "clocks_paused": paused}},
 		Message{Key: fmt.Sprintf("info-request-%d", w.st.EventSeq+1), Audience: "customer", Kind: "info_request",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "question": r.Question}})
 }
@@ -252,6 +261,7 @@ func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, er
 	w.st.ProposalCount++
 	n := w.st.ProposalCount
 	p := Proposal{Number: n, RefusalReason: r.RefusalReason, Message: r.Message, ProposedBy: r.Actor.ID, ProposedAt: workflow.Now(ctx)}
+	p.DueAt = w.due(p.ProposedAt, w.st.Clocks.Approval)
 	for i, rem := range r.Remedies {
 		rem.ID = fmt.Sprintf("p%d-r%d", n, i+1)
 		rem.State = "pending"

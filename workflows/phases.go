@@ -44,7 +44,7 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 	decided := func() bool {
 		return w.st.Status != StatusAwaitingApproval || w.st.Proposal == nil || w.st.Proposal.Number != number
 	}
-	ok, err := workflow.AwaitWithTimeout(ctx, w.st.Clocks.Approval, decided)
+	ok, err := workflow.AwaitWithTimeout(ctx, max(p.DueAt.Sub(workflow.Now(ctx)), time.Second), decided)
 	if err != nil || ok {
 		return err
 	}
@@ -55,7 +55,8 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 		return err
 	}
 	for level := p.Required.MinRole; ; {
-		ok, err = workflow.AwaitWithTimeout(ctx, w.st.Clocks.Approval, decided)
+		now := workflow.Now(ctx)
+		ok, err = workflow.AwaitWithTimeout(ctx, max(w.due(now, w.st.Clocks.Approval).Sub(now), time.Second), decided)
 		if err != nil || ok {
 			return err
 		}
@@ -131,7 +132,9 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	w.st.Compensation += total
 	w.st.ResolvedAt = &now
 	w.setStatus(ctx, StatusAwaitingCustomer)
-	w.markMet(ClockResolve, now)
+	w.markMet(now, ClockResolve, ClockFirstResponse, ClockSummaryResolution)
+	confirmBy := w.due(now, w.st.Clocks.Confirm)
+	w.st.ConfirmBy = &confirmBy
 	kind := "resolution"
 	if p.RefusalReason != "" {
 		kind = "refusal"
@@ -140,7 +143,7 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
 		Message{Key: fmt.Sprintf("resolution-%d", p.Number), Audience: "customer", Kind: kind,
 			Params: map[string]string{"case_number": w.st.CaseNumber, "message": p.Message, "amount": FormatMoney(total, currency),
-				"confirm_by": now.Add(w.st.Clocks.ConfirmWindow).Format(time.RFC3339)}})
+				"confirm_by": w.localTime(confirmBy)}})
 }
 
 // RemedyKey is the idempotency key of one operation (execute, reverse) on
@@ -162,18 +165,21 @@ func rootMessage(err error) string {
 // acceptance at the end of the window, and the customer is told so first.
 func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 	answered := func() bool { return w.st.Status != StatusAwaitingCustomer }
-	first := w.st.Clocks.ConfirmWindow - w.st.Clocks.ConfirmNotice
+	deemedAt := workflow.Now(ctx).Add(w.st.Clocks.ConfirmNotice)
+	if w.st.ConfirmBy != nil {
+		deemedAt = *w.st.ConfirmBy
+	}
+	first := deemedAt.Add(-w.st.Clocks.ConfirmNotice).Sub(workflow.Now(ctx))
 	ok, err := workflow.AwaitWithTimeout(ctx, max(first, time.Second), answered)
 	if err != nil || ok {
 		return err
 	}
-	deemedAt := workflow.Now(ctx).Add(w.st.Clocks.ConfirmNotice)
 	if err := w.apply(ctx, Event{Type: "confirmation_notice", Actor: actorSystem, At: workflow.Now(ctx)},
 		Message{Key: fmt.Sprintf("confirm-notice-%d", w.st.ProposalCount), Audience: "customer", Kind: "confirmation_notice",
-			Params: map[string]string{"case_number": w.st.CaseNumber, "deemed_at": deemedAt.Format(time.RFC3339)}}); err != nil {
+			Params: map[string]string{"case_number": w.st.CaseNumber, "deemed_at": w.localTime(deemedAt)}}); err != nil {
 		return err
 	}
-	ok, err = workflow.AwaitWithTimeout(ctx, max(w.st.Clocks.ConfirmNotice, time.Second), answered)
+	ok, err = workflow.AwaitWithTimeout(ctx, max(deemedAt.Sub(workflow.Now(ctx)), time.Second), answered)
 	if err != nil || ok {
 		return err
 	}

@@ -238,3 +238,19 @@ func ValidateFindings(f Findings) error {
 	}
 	return requireText("summary", f.Summary, MaxText)
 }
+
+// ExtensionRequest asks to extend one of the case's clocks by the next
+// step its profile allows.
+type ExtensionRequest struct {
+	Actor  Actor  `json:"actor"`
+	Clock  string `json:"clock"`
+	Reason string `json:"reason"`
+}
+
+// ExtensionDecision grants or refuses a pending extension request.
+type ExtensionDecision struct {
+	Actor    Actor  `json:"actor"`
+	Clock    string `json:"clock"`
+	Decision string `json:"decision"`
+	Comment  string `json:"comment,omitempty"`
+}

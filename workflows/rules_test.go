@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestClassify(t *testing.T) {
@@ -144,59 +143,6 @@ func TestValidateProposal(t *testing.T) {
 				t.Errorf("unexpected error %v", err)
 			case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, ErrInvalid)):
 				t.Errorf("error = %v, want field %s", err, tt.field)
-			}
-		})
-	}
-}
-
-func TestEndOfBusinessDay(t *testing.T) {
-	sh, _ := time.LoadLocation("Asia/Shanghai")
-	tests := []struct {
-		name string
-		at   time.Time
-		n    int
-		want time.Time
-	}{
-		{"monday +3", time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), 3, time.Date(2026, 3, 5, 23, 59, 59, 0, time.UTC)},
-		{"thursday +3 skips the weekend", time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC), 3, time.Date(2026, 3, 10, 23, 59, 59, 0, time.UTC)},
-		{"saturday +1 is monday", time.Date(2026, 3, 7, 10, 0, 0, 0, time.UTC), 1, time.Date(2026, 3, 9, 23, 59, 59, 0, time.UTC)},
-		{"friday +5", time.Date(2026, 3, 6, 23, 0, 0, 0, time.UTC), 5, time.Date(2026, 3, 13, 23, 59, 59, 0, time.UTC)},
-		{"counted in the profile's zone", time.Date(2026, 3, 6, 18, 0, 0, 0, time.UTC).In(sh), 1, time.Date(2026, 3, 9, 23, 59, 59, 0, sh)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := EndOfBusinessDay(tt.at, tt.n); !got.Equal(tt.want) {
-				t.Errorf("EndOfBusinessDay = %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestComputeDeadlines(t *testing.T) {
-	p := Profiles()
-	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for name, tt := range map[string]struct {
-		profile, severity string
-		resolve           time.Time
-	}{
-		"default 5 business days": {"default", SeverityLow, time.Date(2026, 3, 9, 23, 59, 59, 0, time.UTC)},
-		"critical halves":         {"default", SeverityCritical, time.Date(2026, 3, 5, 23, 59, 59, 0, time.UTC)},
-		"us-cfpb 15 days":         {"us-cfpb", SeverityLow, at.Add(15 * day)},
-		"uk-fca 8 weeks":          {"uk-fca-disp", SeverityLow, at.Add(56 * day)},
-	} {
-		t.Run(name, func(t *testing.T) {
-			dl, err := ComputeDeadlines(p[tt.profile], at, tt.severity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dl[0].Clock != ClockAcknowledge || !dl[0].DueAt.Equal(at.Add(24*time.Hour)) {
-				t.Errorf("ack = %+v", dl[0])
-			}
-			if !dl[1].DueAt.Equal(tt.resolve) {
-				t.Errorf("resolve due %s, want %s", dl[1].DueAt, tt.resolve)
-			}
-			if !dl[1].WarnAt.After(at) || !dl[1].WarnAt.Before(dl[1].DueAt) {
-				t.Errorf("warn at %s", dl[1].WarnAt)
 			}
 		})
 	}

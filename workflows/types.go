@@ -10,16 +10,18 @@ import "time"
 const (
 	WorkflowName = "ComplaintWorkflow"
 
-	UpdateIntake         = "intake"
-	UpdateAssign         = "assign"
-	UpdateTransfer       = "transfer"
-	UpdateNote           = "note"
-	UpdateRequestInfo    = "request-info"
-	UpdateEscalate       = "escalate"
-	UpdateClassification = "classification"
-	UpdateFindings       = "findings"
-	UpdateProposal       = "proposal"
-	UpdateApproval       = "approval"
+	UpdateIntake           = "intake"
+	UpdateAssign           = "assign"
+	UpdateTransfer         = "transfer"
+	UpdateNote             = "note"
+	UpdateRequestInfo      = "request-info"
+	UpdateEscalate         = "escalate"
+	UpdateClassification   = "classification"
+	UpdateFindings         = "findings"
+	UpdateProposal         = "proposal"
+	UpdateApproval         = "approval"
+	UpdateRequestExtension = "request-extension"
+	UpdateDecideExtension  = "decide-extension"
 
 	UpdateCustomerResponse = "customer-response"
 	UpdateCustomerInfo     = "customer-info"
@@ -140,8 +142,10 @@ type Proposal struct {
 	Approvals     []Approval `json:"approvals,omitempty"`
 	// Required is what approval this proposal needs.
 	Required Requirement `json:"required"`
-	// EscalatedTo is set when the approval clock ran out.
-	EscalatedTo string `json:"escalated_to,omitempty"`
+	// DueAt is when the approvers are reminded (the profile's approval
+	// clock); EscalatedTo is set when it ran out again.
+	DueAt       time.Time `json:"due_at"`
+	EscalatedTo string    `json:"escalated_to,omitempty"`
 }
 
 // Approval is one approver's decision.
@@ -161,17 +165,6 @@ type Findings struct {
 	ResponsibleUnit   string `json:"responsible_unit,omitempty"`
 	ResponsiblePerson string `json:"responsible_person,omitempty"`
 	Summary           string `json:"summary"`
-}
-
-// Deadline is one clock of the case.
-type Deadline struct {
-	Clock    string    `json:"clock"`
-	DueAt    time.Time `json:"due_at"`
-	WarnAt   time.Time `json:"warn_at,omitempty"`
-	Met      bool      `json:"met"`
-	MetAt    time.Time `json:"met_at,omitempty"`
-	Warned   bool      `json:"warned"`
-	Breached bool      `json:"breached"`
 }
 
 // RepeatContact is a further complaint about the same matter.
@@ -220,6 +213,11 @@ type State struct {
 	Language        string     `json:"language"`
 	ReceivedAt      time.Time  `json:"received_at"`
 	Registered      bool       `json:"registered"`
+	// LastCustomerUpdate is when the customer was last sent a message;
+	// progress reports count their cadence from it.
+	LastCustomerUpdate time.Time `json:"last_customer_update"`
+	// ConfirmBy is when silence will count as acceptance of a resolution.
+	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
 }
 
 // IntakeResult answers the intake update.

@@ -33,6 +33,7 @@ import (
 	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/clock"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
@@ -53,8 +54,8 @@ const (
 func shortClocks() map[string]workflows.Clocks {
 	p := workflows.Profiles()
 	for k, c := range p {
-		c.Approval = time.Minute
-		c.ConfirmWindow, c.ConfirmNotice = time.Minute, 20*time.Second
+		c.Approval = clock.Within(time.Minute)
+		c.Confirm, c.ConfirmNotice = clock.Within(time.Minute), 20*time.Second
 		c.SurveyDelay, c.SurveyReminder, c.SurveyExpiry = time.Second, time.Minute, 2*time.Minute
 		p[k] = c
 	}

@@ -40,6 +40,12 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", missing + "/findings", map[string]any{"cause": "a.b", "cause_detail": "a.b.c", "responsibility": "customer", "summary": "s"}, handlers, 404},
 		{"POST", missing + "/proposal", map[string]any{"message": "m", "refusal_reason": "r"}, handlers, 404},
 		{"POST", missing + "/approvals", map[string]any{"decision": "approve"}, handlers, 404},
+		{"POST", missing + "/extensions", map[string]any{"clock": "resolve", "reason": "r"}, handlers, 404},
+		{"POST", missing + "/extensions/decision", map[string]any{"clock": "resolve", "decision": "approve"}, handlers, 404},
+		{"GET", "/v1/profiles", nil, readers, 200},
+		{"GET", "/v1/calendars", nil, readers, 200},
+		{"GET", "/v1/calendars/gb-eaw", nil, readers, 200},
+		{"PUT", "/v1/calendars/nowhere", map[string]any{"time_zone": "Mars/Olympus"}, []string{"admin"}, 422},
 		{"GET", "/v1/staff", nil, []string{"supervisor", "manager", "director", "admin"}, 200},
 		{"PATCH", "/v1/staff/nobody", map[string]any{"active": true}, []string{"admin"}, 404},
 	}

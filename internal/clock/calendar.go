@@ -8,9 +8,7 @@
 package clock
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,9 +37,9 @@ type Calendar struct {
 	Version  int    `json:"version"`
 	Name     string `json:"name"`
 	TimeZone string `json:"time_zone"`
-	// Hours are the working spans of each weekday, keyed mon to sun; a
-	// weekday without spans is not a working day.
-	Hours map[string][]Span `json:"hours"`
+	// Hours are the working spans of each weekday; a weekday without
+	// spans is not a working day.
+	Hours Week `json:"hours"`
 	// Holidays are days off whatever their weekday.
 	Holidays []Day `json:"holidays"`
 	// WorkingDays are days worked whatever their weekday (make-up days);
@@ -57,6 +55,22 @@ type Calendar struct {
 }
 
 var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// Week holds working spans per weekday.
+type Week struct {
+	Mon []Span `json:"mon,omitempty"`
+	Tue []Span `json:"tue,omitempty"`
+	Wed []Span `json:"wed,omitempty"`
+	Thu []Span `json:"thu,omitempty"`
+	Fri []Span `json:"fri,omitempty"`
+	Sat []Span `json:"sat,omitempty"`
+	Sun []Span `json:"sun,omitempty"`
+}
+
+// Of returns the spans of a weekday.
+func (w Week) Of(d time.Weekday) []Span {
+	return [7][]Span{w.Sun, w.Mon, w.Tue, w.Wed, w.Thu, w.Fri, w.Sat}[d]
+}
 
 // date is a civil date.
 type date struct {
@@ -153,8 +167,8 @@ type Cal struct {
 
 // Compile validates a calendar and prepares it for arithmetic.
 func (c Calendar) Compile() (*Cal, error) {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	verr := &ValidationError{Subject: "calendar " + c.ID}
+	bad := func(format string, a ...any) { verr.add(fmt.Sprintf(format, a...)) }
 	out := &Cal{src: c, holidays: map[date]string{}, makeup: map[date]string{}}
 	if c.ID == "" {
 		bad("id: required")
@@ -165,13 +179,8 @@ func (c Calendar) Compile() (*Cal, error) {
 	}
 	out.loc = loc
 	working := 0
-	for k := range c.Hours {
-		if !slices.Contains(weekdayKeys[:], k) {
-			bad("hours: unknown weekday %q (want mon, tue, wed, thu, fri, sat, sun)", k)
-		}
-	}
 	for i, k := range weekdayKeys {
-		spans, err := parseSpans(c.Hours[k])
+		spans, err := parseSpans(c.Hours.Of(time.Weekday(i)))
 		if err != nil {
 			bad("hours.%s: %v", k, err)
 		}
@@ -180,7 +189,7 @@ func (c Calendar) Compile() (*Cal, error) {
 			working++
 		}
 	}
-	if working == 0 {
+	if working == 0 && len(verr.Problems) == 0 {
 		bad("hours: no weekday has working hours")
 	}
 	if out.makeupHours, err = parseSpans(c.WorkingDayHours); err != nil {
@@ -217,8 +226,8 @@ func (c Calendar) Compile() (*Cal, error) {
 	if out.to.before(out.from) {
 		bad("valid_to: before valid_from")
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("calendar %s: %w", c.ID, err)
+	if len(verr.Problems) > 0 {
+		return nil, verr
 	}
 	return out, nil
 }
@@ -310,4 +319,33 @@ func (c *Cal) counted(buf []interval, d date, u Unit) []interval {
 		buf = append(buf, interval{d.start(c.loc), d.next().start(c.loc)})
 	}
 	return buf
+}
+
+// FieldProblem is one invalid field of a calendar or profile.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every invalid field found, each named.
+type ValidationError struct {
+	Subject  string
+	Problems []FieldProblem
+}
+
+// add records "field: message".
+func (e *ValidationError) add(s string) {
+	f, m, ok := strings.Cut(s, ": ")
+	if !ok {
+		f, m = "", s
+	}
+	e.Problems = append(e.Problems, FieldProblem{Field: f, Message: m})
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return e.Subject + ": " + strings.Join(parts, "; ")
 }

@@ -176,7 +176,7 @@ func TestRuleValidate(t *testing.T) {
 }
 
 func TestCalendarValidation(t *testing.T) {
-	good := Calendar{ID: "x", TimeZone: "UTC", Hours: map[string][]Span{"mon": {{"09:00", "17:00"}}}, ValidFrom: "2026-01-01", ValidTo: "2026-12-31"}
+	good := Calendar{ID: "x", TimeZone: "UTC", Hours: Week{Mon: []Span{{"09:00", "17:00"}}}, ValidFrom: "2026-01-01", ValidTo: "2026-12-31"}
 	if _, err := good.Compile(); err != nil {
 		t.Fatal(err)
 	}
@@ -186,11 +186,10 @@ func TestCalendarValidation(t *testing.T) {
 		want string
 	}{
 		{"zone", func(c *Calendar) { c.TimeZone = "Mars/Olympus" }, "time_zone"},
-		{"no hours", func(c *Calendar) { c.Hours = nil }, "no weekday has working hours"},
-		{"weekday", func(c *Calendar) { c.Hours["monday"] = []Span{{"09:00", "10:00"}} }, "unknown weekday"},
-		{"backwards", func(c *Calendar) { c.Hours["tue"] = []Span{{"17:00", "09:00"}} }, "hours.tue"},
-		{"overlap", func(c *Calendar) { c.Hours["wed"] = []Span{{"09:00", "13:00"}, {"12:00", "17:00"}} }, "overlaps"},
-		{"time", func(c *Calendar) { c.Hours["thu"] = []Span{{"9am", "17:00"}} }, "HH:MM"},
+		{"no hours", func(c *Calendar) { c.Hours = Week{} }, "no weekday has working hours"},
+		{"backwards", func(c *Calendar) { c.Hours.Tue = []Span{{"17:00", "09:00"}} }, "hours.tue"},
+		{"overlap", func(c *Calendar) { c.Hours.Wed = []Span{{"09:00", "13:00"}, {"12:00", "17:00"}} }, "overlaps"},
+		{"time", func(c *Calendar) { c.Hours.Thu = []Span{{"9am", "17:00"}} }, "HH:MM"},
 		{"date", func(c *Calendar) { c.Holidays = []Day{{Date: "2026-13-01"}} }, "holidays[0]"},
 		{"both", func(c *Calendar) {
 			c.Holidays = []Day{{Date: "2026-05-09"}}
@@ -199,7 +198,7 @@ func TestCalendarValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c := good
-		c.Hours = map[string][]Span{"mon": {{"09:00", "17:00"}}}
+		c.Hours = Week{Mon: []Span{{"09:00", "17:00"}}}
 		tt.edit(&c)
 		if _, err := c.Compile(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
@@ -207,6 +206,9 @@ func TestCalendarValidation(t *testing.T) {
 	}
 	if _, err := ParseCalendar([]byte(`{"id":"x","time_zone":"UTC","hours":{"mon":[{"from":"09:00","to":"17:00"}]},"valid_from":"2026-01-01","valid_to":"2026-12-31","colour":"red"}`)); err == nil {
 		t.Error("unknown field accepted")
+	}
+	if _, err := ParseCalendar([]byte(`{"id":"x","time_zone":"UTC","hours":{"monday":[{"from":"09:00","to":"17:00"}]},"valid_from":"2026-01-01","valid_to":"2026-12-31"}`)); err == nil || !strings.Contains(err.Error(), "monday") {
+		t.Errorf("unknown weekday: %v", err)
 	}
 }
 

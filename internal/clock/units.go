@@ -33,8 +33,6 @@ func (u Unit) Valid() bool {
 	return false
 }
 
-func (u Unit) days() bool { return u == BusinessDays || u == WorkingDays || u == CalendarTime }
-
 // maxDays bounds every walk over the calendar (100 years): a calendar
 // always has working days, so this is a guard, not a limit met in use.
 const maxDays = 36600

@@ -1,0 +1,179 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/complaint-handling/complaints/internal/clock"
+)
+
+func (w *complaint) extendable(name string) (*Deadline, error) {
+	if name == "" {
+		return nil, invalid("clock", "is required")
+	}
+	d := w.deadlineRef(name)
+	if d == nil {
+		return nil, invalid("clock", fmt.Sprintf("the case has no %q clock", name))
+	}
+	return d, nil
+}
+
+func (w *complaint) validateRequestExtension(ctx workflow.Context, r ExtensionRequest) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if err := requireText("reason", r.Reason, 1000); err != nil {
+		return err
+	}
+	d, err := w.extendable(r.Clock)
+	if err != nil {
+		return err
+	}
+	if err := w.requireOpen(); err != nil {
+		return err
+	}
+	if err := d.CanExtend(); err != nil {
+		return wrongState("%s", err.Error())
+	}
+	if d.Pending != nil {
+		return wrongState("an extension of the %s clock is already awaiting a decision", d.Clock)
+	}
+	return nil
+}
+
+// requestExtension records the request and asks the role that may grant
+// the profile's next step.
+func (w *complaint) requestExtension(ctx workflow.Context, r ExtensionRequest) (State, error) {
+	d := w.deadlineRef(r.Clock)
+	now := workflow.Now(ctx)
+	step, _ := d.NextStep()
+	d.Pending = &clock.ExtensionRequest{By: r.Actor.ID, Reason: r.Reason, At: now}
+	w.clockRev++
+	return w.st, w.apply(ctx, Event{Type: "extension_requested", Actor: r.Actor.ID, At: now,
+		Payload: map[string]any{"clock": d.Clock, "reason": r.Reason, "step": step.Label, "approver": step.Approver, "to": step.To.String()}},
+		Message{Key: fmt.Sprintf("extension-requested-%s-%d", d.Clock, len(d.Extensions)+1), Audience: "staff", RecipientRole: step.Approver, Team: w.st.Team,
+			Kind: "extension_requested", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "reason": r.Reason}})
+}
+
+func (w *complaint) validateDecideExtension(ctx workflow.Context, r ExtensionDecision) error {
+	if err := w.requireStaff(r.Actor); err != nil {
+		return err
+	}
+	if r.Decision != "approve" && r.Decision != "reject" {
+		return invalid("decision", "must be approve or reject")
+	}
+	if r.Decision == "reject" {
+		if err := requireText("comment", r.Comment, MaxText); err != nil {
+			return invalid("comment", "a refusal needs a comment saying why")
+		}
+	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+		return err
+	}
+	d, err := w.extendable(r.Clock)
+	if err != nil {
+		return err
+	}
+	if d.Pending == nil {
+		return wrongState("no extension of the %s clock is awaiting a decision", d.Clock)
+	}
+	if err := w.requireOpen(); err != nil {
+		return err
+	}
+	if err := d.CanExtend(); err != nil {
+		return wrongState("%s", err.Error())
+	}
+	step, _ := d.NextStep()
+	if RoleLevel(r.Actor.Role) < RoleLevel(step.Approver) {
+		return fmt.Errorf("%w: extending the %s clock (%s) needs a %s or above", ErrAuthority, d.Clock, step.Label, step.Approver)
+	}
+	if r.Actor.ID == d.Pending.By {
+		return fmt.Errorf("%w: the extension was requested by %s", ErrSelfApproval, r.Actor.ID)
+	}
+	return nil
+}
+
+// decideExtension grants the extension (the clock's due time moves, the
+// customer is told the new date and why) or refuses it.
+func (w *complaint) decideExtension(ctx workflow.Context, r ExtensionDecision) (State, error) {
+	d := w.deadlineRef(r.Clock)
+	now := workflow.Now(ctx)
+	req := *d.Pending
+	n := len(d.Extensions) + 1
+	if r.Decision == "reject" {
+		d.Pending = nil
+		w.clockRev++
+		return w.st, w.apply(ctx, Event{Type: "extension_refused", Actor: r.Actor.ID, At: now,
+			Payload: map[string]any{"clock": d.Clock, "comment": r.Comment, "requested_by": req.By}},
+			Message{Key: fmt.Sprintf("extension-refused-%s-%d-%d", d.Clock, n, w.st.EventSeq+1), Audience: "staff", Recipient: req.By,
+				Kind: "extension_refused", Params: map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "comment": r.Comment}})
+	}
+	if err := w.calendar().Extend(d, clock.GrantedExtension{By: req.By, ApprovedBy: r.Actor.ID, Reason: req.Reason, At: now}); err != nil {
+		// The validator checked the same conditions; nothing changed.
+		return w.st, wrongState("%s", err.Error())
+	}
+	w.clockRev++
+	g := d.Extensions[len(d.Extensions)-1]
+	// A clock moved back before its warning points is no longer at risk.
+	w.st.AtRisk = w.anyWarned()
+	w.count(ctx, "complaints_clock_extensions", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile})
+	return w.st, w.apply(ctx, Event{Type: "clock_extended", Actor: r.Actor.ID, At: now,
+		Payload: map[string]any{"clock": d.Clock, "step": g.Label, "reason": req.Reason, "requested_by": req.By, "comment": r.Comment, "from": g.From, "to": d.DueAt}},
+		Message{Key: fmt.Sprintf("deadline-extended-%s-%d", d.Clock, n), Audience: "customer", Kind: "deadline_extended",
+			Params: map[string]string{"case_number": w.st.CaseNumber, "due": w.localTime(d.DueAt), "reason": req.Reason, "regulator": w.st.Clocks.Regulator}})
+}
+
+// anyWarned reports whether a running clock is past a warning point.
+func (w *complaint) anyWarned() bool {
+	for _, d := range w.st.Deadlines {
+		if d.Breached || (d.Running() && d.Warnings > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// progressStatuses are those in which the customer is waiting on us and
+// gets stage progress reports.
+var progressStatuses = []string{StatusAcknowledged, StatusInvestigating, StatusAwaitingApproval, StatusExecuting}
+
+// reportProgress sends the customer a stage progress report (阶段性报告)
+// at the profile's cadence while the case is open, unless something was
+// sent to them within the period.
+func (w *complaint) reportProgress(ctx workflow.Context) {
+	r := w.st.Clocks.Progress
+	if r == nil {
+		return
+	}
+	for !w.isFinal() {
+		sent := w.st.LastCustomerUpdate
+		last := sent
+		if last.IsZero() {
+			last = w.st.ReceivedAt
+		}
+		next := w.calendar().After(last, *r)
+		status := w.st.Status
+		moved := func() bool { return !w.st.LastCustomerUpdate.Equal(sent) || w.isFinal() || w.st.Status != status }
+		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			ok, err := workflow.AwaitWithTimeout(ctx, wait, moved)
+			if err != nil {
+				return
+			}
+			if ok {
+				continue
+			}
+		}
+		if !slices.Contains(progressStatuses, w.st.Status) {
+			if workflow.Await(ctx, moved) != nil {
+				return
+			}
+			continue
+		}
+		n := w.st.EventSeq + 1
+		w.count(ctx, "complaints_progress_reports", map[string]string{"profile": w.st.Clocks.Profile})
+		_ = w.apply(ctx, Event{Type: "progress_report", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"status": w.st.Status}},
+			Message{Key: fmt.Sprintf("progress-%d", n), Audience: "customer", Kind: "progress_update",
+				Params: map[string]string{"case_number": w.st.CaseNumber, "status": w.st.Status, "due": w.localTime(w.deadline(ClockResolve).DueAt)}})
+	}
+}
