@@ -20,7 +20,7 @@ run: deps build
 build:
 	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/complaints
 
-## deps: install what a fresh machine lacks (PostgreSQL server binaries)
+## deps: install what a fresh machine lacks (PostgreSQL server binaries, Prometheus and promtool)
 deps:
 	@scripts/ensure-deps.sh
 

@@ -114,7 +114,7 @@ func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error
 		return err
 	}
 	for _, n := range notes {
-		if err := a.Notifier.Send(ctx, n); err != nil {
+		if err := a.notify(ctx, n); err != nil {
 			return fmt.Errorf("notify %s: %w", n.Kind, err)
 		}
 	}
@@ -204,7 +204,21 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return err
 	}
-	return a.Notifier.Send(ctx, n)
+	return a.notify(ctx, n)
+}
+
+// notify sends one notification and counts it as sent or failed (by
+// audience and kind: bounded sets) in the worker's metrics.
+func (a *Activities) notify(ctx context.Context, n store.Notification) error {
+	err := a.Notifier.Send(ctx, n)
+	name := "complaints_notifications_sent"
+	if err != nil {
+		name = "complaints_notifications_failed"
+	}
+	if activity.IsActivity(ctx) {
+		activity.GetMetricsHandler(ctx).WithTags(map[string]string{"audience": n.Audience, "kind": n.Kind}).Counter(name).Inc(1)
+	}
+	return err
 }
 
 // OpenRecoveryTask opens a recovery task for the team's supervisor.

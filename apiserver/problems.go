@@ -119,7 +119,7 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &nf):
 		problem(c, http.StatusNotFound, "not found", "")
 	case errors.As(err, &app):
-		s.updateProblem(c, app.Error())
+		s.updateProblem(c, app.Message())
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline):
 		s.logger.Warn("temporal unavailable", "op", op, "err", err)
 		c.Header("Retry-After", "5")

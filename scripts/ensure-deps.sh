@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ensure-deps.sh installs what `make run` and `make test` need beyond Go:
-# the PostgreSQL server binaries (initdb, postgres). On Debian/Ubuntu as
+# the PostgreSQL server binaries (initdb, postgres) and Prometheus (its
+# server and promtool check the alerting rules and dashboards in the
+# tests). On Debian/Ubuntu as
 # root it installs them with apt-get; otherwise it says how, in one line.
 set -euo pipefail
 
@@ -19,6 +21,16 @@ if ! have_pg; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   else
     echo "ensure-deps: PostgreSQL binaries (initdb, postgres) not found: install them with 'sudo apt-get install -y postgresql', or set DATABASE_URL" >&2
+    exit 1
+  fi
+fi
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: installing Prometheus and promtool (apt-get install -y prometheus)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "ensure-deps: prometheus and promtool not found: install them with 'sudo apt-get install -y prometheus'" >&2
     exit 1
   fi
 fi

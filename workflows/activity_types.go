@@ -89,6 +89,10 @@ type CaseRow struct {
 	SurveyScore    int        `json:"survey_score,omitempty"`
 	AckDueAt       *time.Time `json:"ack_due_at,omitempty"`
 	ResolveDueAt   *time.Time `json:"resolve_due_at,omitempty"`
+	// ApprovalRole and ApprovalSince are set while the case awaits
+	// approval: the least role that may approve, and since when.
+	ApprovalRole  string     `json:"approval_role,omitempty"`
+	ApprovalSince *time.Time `json:"approval_since,omitempty"`
 }
 
 // AssignInput asks for a handler at a level for a team.

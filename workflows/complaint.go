@@ -162,7 +162,8 @@ func (w *complaint) register(ctx workflow.Context) error {
 		SearchCaseStatus.ValueSet(StatusReceived),
 		SearchCategory.ValueSet(cls.Category),
 		SearchSeverity.ValueSet(cls.Severity))
-	w.count(ctx, "complaints_received", map[string]string{"channel": w.in.Channel, "category": cls.Category, "severity": cls.Severity, "profile": res.Clocks.Profile})
+	w.count(ctx, "complaints_received", map[string]string{"channel": w.in.Channel, "category": cls.Category, "severity": cls.Severity,
+		"profile": res.Clocks.Profile, "region": RegionLabel(w.in.Region)})
 	return nil
 }
 
@@ -179,6 +180,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	w.st.Assignee, w.st.Team = as.Assignee, as.Team
 	w.st.AcknowledgedAt = &now
 	w.markMet(now, ClockAcknowledge)
+	w.observe(ctx, "complaints_acknowledge_latency", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{
 		Key: "ack", Audience: "customer", Kind: "acknowledgement",
@@ -269,6 +271,12 @@ func (w *complaint) count(ctx workflow.Context, name string, tags map[string]str
 	workflow.GetMetricsHandler(ctx).WithTags(tags).Counter(name).Inc(1)
 }
 
+// observe records a duration through the replay-safe handler (a histogram
+// with buckets that reach weeks).
+func (w *complaint) observe(ctx workflow.Context, name string, d time.Duration, tags map[string]string) {
+	workflow.GetMetricsHandler(ctx).WithTags(tags).Timer(name).Record(d)
+}
+
 // row is the case row as the current state says it should be.
 func (w *complaint) row() CaseRow {
 	r := CaseRow{Status: w.st.Status, SurveyStatus: w.st.SurveyStatus, Assignee: w.st.Assignee, Team: w.st.Team,
@@ -285,6 +293,14 @@ func (w *complaint) row() CaseRow {
 		case ClockResolve:
 			r.ResolveDueAt = &due
 		}
+	}
+	if p := w.st.Proposal; p != nil && w.st.Status == StatusAwaitingApproval {
+		r.ApprovalRole = p.Required.MinRole
+		if p.EscalatedTo != "" {
+			r.ApprovalRole = p.EscalatedTo
+		}
+		since := p.ProposedAt
+		r.ApprovalSince = &since
 	}
 	if f := w.st.Findings; f != nil {
 		r.Cause, r.CauseDetail, r.Responsibility = f.Cause, f.CauseDetail, f.Responsibility

@@ -106,7 +106,9 @@ func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (S
 	w.st.SurveyStatus = SurveyAnswered
 	w.st.SurveyScore = r.Score
 	w.changed++
-	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"score": fmt.Sprint(r.Score)}).Counter("complaints_survey_answers").Inc(1)
+	mh := workflow.GetMetricsHandler(ctx)
+	mh.WithTags(map[string]string{"score": fmt.Sprint(r.Score), "category": w.st.Category}).Counter("complaints_survey_answers").Inc(1)
+	mh.WithTags(map[string]string{"category": w.st.Category}).Counter("complaints_survey_score_points").Inc(int64(r.Score))
 	if err := w.apply(ctx, Event{Type: "survey_answered", Actor: actorCustomer, At: workflow.Now(ctx),
 		Payload: map[string]any{"score": r.Score, "comment": r.Comment}}); err != nil {
 		return w.st, err

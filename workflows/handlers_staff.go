@@ -310,6 +310,7 @@ func (w *complaint) approval(ctx workflow.Context, r ApprovalRequest) (State, er
 		msgs = append(msgs, Message{Key: fmt.Sprintf("proposal-rejected-%d", p.Number), Audience: "staff", Recipient: p.ProposedBy,
 			Kind: "proposal_rejected", Params: map[string]string{"case_number": w.st.CaseNumber, "comment": r.Comment}})
 	case p.Approved():
+		w.observe(ctx, "complaints_approval_wait", now.Sub(p.ProposedAt), map[string]string{"role": p.Required.MinRole})
 		w.setStatus(ctx, StatusExecuting)
 	}
 	w.changed++

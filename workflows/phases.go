@@ -107,6 +107,9 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		r.State = "done"
 		done = append(done, i)
 		w.count(ctx, "complaints_remedies_executed", map[string]string{"type": r.Type, "currency": r.Currency})
+		if r.Amount > 0 {
+			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"type": r.Type, "currency": r.Currency}).Counter("complaints_remedy_amount_minor").Inc(r.Amount)
+		}
 	}
 	now := workflow.Now(ctx)
 	if failure != nil {
@@ -133,6 +136,7 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	w.st.ResolvedAt = &now
 	w.setStatus(ctx, StatusAwaitingCustomer)
 	w.markMet(now, ClockResolve, ClockFirstResponse, ClockSummaryResolution)
+	w.observe(ctx, "complaints_resolution_time", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	confirmBy := w.due(now, w.st.Clocks.Confirm)
 	w.st.ConfirmBy = &confirmBy
 	kind := "resolution"

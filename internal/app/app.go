@@ -236,6 +236,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			MaxBodyBytes: int64(cfg.MaxBodyBytes),
 		}, logger, a.Registry)
 		handler = api.Handler()
+		// The open-case gauges come from PostgreSQL; the API (one or more
+		// instances) reports them, the workers report their own activity.
+		a.Registry.MustRegister(obs.NewCaseCollector(st))
 	} else {
 		handler = apiserver.HealthHandler(tc, st, a.Registry)
 	}

@@ -92,6 +92,12 @@ type stack struct {
 
 func startStack(t *testing.T, overrides ...string) *stack {
 	t.Helper()
+	return startStackWith(t, shortClocks(), overrides...)
+}
+
+// startStackWith is startStack with the given clock profiles.
+func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, overrides ...string) *stack {
+	t.Helper()
 	ts := env.Temporal(t, true)
 	cfg, err := config.Load(func(k string) string {
 		for i := 0; i+1 < len(overrides); i += 2 {
@@ -112,7 +118,7 @@ func startStack(t *testing.T, overrides ...string) *stack {
 		t.Fatal(err)
 	}
 	s := &stack{t: t}
-	a, err := app.Start(context.Background(), cfg, app.Options{Run: app.RunAPI | app.RunWorker, Profiles: shortClocks(),
+	a, err := app.Start(context.Background(), cfg, app.Options{Run: app.RunAPI | app.RunWorker, Profiles: profiles,
 		Payments: func(st *store.Store) activities.Payments {
 			s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
 			return s.payments

@@ -206,11 +206,13 @@ UPDATE cases SET status = $3, survey_status = NULLIF($4, ''), assignee_id = NULL
     transfer_count = $13, breached = $14, at_risk = $15, acknowledged_at = $16, resolved_at = $17, closed_at = $18,
     cause = NULLIF($19, ''), cause_detail = NULLIF($20, ''), responsibility = NULLIF($21, ''), compensation_minor = $22,
     outcome = NULLIF($23, ''), survey_score = NULLIF($24, 0), last_seq = $2, updated_at = now(),
-    ack_due_at = COALESCE($25, ack_due_at), resolve_due_at = COALESCE($26, resolve_due_at)
+    ack_due_at = COALESCE($25, ack_due_at), resolve_due_at = COALESCE($26, resolve_due_at),
+    approval_role = NULLIF($27, ''), approval_since = $28
 WHERE id = $1 AND last_seq < $2`,
 		caseID, seq, r.Status, r.SurveyStatus, r.Assignee, r.Team, r.Level, r.Category, r.Severity, r.Priority,
 		r.AppealCount, r.RepeatCount, r.TransferCount, r.Breached, r.AtRisk, r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt,
-		r.Cause, r.CauseDetail, r.Responsibility, r.Compensation, r.Outcome, r.SurveyScore, r.AckDueAt, r.ResolveDueAt)
+		r.Cause, r.CauseDetail, r.Responsibility, r.Compensation, r.Outcome, r.SurveyScore, r.AckDueAt, r.ResolveDueAt,
+		r.ApprovalRole, r.ApprovalSince)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
