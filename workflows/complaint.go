@@ -47,6 +47,8 @@ type complaint struct {
 	changed  int
 	clockRev int
 	cal      *clock.Cal
+	// surveyOpening is set while the survey link is being sent.
+	surveyOpening bool
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.

@@ -96,13 +96,20 @@ func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
 	if err := optionalText("comment", r.Comment, MaxText); err != nil {
 		return err
 	}
-	if w.st.Status != StatusClosed || w.st.SurveyStatus != SurveySent {
+	// The link reaches the customer while the survey is being opened (the
+	// activity sends it): an answer that quick is accepted too.
+	opening := w.st.SurveyStatus == SurveyScheduled && w.surveyOpening
+	if w.st.Status != StatusClosed || (w.st.SurveyStatus != SurveySent && !opening) {
 		return wrongState("the survey is not open")
 	}
 	return nil
 }
 
 func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (State, error) {
+	// Recorded after survey_sent, so the audit trail reads in order.
+	if err := workflow.Await(ctx, func() bool { return !w.surveyOpening && w.st.SurveyStatus != SurveyScheduled }); err != nil {
+		return w.st, err
+	}
 	w.st.SurveyStatus = SurveyAnswered
 	w.st.SurveyScore = r.Score
 	w.changed++

@@ -212,7 +212,10 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 		if err != nil || ok {
 			return false, err
 		}
-		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language}).Get(ctx, nil); err != nil {
+		w.surveyOpening = true
+		err = workflow.ExecuteActivity(withActivityOptions(ctx), ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language}).Get(ctx, nil)
+		w.surveyOpening = false
+		if err != nil {
 			return false, fmt.Errorf("open survey: %w", err)
 		}
 		w.st.SurveyStatus = SurveySent

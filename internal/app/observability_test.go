@@ -314,6 +314,9 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			t.Errorf("alert %v is %s on a healthy system", a.Labels, a.State)
 		}
 	}
+	for _, d := range loadDashboards(t) {
+		t.Logf("plot of %s: %s", d.Title, plotDashboard(t, prom, d, subst, 3*time.Minute))
+	}
 	t.Logf("%d dashboard queries and %d rules evaluated against Prometheus; %d metric names exported", queries, alerts, len(names))
 }
 
