@@ -151,6 +151,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 	defer hook.Close()
 	s := startStackWith(t, profiles, "NOTIFY_WEBHOOK_URL", hook.URL)
 	prom := startPrometheus(t, s.app.APIAddr)
+	begun := time.Now()
 
 	agent := s.token("agent-ann", "agent", "billing")
 	sup := s.token("sup-sue", "supervisor", "billing")
@@ -315,7 +316,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 		}
 	}
 	for _, d := range loadDashboards(t) {
-		t.Logf("plot of %s: %s", d.Title, plotDashboard(t, prom, d, subst, 3*time.Minute))
+		t.Logf("plot of %s: %s", d.Title, plotDashboard(t, prom, d, subst, time.Since(begun).Round(time.Second)+5*time.Second))
 	}
 	t.Logf("%d dashboard queries and %d rules evaluated against Prometheus; %d metric names exported", queries, alerts, len(names))
 }
