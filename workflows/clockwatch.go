@@ -152,32 +152,24 @@ func (w *complaint) markMet(at time.Time, clocks ...string) {
 
 // pauseClocks stops the clocks that pause while the case waits for the
 // customer; resumeClocks restarts them.
-func (w *complaint) pauseClocks(at time.Time) []string {
-	var paused []string
-	cal := w.calendar()
-	for i := range w.st.Deadlines {
-		if cal.Pause(&w.st.Deadlines[i], at) {
-			paused = append(paused, w.st.Deadlines[i].Clock)
-		}
-	}
-	if len(paused) > 0 {
-		w.clockRev++
-	}
-	return paused
+func (w *complaint) pauseClocks(at time.Time) {
+	w.eachClock(func(c *clock.Cal, d *Deadline) bool { return c.Pause(d, at) })
 }
 
-func (w *complaint) resumeClocks(at time.Time) []string {
-	var resumed []string
-	cal := w.calendar()
+func (w *complaint) resumeClocks(at time.Time) {
+	w.eachClock(func(c *clock.Cal, d *Deadline) bool { return c.Resume(d, at) })
+}
+
+// eachClock applies change to every clock and notes a clock change for
+// the watcher when one changed.
+func (w *complaint) eachClock(change func(*clock.Cal, *Deadline) bool) {
+	cal, changed := w.calendar(), false
 	for i := range w.st.Deadlines {
-		if cal.Resume(&w.st.Deadlines[i], at) {
-			resumed = append(resumed, w.st.Deadlines[i].Clock)
-		}
+		changed = change(cal, &w.st.Deadlines[i]) || changed
 	}
-	if len(resumed) > 0 {
+	if changed {
 		w.clockRev++
 	}
-	return resumed
 }
 
 // localTime formats an instant for people, in the case's calendar zone.

@@ -61,14 +61,7 @@ func (w *complaint) validateDecideExtension(ctx workflow.Context, r ExtensionDec
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if r.Decision != "approve" && r.Decision != "reject" {
-		return invalid("decision", "must be approve or reject")
-	}
-	if r.Decision == "reject" {
-		if err := requireText("comment", r.Comment, MaxText); err != nil {
-			return invalid("comment", "a refusal needs a comment saying why")
-		}
-	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+	if err := validDecision(r.Decision, r.Comment); err != nil {
 		return err
 	}
 	d, err := w.extendable(r.Clock)

@@ -275,18 +275,25 @@ func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, er
 			Kind: "approval_needed", Params: map[string]string{"case_number": w.st.CaseNumber, "amount": FormatMoney(p.Required.Total, p.Required.Currency)}})
 }
 
+// validDecision checks an approve-or-reject decision: a rejection says why.
+func validDecision(decision, comment string) error {
+	if decision != "approve" && decision != "reject" {
+		return invalid("decision", "must be approve or reject")
+	}
+	if decision == "reject" {
+		if err := requireText("comment", comment, MaxText); err != nil {
+			return invalid("comment", "a rejection needs a comment saying why")
+		}
+		return nil
+	}
+	return optionalText("comment", comment, MaxText)
+}
+
 func (w *complaint) validateApproval(ctx workflow.Context, r ApprovalRequest) error {
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if r.Decision != "approve" && r.Decision != "reject" {
-		return invalid("decision", "must be approve or reject")
-	}
-	if r.Decision == "reject" {
-		if err := requireText("comment", r.Comment, MaxText); err != nil {
-			return invalid("comment", "a rejection needs a comment saying why")
-		}
-	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+	if err := validDecision(r.Decision, r.Comment); err != nil {
 		return err
 	}
 	if w.st.Status != StatusAwaitingApproval || w.st.Proposal == nil {
