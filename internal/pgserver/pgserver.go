@@ -133,10 +133,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	s.port = port
-	if err := s.start(ctx, bin, cred); err != nil {
-		return nil, err
+	// After a crash the dead postmaster's backends may still be exiting
+	// and holding its shared memory for a moment: postgres then refuses
+	// to start ("pre-existing shared memory block ... still in use").
+	// Waiting for them is the recovery; anything else fails at once.
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		err := s.start(ctx, bin, cred)
+		if err == nil {
+			return s, nil
+		}
+		if !strings.Contains(err.Error(), "pre-existing shared memory block") || wait > 5*time.Second {
+			return nil, err
+		}
+		opts.Logger.Warn("the crashed postgres's processes still hold its shared memory; retrying", "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	return s, nil
 }
 
 // runAs returns the credential to run PostgreSQL with: nil for an ordinary
