@@ -23,7 +23,7 @@ import (
 )
 
 // Channels a complaint may arrive by.
-var Channels = []string{"phone", "email", "web", "social", "store", "regulator"}
+var Channels = []string{"phone", "email", "web", "social", "store", "post", "regulator"}
 
 type customerBody struct {
 	ID    string `json:"id"`
@@ -88,7 +88,7 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
 	}
 	text("subject", b.Subject, true, 200)
-	text("description", b.Description, true, 10000)
+	text("description", b.Description, true, 20000)
 	text("desired_remedy", b.DesiredRemedy, false, 2000)
 	text("order_ref", b.OrderRef, false, 100)
 	text("product", b.Product, false, 200)

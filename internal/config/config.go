@@ -102,7 +102,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	var errs []error
 	var err error
-	if c.MaxBodyBytes, err = Int(getenv, "MAX_BODY_BYTES", 64<<10); err != nil || c.MaxBodyBytes < 1024 {
+	if c.MaxBodyBytes, err = Int(getenv, "MAX_BODY_BYTES", 128<<10); err != nil || c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("MAX_BODY_BYTES: must be an integer of at least 1024"))
 	}
 	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {

@@ -1,0 +1,150 @@
+package app_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// cfpbChannel maps the CFPB "Submitted via" values to our channels.
+var cfpbChannel = map[string]string{"Web": "web", "Web Referral": "web", "Phone": "phone", "Referral": "regulator",
+	"Postal mail": "post", "Email": "email", "Fax": "post"}
+
+// TestCFPBReplay files every complaint of the 2023 CFPB sample through the
+// API (product and issue as product and subject, "Submitted via" as the
+// channel, state as the region, the date received mapped into the last
+// ten days, keeping its order), then checks that the breakdowns by channel
+// and by product match counts computed independently from the CSV.
+func TestCFPBReplay(t *testing.T) {
+	f, err := os.Open("../../../shared/data/cfpb/complaints-2023-sample.csv")
+	if err != nil {
+		t.Fatalf("the CFPB sample (../shared/data/cfpb) is needed: %v", err)
+	}
+	defer f.Close()
+	rd := csv.NewReader(f)
+	rd.LazyQuotes = true // the narratives hold stray quotes
+	rows, err := rd.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	rows = rows[1:]
+	if len(rows) != 3999 {
+		t.Fatalf("%d rows read, want the sample's 3999", len(rows))
+	}
+	wantChannel, wantProduct := map[string]int{}, map[string]int{}
+	var first, last time.Time
+	for i, r := range rows {
+		d, err := time.Parse("02-01-2006", r[col["Date_received"]])
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if first.IsZero() || d.Before(first) {
+			first = d
+		}
+		if d.After(last) {
+			last = d
+		}
+		ch, ok := cfpbChannel[r[col["Submitted_via"]]]
+		if !ok {
+			t.Fatalf("row %d: unmapped channel %q", i, r[col["Submitted_via"]])
+		}
+		wantChannel[ch]++
+		wantProduct[r[col["Product"]]]++
+	}
+
+	s := startStack(t)
+	agent := s.token("agent-cfpb", "agent", "billing")
+	sup := s.token("sup-cfpb", "supervisor", "billing")
+	s.must(200, "GET", "/v1/me", sup, nil, nil)
+	now := time.Now().UTC().Add(-time.Hour)
+	span := last.Sub(first)
+	var failed atomic.Int32
+	work := make(chan []string)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				d, _ := time.Parse("02-01-2006", r[col["Date_received"]])
+				received := now.Add(-time.Duration(float64(10*24*time.Hour) * float64(last.Sub(d)) / float64(span)))
+				id := r[col["Complaint_ID"]]
+				desc := r[col["Consumer_complaint_narrative"]]
+				if desc == "" {
+					desc = strings.TrimSpace(r[col["Issue"]] + ". " + r[col["Sub-issue"]])
+				}
+				body := map[string]any{
+					"customer": map[string]any{"id": "cfpb-" + id, "name": "CFPB consumer " + id, "email": "consumer" + id + "@example.com"},
+					"channel":  cfpbChannel[r[col["Submitted_via"]]], "subject": r[col["Issue"]], "description": desc,
+					"product": r[col["Product"]], "region": r[col["State"]], "language": "en", "profile": "us-cfpb",
+					"received_at": received.Format(time.RFC3339),
+				}
+				if code := s.call("POST", "/v1/complaints", agent, body, nil, "Idempotency-Key", "cfpb-"+id); code != 201 {
+					failed.Add(1)
+					t.Errorf("complaint %s: %d", id, code)
+				}
+			}
+		}()
+	}
+	for _, r := range rows {
+		work <- r
+	}
+	close(work)
+	wg.Wait()
+	t.Logf("%d CFPB complaints filed in %s (%d failed)", len(rows), time.Since(start).Round(time.Millisecond), failed.Load())
+	var n int
+	_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cases`).Scan(&n)
+	if n != len(rows) {
+		t.Fatalf("%d cases stored, want %d", n, len(rows))
+	}
+	check := func(by string, want map[string]int) {
+		var got struct {
+			Groups []struct {
+				Key   map[string]string `json:"key"`
+				Count int               `json:"count"`
+			} `json:"groups"`
+		}
+		s.must(200, "GET", "/v1/reports/breakdown?by="+by, sup, nil, &got)
+		seen := map[string]int{}
+		for _, g := range got.Groups {
+			seen[g.Key[by]] = g.Count
+		}
+		if fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Errorf("by %s:\n got %v\nwant %v", by, seen, want)
+		}
+	}
+	check("channel", wantChannel)
+	check("product", wantProduct)
+	// A filter narrows the same figures.
+	var web struct {
+		Groups []struct{ Count int } `json:"groups"`
+	}
+	s.must(200, "GET", "/v1/reports/breakdown?by=profile&channel=web", sup, nil, &web)
+	if len(web.Groups) != 1 || web.Groups[0].Count != wantChannel["web"] {
+		t.Errorf("web filter: %+v, want %d", web.Groups, wantChannel["web"])
+	}
+	// Bad parameters are named.
+	var prob struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	s.must(422, "GET", "/v1/reports/breakdown?by=colour,month&from=yesterday&month=2026-01&shoe=9", sup, nil, &prob)
+	fields := []string{}
+	for _, e := range prob.Errors {
+		fields = append(fields, e.Field)
+	}
+	if strings.Join(fields, ",") != "by,from,month,shoe" {
+		t.Errorf("fields %v", fields)
+	}
+	s.must(403, "GET", "/v1/reports/breakdown?by=channel", agent, nil, nil)
+}

@@ -1,0 +1,253 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaint-handling/complaints/internal/store"
+)
+
+// genCase is a case row of the generated data set, with its figures known.
+type genCase struct {
+	channel, category, product, region, responsibility string
+	received                                           time.Time
+	ack, resolve                                       *float64 // seconds after receipt
+	breached                                           bool
+	compensation                                       int64
+	score                                              *int
+}
+
+func generate(n int) []genCase {
+	rng := rand.New(rand.NewPCG(7, 11))
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	base := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]genCase, n)
+	for i := range out {
+		c := genCase{
+			channel: pick("web", "phone", "email", "store"), category: pick("billing", "delivery", "product_quality"),
+			product: pick("kettle", "broadband", "card"), region: pick("Shanghai", "CA", "Beijing"),
+			received: base.Add(time.Duration(rng.Int64N(int64(90 * 24 * time.Hour)))).Truncate(time.Second),
+			breached: rng.IntN(5) == 0,
+		}
+		if rng.IntN(10) > 0 {
+			a := float64(rng.IntN(86400))
+			c.ack = &a
+		}
+		if rng.IntN(3) > 0 {
+			r := float64(86400 + rng.IntN(10*86400))
+			c.resolve = &r
+			c.responsibility = pick("company", "customer", "third_party")
+			if c.responsibility == "company" {
+				c.compensation = int64(rng.IntN(50000))
+			}
+			if rng.IntN(2) == 0 {
+				s := 1 + rng.IntN(5)
+				c.score = &s
+			}
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func insertGenerated(t *testing.T, st *store.Store, cases []genCase) {
+	t.Helper()
+	ctx := context.Background()
+	for i, c := range cases {
+		var ack, res *time.Time
+		if c.ack != nil {
+			a := c.received.Add(time.Duration(*c.ack) * time.Second)
+			ack = &a
+		}
+		if c.resolve != nil {
+			r := c.received.Add(time.Duration(*c.resolve) * time.Second)
+			res = &r
+		}
+		var resp *string
+		if c.responsibility != "" {
+			resp = &c.responsibility
+		}
+		_, err := st.Pool.Exec(ctx, `
+INSERT INTO cases (id, case_number, workflow_id, tracking_token_hash, customer_id, customer_name, channel, subject, description,
+    product, region, category, status, received_at, acknowledged_at, resolved_at, breached, responsibility, compensation_minor, survey_score)
+VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, 'closed', $6, $7, $8, $9, $10, $11, $12)`,
+			fmt.Sprintf("GEN-%06d", i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// percentile is PostgreSQL's percentile_cont: linear interpolation.
+func percentile(xs []float64, p float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	pos := p * float64(len(s)-1)
+	lo := math.Floor(pos)
+	v := s[int(lo)]
+	if int(lo)+1 < len(s) {
+		v += (pos - lo) * (s[int(lo)+1] - v)
+	}
+	return &v
+}
+
+func expectGroups(cases []genCase, key func(genCase) string) map[string]store.BreakdownGroup {
+	by := map[string][]genCase{}
+	for _, c := range cases {
+		by[key(c)] = append(by[key(c)], c)
+	}
+	out := map[string]store.BreakdownGroup{}
+	for k, cs := range by {
+		var acks, ress []float64
+		var breached, upheld, withFindings, scores, answers int
+		var comp int64
+		for _, c := range cs {
+			if c.ack != nil {
+				acks = append(acks, *c.ack)
+			}
+			if c.resolve != nil {
+				ress = append(ress, *c.resolve)
+			}
+			if c.breached {
+				breached++
+			}
+			if c.responsibility != "" {
+				withFindings++
+				if c.responsibility == "company" {
+					upheld++
+				}
+			}
+			comp += c.compensation
+			if c.score != nil {
+				scores += *c.score
+				answers++
+			}
+		}
+		g := store.BreakdownGroup{Count: len(cs), Share: float64(len(cs)) / float64(len(cases)),
+			AcknowledgeP50: percentile(acks, 0.5), AcknowledgeP90: percentile(acks, 0.9),
+			ResolveP50: percentile(ress, 0.5), ResolveP90: percentile(ress, 0.9),
+			BreachRate: float64(breached) / float64(len(cs)), CompensationMinor: comp, SurveyAnswers: answers}
+		if withFindings > 0 {
+			u := float64(upheld) / float64(withFindings)
+			g.UpheldRate = &u
+		}
+		if answers > 0 {
+			a := float64(scores) / float64(answers)
+			g.SurveyAverage = &a
+		}
+		out[k] = g
+	}
+	return out
+}
+
+func near(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return math.Abs(*a-*b) < 1e-6
+}
+
+func f(x float64) *float64 { return &x }
+
+// TestBreakdownFigures checks every figure of every group against the same
+// figures computed in Go from the generated data.
+func TestBreakdownFigures(t *testing.T) {
+	st := env.NewStore(t)
+	cases := generate(600)
+	insertGenerated(t, st, cases)
+	ctx := context.Background()
+	from, to := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		q    store.BreakdownQuery
+		keep func(genCase) bool
+		key  func(genCase) string
+		gkey func(map[string]string) string
+	}{
+		{"by channel", store.BreakdownQuery{By: []string{"channel"}}, nil,
+			func(c genCase) string { return c.channel }, func(k map[string]string) string { return k["channel"] }},
+		{"by category and product in August, region CA", store.BreakdownQuery{By: []string{"category", "product"}, From: &from, To: &to,
+			Filters: map[string]string{"region": "CA"}},
+			func(c genCase) bool { return !c.received.Before(from) && c.received.Before(to) && c.region == "CA" },
+			func(c genCase) string { return c.category + "|" + c.product },
+			func(k map[string]string) string { return k["category"] + "|" + k["product"] }},
+		{"by month", store.BreakdownQuery{By: []string{"month"}, TimeZone: "Asia/Shanghai"}, nil,
+			func(c genCase) string { return c.received.In(shanghai()).Format("2006-01") },
+			func(k map[string]string) string { return k["month"] }},
+		{"by responsibility and week", store.BreakdownQuery{By: []string{"responsibility", "week"}}, nil,
+			func(c genCase) string {
+				y, w := c.received.ISOWeek()
+				return fmt.Sprintf("%s|%04d-W%02d", c.responsibility, y, w)
+			},
+			func(k map[string]string) string { return k["responsibility"] + "|" + k["week"] }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel := cases
+			if tt.keep != nil {
+				sel = nil
+				for _, c := range cases {
+					if tt.keep(c) {
+						sel = append(sel, c)
+					}
+				}
+			}
+			want := expectGroups(sel, tt.key)
+			got, err := st.Breakdown(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d groups, want %d", len(got), len(want))
+			}
+			for i, g := range got {
+				if i > 0 && g.Count > got[i-1].Count {
+					t.Errorf("groups not ordered by count")
+				}
+				w, ok := want[tt.gkey(g.Key)]
+				if !ok {
+					t.Fatalf("unexpected group %v", g.Key)
+				}
+				if g.Count != w.Count || !near(f(g.Share), f(w.Share)) || !near(g.AcknowledgeP50, w.AcknowledgeP50) ||
+					!near(g.AcknowledgeP90, w.AcknowledgeP90) || !near(g.ResolveP50, w.ResolveP50) || !near(g.ResolveP90, w.ResolveP90) ||
+					!near(f(g.BreachRate), f(w.BreachRate)) || !near(g.UpheldRate, w.UpheldRate) || g.CompensationMinor != w.CompensationMinor ||
+					!near(g.SurveyAverage, w.SurveyAverage) || g.SurveyAnswers != w.SurveyAnswers {
+					t.Errorf("group %v:\n got %s\nwant %s", g.Key, show(g), show(w))
+				}
+			}
+		})
+	}
+	if _, err := st.Breakdown(ctx, store.BreakdownQuery{By: []string{"colour"}}); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("unknown dimension: %v", err)
+	}
+	if _, err := st.Breakdown(ctx, store.BreakdownQuery{By: []string{"channel"}, Filters: map[string]string{"month": "2026-08"}}); err == nil {
+		t.Error("a time dimension accepted as a filter")
+	}
+}
+
+func shanghai() *time.Location {
+	l, _ := time.LoadLocation("Asia/Shanghai")
+	return l
+}
+
+func show(g store.BreakdownGroup) string {
+	p := func(x *float64) string {
+		if x == nil {
+			return "nil"
+		}
+		return fmt.Sprintf("%.3f", *x)
+	}
+	return fmt.Sprintf("n=%d share=%.4f ack=%s/%s res=%s/%s breach=%.3f upheld=%s comp=%d survey=%s/%d", g.Count, g.Share,
+		p(g.AcknowledgeP50), p(g.AcknowledgeP90), p(g.ResolveP50), p(g.ResolveP90), g.BreachRate, p(g.UpheldRate), g.CompensationMinor,
+		p(g.SurveyAverage), g.SurveyAnswers)
+}
