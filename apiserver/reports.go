@@ -1,9 +1,12 @@
 package apiserver
 
 import (
+	"encoding/csv"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,4 +100,76 @@ func (s *Server) breakdown(c *gin.Context) {
 		groups = []store.BreakdownGroup{}
 	}
 	c.JSON(http.StatusOK, gin.H{"groups": groups})
+}
+
+// monthly answers GET /v1/reports/monthly?month=YYYY-MM&level=branch|team|handler
+// with the accountability report, as JSON or (format=csv) as CSV.
+func (s *Server) monthly(c *gin.Context) {
+	var errs []FieldProblem
+	tz := c.DefaultQuery("tz", "UTC")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		errs = append(errs, FieldProblem{"tz", "is not an IANA time zone"})
+		loc = time.UTC
+	}
+	month, err := time.ParseInLocation("2006-01", c.Query("month"), loc)
+	if err != nil {
+		errs = append(errs, FieldProblem{"month", "must be a month as YYYY-MM"})
+	}
+	level := c.Query("level")
+	if store.MonthlyLevels[level] == "" {
+		errs = append(errs, FieldProblem{"level", "must be branch, team or handler"})
+	}
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "csv" {
+		errs = append(errs, FieldProblem{"format", "must be json or csv"})
+	}
+	for name := range c.Request.URL.Query() {
+		if !slices.Contains([]string{"month", "level", "tz", "format"}, name) {
+			errs = append(errs, FieldProblem{name, "is not a report parameter"})
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		invalidFields(c, errs...)
+		return
+	}
+	rows, err := s.store.Monthly(c, month, level, tz)
+	if err != nil {
+		s.fail(c, "monthly report", err)
+		return
+	}
+	if rows == nil {
+		rows = []store.MonthlyRow{}
+	}
+	if format == "json" {
+		c.JSON(http.StatusOK, gin.H{"month": month.Format("2006-01"), "level": level, "time_zone": tz, "rows": rows})
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="complaints-%s-%s.csv"`, month.Format("2006-01"), level))
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"rank", level, "count", "previous_count", "change", "acknowledge_p50_s", "resolve_p50_s",
+		"low", "medium", "high", "critical", "breaches", "appeals", "survey_average", "compensation_minor"})
+	num := func(f *float64) string {
+		if f == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*f, 'f', -1, 64)
+	}
+	for _, r := range rows {
+		_ = w.Write([]string{strconv.Itoa(r.Rank), csvSafe(r.Unit), strconv.Itoa(r.Count), strconv.Itoa(r.PreviousCount), num(r.Change),
+			num(r.AcknowledgeP50), num(r.ResolveP50), strconv.Itoa(r.Severity["low"]), strconv.Itoa(r.Severity["medium"]),
+			strconv.Itoa(r.Severity["high"]), strconv.Itoa(r.Severity["critical"]), strconv.Itoa(r.Breaches), strconv.Itoa(r.Appeals),
+			num(r.SurveyAverage), strconv.FormatInt(r.CompensationMinor, 10)})
+	}
+	w.Flush()
+}
+
+// csvSafe keeps a cell from being read as a formula by a spreadsheet.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -116,6 +116,7 @@ func (s *Server) routes() *gin.Engine {
 	staff.POST("/complaints/:id/extensions/decision", s.allow(handlers...), s.decideExtension)
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/reports/breakdown", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.breakdown)
+	staff.GET("/reports/monthly", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.monthly)
 	staff.GET("/calendars", s.allow(readers...), s.listCalendars)
 	staff.GET("/calendars/:id", s.allow(readers...), s.getCalendar)
 	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)

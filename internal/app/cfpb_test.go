@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -147,4 +148,47 @@ func TestCFPBReplay(t *testing.T) {
 		t.Errorf("fields %v", fields)
 	}
 	s.must(403, "GET", "/v1/reports/breakdown?by=channel", agent, nil, nil)
+
+	// The monthly report of this month per team adds up to the cases
+	// received this month; its CSV has the same rows.
+	// (Once every case is acknowledged, so no team changes between the two
+	// reads.)
+	eventually(t, "every case acknowledged", func() bool {
+		var waiting int
+		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cases WHERE team_id IS NULL OR status = 'received'`).Scan(&waiting)
+		return waiting == 0
+	})
+	month := time.Now().UTC().Format("2006-01")
+	var thisMonth int
+	_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cases WHERE to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM') = $1`, month).Scan(&thisMonth)
+	var rep struct {
+		Rows []struct {
+			Unit  string `json:"unit"`
+			Rank  int    `json:"rank"`
+			Count int    `json:"count"`
+		} `json:"rows"`
+	}
+	s.must(200, "GET", "/v1/reports/monthly?month="+month+"&level=team", sup, nil, &rep)
+	total := 0
+	for i, r := range rep.Rows {
+		total += r.Count
+		if r.Rank != i+1 {
+			t.Errorf("rank %d at %d", r.Rank, i)
+		}
+	}
+	if total != thisMonth || thisMonth == 0 {
+		t.Errorf("monthly report counts %d cases, %d were received in %s", total, thisMonth, month)
+	}
+	req, _ := http.NewRequest("GET", s.base+"/v1/reports/monthly?month="+month+"&level=team&format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+sup)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	recs, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(recs) != len(rep.Rows)+1 || recs[0][1] != "team" {
+		t.Errorf("csv: %v %s %d records for %d rows: %q %+v", err, resp.Header.Get("Content-Type"), len(recs), len(rep.Rows), recs, rep.Rows)
+	}
+	s.must(422, "GET", "/v1/reports/monthly?month=11-2026&level=galaxy", sup, nil, nil)
 }

@@ -44,6 +44,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", missing + "/extensions/decision", map[string]any{"clock": "resolve", "decision": "approve"}, handlers, 404},
 		{"GET", "/v1/profiles", nil, readers, 200},
 		{"GET", "/v1/reports/breakdown?by=channel", nil, []string{"supervisor", "manager", "director", "admin", "auditor"}, 200},
+		{"GET", "/v1/reports/monthly?month=2026-11&level=team", nil, []string{"supervisor", "manager", "director", "admin", "auditor"}, 200},
 		{"GET", "/v1/calendars", nil, readers, 200},
 		{"GET", "/v1/calendars/gb-eaw", nil, readers, 200},
 		{"PUT", "/v1/calendars/nowhere", map[string]any{"time_zone": "Mars/Olympus"}, []string{"admin"}, 422},

@@ -165,3 +165,80 @@ func whereClause(conds []string) string {
 	}
 	return "WHERE " + strings.Join(conds, " AND ")
 }
+
+// MonthlyLevels are the units a monthly accountability report ranks.
+var MonthlyLevels = map[string]string{
+	"branch":  "branch",
+	"team":    "COALESCE(team_id, '')",
+	"handler": "COALESCE(assignee_id, '')",
+}
+
+// MonthlyRow is one unit's month: volume and its change from the month
+// before, speed, severity mix, breaches, appeals, satisfaction and
+// compensation, with its rank by volume.
+type MonthlyRow struct {
+	Unit              string         `json:"unit"`
+	Rank              int            `json:"rank"`
+	Count             int            `json:"count"`
+	PreviousCount     int            `json:"previous_count"`
+	Change            *float64       `json:"change"`
+	AcknowledgeP50    *float64       `json:"acknowledge_p50_s"`
+	ResolveP50        *float64       `json:"resolve_p50_s"`
+	Severity          map[string]int `json:"severity"`
+	Breaches          int            `json:"breaches"`
+	Appeals           int            `json:"appeals"`
+	SurveyAverage     *float64       `json:"survey_average"`
+	CompensationMinor int64          `json:"compensation_minor"`
+}
+
+// Monthly is the accountability report of month (any instant in it) in
+// time zone tz, per unit of level, largest first.
+func (s *Store) Monthly(ctx context.Context, month time.Time, level, tz string) ([]MonthlyRow, error) {
+	unit, ok := MonthlyLevels[level]
+	if !ok {
+		return nil, fmt.Errorf("store.Monthly: unknown level %q", level)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("store.Monthly: %w", err)
+	}
+	m := month.In(loc)
+	start := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, loc)
+	prev, next := start.AddDate(0, -1, 0), start.AddDate(0, 1, 0)
+	rows, err := s.Pool.Query(ctx, fmt.Sprintf(`
+WITH cur AS (
+    SELECT %[1]s AS unit, count(*) AS n,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - received_at)) FILTER (WHERE acknowledged_at IS NOT NULL) AS ack,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - received_at)) FILTER (WHERE resolved_at IS NOT NULL) AS res,
+        count(*) FILTER (WHERE severity = 'low') AS low, count(*) FILTER (WHERE severity = 'medium') AS medium,
+        count(*) FILTER (WHERE severity = 'high') AS high, count(*) FILTER (WHERE severity = 'critical') AS critical,
+        count(*) FILTER (WHERE breached) AS breaches, COALESCE(sum(appeal_count), 0) AS appeals,
+        avg(survey_score)::float8 AS survey, COALESCE(sum(compensation_minor), 0)::bigint AS comp
+    FROM cases WHERE received_at >= $1 AND received_at < $2 GROUP BY 1),
+prev AS (SELECT %[1]s AS unit, count(*) AS n FROM cases WHERE received_at >= $3 AND received_at < $1 GROUP BY 1)
+SELECT cur.unit, cur.n, COALESCE(prev.n, 0), cur.ack, cur.res, cur.low, cur.medium, cur.high, cur.critical,
+    cur.breaches, cur.appeals, cur.survey, cur.comp
+FROM cur LEFT JOIN prev USING (unit)
+ORDER BY cur.n DESC, cur.unit`, unit), start, next, prev)
+	if err != nil {
+		return nil, fmt.Errorf("store.Monthly: %w", err)
+	}
+	defer rows.Close()
+	var out []MonthlyRow
+	for rows.Next() {
+		r := MonthlyRow{Severity: map[string]int{}}
+		var low, medium, high, critical int
+		if err := rows.Scan(&r.Unit, &r.Count, &r.PreviousCount, &r.AcknowledgeP50, &r.ResolveP50, &low, &medium, &high, &critical,
+			&r.Breaches, &r.Appeals, &r.SurveyAverage, &r.CompensationMinor); err != nil {
+			return nil, fmt.Errorf("store.Monthly: %w", err)
+		}
+		r.Severity["low"], r.Severity["medium"], r.Severity["high"], r.Severity["critical"] = low, medium, high, critical
+		if r.PreviousCount > 0 {
+			c := float64(r.Count-r.PreviousCount) / float64(r.PreviousCount)
+			r.Change = &c
+		}
+		r.Rank = len(out) + 1
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -17,6 +17,8 @@ import (
 // genCase is a case row of the generated data set, with its figures known.
 type genCase struct {
 	channel, category, product, region, responsibility string
+	branch, team, severity                             string
+	appeals                                            int
 	received                                           time.Time
 	ack, resolve                                       *float64 // seconds after receipt
 	breached                                           bool
@@ -52,6 +54,8 @@ func generate(n int) []genCase {
 				c.score = &s
 			}
 		}
+		c.branch, c.team, c.severity = pick("SH-01", "BJ-02", "GZ-03"), pick("billing", "delivery"), pick("low", "medium", "high", "critical")
+		c.appeals = rng.IntN(3)
 		out[i] = c
 	}
 	return out
@@ -76,9 +80,12 @@ func insertGenerated(t *testing.T, st *store.Store, cases []genCase) {
 		}
 		_, err := st.Pool.Exec(ctx, `
 INSERT INTO cases (id, case_number, workflow_id, tracking_token_hash, customer_id, customer_name, channel, subject, description,
-    product, region, category, status, received_at, acknowledged_at, resolved_at, breached, responsibility, compensation_minor, survey_score)
-VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, 'closed', $6, $7, $8, $9, $10, $11, $12)`,
-			fmt.Sprintf("GEN-%06d", i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score)
+    product, region, category, status, received_at, acknowledged_at, resolved_at, breached, responsibility, compensation_minor, survey_score,
+    branch, team_id, severity, appeal_count)
+VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, 'closed', $6, $7, $8, $9, $10, $11, $12,
+    $13, $14, $15, $16)`,
+			fmt.Sprintf("GEN-%06d", i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score,
+			c.branch, c.team, c.severity, c.appeals)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,4 +257,86 @@ func show(g store.BreakdownGroup) string {
 	return fmt.Sprintf("n=%d share=%.4f ack=%s/%s res=%s/%s breach=%.3f upheld=%s comp=%d survey=%s/%d", g.Count, g.Share,
 		p(g.AcknowledgeP50), p(g.AcknowledgeP90), p(g.ResolveP50), p(g.ResolveP90), g.BreachRate, p(g.UpheldRate), g.CompensationMinor,
 		p(g.SurveyAverage), g.SurveyAnswers)
+}
+
+// TestMonthlyReport checks the accountability report of August 2026 per
+// branch and per team against figures computed in Go.
+func TestMonthlyReport(t *testing.T) {
+	st := env.NewStore(t)
+	cases := generate(600)
+	insertGenerated(t, st, cases)
+	sh := shanghai()
+	aug, sep, jul := time.Date(2026, 8, 1, 0, 0, 0, 0, sh), time.Date(2026, 9, 1, 0, 0, 0, 0, sh), time.Date(2026, 7, 1, 0, 0, 0, 0, sh)
+	for _, level := range []string{"branch", "team"} {
+		unit := func(c genCase) string {
+			if level == "branch" {
+				return c.branch
+			}
+			return c.team
+		}
+		type acc struct {
+			n, prev, breaches, appeals, answers, score int
+			comp                                       int64
+			acks, ress                                 []float64
+			sev                                        map[string]int
+		}
+		want := map[string]*acc{}
+		get := func(u string) *acc {
+			if want[u] == nil {
+				want[u] = &acc{sev: map[string]int{}}
+			}
+			return want[u]
+		}
+		for _, c := range cases {
+			switch {
+			case !c.received.Before(aug) && c.received.Before(sep):
+				a := get(unit(c))
+				a.n++
+				a.sev[c.severity]++
+				a.appeals += c.appeals
+				a.comp += c.compensation
+				if c.breached {
+					a.breaches++
+				}
+				if c.ack != nil {
+					a.acks = append(a.acks, *c.ack)
+				}
+				if c.resolve != nil {
+					a.ress = append(a.ress, *c.resolve)
+				}
+				if c.score != nil {
+					a.answers++
+					a.score += *c.score
+				}
+			case !c.received.Before(jul) && c.received.Before(aug):
+				get(unit(c)).prev++
+			}
+		}
+		rows, err := st.Monthly(context.Background(), aug.Add(10*24*time.Hour), level, "Asia/Shanghai")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(want) {
+			t.Fatalf("%s: %d rows, want %d", level, len(rows), len(want))
+		}
+		for i, r := range rows {
+			w := want[r.Unit]
+			if r.Rank != i+1 || (i > 0 && r.Count > rows[i-1].Count) {
+				t.Errorf("%s: rank %d of %s", level, r.Rank, r.Unit)
+			}
+			change := float64(w.n-w.prev) / float64(w.prev)
+			var avg *float64
+			if w.answers > 0 {
+				avg = f(float64(w.score) / float64(w.answers))
+			}
+			if r.Count != w.n || r.PreviousCount != w.prev || !near(r.Change, &change) || r.Breaches != w.breaches || r.Appeals != w.appeals ||
+				r.CompensationMinor != w.comp || !near(r.AcknowledgeP50, percentile(w.acks, 0.5)) || !near(r.ResolveP50, percentile(w.ress, 0.5)) ||
+				!near(r.SurveyAverage, avg) || fmt.Sprint(r.Severity) != fmt.Sprint(map[string]int{"low": w.sev["low"], "medium": w.sev["medium"], "high": w.sev["high"], "critical": w.sev["critical"]}) {
+				t.Errorf("%s %s: got %+v\nwant %+v", level, r.Unit, r, *w)
+			}
+		}
+	}
+	if _, err := st.Monthly(context.Background(), aug, "planet", "UTC"); err == nil {
+		t.Error("unknown level accepted")
+	}
 }
