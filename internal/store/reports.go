@@ -57,12 +57,19 @@ type BreakdownGroup struct {
 	CompensationMinor int64             `json:"compensation_minor"`
 	SurveyAverage     *float64          `json:"survey_average"`
 	SurveyAnswers     int               `json:"survey_answers"`
+	// RepeatRate is the share of cases with a repeat contact; ReopenRate
+	// the share reopened by one after closing; FirstContactResolution the
+	// share of closed cases closed without a transfer or an appeal.
+	RepeatRate             float64  `json:"repeat_rate"`
+	ReopenRate             float64  `json:"reopen_rate"`
+	FirstContactResolution *float64 `json:"first_contact_resolution"`
 }
 
 // Breakdown computes the figures of every group: counts and share of the
 // total, median and 90th percentile time to acknowledge and to resolve,
 // breach rate, upheld rate (the company responsible, among cases with
-// findings), compensation paid and the average survey score.
+// findings), compensation paid, the average survey score, and the repeat,
+// reopen and first-contact resolution rates.
 func (s *Store) Breakdown(ctx context.Context, q BreakdownQuery) ([]BreakdownGroup, error) {
 	tz := q.TimeZone
 	if tz == "" {
@@ -121,7 +128,11 @@ SELECT %s, count(*),
     (avg((responsibility = 'company')::int) FILTER (WHERE responsibility IS NOT NULL))::float8,
     COALESCE(sum(compensation_minor), 0)::bigint,
     avg(survey_score)::float8,
-    count(survey_score)
+    count(survey_score),
+    avg((repeat_count > 0)::int)::float8,
+    avg((EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = 'repeat_contact'
+        AND e.payload->>'reopened' = 'true'))::int)::float8,
+    (avg((transfer_count = 0 AND appeal_count = 0)::int) FILTER (WHERE status = 'closed'))::float8
 FROM cases %s
 GROUP BY %s ORDER BY count(*) DESC, %s`,
 		strings.Join(cols, ", "), whereClause(where), strings.Join(groups, ", "), strings.Join(groups, ", "))
@@ -140,7 +151,8 @@ GROUP BY %s ORDER BY count(*) DESC, %s`,
 			dest = append(dest, &dims[i])
 		}
 		dest = append(dest, &g.Count, &g.AcknowledgeP50, &g.AcknowledgeP90, &g.ResolveP50, &g.ResolveP90,
-			&g.BreachRate, &g.UpheldRate, &g.CompensationMinor, &g.SurveyAverage, &g.SurveyAnswers)
+			&g.BreachRate, &g.UpheldRate, &g.CompensationMinor, &g.SurveyAverage, &g.SurveyAnswers,
+			&g.RepeatRate, &g.ReopenRate, &g.FirstContactResolution)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store.Breakdown: %w", err)
 		}

@@ -18,7 +18,8 @@ import (
 type genCase struct {
 	channel, category, product, region, responsibility string
 	branch, team, severity                             string
-	appeals                                            int
+	appeals, repeats, transfers                        int
+	reopened                                           bool
 	received                                           time.Time
 	ack, resolve                                       *float64 // seconds after receipt
 	breached                                           bool
@@ -56,6 +57,8 @@ func generate(n int) []genCase {
 		}
 		c.branch, c.team, c.severity = pick("SH-01", "BJ-02", "GZ-03"), pick("billing", "delivery"), pick("low", "medium", "high", "critical")
 		c.appeals = rng.IntN(3)
+		c.repeats, c.transfers = rng.IntN(4)/2, rng.IntN(3)/2
+		c.reopened = c.repeats > 0 && rng.IntN(2) == 0
 		out[i] = c
 	}
 	return out
@@ -78,16 +81,28 @@ func insertGenerated(t *testing.T, st *store.Store, cases []genCase) {
 		if c.responsibility != "" {
 			resp = &c.responsibility
 		}
-		_, err := st.Pool.Exec(ctx, `
+		status := "investigating"
+		if c.resolve != nil {
+			status = "closed"
+		}
+		var id string
+		err := st.Pool.QueryRow(ctx, `
 INSERT INTO cases (id, case_number, workflow_id, tracking_token_hash, customer_id, customer_name, channel, subject, description,
     product, region, category, status, received_at, acknowledged_at, resolved_at, breached, responsibility, compensation_minor, survey_score,
-    branch, team_id, severity, appeal_count)
-VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, 'closed', $6, $7, $8, $9, $10, $11, $12,
-    $13, $14, $15, $16)`,
+    branch, team_id, severity, appeal_count, repeat_count, transfer_count)
+VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, $19, $6, $7, $8, $9, $10, $11, $12,
+    $13, $14, $15, $16, $17, $18) RETURNING id`,
 			fmt.Sprintf("GEN-%06d", i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score,
-			c.branch, c.team, c.severity, c.appeals)
+			c.branch, c.team, c.severity, c.appeals, c.repeats, c.transfers, status).Scan(&id)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for seq := 1; seq <= c.repeats; seq++ {
+			reopened := c.reopened && seq == 1
+			if _, err := st.Pool.Exec(ctx, `INSERT INTO case_events (case_id, seq, type, actor, at, payload)
+VALUES ($1, $2, 'repeat_contact', 'customer', $3, jsonb_build_object('reopened', $4::boolean))`, id, 10+seq, c.received, reopened); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -116,7 +131,7 @@ func expectGroups(cases []genCase, key func(genCase) string) map[string]store.Br
 	out := map[string]store.BreakdownGroup{}
 	for k, cs := range by {
 		var acks, ress []float64
-		var breached, upheld, withFindings, scores, answers int
+		var breached, upheld, withFindings, scores, answers, repeated, reopened, closed, fcr int
 		var comp int64
 		for _, c := range cs {
 			if c.ack != nil {
@@ -135,6 +150,18 @@ func expectGroups(cases []genCase, key func(genCase) string) map[string]store.Br
 				}
 			}
 			comp += c.compensation
+			if c.repeats > 0 {
+				repeated++
+			}
+			if c.reopened {
+				reopened++
+			}
+			if c.resolve != nil {
+				closed++
+				if c.transfers == 0 && c.appeals == 0 {
+					fcr++
+				}
+			}
 			if c.score != nil {
 				scores += *c.score
 				answers++
@@ -143,7 +170,12 @@ func expectGroups(cases []genCase, key func(genCase) string) map[string]store.Br
 		g := store.BreakdownGroup{Count: len(cs), Share: float64(len(cs)) / float64(len(cases)),
 			AcknowledgeP50: percentile(acks, 0.5), AcknowledgeP90: percentile(acks, 0.9),
 			ResolveP50: percentile(ress, 0.5), ResolveP90: percentile(ress, 0.9),
-			BreachRate: float64(breached) / float64(len(cs)), CompensationMinor: comp, SurveyAnswers: answers}
+			BreachRate: float64(breached) / float64(len(cs)), CompensationMinor: comp, SurveyAnswers: answers,
+			RepeatRate: float64(repeated) / float64(len(cs)), ReopenRate: float64(reopened) / float64(len(cs))}
+		if closed > 0 {
+			r := float64(fcr) / float64(closed)
+			g.FirstContactResolution = &r
+		}
 		if withFindings > 0 {
 			u := float64(upheld) / float64(withFindings)
 			g.UpheldRate = &u
@@ -228,7 +260,8 @@ func TestBreakdownFigures(t *testing.T) {
 				if g.Count != w.Count || !near(f(g.Share), f(w.Share)) || !near(g.AcknowledgeP50, w.AcknowledgeP50) ||
 					!near(g.AcknowledgeP90, w.AcknowledgeP90) || !near(g.ResolveP50, w.ResolveP50) || !near(g.ResolveP90, w.ResolveP90) ||
 					!near(f(g.BreachRate), f(w.BreachRate)) || !near(g.UpheldRate, w.UpheldRate) || g.CompensationMinor != w.CompensationMinor ||
-					!near(g.SurveyAverage, w.SurveyAverage) || g.SurveyAnswers != w.SurveyAnswers {
+					!near(g.SurveyAverage, w.SurveyAverage) || g.SurveyAnswers != w.SurveyAnswers || !near(f(g.RepeatRate), f(w.RepeatRate)) ||
+					!near(f(g.ReopenRate), f(w.ReopenRate)) || !near(g.FirstContactResolution, w.FirstContactResolution) {
 					t.Errorf("group %v:\n got %s\nwant %s", g.Key, show(g), show(w))
 				}
 			}
@@ -254,9 +287,9 @@ func show(g store.BreakdownGroup) string {
 		}
 		return fmt.Sprintf("%.3f", *x)
 	}
-	return fmt.Sprintf("n=%d share=%.4f ack=%s/%s res=%s/%s breach=%.3f upheld=%s comp=%d survey=%s/%d", g.Count, g.Share,
+	return fmt.Sprintf("n=%d share=%.4f ack=%s/%s res=%s/%s breach=%.3f upheld=%s comp=%d survey=%s/%d repeat=%.3f reopen=%.3f fcr=%s", g.Count, g.Share,
 		p(g.AcknowledgeP50), p(g.AcknowledgeP90), p(g.ResolveP50), p(g.ResolveP90), g.BreachRate, p(g.UpheldRate), g.CompensationMinor,
-		p(g.SurveyAverage), g.SurveyAnswers)
+		p(g.SurveyAverage), g.SurveyAnswers, g.RepeatRate, g.ReopenRate, p(g.FirstContactResolution))
 }
 
 // TestMonthlyReport checks the accountability report of August 2026 per
