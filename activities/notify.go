@@ -95,6 +95,8 @@ var templates = map[string]template{
 		"Reminder: information needed ({case_number})", "We are still waiting for your answer: {question}"},
 	"resolution": {"投诉处理方案（{case_number}）", "{message}\n补偿合计：{amount}。请在 {confirm_by} 前确认是否接受；逾期未答复视为接受。",
 		"Our resolution ({case_number})", "{message}\nTotal compensation: {amount}. Please tell us by {confirm_by} whether you accept; if we do not hear from you, we will take it as accepted."},
+	"summary_resolution": {"投诉处理方案（{case_number}）", "{message}\n补偿合计：{amount}。请在 {confirm_by} 前确认是否接受；逾期未答复视为接受。如您对处理结果不满意，可以在收到本通知之日起六个月内免费向 {regulator} 提出申诉。",
+		"Our resolution ({case_number})", "{message}\nTotal compensation: {amount}. Please tell us by {confirm_by} whether you accept; if we do not hear from you, we will take it as accepted. If you are not satisfied, you may refer your complaint to {regulator}, free of charge, within six months of this message."},
 	"refusal": {"投诉处理结果（{case_number}）", "{message}\n如您不同意，可以在 {confirm_by} 前提出申诉。",
 		"Our decision ({case_number})", "{message}\nIf you disagree you may appeal by {confirm_by}."},
 	"confirmation_notice": {"请确认处理方案（{case_number}）", "如在 {deemed_at} 前未收到您的答复，我们将视为您已接受处理方案。",

@@ -302,3 +302,33 @@ func TestCaseKeepsItsCalendarSnapshot(t *testing.T) {
 	}
 	var _ clock.Calendar = now
 }
+
+// An FCA case resolved by the end of the 3rd business day gets a summary
+// resolution communication naming the ombudsman; one resolved later gets
+// the ordinary resolution.
+func TestFCASummaryResolution(t *testing.T) {
+	for _, tt := range []struct {
+		after time.Duration
+		kind  string
+	}{{2 * 24 * hr, "summary_resolution"}, {5 * 24 * hr, "resolution"}} {
+		t.Run(tt.kind, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.in.Language = "en"
+			// Monday 10:00 London: the window ends on Thursday at midnight.
+			h.startAt("uk-fca-disp", time.Date(2026, 11, 23, 10, 0, 0, 0, london))
+			h.at(tt.after-2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+			h.at(tt.after-hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(8000), Message: "We refund the charge."}, "")
+			h.at(tt.after, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+			h.at(tt.after+24*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+			h.at(tt.after+5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+			h.run()
+			_, bodies := h.notes(tt.kind)
+			if len(bodies) != 1 {
+				t.Fatalf("%s messages: %q", tt.kind, bodies)
+			}
+			if fos := strings.Contains(bodies[0], "Financial Ombudsman Service"); fos != (tt.kind == "summary_resolution") {
+				t.Errorf("ombudsman named = %v in %q", fos, bodies[0])
+			}
+		})
+	}
+}

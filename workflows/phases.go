@@ -135,19 +135,27 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	w.st.Compensation += total
 	w.st.ResolvedAt = &now
 	w.setStatus(ctx, StatusAwaitingCustomer)
+	// A resolution sent within the profile's summary-resolution window
+	// (FCA DISP 1.5: by the end of the 3rd business day) is a summary
+	// resolution communication, which names the ombudsman.
+	sum := w.deadline(ClockSummaryResolution)
+	summary := sum.Clock != "" && !sum.Met && !now.After(sum.DueAt) && p.RefusalReason == ""
 	w.markMet(now, ClockResolve, ClockFirstResponse, ClockSummaryResolution)
 	w.observe(ctx, "complaints_resolution_time", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	confirmBy := w.due(now, w.st.Clocks.Confirm)
 	w.st.ConfirmBy = &confirmBy
 	kind := "resolution"
-	if p.RefusalReason != "" {
+	switch {
+	case p.RefusalReason != "":
 		kind = "refusal"
+	case summary:
+		kind = "summary_resolution"
 	}
 	return w.apply(ctx, Event{Type: "executed", Actor: actorSystem, At: now,
-		Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
+		Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies, "summary_resolution": summary}},
 		Message{Key: fmt.Sprintf("resolution-%d", p.Number), Audience: "customer", Kind: kind,
 			Params: map[string]string{"case_number": w.st.CaseNumber, "message": p.Message, "amount": FormatMoney(total, currency),
-				"confirm_by": w.localTime(confirmBy)}})
+				"confirm_by": w.localTime(confirmBy), "regulator": w.st.Clocks.Regulator}})
 }
 
 // RemedyKey is the idempotency key of one operation (execute, reverse) on
