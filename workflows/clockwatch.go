@@ -120,11 +120,10 @@ func (w *complaint) breach(ctx workflow.Context, d *Deadline) {
 	_ = w.apply(ctx, Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: payload}, msgs...)
 }
 
+// deadline is a copy of the named clock, or the zero Deadline.
 func (w *complaint) deadline(clock string) Deadline {
-	for _, d := range w.st.Deadlines {
-		if d.Clock == clock {
-			return d
-		}
+	if d := w.deadlineRef(clock); d != nil {
+		return *d
 	}
 	return Deadline{}
 }

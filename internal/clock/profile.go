@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -143,8 +145,19 @@ func (p Profile) Validate(roles []string) error {
 //go:embed calendars/*.json
 var calendarFiles embed.FS
 
-// BuiltinCalendars are the calendars shipped in the repository.
+// BuiltinCalendars are the calendars shipped in the repository, read and
+// validated once (every case registration asks for one).
 func BuiltinCalendars() (map[string]Calendar, error) {
+	cals, err := builtinCalendars()
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(cals), nil
+}
+
+var builtinCalendars = sync.OnceValues(readBuiltinCalendars)
+
+func readBuiltinCalendars() (map[string]Calendar, error) {
 	entries, err := calendarFiles.ReadDir("calendars")
 	if err != nil {
 		return nil, err
