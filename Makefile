@@ -24,9 +24,11 @@ build:
 deps:
 	@scripts/ensure-deps.sh
 
-## test: every test, unit and integration (starts its own PostgreSQL and Temporal)
+## test: every test, unit and integration (starts its own PostgreSQL and Temporal;
+## the browser tests save their screenshots under TEST_ARTIFACTS)
+TEST_ARTIFACTS ?= $(CURDIR)/test-artifacts
 test: deps
-	$(GO) test $(GOFLAGS) -count=1 -timeout 30m ./...
+	TEST_ARTIFACTS=$(TEST_ARTIFACTS) $(GO) test $(GOFLAGS) -count=1 -timeout 30m ./...
 
 ## fuzz: a short run of the decoder/validator fuzz test (CI runs it)
 fuzz:

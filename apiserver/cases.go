@@ -43,6 +43,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		Assignee: q.Get("assignee"), Team: q.Get("team"), Channel: q.Get("channel"), Region: q.Get("region"),
 		Q: q.Get("q"), Sort: q.Get("sort")}
 	var errs []FieldProblem
+	var approvable bool
 	if f.Status != "" && !validStatus(f.Status) {
 		errs = append(errs, FieldProblem{"status", "is not a known status"})
 	}
@@ -64,6 +65,35 @@ func (s *Server) listComplaints(c *gin.Context) {
 			errs = append(errs, FieldProblem{"breached", "must be true or false"})
 		}
 		f.Breached = &b
+	}
+	for _, p := range []struct {
+		name string
+		dst  *bool
+	}{{"unassigned", &f.Unassigned}, {"attention", &f.Attention}, {"open", &f.Open}, {"approvable", &approvable}} {
+		if v := q.Get(p.name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, FieldProblem{p.name, "must be true or false"})
+			}
+			*p.dst = b
+		}
+	}
+	if approvable {
+		me := staffOf(c)
+		var roles []string
+		for _, r := range handlers {
+			if wf.RoleLevel(r) <= wf.RoleLevel(me.Role) {
+				roles = append(roles, r)
+			}
+		}
+		f.ApprovableBy = &store.Approver{ID: me.ID, Roles: roles}
+	}
+	if v := q.Get("survey_score_max"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5 {
+			errs = append(errs, FieldProblem{"survey_score_max", "must be from 1 to 5"})
+		}
+		f.SurveyScoreMax = n
 	}
 	for _, p := range []struct {
 		name string
@@ -166,6 +196,9 @@ type CaseView struct {
 	Findings         *wf.Findings       `json:"findings,omitempty"`
 	PendingQuestion  string             `json:"pending_question,omitempty"`
 	Live             bool               `json:"live"`
+	// Actions are the decisions the reader may take now (empty when the
+	// live state could not be read).
+	Actions []string `json:"actions"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -188,7 +221,8 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	if !seesPersonalData(staffOf(c).Role) {
 		maskCase(&cs)
 	}
-	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{}}
+	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
+		Actions: []string{}}
 	if st == nil {
 		q, err := s.queryState(c, cs)
 		if err == nil {
@@ -225,6 +259,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		}
 		v.Level = st.Level
 		v.Category, v.Severity, v.Priority = st.Category, st.Severity, st.Priority
+		v.Actions = actionsFor(*st, actorOf(c))
 	}
 	c.JSON(http.StatusOK, v)
 }

@@ -319,19 +319,41 @@ func (s *Server) customerUpdate(c *gin.Context, name string, arg any) {
 	c.JSON(http.StatusOK, gin.H{"case_number": st.CaseNumber, "status": st.Status, "survey_status": st.SurveyStatus})
 }
 
+// surveyInfo tells the survey page which case a link is for, in which
+// language, and whether it can still be answered.
+func (s *Server) surveyInfo(c *gin.Context) {
+	cs, ok := s.caseBySurvey(c)
+	if !ok {
+		return
+	}
+	status := ""
+	if cs.SurveyStatus != nil {
+		status = *cs.SurveyStatus
+	}
+	c.JSON(http.StatusOK, gin.H{"case_number": cs.CaseNumber, "language": cs.Language, "survey_status": status})
+}
+
+func (s *Server) caseBySurvey(c *gin.Context) (store.Case, bool) {
+	tok := c.Param("token")
+	if len(tok) > 100 {
+		problem(c, http.StatusNotFound, "not found", "")
+		return store.Case{}, false
+	}
+	cs, err := s.store.GetCaseBySurveyToken(c, store.HashToken(tok))
+	if err != nil {
+		s.fail(c, "survey", err)
+		return store.Case{}, false
+	}
+	return cs, true
+}
+
 func (s *Server) survey(c *gin.Context) {
 	var r wf.SurveyAnswer
 	if !decode(c, &r) {
 		return
 	}
-	tok := c.Param("token")
-	if len(tok) > 100 {
-		problem(c, http.StatusNotFound, "not found", "")
-		return
-	}
-	cs, err := s.store.GetCaseBySurveyToken(c, store.HashToken(tok))
-	if err != nil {
-		s.fail(c, "survey", err)
+	cs, ok := s.caseBySurvey(c)
+	if !ok {
 		return
 	}
 	st, err := s.update(c, cs, wf.UpdateSurvey, r)

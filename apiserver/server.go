@@ -5,8 +5,10 @@ package apiserver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,10 +47,11 @@ type Server struct {
 	limiter  *ipLimiter
 	registry *prometheus.Registry
 	engine   *gin.Engine
+	web      *web
 }
 
 // New builds the API with every dependency passed in.
-func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, logger *slog.Logger, reg *prometheus.Registry) *Server {
+func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, logger *slog.Logger, reg *prometheus.Registry) (*Server, error) {
 	if cfg.TemporalTimeout == 0 {
 		cfg.TemporalTimeout = 10 * time.Second
 	}
@@ -66,8 +69,13 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 		}
 		s.limiter = newIPLimiter(cfg.PublicRate, burst)
 	}
-	s.engine = s.routes()
-	return s
+	w, err := newWeb()
+	if err != nil {
+		return nil, fmt.Errorf("apiserver.New: %w", err)
+	}
+	s.engine, s.web = s.routes(), w
+	w.routes(s.engine, s)
+	return s, nil
 }
 
 // Handler returns the HTTP handler.
@@ -93,27 +101,16 @@ func (s *Server) routes() *gin.Engine {
 	public.POST("/track/:token/response", s.trackResponse)
 	public.POST("/track/:token/info", s.trackInfo)
 	public.POST("/track/:token/withdraw", s.trackWithdraw)
+	public.GET("/surveys/:token", s.surveyInfo)
 	public.POST("/surveys/:token", s.survey)
-
-	readers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
-	handlers := []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}
-	assigners := append(append([]string{}, handlers...), wf.RoleAdmin)
 
 	staff := v1.Group("", s.requireStaff())
 	staff.GET("/me", s.allow(readers...), s.me)
 	staff.GET("/complaints", s.allow(readers...), s.listComplaints)
 	staff.GET("/complaints/:id", s.allow(readers...), s.getComplaint)
-	staff.POST("/complaints/:id/assign", s.allow(assigners...), s.assign)
-	staff.POST("/complaints/:id/transfer", s.allow(assigners...), s.transfer)
-	staff.POST("/complaints/:id/notes", s.allow(handlers...), s.note)
-	staff.POST("/complaints/:id/request-info", s.allow(handlers...), s.requestInfo)
-	staff.POST("/complaints/:id/escalate", s.allow(handlers...), s.escalate)
-	staff.POST("/complaints/:id/classification", s.allow(handlers...), s.classify)
-	staff.POST("/complaints/:id/findings", s.allow(handlers...), s.findings)
-	staff.POST("/complaints/:id/proposal", s.allow(handlers...), s.proposal)
-	staff.POST("/complaints/:id/approvals", s.allow(handlers...), s.approval)
-	staff.POST("/complaints/:id/extensions", s.allow(handlers...), s.requestExtension)
-	staff.POST("/complaints/:id/extensions/decision", s.allow(handlers...), s.decideExtension)
+	for _, d := range s.decisions() {
+		staff.POST("/complaints/:id/"+d.path, s.allow(decisionRoles(d.action)...), d.handle)
+	}
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/reports/breakdown", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.breakdown)
 	staff.GET("/reports/monthly", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.monthly)
@@ -123,6 +120,57 @@ func (s *Server) routes() *gin.Engine {
 	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
 	return r
+}
+
+// readers may read cases; handlers decide on them.
+var (
+	readers  = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
+	handlers = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}
+)
+
+// decisionRoles is who may take a staff decision at all (the workflow then
+// checks state and authority): case handlers, and admins may also assign
+// and transfer.
+func decisionRoles(action string) []string {
+	if action == wf.ActionAssign || action == wf.ActionTransfer {
+		return append(slices.Clone(handlers), wf.RoleAdmin)
+	}
+	return handlers
+}
+
+// decision is one staff decision route.
+type decision struct {
+	action, path string
+	handle       gin.HandlerFunc
+}
+
+func (s *Server) decisions() []decision {
+	return []decision{
+		{wf.ActionAssign, "assign", s.assign},
+		{wf.ActionTransfer, "transfer", s.transfer},
+		{wf.ActionNote, "notes", s.note},
+		{wf.ActionRequestInfo, "request-info", s.requestInfo},
+		{wf.ActionEscalate, "escalate", s.escalate},
+		{wf.ActionClassify, "classification", s.classify},
+		{wf.ActionFindings, "findings", s.findings},
+		{wf.ActionPropose, "proposal", s.proposal},
+		{wf.ActionApprove, "approvals", s.approval},
+		{wf.ActionRequestExtension, "extensions", s.requestExtension},
+		{wf.ActionDecideExtension, "extensions/decision", s.decideExtension},
+	}
+}
+
+// actionsFor is what the console offers actor on a case: what the
+// workflow's rules allow in its state, less what the actor's role may not
+// do through the API.
+func actionsFor(st wf.State, actor wf.Actor) []string {
+	out := []string{}
+	for _, a := range wf.Actions(st, actor) {
+		if slices.Contains(decisionRoles(a), actor.Role) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // readyz answers 200 when PostgreSQL and Temporal are reachable.

@@ -93,6 +93,26 @@ type CaseRow struct {
 	// approval: the least role that may approve, and since when.
 	ApprovalRole  string     `json:"approval_role,omitempty"`
 	ApprovalSince *time.Time `json:"approval_since,omitempty"`
+	// PendingApproval summarises the proposal awaiting approval, for the
+	// approvers' inbox; nil when nothing awaits approval.
+	PendingApproval *PendingApproval `json:"pending_approval,omitempty"`
+}
+
+// PendingApproval is what an approver's inbox shows of a proposal: what it
+// costs, what it does, who proposed it, who has approved it already and
+// when the approvers are reminded.
+type PendingApproval struct {
+	Total      int64    `json:"total"`
+	Currency   string   `json:"currency,omitempty"`
+	Remedies   []Remedy `json:"remedies"`
+	Refusal    bool     `json:"refusal"`
+	ProposedBy string   `json:"proposed_by"`
+	// ApprovedBy lists who approved already (a proposal above the
+	// four-eyes threshold waits for a second, different approver).
+	ApprovedBy []string  `json:"approved_by"`
+	MinRole    string    `json:"min_role"`
+	Approvers  int       `json:"approvers"`
+	DueAt      time.Time `json:"due_at"`
 }
 
 // AssignInput asks for a handler at a level for a team.

@@ -303,6 +303,18 @@ func (w *complaint) row() CaseRow {
 		}
 		since := p.ProposedAt
 		r.ApprovalSince = &since
+		pa := &PendingApproval{Total: p.Required.Total, Currency: p.Required.Currency, Remedies: p.Remedies,
+			Refusal: p.RefusalReason != "", ProposedBy: p.ProposedBy, ApprovedBy: []string{}, MinRole: r.ApprovalRole,
+			Approvers: p.Required.Approvers, DueAt: p.DueAt}
+		if pa.Remedies == nil {
+			pa.Remedies = []Remedy{}
+		}
+		for _, a := range p.Approvals {
+			if a.Decision == "approve" {
+				pa.ApprovedBy = append(pa.ApprovedBy, a.By)
+			}
+		}
+		r.PendingApproval = pa
 	}
 	if f := w.st.Findings; f != nil {
 		r.Cause, r.CauseDetail, r.Responsibility = f.Cause, f.CauseDetail, f.Responsibility

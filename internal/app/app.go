@@ -230,11 +230,14 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
 		}
-		api := apiserver.New(tc, st, verifier, apiserver.Config{
+		api, err := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 			MaxBodyBytes: int64(cfg.MaxBodyBytes),
 		}, logger, a.Registry)
+		if err != nil {
+			return nil, err
+		}
 		handler = api.Handler()
 		// The open-case gauges come from PostgreSQL; the API (one or more
 		// instances) reports them, the workers report their own activity.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Case is a case row as lists and the detail view show it.
@@ -49,13 +51,16 @@ type Case struct {
 	ResolveDueAt  *time.Time `json:"resolve_due_at,omitempty"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 	Outcome       *string    `json:"outcome,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
+	SurveyScore   *int       `json:"survey_score,omitempty"`
+	// PendingApproval is set while the case awaits approval.
+	PendingApproval *workflows.PendingApproval `json:"pending_approval,omitempty"`
+	CreatedAt       time.Time                  `json:"created_at"`
 }
 
 const caseColumns = `id::text, case_number, workflow_id, first_run_id, customer_id, customer_name, customer_phone, customer_email, channel,
     subject, description, desired_remedy, order_ref, product, region, branch, language, profile, category, severity,
     priority, status, survey_status, assignee_id, team_id, level, appeal_count, repeat_count, breached, at_risk,
-    received_at, ack_due_at, resolve_due_at, closed_at, outcome, created_at`
+    received_at, ack_due_at, resolve_due_at, closed_at, outcome, survey_score, pending_approval, created_at`
 
 func scanCase(r pgx.Row) (Case, error) {
 	var c Case
@@ -63,7 +68,7 @@ func scanCase(r pgx.Row) (Case, error) {
 		&c.Channel, &c.Subject, &c.Description, &c.DesiredRemedy, &c.OrderRef, &c.Product, &c.Region, &c.Branch,
 		&c.Language, &c.Profile, &c.Category, &c.Severity, &c.Priority, &c.Status, &c.SurveyStatus, &c.Assignee,
 		&c.Team, &c.Level, &c.AppealCount, &c.RepeatCount, &c.Breached, &c.AtRisk, &c.ReceivedAt, &c.AckDueAt,
-		&c.ResolveDueAt, &c.ClosedAt, &c.Outcome, &c.CreatedAt)
+		&c.ResolveDueAt, &c.ClosedAt, &c.Outcome, &c.SurveyScore, &c.PendingApproval, &c.CreatedAt)
 	return c, err
 }
 
@@ -177,8 +182,19 @@ func (s *Store) CustomerMessages(ctx context.Context, caseID string) ([]Message,
 type Filter struct {
 	Status, Category, Severity, Assignee, Team, Channel, Region string
 	Breached                                                    *bool
-	Q                                                           string
-	CreatedFrom, CreatedTo                                      *time.Time
+	// Unassigned keeps cases nobody owns; Attention keeps open cases
+	// that are at risk or breached.
+	Unassigned, Attention bool
+	// Open keeps cases that are neither closed nor withdrawn.
+	Open bool
+	// ApprovableBy keeps the cases awaiting an approval that this staff
+	// member may give: within their role's authority, not their own
+	// proposal, not one they approved already.
+	ApprovableBy *Approver
+	// SurveyScoreMax keeps answered surveys scoring at most this (1-5).
+	SurveyScoreMax         int
+	Q                      string
+	CreatedFrom, CreatedTo *time.Time
 	// Sort is created_at (newest first, the default) or priority.
 	Sort  string
 	Limit int
@@ -204,6 +220,23 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 	}
 	if f.Breached != nil {
 		add("breached = ?", *f.Breached)
+	}
+	if f.Unassigned {
+		where = append(where, "assignee_id IS NULL")
+	}
+	if f.Open {
+		where = append(where, "status NOT IN ('closed', 'withdrawn')")
+	}
+	if f.Attention {
+		where = append(where, "(at_risk OR breached) AND status NOT IN ('closed', 'withdrawn')")
+	}
+	if a := f.ApprovableBy; a != nil {
+		where = append(where, "status = 'awaiting_approval'")
+		add("approval_role = ANY(?)", a.Roles)
+		add("pending_approval->>'proposed_by' <> ? AND NOT (pending_approval->'approved_by' @> jsonb_build_array(?::text))", a.ID)
+	}
+	if f.SurveyScoreMax > 0 {
+		add("survey_score <= ?", f.SurveyScoreMax)
 	}
 	if f.Q != "" {
 		// Every ? of a condition names the same parameter.
@@ -247,6 +280,14 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 		return nil, fmt.Errorf("store.ListCases: %w", err)
 	}
 	return out, nil
+}
+
+// Approver is who asks for the cases awaiting their approval.
+type Approver struct {
+	ID string
+	// Roles are the roles whose approvals this approver may give: their
+	// own and every lower one.
+	Roles []string
 }
 
 func escapeLike(s string) string {

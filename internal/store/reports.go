@@ -24,6 +24,7 @@ var ReportDimensions = map[string]string{
 	"handler":        "COALESCE(assignee_id, '')",
 	"profile":        "profile",
 	"severity":       "severity",
+	"status":         "status",
 	"day":            "to_char(received_at AT TIME ZONE @tz, 'YYYY-MM-DD')",
 	"week":           `to_char(received_at AT TIME ZONE @tz, 'IYYY-"W"IW')`,
 	"month":          "to_char(received_at AT TIME ZONE @tz, 'YYYY-MM')",

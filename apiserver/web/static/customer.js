@@ -1,0 +1,220 @@
+// The customer's pages: the complaint form (/), the tracking page
+// (/track/{token}) and the survey (/survey/{token}). They use the public
+// API only; the tracking and survey tokens are the customer's keys.
+import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, lang } from './common.js';
+
+const page = document.body.dataset.page;
+const token = document.body.dataset.token;
+const main = document.getElementById('main');
+
+if (page === 'form') initForm();
+if (page === 'track') initTrack();
+if (page === 'survey') initSurvey();
+
+// customerID derives a stable id for a customer without an account from
+// the contact they give, so the same person about the same order is
+// recognised as a repeat contact rather than a new case.
+function customerID(c) {
+  if (c.email) return 'email:' + c.email.toLowerCase();
+  if (c.phone) return 'phone:' + c.phone.replace(/[^0-9+]/g, '');
+  return '';
+}
+
+function initForm() {
+  const form = document.getElementById('complaint-form');
+  // One key per filled-in form: a double click or a retry after a lost
+  // answer files the complaint once.
+  let key = newKey();
+  form.addEventListener('input', () => (key = key || newKey()));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    v.customer = v.customer || {};
+    v.customer.id = customerID(v.customer);
+    v.channel = 'web';
+    v.language = lang;
+    await busy(form, async () => {
+      try {
+        const res = await api('POST', '/v1/complaints', v, { idem: key });
+        clearProblem(form);
+        form.hidden = true;
+        const done = document.getElementById('form-done');
+        clear(done).append(
+          h('h2', {}, res.repeat_contact ? t('form.done_repeat') : t('form.done')),
+          h('p', {}, t('form.case_number'), ' ', h('strong', { id: 'case-number' }, res.case_number)),
+          h('p', {}, t('form.tracking_hint')),
+          h('p', {}, h('a', { href: res.tracking_url, id: 'tracking-link' }, res.tracking_url)),
+        );
+        done.hidden = false;
+        key = '';
+      } catch (err) {
+        showProblem(form, err);
+      }
+    });
+  });
+}
+
+// The steps a complaint goes through, as the customer sees them.
+const steps = ['received', 'acknowledged', 'investigating', 'awaiting_approval', 'awaiting_customer', 'closed'];
+const stepOf = { awaiting_info: 'investigating', executing: 'awaiting_approval', withdrawn: 'closed' };
+
+async function initTrack() {
+  let data;
+  try {
+    data = await api('GET', '/v1/track/' + encodeURIComponent(token));
+  } catch (err) {
+    clear(main).append(h('section', { class: 'card narrow' }, h('h1', {}, t('track.title')), h('p', { class: 'form-error' }, problemText(err))));
+    return;
+  }
+  renderTrack(data);
+  // While the case is open the page follows it.
+  if (data.status !== 'closed' && data.status !== 'withdrawn' || data.survey_status === 'scheduled' || data.survey_status === 'sent') {
+    setTimeout(initTrack, 10000);
+  }
+}
+
+function renderTrack(d) {
+  const now = stepOf[d.status] || d.status;
+  const idx = steps.indexOf(now);
+  const card = h('section', { class: 'card narrow', id: 'track' },
+    h('p', { class: 'muted' }, t('track.case'), ' ', h('strong', { id: 'case-number' }, d.case_number)),
+    h('h1', {}, t('track.title')),
+    h('p', { class: 'status-line', id: 'status', 'data-status': d.status }, tOr('track.status.' + d.status, d.status)),
+    h('ol', { class: 'steps', 'aria-label': t('track.progress') },
+      steps.map((s, i) => h('li', { class: i < idx ? 'done' : i === idx ? 'now' : '' }, t('track.step.' + s)))),
+    d.expected_resolution_at && d.status !== 'closed' && d.status !== 'withdrawn'
+      ? h('p', {}, t('track.expected'), ' ', h('strong', {}, when(d.expected_resolution_at))) : null,
+  );
+  const parts = [card];
+  if (d.proposal) parts.push(proposalCard(d.proposal));
+  if (d.question) parts.push(infoCard(d.question));
+  const survey = surveyLink(d);
+  if (survey) parts.push(h('section', { class: 'card narrow' }, h('h2', {}, t('track.survey')), h('p', {}, t('track.survey_hint')),
+    h('a', { href: survey, id: 'survey-link', class: 'button' }, t('track.survey_go'))));
+  parts.push(messagesCard(d.messages));
+  if (d.status !== 'closed' && d.status !== 'withdrawn') parts.push(withdrawCard());
+  clear(main).append(...parts);
+}
+
+function proposalCard(p) {
+  const form = h('form', { id: 'response-form', novalidate: true },
+    h('div', { class: 'form-error', 'data-field': '_form decision', role: 'alert' }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', name: 'accept', value: 'accept', id: 'accept' }, t('track.accept')),
+      h('button', { type: 'button', id: 'reject', onclick: () => { why.hidden = false; why.querySelector('textarea').focus(); } }, t('track.reject'))),
+  );
+  const why = h('div', { hidden: true, id: 'reject-why' },
+    h('label', {}, t('track.reject_why'), h('textarea', { name: 'comment', rows: 3, maxlength: 2000 })),
+    h('div', { class: 'field-error', 'data-field': 'comment' }),
+    h('p', { class: 'hint' }, t('track.appeal_hint')),
+    h('button', { type: 'submit', class: 'danger', name: 'reject', value: 'reject', id: 'send-reject' }, t('track.send_reject')));
+  form.append(why);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const decision = ev.submitter && ev.submitter.value === 'reject' ? 'reject' : 'accept';
+    const body = { decision };
+    if (decision === 'reject') body.comment = form.elements.comment.value.trim();
+    await respond(form, '/response', body);
+  });
+  return h('section', { class: 'card narrow', id: 'proposal' },
+    h('h2', {}, p.refusal_reason ? t('track.decision') : t('track.proposal')),
+    h('p', { class: 'messages' }, h('span', { class: 'body' }, p.message)),
+    p.refusal_reason ? h('p', {}, t('track.refusal_reason'), ' ', p.refusal_reason) : null,
+    (p.remedies || []).length ? h('ul', {}, p.remedies.map((r) => h('li', {}, tOr('remedy.' + r.type, r.type), r.amount ? ' · ' + money(r.amount, r.currency) : ''))) : null,
+    form);
+}
+
+function infoCard(question) {
+  const form = h('form', { id: 'info-form', novalidate: true },
+    h('div', { class: 'form-error', 'data-field': '_form', role: 'alert' }),
+    h('label', {}, t('track.answer'), h('textarea', { name: 'answer', rows: 4, maxlength: 10000 })),
+    h('div', { class: 'field-error', 'data-field': 'answer' }),
+    h('button', { type: 'submit', class: 'primary' }, t('track.send_answer')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await respond(form, '/info', { answer: form.elements.answer.value.trim() });
+  });
+  return h('section', { class: 'card narrow', id: 'info-request' }, h('h2', {}, t('track.question')), h('p', {}, question), form);
+}
+
+function withdrawCard() {
+  const form = h('form', { id: 'withdraw-form', novalidate: true },
+    h('div', { class: 'form-error', 'data-field': '_form', role: 'alert' }),
+    h('button', { type: 'button', class: 'link', id: 'withdraw', onclick: () => { confirm.hidden = false; } }, t('track.withdraw')));
+  const confirm = h('div', { hidden: true },
+    h('p', {}, t('track.withdraw_confirm')),
+    h('button', { type: 'submit', class: 'danger', id: 'withdraw-yes' }, t('track.withdraw_yes')));
+  form.append(confirm);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await respond(form, '/withdraw', {});
+  });
+  return h('section', { class: 'card narrow' }, form);
+}
+
+async function respond(form, path, body) {
+  await busy(form, async () => {
+    try {
+      await api('POST', '/v1/track/' + encodeURIComponent(token) + path, body, { idem: newKey() });
+      toast(t('track.sent'));
+      const d = await api('GET', '/v1/track/' + encodeURIComponent(token));
+      renderTrack(d);
+    } catch (err) {
+      showProblem(form, err);
+    }
+  });
+}
+
+// surveyLink is the survey's page when the survey is open: its link is in
+// the survey message.
+function surveyLink(d) {
+  if (d.survey_status !== 'sent') return '';
+  for (const m of d.messages || []) {
+    const found = m.kind === 'survey' && /\/survey\/([A-Za-z0-9_-]+)/.exec(m.body);
+    if (found) return '/survey/' + found[1];
+  }
+  return '';
+}
+
+function messagesCard(messages) {
+  const list = (messages || []).slice().reverse();
+  return h('section', { class: 'card narrow', id: 'messages' },
+    h('h2', {}, t('track.messages')),
+    list.length ? h('ul', { class: 'messages' }, list.map((m) => h('li', {},
+      h('strong', {}, m.subject), ' ', h('time', { class: 'muted' }, when(m.created_at)),
+      h('div', { class: 'body' }, m.body)))) : h('p', { class: 'muted' }, t('track.no_messages')));
+}
+
+async function initSurvey() {
+  const form = document.getElementById('survey-form');
+  const info = document.getElementById('survey-case');
+  try {
+    const s = await api('GET', '/v1/surveys/' + encodeURIComponent(token));
+    info.textContent = t('survey.for_case', { case_number: s.case_number });
+    if (s.survey_status !== 'sent' && s.survey_status !== 'scheduled') {
+      form.hidden = true;
+      info.textContent = tOr('survey.state.' + s.survey_status, t('survey.closed'));
+    }
+  } catch (err) {
+    form.hidden = true;
+    info.textContent = problemText(err);
+    return;
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    const body = { score: v.score ? Number(v.score) : 0 };
+    if (v.comment) body.comment = v.comment;
+    await busy(form, async () => {
+      try {
+        await api('POST', '/v1/surveys/' + encodeURIComponent(token), body, { idem: newKey() });
+        form.hidden = true;
+        const done = document.getElementById('survey-done');
+        clear(done).append(h('h2', { id: 'survey-thanks' }, t('survey.thanks')), h('p', {}, body.score <= 2 ? t('survey.recovery') : t('survey.thanks_more')));
+        done.hidden = false;
+      } catch (err) {
+        showProblem(form, err);
+      }
+    });
+  });
+}

@@ -1,0 +1,278 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// browser drives headless Chromium (Debian's package, installed by
+// scripts/ensure-deps.sh) against the running stack. Each person gets a
+// tab of their own, so each has their own session storage (staff token).
+// Every console error, uncaught exception and failed resource load in any
+// tab fails the test, except the failed API calls the test expects (a
+// refused approval, a rejected form), each named beforehand.
+type browser struct {
+	t      *testing.T
+	base   string
+	alloc  context.Context
+	root   context.Context
+	shots  string
+	mu     sync.Mutex
+	errs   []string
+	expect []string
+	n      int
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			exe = p
+			break
+		}
+	}
+	if exe == "" {
+		t.Fatal("no Chromium on PATH: run scripts/ensure-deps.sh (it installs Debian's chromium)")
+	}
+	shots := os.Getenv("TEST_ARTIFACTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	shots = filepath.Join(shots, "browser")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("lang", "en-GB"))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	if err := chromedp.Run(root); err != nil {
+		cancelRoot()
+		cancelAlloc()
+		t.Fatalf("start Chromium (%s): %v", exe, err)
+	}
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	t.Logf("screenshots in %s", shots)
+	return &browser{t: t, base: base, alloc: alloc, root: root, shots: shots}
+}
+
+// tab opens a tab for one person, sized as a desktop or a phone.
+func (b *browser) tab(who string, width, height int64) context.Context {
+	ctx, _ := chromedp.NewContext(b.root)
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`)+a.Description)
+				}
+				msg = "console." + string(e.Type) + ": " + strings.Join(parts, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.LevelError {
+				msg = "log: " + e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if msg == "" {
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for i, want := range b.expect {
+			if strings.Contains(msg, want) {
+				b.expect = append(b.expect[:i], b.expect[i+1:]...)
+				return
+			}
+		}
+		b.errs = append(b.errs, who+": "+msg)
+	})
+	// The first Run allocates the tab and ties it to its context, so it
+	// gets the tab's own context, never one with a timeout.
+	if err := chromedp.Run(ctx); err != nil {
+		b.t.Fatalf("open a tab: %v", err)
+	}
+	b.run(ctx, log.Enable(), chromedp.EmulateViewport(width, height))
+	return ctx
+}
+
+// expectFailedCall names an API call that is meant to fail once (the
+// browser logs a failed fetch as an error).
+func (b *browser) expectFailedCall(path string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expect = append(b.expect, path)
+}
+
+func (b *browser) run(ctx context.Context, actions ...chromedp.Action) {
+	b.t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	// Keys go only to the tab in front: each person's tab comes forward
+	// when they act, as a person switching windows would.
+	actions = append([]chromedp.Action{page.BringToFront()}, actions...)
+	if err := chromedp.Run(tctx, actions...); err != nil {
+		// Say where the page was and what it showed.
+		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		defer dcancel()
+		var url, text string
+		var png []byte
+		_ = chromedp.Run(dctx, chromedp.Location(&url), chromedp.Evaluate(`document.body ? document.body.innerText.slice(0, 800) : ''`, &text),
+			chromedp.FullScreenshot(&png, 100))
+		if len(png) > 0 {
+			_ = os.WriteFile(filepath.Join(b.shots, "failed.png"), png, 0o644)
+		}
+		b.t.Fatalf("browser: %v\nat %s showing:\n%s\n(console errors so far: %v)", err, url, text, b.errors())
+	}
+}
+
+func (b *browser) errors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errs...)
+}
+
+// shot saves a full-page screenshot as a test artifact.
+func (b *browser) shot(ctx context.Context, name string) {
+	b.t.Helper()
+	var png []byte
+	b.run(ctx, chromedp.FullScreenshot(&png, 100))
+	b.n++
+	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name)), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// until reloads the page until the JavaScript condition holds (for
+// pages that follow a workflow which moves on its own).
+func (b *browser) until(ctx context.Context, what, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		var ok bool
+		b.run(ctx, chromedp.Evaluate(cond, &ok))
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(500 * time.Millisecond)
+		b.run(ctx, chromedp.Reload(), chromedp.WaitReady("body"))
+	}
+}
+
+// text is what the element sel shows, once it shows something.
+func (b *browser) text(ctx context.Context, sel string) string {
+	b.t.Helper()
+	var s string
+	b.run(ctx, poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.innerText.trim() !== ''; })()`, sel)),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).innerText.trim()`, sel), &s))
+	return s
+}
+
+// The page is driven with real input events - keystrokes to the focused
+// field, mouse clicks at an element's centre - and read with JavaScript.
+// Elements are found by the page's own querySelector: chromedp's node
+// tracking (its ByQuery waits) never returned for some fields the console
+// draws inside <details> (chromedp v0.14, Chromium 156).
+
+// poll waits up to 30 s for the JavaScript condition to hold. A page
+// that navigates meanwhile (a script's location.assign) is asked again.
+func poll(cond string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var ok bool
+			err := chromedp.Evaluate(cond, &ok).Do(ctx)
+			if err == nil && ok {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("waited 30 s for %s (last error: %v)", cond, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// visible waits until the page shows an element matching sel.
+func visible(sel string) chromedp.Action {
+	return poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, sel))
+}
+
+// gone waits until no element matches sel.
+func gone(sel string) chromedp.Action {
+	return poll(fmt.Sprintf(`!document.querySelector(%q)`, sel))
+}
+
+// keys types text into the field sel, as a person would.
+func keys(sel, text string) chromedp.Action {
+	return chromedp.Tasks{visible(sel),
+		chromedp.Evaluate(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: 'center'}); e.focus(); })()`, sel), nil),
+		chromedp.KeyEvent(text)}
+}
+
+// click clicks the middle of the element sel with the mouse.
+func click(sel string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if err := visible(sel).Do(ctx); err != nil {
+			return err
+		}
+		var at []float64
+		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, sel)
+		if err := chromedp.Evaluate(js, &at).Do(ctx); err != nil {
+			return err
+		}
+		return chromedp.MouseClickXY(at[0], at[1]).Do(ctx)
+	})
+}
+
+// choose picks option value in the select sel (as the keyboard would).
+func choose(sel, value string) chromedp.Action {
+	return chromedp.Tasks{visible(sel), chromedp.Evaluate(fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value), nil)}
+}
+
+func (b *browser) signIn(ctx context.Context, token string) {
+	b.t.Helper()
+	b.run(ctx, chromedp.Navigate(b.base+"/console/?lang=en"), visible(`#signin-form`),
+		keys(`#signin-form textarea[name=token]`, token), click(`#signin-form button[type=submit]`), visible(`#inbox-body`))
+}
+
+// noHorizontalScroll checks a page fits a phone's width.
+func (b *browser) noHorizontalScroll(ctx context.Context, page string) {
+	b.t.Helper()
+	var fits bool
+	b.run(ctx, chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits))
+	if !fits {
+		b.t.Errorf("%s scrolls sideways on a phone-sized screen", page)
+	}
+}
+
+var caseNumberRE = regexp.MustCompile(`^CMP-\d{8}-\d{6}$`)
