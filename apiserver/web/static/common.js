@@ -84,7 +84,11 @@ export function showProblem(form, err) {
   const p = err.problem || {};
   const top = form.querySelector('[data-field~="_form"]');
   const rest = [];
+  // A form may ignore fields it fills itself (the customer form derives
+  // customer.id from the contact given, which has its own message).
+  const ignore = (form.dataset.ignoreFields || '').split(' ');
   for (const fe of p.errors || []) {
+    if (ignore.includes(fe.field)) continue;
     const slot = form.querySelector(`[data-field~="${CSS.escape(fe.field)}"]`);
     const msg = fieldMessage(fe);
     if (slot) {
@@ -117,13 +121,17 @@ export function problemText(err) {
   switch (err.status) {
     case 0: return t('error.network');
     case 401: return t('error.401');
-    case 403: return t('error.403') + (err.problem.detail ? ' ' + err.problem.detail : '');
+    case 403: return err.problem.detail ? sentence(err.problem.detail.replace(/^insufficient authority: /, '')) : t('error.403');
     case 404: return t('error.404');
     case 409: return t('error.409') + (err.problem.detail ? ' ' + err.problem.detail : '');
     case 429: return t('error.429');
     case 503: return t('error.503');
     default: return err.status >= 500 ? t('error.500') : (err.problem.detail || err.problem.title || t('error.500'));
   }
+}
+
+function sentence(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
 }
 
 // formValues reads named inputs into an object; dotted names nest.

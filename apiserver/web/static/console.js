@@ -373,13 +373,29 @@ function timelineCard(c) {
       h('div', { class: 'detail' }, payloadText(e.payload))))));
 }
 
-// payloadText shows an event's details as "key: value" lines.
+// payloadText shows an event's details as "key: value" lines, nested
+// objects flattened with dotted keys and amounts with their currency.
 function payloadText(p) {
-  if (!p || typeof p !== 'object') return '';
-  return Object.keys(p).sort().map((k) => {
-    const v = p[k];
-    return k + ': ' + (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
-  }).join('\n');
+  const lines = [];
+  const walk = (prefix, v) => {
+    if (v === null || v === undefined || v === '') return;
+    if (Array.isArray(v)) {
+      if (v.every((x) => typeof x !== 'object')) lines.push(prefix + ': ' + v.join(', '));
+      else v.forEach((x, i) => walk(prefix + '[' + (i + 1) + ']', x));
+      return;
+    }
+    if (typeof v === 'object') {
+      for (const k of Object.keys(v).sort()) {
+        if (k === 'id' || k === 'currency' && typeof v.amount === 'number') continue;
+        const val = (k === 'amount' || k === 'total') && typeof v[k] === 'number' && v.currency ? money(v[k], v.currency) : v[k];
+        walk(prefix ? prefix + '.' + k : k, val);
+      }
+      return;
+    }
+    lines.push(prefix + ': ' + String(v));
+  };
+  walk('', p);
+  return lines.join('\n');
 }
 
 // decisionForm posts a staff decision; the answer is the case's new

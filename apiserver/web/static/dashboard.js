@@ -31,7 +31,7 @@ function legend(keys, label) {
 
 // stacked draws stacked columns: x labels, series keys, value(x, key).
 function stacked(xs, keys, value, label) {
-  const W = 640, H = 220, L = 34, B = 22, T = 8;
+  const W = 640, H = 240, L = 40, B = 26, T = 10;
   const totals = xs.map((x) => keys.reduce((sum, k) => sum + value(x, k), 0));
   const max = Math.max(1, ...totals);
   const bw = (W - L) / xs.length;
@@ -47,8 +47,8 @@ function stacked(xs, keys, value, label) {
       svg.append(s('rect', { x: L + i * bw + 1, y, width: Math.max(1, bw - 2), height: hgt, fill: palette[j % palette.length] },
         s('title', {}, `${x} · ${label(k)}: ${v}`)));
     });
-    if (xs.length <= 14 || i % Math.ceil(xs.length / 10) === 0) {
-      svg.append(s('text', { x: L + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle', 'font-size': 10, fill: '#5d6875' }, x.slice(5)));
+    if (xs.length <= 10 || i % Math.ceil(xs.length / 7) === 0) {
+      svg.append(s('text', { x: L + i * bw + bw / 2, y: H - 6, 'text-anchor': 'middle', 'font-size': 13, fill: '#5d6875' }, x.slice(5)));
     }
   });
   return h('div', { class: 'chart' }, svg, legend(keys, label));
@@ -58,7 +58,7 @@ function axis(svg, max, W, H, L, B, T) {
   for (const f of [0, 0.5, 1]) {
     const y = H - B - f * (H - B - T);
     svg.append(s('line', { x1: L, x2: W, y1: y, y2: y, stroke: '#e4e8ec' }));
-    svg.append(s('text', { x: L - 4, y: y + 3, 'text-anchor': 'end', 'font-size': 10, fill: '#5d6875' }, fmt(max * f)));
+    svg.append(s('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', 'font-size': 13, fill: '#5d6875' }, fmt(max * f)));
   }
 }
 
@@ -68,18 +68,18 @@ function fmt(v) {
 
 // line draws one series with points; null values leave a gap.
 function line(xs, values, max, label) {
-  const W = 640, H = 200, L = 34, B = 22, T = 8;
+  const W = 640, H = 220, L = 40, B = 26, T = 10;
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
   axis(svg, max, W, H, L, B, T);
-  const step = xs.length > 1 ? (W - L - 10) / (xs.length - 1) : 0;
+  const step = xs.length > 1 ? (W - L - 40) / (xs.length - 1) : 0;
   // A missing value breaks the line: each run of values is one segment.
   const segments = [];
   let run = [];
   xs.forEach((x, i) => {
     const v = values[i];
-    const px = L + 5 + i * step;
-    if (xs.length <= 14 || i % Math.ceil(xs.length / 10) === 0) {
-      svg.append(s('text', { x: px, y: H - 6, 'text-anchor': 'middle', 'font-size': 10, fill: '#5d6875' }, label(x)));
+    const px = L + 20 + i * step;
+    if (xs.length <= 10 || i % Math.ceil(xs.length / 7) === 0) {
+      svg.append(s('text', { x: px, y: H - 6, 'text-anchor': 'middle', 'font-size': 13, fill: '#5d6875' }, label(x)));
     }
     if (v === null || v === undefined) {
       if (run.length) segments.push(run);
@@ -98,14 +98,14 @@ function line(xs, values, max, label) {
 
 // bars draws horizontal bars, one per key.
 function bars(items, label) {
-  const W = 640, row = 26, L = 170;
+  const W = 640, row = 32, L = 190;
   const max = Math.max(1, ...items.map((i) => i.value));
   const svg = s('svg', { viewBox: `0 0 ${W} ${Math.max(row, items.length * row)}`, role: 'img' });
   items.forEach((it, i) => {
     const w = (it.value / max) * (W - L - 40);
-    svg.append(s('text', { x: L - 6, y: i * row + 17, 'text-anchor': 'end', 'font-size': 12, fill: '#1d232b' }, label(it.key)));
+    svg.append(s('text', { x: L - 6, y: i * row + 21, 'text-anchor': 'end', 'font-size': 14, fill: '#1d232b' }, label(it.key)));
     svg.append(s('rect', { x: L, y: i * row + 5, width: Math.max(1, w), height: row - 10, fill: palette[i % palette.length], rx: 3 }));
-    svg.append(s('text', { x: L + w + 6, y: i * row + 17, 'font-size': 12, fill: '#1d232b' }, it.value));
+    svg.append(s('text', { x: L + w + 6, y: i * row + 21, 'font-size': 14, fill: '#1d232b' }, it.value));
   });
   return h('div', { class: 'chart' }, svg);
 }
@@ -156,7 +156,7 @@ export async function renderDashboard(main, call) {
       h('div', { class: 'kpi' }, t('dash.open'), h('b', { id: 'kpi-open' }, open.reduce((n, g) => n + g.count, 0))),
       h('div', { class: 'kpi' }, t('dash.breaches'), h('b', { id: 'kpi-breaches' }, breaches)),
       h('div', { class: 'kpi' }, t('dash.satisfaction'), h('b', { id: 'kpi-satisfaction' }, answers ? (points / answers).toFixed(1) + ' / 5' : '—'))),
-    h('div', { class: 'grid' },
+    h('div', { class: 'grid charts' },
       card('chart-category', t('dash.by_category'), stacked(xs, keysOf(cat.groups, 'category'), cell(cat.groups, 'category'), (k) => tOr('category.' + k, k))),
       card('chart-channel', t('dash.by_channel'), stacked(xs, keysOf(chan.groups, 'channel'), cell(chan.groups, 'channel'), (k) => tOr('channel.' + k, k))),
       card('chart-status', t('dash.by_status'), open.length ? bars(open.map((g) => ({ key: g.key.status, value: g.count })), (k) => tOr('status.' + k, k)) : h('p', { class: 'muted' }, t('list.empty'))),
