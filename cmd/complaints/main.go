@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -132,12 +133,31 @@ Complaint handling is ready (started in %s).
   Temporal     %s
   PostgreSQL   %s
 
-Staff token for the console and the API (valid 12h):
-  go run ./cmd/complaints token --sub alice --role manager --team billing
-  (or: make token ROLE=manager)
-
+%s
 Press Ctrl-C to stop.
-`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db)
+`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, devTokens(a, base))
+}
+
+// devTokens are ready staff tokens for trying the console, printed only
+// when this process signs its own tokens (not with an identity provider's
+// JWKS): a development convenience, never written to the logs.
+func devTokens(a *app.App, base string) string {
+	how := `Staff tokens: go run ./cmd/complaints token --sub alice --role manager --team billing
+  (or: make token ROLE=manager)
+`
+	if a.Config.JWTJWKSURL != "" || a.Secrets.JWT == "" {
+		return how
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Sign in at %s/console/ with one of these staff tokens (team billing, valid 12h):\n", base)
+	for _, p := range []struct{ sub, role string }{{"ann", "agent"}, {"sue", "supervisor"}, {"max", "manager"}} {
+		tok, err := auth.Mint([]byte(a.Secrets.JWT), p.sub, p.role, "billing", "", 12*time.Hour, time.Now())
+		if err != nil {
+			return how
+		}
+		fmt.Fprintf(&b, "  %-10s %s\n", p.role, tok)
+	}
+	return b.String() + "More: " + how
 }
 
 func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, logger *slog.Logger) error {

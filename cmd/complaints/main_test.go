@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,10 +37,11 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 		fmt.Sprintf("TEMPORAL_FRONTEND_ADDR=127.0.0.1:%d", temporalPort), "LOG_LEVEL=warn")
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 
+	var out bytes.Buffer
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "dev")
 		cmd.Env = envv
-		var out bytes.Buffer
+		out = bytes.Buffer{}
 		cmd.Stdout, cmd.Stderr = &out, &out
 		began := time.Now()
 		if err := cmd.Start(); err != nil {
@@ -52,6 +54,23 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 	}
 
 	cmd := start()
+	// The banner prints staff tokens that sign in to the console.
+	m := regexp.MustCompile(`(?m)^  manager +(\S+)$`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no manager token in the banner:\n%s", out.String())
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the banner's manager token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, err := http.Get(base + "/console/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /console/: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	body := `{"customer":{"id":"c-1","name":"Li","email":"li@example.com"},"channel":"web","subject":"Late delivery","description":"My parcel is two weeks late","order_ref":"O-1","language":"en"}`
 	var created struct {
 		ID            string `json:"id"`

@@ -238,18 +238,41 @@ func keys(sel, text string) chromedp.Action {
 		chromedp.KeyEvent(text)}
 }
 
-// click clicks the middle of the element sel with the mouse.
+// click clicks the middle of the element sel with the mouse. It clicks
+// only once the page is still and the point hits the element (or its
+// label): a layout shift between measuring and clicking (a font or style
+// arriving on a busy machine) would otherwise click a neighbour.
 func click(sel string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		if err := visible(sel).Do(ctx); err != nil {
 			return err
 		}
-		var at []float64
-		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`, sel)
-		if err := chromedp.Evaluate(js, &at).Do(ctx); err != nil {
-			return err
+		js := fmt.Sprintf(`(() => {
+  const e = document.querySelector(%q);
+  if (!e) return null;
+  e.scrollIntoView({block: 'center'});
+  const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  const ok = hit && (hit === e || e.contains(hit) || (e.labels && [...e.labels].some((l) => l === hit || l.contains(hit))));
+  return ok ? [x, y] : null;
+})()`, sel)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var at, again []float64
+			if err := chromedp.Evaluate(js, &at).Do(ctx); err != nil {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond)
+			if err := chromedp.Evaluate(js, &again).Do(ctx); err != nil {
+				return err
+			}
+			if len(at) == 2 && len(again) == 2 && at[0] == again[0] && at[1] == again[1] {
+				return chromedp.MouseClickXY(at[0], at[1]).Do(ctx)
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s never stood still under the pointer", sel)
+			}
 		}
-		return chromedp.MouseClickXY(at[0], at[1]).Do(ctx)
 	})
 }
 

@@ -64,6 +64,10 @@ func TestDashboardOnCFPBData(t *testing.T) {
 	}
 	now := time.Now().UTC().Add(-time.Hour)
 	span := last.Sub(first)
+	// Workflow ids follow from the keys and customers; a run of its own
+	// keeps a repeated run (-count) off the cases of the last one, which
+	// live on in the shared Temporal server.
+	run := fmt.Sprintf("%x", time.Now().UnixNano())
 	type filed struct{ id, track string }
 	cases := make([]filed, len(rows))
 	work := make(chan int)
@@ -86,11 +90,11 @@ func TestDashboardOnCFPBData(t *testing.T) {
 					TrackingToken string `json:"tracking_token"`
 				}
 				s.must(201, "POST", "/v1/complaints", agent, map[string]any{
-					"customer": map[string]any{"id": "cfpb-" + id, "name": "CFPB consumer " + id, "email": "consumer" + id + "@example.com"},
+					"customer": map[string]any{"id": "cfpb-" + run + "-" + id, "name": "CFPB consumer " + id, "email": "consumer" + id + "@example.com"},
 					"channel":  cfpbChannel[r[col["Submitted via"]]], "subject": r[col["Issue"]], "description": desc,
 					"product": r[col["Product"]], "region": r[col["State"]], "language": "en", "profile": "us-cfpb",
 					"received_at": received.Format(time.RFC3339),
-				}, &out, "Idempotency-Key", "cfpb19-"+id)
+				}, &out, "Idempotency-Key", "cfpb19-"+run+"-"+id)
 				cases[i] = filed{out.ID, out.TrackingToken}
 			}
 		}()

@@ -138,7 +138,7 @@ func TestWholeCaseThroughThePages(t *testing.T) {
 	b.until(customer, "the survey link", `!!document.querySelector('#survey-link')`)
 	b.shot(customer, "track-closed")
 	b.run(customer, click(`#survey-link`), visible(`#survey-form`),
-		click(`#survey-form input[name=score][value="5"]`),
+		click(`#survey-form input[name=score][value="5"]`), poll(`document.querySelector('#survey-form input[name=score]:checked')?.value === '5'`),
 		keys(`#survey-form [name=comment]`, "Sorted once the right person saw it."),
 		click(`#survey-form button[type=submit]`), visible(`#survey-thanks`))
 	b.noHorizontalScroll(customer, "the survey page")
