@@ -52,7 +52,7 @@ func newBrowser(t *testing.T, base string) *browser {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	shots = filepath.Join(shots, "browser")
+	shots = filepath.Join(shots, "browser", t.Name())
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
