@@ -133,7 +133,7 @@ func (w *web) routes(r *gin.Engine, s *Server) {
 	get("/console", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/console/") })
 	for _, p := range []struct{ path, page string }{
 		{"/console/", "inbox"}, {"/console/signin", "signin"}, {"/console/search", "search"},
-		{"/console/dashboard", "dashboard"}, {"/console/cases/:id", "case"},
+		{"/console/dashboard", "dashboard"}, {"/console/reports", "reports"}, {"/console/cases/:id", "case"},
 	} {
 		page := p.page
 		get(p.path, func(c *gin.Context) { w.render(c, page, c.Param("id"), w.language(c, "")) })

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/complaint-handling/complaints/workflows"
@@ -219,4 +220,37 @@ func TestDashboardOnCFPBData(t *testing.T) {
 	b.shot(tab, "inbox-supervisor")
 	b.run(tab, chromedp.Navigate(b.base+"/console/search?channel=web&sort=priority"), visible(`#results table`))
 	b.shot(tab, "search-web")
+
+	// The printable monthly report shows the API's rows, as a person
+	// would print it.
+	month := time.Now().UTC().Format("2006-01")
+	var rep struct {
+		Rows []struct {
+			Unit  string `json:"unit"`
+			Count int    `json:"count"`
+		} `json:"rows"`
+	}
+	s.must(200, "GET", "/v1/reports/monthly?month="+month+"&level=team&tz=UTC", sup, nil, &rep)
+	b.run(tab, chromedp.Navigate(b.base+"/console/reports?level=team&month="+month), visible(`#report-table`))
+	var shown []struct {
+		Unit  string `json:"unit"`
+		Count string `json:"count"`
+	}
+	b.run(tab, chromedp.Evaluate(`[...document.querySelectorAll('#report-table tbody tr')].map((r) => ({unit: r.dataset.unit, count: r.cells[2].innerText}))`, &shown))
+	if len(shown) != len(rep.Rows) || len(shown) == 0 {
+		t.Fatalf("report page shows %d rows, the API %d", len(shown), len(rep.Rows))
+	}
+	for i, r := range rep.Rows {
+		if shown[i].Unit != r.Unit || shown[i].Count != fmt.Sprint(r.Count) {
+			t.Errorf("report row %d: page %+v, API %+v", i, shown[i], r)
+		}
+	}
+	b.shot(tab, "report-monthly")
+	b.run(tab, emulation.SetEmulatedMedia().WithMedia("print"))
+	var controls bool
+	b.run(tab, chromedp.Evaluate(`getComputedStyle(document.querySelector('#report-form').closest('section')).display !== 'none'`, &controls))
+	if controls {
+		t.Error("the report's controls are printed")
+	}
+	b.shot(tab, "report-monthly-print")
 }

@@ -5,6 +5,7 @@
 // client, and the page shows only what the API answers.
 import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, statusBadge } from './common.js';
 import { renderDashboard } from './dashboard.js';
+import { renderReports } from './reports.js';
 
 const page = document.body.dataset.page;
 const main = document.getElementById('main');
@@ -57,6 +58,7 @@ async function start() {
     if (page === 'search') await renderSearch();
     if (page === 'case') await renderCase(document.body.dataset.token);
     if (page === 'dashboard') await renderDashboard(main, call);
+    if (page === 'reports') await renderReports(main, call, session.token);
   } catch (err) {
     fail(err);
   }
