@@ -32,6 +32,8 @@ type Activities struct {
 	// activity returns the same token without storing it in clear.
 	TokenSecret []byte
 	Logger      *slog.Logger
+	// Spike is the systemic-issue rule the detector applies.
+	Spike workflows.SpikeRule
 }
 
 // Register registers every activity on r under its workflows name.
@@ -45,6 +47,10 @@ func (a *Activities) Register(r interface {
 	r.RegisterActivityWithOptions(a.ReverseRemedy, activity.RegisterOptions{Name: workflows.ActivityReverseRemedy})
 	r.RegisterActivityWithOptions(a.OpenSurvey, activity.RegisterOptions{Name: workflows.ActivityOpenSurvey})
 	r.RegisterActivityWithOptions(a.OpenRecoveryTask, activity.RegisterOptions{Name: workflows.ActivityRecovery})
+	r.RegisterActivityWithOptions(a.CountIntake, activity.RegisterOptions{Name: workflows.ActivityCountIntake})
+	r.RegisterActivityWithOptions(a.OpenIncident, activity.RegisterOptions{Name: workflows.ActivityOpenIncident})
+	r.RegisterActivityWithOptions(a.LinkIncidentCases, activity.RegisterOptions{Name: workflows.ActivityLinkIncident})
+	r.RegisterActivityWithOptions(a.NotifyIncidentUpdate, activity.RegisterOptions{Name: workflows.ActivityNotifyUpdate})
 }
 
 // TrackingToken derives the customer's tracking token for a case.

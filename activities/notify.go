@@ -117,6 +117,8 @@ var templates = map[string]template{
 		"Reminder: how did we do? ({case_number})", "Your feedback matters to us."},
 	"progress_update": {"处理进展（{case_number}）", "您的投诉仍在处理中：{status_text}。我们预计在 {due} 前给您答复，如有进展会及时告知。",
 		"Progress on your complaint ({case_number})", "Your complaint is still being handled: {status_text}. We expect to give you our answer by {due} and will tell you as soon as anything changes."},
+	"incident_update": {"关于您投诉所涉问题的最新说明（{case_number}）", "{message}",
+		"An update on the issue behind your complaint ({case_number})", "{message}"},
 	"holding_response": {"投诉处理进展说明（{case_number}）", "抱歉，我们尚未能在规定时限内给出最终答复，仍在处理您的投诉，并会尽快答复。您现在有权将投诉提交 {regulator}，无需等待我们的最终答复。",
 		"An update on your complaint ({case_number})", "We are sorry that we have not yet been able to give you our final response within the time allowed. We are still working on your complaint and will reply as soon as we can. You now have the right to refer your complaint to {regulator} without waiting for our final response."},
 	"deadline_extended": {"处理时限延长通知（{case_number}）", "因 {reason}，您的投诉处理时限延长至 {due}。如有疑问，可以联系我们或 {regulator}。",

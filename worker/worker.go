@@ -44,5 +44,7 @@ func Register(r interface {
 	sdkworker.ActivityRegistry
 }, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.SystemicDetectorWorkflow, workflow.RegisterOptions{Name: workflows.DetectorWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.IncidentNoticeWorkflow, workflow.RegisterOptions{Name: workflows.IncidentNoticeName})
 	acts.Register(r)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -201,12 +202,17 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			}
 		}
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
-			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger}
+			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike}
 		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
 		}
 		a.closeFns = append(a.closeFns, a.worker.Stop)
+		if cfg.SpikeDetector {
+			if err := startDetector(ctx, tc, cfg.TaskQueue); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	addr := cfg.HTTPAddr
@@ -337,4 +343,20 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// startDetector starts the systemic-issue detector of the task queue, or
+// leaves the one already running (every worker process asks; one runs).
+func startDetector(ctx context.Context, tc client.Client, taskQueue string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.DetectorWorkflowID + ":" + taskQueue, TaskQueue: taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflows.DetectorWorkflowName)
+	if err != nil {
+		return fmt.Errorf("start the systemic-issue detector: %w", err)
+	}
+	return nil
 }

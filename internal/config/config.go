@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Config is every setting the binaries read.
@@ -71,6 +73,11 @@ type Config struct {
 	// workflows.AuthorityMatrix); empty means the default.
 	AuthorityMatrix string
 
+	// Spike is the systemic-issue rule (SYSTEMIC_*); SpikeDetector runs
+	// the detector workflow (one per namespace and task queue).
+	Spike         workflows.SpikeRule
+	SpikeDetector bool
+
 	LogLevel string
 
 	ShutdownTimeout time.Duration
@@ -121,6 +128,37 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TemporalTimeout, err = duration(getenv, "TEMPORAL_TIMEOUT", 10*time.Second); err != nil {
 		errs = append(errs, err)
+	}
+	c.Spike = workflows.DefaultSpikeRule()
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"SYSTEMIC_WINDOW", &c.Spike.Window}, {"SYSTEMIC_BASELINE", &c.Spike.Baseline}, {"SYSTEMIC_INTERVAL", &c.Spike.Interval}} {
+		if *d.dst, err = duration(getenv, d.name, *d.dst); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Spike.MinCount, err = Int(getenv, "SYSTEMIC_MIN_COUNT", c.Spike.MinCount); err != nil {
+		errs = append(errs, errors.New("SYSTEMIC_MIN_COUNT: must be an integer"))
+	}
+	if v := getenv("SYSTEMIC_FACTOR"); v != "" {
+		if c.Spike.Factor, err = strconv.ParseFloat(v, 64); err != nil {
+			errs = append(errs, errors.New("SYSTEMIC_FACTOR: must be a number"))
+		}
+	}
+	if v := getenv("SYSTEMIC_DIMENSIONS"); v != "" {
+		c.Spike.Dimensions = strings.Split(strings.ReplaceAll(v, " ", ""), ",")
+	}
+	if err := c.Spike.Validate(); err != nil {
+		// The rule names its field; the variable is SYSTEMIC_<FIELD>.
+		field, _, _ := strings.Cut(err.Error(), ":")
+		errs = append(errs, fmt.Errorf("SYSTEMIC_%s: %w", strings.ToUpper(field), err))
+	}
+	switch v := or(getenv("SYSTEMIC_DETECTOR"), "on"); v {
+	case "on", "off":
+		c.SpikeDetector = v == "on"
+	default:
+		errs = append(errs, fmt.Errorf("SYSTEMIC_DETECTOR: %q is not on or off", v))
 	}
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

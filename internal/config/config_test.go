@@ -33,6 +33,12 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"bad level":    {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		"short secret": {map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET"},
 		"bad duration": {map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		"spike window": {map[string]string{"SYSTEMIC_WINDOW": "an hour"}, "SYSTEMIC_WINDOW"},
+		"spike min":    {map[string]string{"SYSTEMIC_MIN_COUNT": "1"}, "SYSTEMIC_MIN_COUNT"},
+		"spike factor": {map[string]string{"SYSTEMIC_FACTOR": "0.5"}, "SYSTEMIC_FACTOR"},
+		"spike dims":   {map[string]string{"SYSTEMIC_DIMENSIONS": "product,colour"}, "SYSTEMIC_DIMENSIONS"},
+		"spike base":   {map[string]string{"SYSTEMIC_BASELINE": "30m"}, "SYSTEMIC_BASELINE"},
+		"detector":     {map[string]string{"SYSTEMIC_DETECTOR": "maybe"}, "SYSTEMIC_DETECTOR"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))

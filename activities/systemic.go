@@ -1,0 +1,131 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/workflows"
+)
+
+// CountIntake counts recent intake per watched dimension value, and
+// answers the rule in force with the counts.
+func (a *Activities) CountIntake(ctx context.Context, now time.Time) (workflows.IntakeCounts, error) {
+	rule := a.Spike
+	counts, err := a.Store.IntakeCounts(ctx, rule.Dimensions, now, rule.Window, rule.Baseline)
+	if err != nil {
+		return workflows.IntakeCounts{}, err
+	}
+	return workflows.IntakeCounts{Rule: rule, Counts: counts}, nil
+}
+
+// OpenIncident opens the incident of a spike (once per value while it is
+// open), links the complaints in its window and tells the supervisors: of
+// the category's team for a category spike, otherwise every supervisor.
+func (a *Activities) OpenIncident(ctx context.Context, in workflows.OpenIncidentInput) (workflows.IncidentRef, error) {
+	team := ""
+	if in.Spike.Dimension == "category" {
+		t, err := a.Store.TeamForCategory(ctx, in.Spike.Value)
+		if err != nil {
+			return workflows.IncidentRef{}, err
+		}
+		team = t
+	}
+	notice := func(inc store.Incident) store.Notification {
+		m := workflows.Message{Audience: "staff", RecipientRole: workflows.RoleSupervisor, Team: team, Kind: "incident_opened",
+			Params: map[string]string{"case_number": inc.Number, "dimension": inc.Dimension, "value": inc.Value,
+				"recent": fmt.Sprint(inc.RecentCount), "usual": fmt.Sprintf("%.1f", inc.Expected),
+				"linked": fmt.Sprint(inc.Linked), "incident_id": inc.ID}}
+		n, _ := Render(m, "en")
+		n.Key = "incident-opened:" + inc.ID
+		return n
+	}
+	inc, created, err := a.Store.OpenIncident(ctx, in.Spike, in.At, in.At.Add(-in.Window), notice)
+	if err != nil {
+		return workflows.IncidentRef{}, err
+	}
+	// Sent while still queued: a retry after a crash between the commit
+	// and the send delivers it; a later tick does not send it again.
+	n, queued, err := a.Store.QueuedNotification(ctx, "incident-opened:"+inc.ID)
+	if err != nil {
+		return workflows.IncidentRef{}, err
+	}
+	if queued {
+		if err := a.notify(ctx, n); err != nil {
+			return workflows.IncidentRef{}, fmt.Errorf("notify incident_opened: %w", err)
+		}
+	}
+	if created {
+		a.logger(ctx).Info("incident opened", "incident", inc.Number, "dimension", inc.Dimension, "recent", inc.RecentCount,
+			"usual", inc.Expected, "linked", inc.Linked)
+	}
+	return workflows.IncidentRef{ID: inc.ID, Number: inc.Number, Created: created, Linked: inc.Linked}, nil
+}
+
+// LinkIncidentCases links new matching complaints to the open incidents
+// and sends each newly linked customer the incident's latest update, so a
+// customer who complains after the notice still hears it (once).
+func (a *Activities) LinkIncidentCases(ctx context.Context, now time.Time) (int, error) {
+	linked, err := a.Store.LinkNewCases(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for incident, cases := range linked {
+		n += len(cases)
+		update, err := a.Store.LatestIncidentUpdate(ctx, incident)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if _, err := a.deliverUpdate(ctx, update, cases); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// NotifyIncidentUpdate sends a posted update to every linked customer, in
+// their case's language, once per case (keyed by update and case).
+func (a *Activities) NotifyIncidentUpdate(ctx context.Context, updateID int64) (int, error) {
+	return a.deliverUpdate(ctx, updateID, nil)
+}
+
+// deliverUpdate sends update to the linked cases in only (all when nil).
+func (a *Activities) deliverUpdate(ctx context.Context, updateID int64, only []string) (int, error) {
+	u, recipients, err := a.Store.UpdateRecipients(ctx, updateID)
+	if err != nil {
+		return 0, err
+	}
+	want := map[string]bool{}
+	for _, id := range only {
+		want[id] = true
+	}
+	var notes []store.Notification
+	for _, r := range recipients {
+		if only != nil && !want[r.CaseID] {
+			continue
+		}
+		n, err := Render(workflows.Message{Audience: "customer", Kind: "incident_update",
+			Params: map[string]string{"case_number": r.CaseNumber, "message": u.Message}}, r.Language)
+		if err != nil {
+			return 0, err
+		}
+		n.CaseID = r.CaseID
+		n.Key = fmt.Sprintf("incident-update:%d:%s", u.ID, r.CaseID)
+		notes = append(notes, n)
+	}
+	if err := a.Store.QueueNotifications(ctx, notes); err != nil {
+		return 0, err
+	}
+	for _, n := range notes {
+		if err := a.notify(ctx, n); err != nil {
+			return 0, fmt.Errorf("notify incident_update: %w", err)
+		}
+	}
+	return len(notes), nil
+}

@@ -1,0 +1,173 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// IncidentCase is a linked complaint as an incident lists it (no
+// personal data).
+type IncidentCase struct {
+	ID         string `json:"id"`
+	CaseNumber string `json:"case_number"`
+	Subject    string `json:"subject"`
+	Status     string `json:"status"`
+	Channel    string `json:"channel"`
+	ReceivedAt string `json:"received_at"`
+}
+
+func (s *Server) listIncidents(c *gin.Context) {
+	status := c.Query("status")
+	if status != "" && status != "open" && status != "closed" {
+		invalidFields(c, FieldProblem{"status", "must be open or closed"})
+		return
+	}
+	list, err := s.store.Incidents(c, status)
+	if err != nil {
+		s.fail(c, "list incidents", err)
+		return
+	}
+	if list == nil {
+		list = []store.Incident{}
+	}
+	c.JSON(http.StatusOK, gin.H{"incidents": list})
+}
+
+func (s *Server) getIncident(c *gin.Context) {
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	s.writeIncident(c, http.StatusOK, inc, gin.H{})
+}
+
+// writeIncident answers with the incident, its linked cases and updates,
+// and extra fields.
+func (s *Server) writeIncident(c *gin.Context, code int, inc store.Incident, extra gin.H) {
+	cases, err := s.store.IncidentCases(c, inc.ID)
+	if err != nil {
+		s.fail(c, "incident cases", err)
+		return
+	}
+	updates, err := s.store.IncidentUpdates(c, inc.ID)
+	if err != nil {
+		s.fail(c, "incident updates", err)
+		return
+	}
+	out := make([]IncidentCase, 0, len(cases))
+	for _, cs := range cases {
+		out = append(out, IncidentCase{ID: cs.ID, CaseNumber: cs.CaseNumber, Subject: cs.Subject, Status: cs.Status,
+			Channel: cs.Channel, ReceivedAt: cs.ReceivedAt.UTC().Format("2006-01-02T15:04:05Z07:00")})
+	}
+	if updates == nil {
+		updates = []store.IncidentUpdate{}
+	}
+	body := gin.H{"incident": inc, "cases": out, "updates": updates}
+	for k, v := range extra {
+		body[k] = v
+	}
+	c.JSON(code, body)
+}
+
+type incidentUpdateBody struct {
+	Message string `json:"message"`
+}
+
+// postIncidentUpdate records an update and delivers it to every linked
+// customer through a workflow (durable, once per case); complaints linked
+// later get it when they are linked.
+func (s *Server) postIncidentUpdate(c *gin.Context) {
+	var b incidentUpdateBody
+	if !decode(c, &b) {
+		return
+	}
+	switch {
+	case strings.TrimSpace(b.Message) == "":
+		invalidFields(c, FieldProblem{"message", "is required"})
+		return
+	case utf8.RuneCountInString(b.Message) > 4000:
+		invalidFields(c, FieldProblem{"message", "must be at most 4000 characters"})
+		return
+	}
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	if inc.Status != "open" {
+		problem(c, http.StatusConflict, "incident closed", "updates go to open incidents only")
+		return
+	}
+	me := staffOf(c)
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		key = uuid.NewString()
+	}
+	u, err := s.store.AddIncidentUpdate(c, inc.ID, me.ID+":"+key, b.Message, me.ID)
+	if err != nil {
+		s.fail(c, "add incident update", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	defer cancel()
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: fmt.Sprintf("incident-notice:%d", u.ID), TaskQueue: s.cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, wf.IncidentNoticeName, u.ID)
+	if err != nil {
+		s.fail(c, "start incident notice", err)
+		return
+	}
+	var notified int
+	if err := run.Get(ctx, &notified); err != nil {
+		s.fail(c, "incident notice", err)
+		return
+	}
+	s.writeIncident(c, http.StatusCreated, inc, gin.H{"update": u, "notified": notified})
+}
+
+type closeIncidentBody struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) closeIncident(c *gin.Context) {
+	var b closeIncidentBody
+	if !decode(c, &b) {
+		return
+	}
+	if strings.TrimSpace(b.Note) == "" {
+		invalidFields(c, FieldProblem{"note", "is required: say what was found and done"})
+		return
+	}
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	if inc.Status != "open" {
+		problem(c, http.StatusConflict, "incident closed", "the incident is closed already")
+		return
+	}
+	if err := s.store.CloseIncident(c, inc.ID, staffOf(c).ID, b.Note, time.Now()); err != nil {
+		s.fail(c, "close incident", err)
+		return
+	}
+	if inc, err = s.store.GetIncident(c, inc.ID); err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	s.writeIncident(c, http.StatusOK, inc, gin.H{})
+}

@@ -1,0 +1,156 @@
+package app_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSystemicSpikeOpensAnIncident injects a spike of complaints about one
+// product against the real stack and checks the detector: one incident
+// opened with the spike's complaints linked (not older ones), the
+// supervisors told once, an update sent to every linked customer once
+// (a retried post sends nothing twice), a later matching complaint linked
+// and sent the update, and nothing linked after the incident is closed.
+func TestSystemicSpikeOpensAnIncident(t *testing.T) {
+	s := startStack(t, "SYSTEMIC_INTERVAL", "1s", "SYSTEMIC_MIN_COUNT", "5", "SYSTEMIC_FACTOR", "3",
+		"SYSTEMIC_WINDOW", "1h", "SYSTEMIC_BASELINE", "168h", "SYSTEMIC_DIMENSIONS", "product")
+	sup := s.token("sup-ivy", "supervisor", "billing")
+	agent := s.token("agent-ed", "agent", "billing")
+	s.must(200, "GET", "/v1/me", sup, nil, nil)
+	s.must(200, "GET", "/v1/me", agent, nil, nil)
+	run := fmt.Sprintf("%x", time.Now().UnixNano())
+	file := func(n int, product string, token string, receivedAt *time.Time) string {
+		body := map[string]any{
+			"customer": map[string]any{"id": fmt.Sprintf("c-%s-%s-%d", run, product, n), "name": "Customer", "email": fmt.Sprintf("c%d@example.com", n)},
+			"channel":  "web", "subject": "The " + product + " reads wrong", "description": "Since the upgrade the " + product + " shows twice the usage.",
+			"product": product, "language": "en",
+		}
+		if receivedAt != nil {
+			body["received_at"] = receivedAt.Format(time.RFC3339)
+		}
+		var out struct {
+			TrackingToken string `json:"tracking_token"`
+		}
+		s.must(201, "POST", "/v1/complaints", token, body, &out)
+		return out.TrackingToken
+	}
+	// The usual rate: two complaints about the meter two days ago; and a
+	// few about a kettle now, below the minimum.
+	old := time.Now().Add(-48 * time.Hour)
+	file(100, "smart meter", agent, &old)
+	file(101, "smart meter", agent, &old)
+	for i := 0; i < 3; i++ {
+		file(200+i, "kettle", "", nil)
+	}
+	// The spike: six customers about the meter now.
+	var tracks []string
+	for i := 0; i < 6; i++ {
+		tracks = append(tracks, file(i, "smart meter", "", nil))
+	}
+
+	type incident struct {
+		ID        string  `json:"id"`
+		Number    string  `json:"number"`
+		Dimension string  `json:"dimension"`
+		Value     string  `json:"value"`
+		Status    string  `json:"status"`
+		Recent    int     `json:"recent_count"`
+		Expected  float64 `json:"expected"`
+		Linked    int     `json:"linked"`
+	}
+	var list struct {
+		Incidents []incident `json:"incidents"`
+	}
+	eventually(t, "an incident", func() bool {
+		s.must(200, "GET", "/v1/incidents?status=open", agent, nil, &list)
+		return len(list.Incidents) > 0
+	})
+	time.Sleep(3 * time.Second) // three more ticks: nothing opens twice
+	s.must(200, "GET", "/v1/incidents", agent, nil, &list)
+	if len(list.Incidents) != 1 {
+		t.Fatalf("incidents = %+v, want one", list.Incidents)
+	}
+	inc := list.Incidents[0]
+	if inc.Dimension != "product" || inc.Value != "smart meter" || inc.Recent != 6 || inc.Linked != 6 || inc.Expected <= 0 || inc.Expected > 0.1 {
+		t.Errorf("incident = %+v; want the meter, 6 recent and linked, a usual rate of 2 a week", inc)
+	}
+	notices := func(kind string) int {
+		var n int
+		if err := s.app.Store.Pool.QueryRow(t.Context(), `SELECT count(*) FROM notifications WHERE kind = $1 AND status = 'sent'`, kind).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := notices("incident_opened"); n != 1 {
+		t.Errorf("supervisors told %d times, want once", n)
+	}
+
+	// Staff post one update: every linked customer gets it once.
+	msg := "We know the smart meter upgrade doubled some readings. Bills will be corrected automatically; you need do nothing."
+	s.must(403, "POST", "/v1/incidents/"+inc.ID+"/updates", agent, map[string]any{"message": msg}, nil)
+	var bad struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	s.must(422, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": " "}, &bad)
+	if len(bad.Errors) != 1 || bad.Errors[0].Field != "message" {
+		t.Errorf("empty message: %+v", bad)
+	}
+	var posted struct {
+		Notified int `json:"notified"`
+	}
+	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg}, &posted, "Idempotency-Key", "upd-1")
+	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg}, &posted, "Idempotency-Key", "upd-1")
+	if posted.Notified != 6 {
+		t.Errorf("update sent to %d customers, want 6", posted.Notified)
+	}
+	updatesSeen := func(track string) int {
+		var tr struct {
+			Messages []struct{ Kind, Body string } `json:"messages"`
+		}
+		s.must(200, "GET", "/v1/track/"+track, "", nil, &tr)
+		n := 0
+		for _, m := range tr.Messages {
+			if m.Kind == "incident_update" && m.Body == msg {
+				n++
+			}
+		}
+		return n
+	}
+	for i, tr := range tracks {
+		if n := updatesSeen(tr); n != 1 {
+			t.Errorf("customer %d sees the update %d times, want once", i, n)
+		}
+	}
+
+	// A customer who complains now is linked and told too.
+	late := file(6, "smart meter", "", nil)
+	eventually(t, "the late complaint told", func() bool { return updatesSeen(late) == 1 })
+	var view struct {
+		Incident incident `json:"incident"`
+		Cases    []struct {
+			CaseNumber string `json:"case_number"`
+		} `json:"cases"`
+		Updates []struct{ Message string } `json:"updates"`
+	}
+	s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &view)
+	if view.Incident.Linked != 7 || len(view.Cases) != 7 || len(view.Updates) != 1 {
+		t.Errorf("incident view: %d linked, %d cases, %d updates; want 7, 7, 1", view.Incident.Linked, len(view.Cases), len(view.Updates))
+	}
+	if n := notices("incident_update"); n != 7 {
+		t.Errorf("%d update messages sent, want 7", n)
+	}
+
+	// Closed, it links nothing more and takes no updates.
+	s.must(422, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{}, nil)
+	s.must(200, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{"note": "Firmware rolled back; bills corrected."}, nil)
+	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{"note": "again"}, nil)
+	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": "more"}, nil)
+	after := file(7, "smart meter", "", nil)
+	time.Sleep(3 * time.Second)
+	s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &view)
+	if view.Incident.Status != "closed" || view.Incident.Linked != 7 || updatesSeen(after) != 0 {
+		t.Errorf("after closing: %+v", view.Incident)
+	}
+	s.must(404, "GET", "/v1/incidents/00000000-0000-4000-8000-000000000000", agent, nil, nil)
+}
