@@ -131,7 +131,7 @@ SELECT %s, count(*),
     avg(survey_score)::float8,
     count(survey_score),
     avg((repeat_count > 0)::int)::float8,
-    avg((EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.type = 'repeat_contact'
+    avg((cases.id IN (SELECT e.case_id FROM case_events e WHERE e.type = 'repeat_contact'
         AND e.payload->>'reopened' = 'true'))::int)::float8,
     (avg((transfer_count = 0 AND appeal_count = 0)::int) FILTER (WHERE status = 'closed'))::float8
 FROM cases %s
