@@ -34,6 +34,8 @@ type Activities struct {
 	Logger      *slog.Logger
 	// Spike is the systemic-issue rule the detector applies.
 	Spike workflows.SpikeRule
+	// Temporal sends cases the updates of an incident's resolution.
+	Temporal caseUpdater
 }
 
 // Register registers every activity on r under its workflows name.
@@ -51,6 +53,8 @@ func (a *Activities) Register(r interface {
 	r.RegisterActivityWithOptions(a.OpenIncident, activity.RegisterOptions{Name: workflows.ActivityOpenIncident})
 	r.RegisterActivityWithOptions(a.LinkIncidentCases, activity.RegisterOptions{Name: workflows.ActivityLinkIncident})
 	r.RegisterActivityWithOptions(a.NotifyIncidentUpdate, activity.RegisterOptions{Name: workflows.ActivityNotifyUpdate})
+	r.RegisterActivityWithOptions(a.ResolveIncidentCase, activity.RegisterOptions{Name: workflows.ActivityResolveCase})
+	r.RegisterActivityWithOptions(a.FinishIncident, activity.RegisterOptions{Name: workflows.ActivityFinishIncident})
 }
 
 // TrackingToken derives the customer's tracking token for a case.

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
@@ -128,4 +132,70 @@ func (a *Activities) deliverUpdate(ctx context.Context, updateID int64, only []s
 		}
 	}
 	return len(notes), nil
+}
+
+// caseUpdater is the part of the Temporal client that sends a case's
+// workflow an update.
+type caseUpdater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+}
+
+// ResolveIncidentCase applies an incident's approved resolution to one
+// case through the case's own updates: findings and proposal by the
+// proposer, approval by the approver. Update ids derive from the incident
+// and the case, so a retried activity attaches to the updates already
+// sent instead of acting twice. A case whose workflow refuses (not in a
+// state to resolve, authority) is skipped with its reason.
+func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.ResolveCaseInput) (workflows.CaseResolution, error) {
+	cs, err := a.Store.GetCase(ctx, in.CaseID)
+	if err != nil {
+		return workflows.CaseResolution{}, err
+	}
+	out := workflows.CaseResolution{CaseID: cs.ID, CaseNumber: cs.CaseNumber, Outcome: "resolved"}
+	r := in.Resolution
+	steps := []struct {
+		name string
+		arg  any
+	}{
+		{workflows.UpdateFindings, workflows.FindingsRequest{Actor: r.ProposedBy, Findings: r.Findings}},
+		{workflows.UpdateProposal, workflows.ProposalRequest{Actor: r.ProposedBy, Remedies: r.Remedies, Message: r.Message}},
+		{workflows.UpdateApproval, workflows.ApprovalRequest{Actor: in.Approver, Decision: "approve",
+			Comment: "The resolution of incident " + in.Number}},
+	}
+	for _, st := range steps {
+		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			UpdateID:   fmt.Sprintf("incident-%s-%s-%s", in.Number, st.name, cs.ID),
+			WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: st.name, Args: []any{st.arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			var s workflows.State
+			err = h.Get(ctx, &s)
+		}
+		var refused *temporal.ApplicationError
+		switch {
+		case errors.As(err, &refused):
+			out.Outcome, out.Reason = "skipped", st.name+": "+refused.Message()
+			return out, nil
+		case err != nil && strings.Contains(err.Error(), "workflow execution already completed"):
+			out.Outcome, out.Reason = "skipped", "the case is closed"
+			return out, nil
+		case err != nil:
+			return out, fmt.Errorf("%s update of %s: %w", st.name, cs.CaseNumber, err)
+		}
+	}
+	return out, nil
+}
+
+// FinishIncident records how the resolution went and closes the incident.
+func (a *Activities) FinishIncident(ctx context.Context, in workflows.FinishIncidentInput) error {
+	resolved := 0
+	for _, r := range in.Results {
+		if r.Outcome == "resolved" {
+			resolved++
+		}
+	}
+	note := fmt.Sprintf("Resolved with one approved resolution: %d of %d linked cases (the others skipped with their reasons).",
+		resolved, len(in.Results))
+	return a.Store.FinishIncidentResolution(ctx, in.IncidentID, in.Approver.ID, note, in.Results)
 }

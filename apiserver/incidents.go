@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -170,4 +171,144 @@ func (s *Server) closeIncident(c *gin.Context) {
 		return
 	}
 	s.writeIncident(c, http.StatusOK, inc, gin.H{})
+}
+
+type incidentResolutionBody struct {
+	Cause             string       `json:"cause"`
+	CauseDetail       string       `json:"cause_detail"`
+	Responsibility    string       `json:"responsibility"`
+	ResponsibleUnit   string       `json:"responsible_unit"`
+	ResponsiblePerson string       `json:"responsible_person"`
+	Summary           string       `json:"summary"`
+	Remedies          []remedyBody `json:"remedies"`
+	Message           string       `json:"message"`
+}
+
+// proposeIncidentResolution records one resolution for every linked case:
+// the root cause and the remedies each customer is offered. Another member
+// of staff with the authority approves it.
+func (s *Server) proposeIncidentResolution(c *gin.Context) {
+	var b incidentResolutionBody
+	if !decode(c, &b) {
+		return
+	}
+	me := actorOf(c)
+	r := wf.IncidentResolution{Findings: wf.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
+		ResponsibleUnit: b.ResponsibleUnit, ResponsiblePerson: b.ResponsiblePerson, Summary: b.Summary},
+		Message: b.Message, ProposedBy: me, ProposedAt: time.Now().UTC()}
+	for _, rb := range b.Remedies {
+		r.Remedies = append(r.Remedies, wf.Remedy{Type: rb.Type, Amount: rb.Amount, Currency: rb.Currency, Note: rb.Note})
+	}
+	// The same checks every case's workflow makes, so a bad resolution is
+	// refused here with the field named, not case by case later.
+	if err := wf.ValidateFindings(r.Findings); err != nil {
+		s.updateProblem(c, err.Error())
+		return
+	}
+	if err := wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}); err != nil {
+		s.updateProblem(c, err.Error())
+		return
+	}
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	if err := s.store.ProposeIncidentResolution(c, inc.ID, r); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			problem(c, http.StatusConflict, "not allowed in the incident's state", "the incident is closed, or a resolution already awaits a decision or was approved")
+			return
+		}
+		s.fail(c, "propose incident resolution", err)
+		return
+	}
+	if inc, err = s.store.GetIncident(c, inc.ID); err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	s.writeIncident(c, http.StatusOK, inc, gin.H{})
+}
+
+// decideIncidentResolution approves or rejects the proposed resolution.
+// Approval needs someone other than the proposer whose authority covers
+// each case's remedies; the resolution then goes to every open linked case
+// through its own workflow, and the incident closes with the results.
+func (s *Server) decideIncidentResolution(c *gin.Context) {
+	var b approvalBody
+	if !decode(c, &b) {
+		return
+	}
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	if inc.Resolution == nil || inc.ResolutionStatus == nil || *inc.ResolutionStatus != "proposed" || inc.Status != "open" {
+		problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
+		return
+	}
+	me := actorOf(c)
+	r := *inc.Resolution
+	p := wf.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
+	req, err := s.cfg.Authority.Require(p)
+	if err != nil {
+		s.updateProblem(c, wf.ErrInvalid.Error()+": remedies: "+err.Error())
+		return
+	}
+	p.Required = req
+	if b.Decision != "approve" && b.Decision != "reject" {
+		invalidFields(c, FieldProblem{"decision", "must be approve or reject"})
+		return
+	}
+	if b.Decision == "reject" && strings.TrimSpace(b.Comment) == "" {
+		invalidFields(c, FieldProblem{"comment", "a rejection needs a comment saying why"})
+		return
+	}
+	if err := s.cfg.Authority.CanApprove(p, me); err != nil {
+		s.updateProblem(c, err.Error())
+		return
+	}
+	status := map[string]string{"approve": "approved", "reject": "rejected"}[b.Decision]
+	if err := s.store.DecideIncidentResolution(c, inc.ID, status, me.ID); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
+			return
+		}
+		s.fail(c, "decide incident resolution", err)
+		return
+	}
+	extra := gin.H{}
+	if status == "approved" {
+		cases, err := s.store.IncidentCases(c, inc.ID)
+		if err != nil {
+			s.fail(c, "incident cases", err)
+			return
+		}
+		var ids []string
+		for _, cs := range cases {
+			if cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn {
+				ids = append(ids, cs.ID)
+			}
+		}
+		ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+		defer cancel()
+		_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: "incident-resolution:" + inc.ID, TaskQueue: s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		}, wf.IncidentResolutionName, wf.ResolveIncidentInput{IncidentID: inc.ID, Number: inc.Number, Resolution: r, Approver: me, CaseIDs: ids})
+		if err != nil {
+			s.fail(c, "start incident resolution", err)
+			return
+		}
+		extra["resolving"] = len(ids)
+	}
+	if inc, err = s.store.GetIncident(c, inc.ID); err != nil {
+		s.fail(c, "get incident", err)
+		return
+	}
+	code := http.StatusOK
+	if status == "approved" {
+		code = http.StatusAccepted
+	}
+	s.writeIncident(c, code, inc, extra)
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// address (requests per second, bucket size); 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
+	// Authority is the approval matrix incident resolutions are checked
+	// against (each case still checks its own).
+	Authority wf.AuthorityMatrix
 }
 
 // Server is the HTTP API.
@@ -59,6 +62,9 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	if cfg.Authority.Limits == nil {
+		cfg.Authority = wf.DefaultAuthority()
+	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
 		metrics: newHTTPMetrics(reg)}
@@ -118,6 +124,8 @@ func (s *Server) routes() *gin.Engine {
 	staff.GET("/incidents/:id", s.allow(readers...), s.getIncident)
 	staff.POST("/incidents/:id/updates", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.postIncidentUpdate)
 	staff.POST("/incidents/:id/close", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.closeIncident)
+	staff.POST("/incidents/:id/resolution", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.proposeIncidentResolution)
+	staff.POST("/incidents/:id/resolution/decision", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.decideIncidentResolution)
 	staff.GET("/calendars", s.allow(readers...), s.listCalendars)
 	staff.GET("/calendars/:id", s.allow(readers...), s.getCalendar)
 	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)

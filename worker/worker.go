@@ -46,5 +46,6 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(workflows.ComplaintWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.SystemicDetectorWorkflow, workflow.RegisterOptions{Name: workflows.DetectorWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.IncidentNoticeWorkflow, workflow.RegisterOptions{Name: workflows.IncidentNoticeName})
+	r.RegisterWorkflowWithOptions(workflows.IncidentResolutionWorkflow, workflow.RegisterOptions{Name: workflows.IncidentResolutionName})
 	acts.Register(r)
 }

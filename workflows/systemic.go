@@ -25,6 +25,11 @@ const (
 	ActivityOpenIncident = "OpenIncident"
 	ActivityLinkIncident = "LinkIncidentCases"
 	ActivityNotifyUpdate = "NotifyIncidentUpdate"
+	// IncidentResolutionName applies an incident's approved resolution to
+	// its linked cases.
+	IncidentResolutionName = "IncidentResolutionWorkflow"
+	ActivityResolveCase    = "ResolveIncidentCase"
+	ActivityFinishIncident = "FinishIncident"
 	// detectorTicksPerRun bounds a detector run's history; it continues
 	// as new after this many ticks.
 	detectorTicksPerRun = 200
@@ -191,4 +196,73 @@ func IncidentNoticeWorkflow(ctx workflow.Context, updateID int64) (int, error) {
 	var n int
 	err := workflow.ExecuteActivity(ctx, ActivityNotifyUpdate, updateID).Get(ctx, &n)
 	return n, err
+}
+
+// IncidentResolution is one resolution for every case of an incident: the
+// root cause found and the remedies each customer is offered.
+type IncidentResolution struct {
+	Findings   Findings  `json:"findings"`
+	Remedies   []Remedy  `json:"remedies"`
+	Message    string    `json:"message"`
+	ProposedBy Actor     `json:"proposed_by"`
+	ProposedAt time.Time `json:"proposed_at"`
+}
+
+// ResolveIncidentInput applies an approved resolution to the cases.
+type ResolveIncidentInput struct {
+	IncidentID string             `json:"incident_id"`
+	Number     string             `json:"number"`
+	Resolution IncidentResolution `json:"resolution"`
+	Approver   Actor              `json:"approver"`
+	CaseIDs    []string           `json:"case_ids"`
+}
+
+// ResolveCaseInput applies it to one case.
+type ResolveCaseInput struct {
+	Number     string             `json:"number"`
+	CaseID     string             `json:"case_id"`
+	Resolution IncidentResolution `json:"resolution"`
+	Approver   Actor              `json:"approver"`
+}
+
+// CaseResolution is how the resolution went for one case: resolved (its
+// remedies approved; the case then runs its own execution, confirmation
+// and survey) or skipped, with the case workflow's reason.
+type CaseResolution struct {
+	CaseID     string `json:"case_id"`
+	CaseNumber string `json:"case_number"`
+	Outcome    string `json:"outcome"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// FinishIncidentInput records the results and closes the incident.
+type FinishIncidentInput struct {
+	IncidentID string           `json:"incident_id"`
+	Approver   Actor            `json:"approver"`
+	Results    []CaseResolution `json:"results"`
+}
+
+// IncidentResolutionWorkflow sends each linked case the findings, the
+// proposal (by the proposer) and the approval (by the approver) as the
+// case's own updates, so each case's validators still decide (state,
+// authority, four eyes); then it closes the incident with the results.
+func IncidentResolutionWorkflow(ctx workflow.Context, in ResolveIncidentInput) ([]CaseResolution, error) {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+	})
+	futures := make([]workflow.Future, len(in.CaseIDs))
+	for i, id := range in.CaseIDs {
+		futures[i] = workflow.ExecuteActivity(ctx, ActivityResolveCase,
+			ResolveCaseInput{Number: in.Number, CaseID: id, Resolution: in.Resolution, Approver: in.Approver})
+	}
+	results := make([]CaseResolution, len(futures))
+	for i, f := range futures {
+		if err := f.Get(ctx, &results[i]); err != nil {
+			return nil, err
+		}
+	}
+	err := workflow.ExecuteActivity(ctx, ActivityFinishIncident,
+		FinishIncidentInput{IncidentID: in.IncidentID, Approver: in.Approver, Results: results}).Get(ctx, nil)
+	return results, err
 }

@@ -176,6 +176,20 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		}
 	}
 
+	// The approval authority: the worker's cases keep the matrix they are
+	// registered under; the API checks incident resolutions against it.
+	authority := workflows.DefaultAuthority()
+	if cfg.AuthorityMatrix != "" {
+		dec := json.NewDecoder(strings.NewReader(cfg.AuthorityMatrix))
+		dec.DisallowUnknownFields()
+		authority = workflows.AuthorityMatrix{}
+		if err := dec.Decode(&authority); err != nil {
+			return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+		}
+		if err := authority.Validate(); err != nil {
+			return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+		}
+	}
 	if opts.Run&RunWorker != 0 {
 		profiles := opts.Profiles
 		if profiles == nil {
@@ -189,20 +203,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if cfg.NotifyWebhookURL != "" {
 			notifier = activities.WebhookNotifier{URL: cfg.NotifyWebhookURL, Next: activities.OutboxNotifier{Store: st, Logger: logger}}
 		}
-		authority := workflows.DefaultAuthority()
-		if cfg.AuthorityMatrix != "" {
-			dec := json.NewDecoder(strings.NewReader(cfg.AuthorityMatrix))
-			dec.DisallowUnknownFields()
-			authority = workflows.AuthorityMatrix{}
-			if err := dec.Decode(&authority); err != nil {
-				return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-			}
-			if err := authority.Validate(); err != nil {
-				return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-			}
-		}
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
-			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike}
+			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike, Temporal: tc}
 		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
@@ -239,7 +241,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		api, err := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-			MaxBodyBytes: int64(cfg.MaxBodyBytes),
+			MaxBodyBytes: int64(cfg.MaxBodyBytes), Authority: authority,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

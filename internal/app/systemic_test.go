@@ -11,7 +11,9 @@ import (
 // opened with the spike's complaints linked (not older ones), the
 // supervisors told once, an update sent to every linked customer once
 // (a retried post sends nothing twice), a later matching complaint linked
-// and sent the update, and nothing linked after the incident is closed.
+// and sent the update; one resolution, proposed and approved by two people,
+// applied to every case through its own workflow (each paid once); and
+// nothing linked after the incident is closed.
 func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 	s := startStack(t, "SYSTEMIC_INTERVAL", "1s", "SYSTEMIC_MIN_COUNT", "5", "SYSTEMIC_FACTOR", "3",
 		"SYSTEMIC_WINDOW", "1h", "SYSTEMIC_BASELINE", "168h", "SYSTEMIC_DIMENSIONS", "product")
@@ -141,11 +143,72 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 		t.Errorf("%d update messages sent, want 7", n)
 	}
 
-	// Closed, it links nothing more and takes no updates.
+	// One resolution for every linked case: proposed by the supervisor,
+	// approved by someone else with the authority (a manager), applied to
+	// each case through its own workflow; the incident then closes.
+	mgr := s.token("mgr-lu", "manager", "billing")
+	s.must(200, "GET", "/v1/me", mgr, nil, nil)
 	s.must(422, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{}, nil)
-	s.must(200, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{"note": "Firmware rolled back; bills corrected."}, nil)
+	resolution := map[string]any{"cause": "meter.firmware", "cause_detail": "meter.firmware.double_count", "responsibility": "company",
+		"responsible_unit": "metering", "summary": "The upgrade counted every reading twice.",
+		"remedies": []map[string]any{{"type": "refund", "amount": 5000, "currency": "CNY"}, {"type": "apology"}},
+		"message":  "We are refunding 50.00 CNY for the wrong readings, and we apologise."}
+	s.must(422, "POST", "/v1/incidents/"+inc.ID+"/resolution", sup, map[string]any{"cause": "meter.firmware",
+		"cause_detail": "meter.firmware.x", "responsibility": "customer", "summary": "s", "message": "m"}, &bad)
+	if len(bad.Errors) != 1 || bad.Errors[0].Field != "remedies" {
+		t.Errorf("a resolution without remedies: %+v", bad)
+	}
+	s.must(403, "POST", "/v1/incidents/"+inc.ID+"/resolution", agent, resolution, nil)
+	s.must(200, "POST", "/v1/incidents/"+inc.ID+"/resolution", sup, resolution, nil)
+	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/resolution", sup, resolution, nil)
+	s.must(403, "POST", "/v1/incidents/"+inc.ID+"/resolution/decision", sup, map[string]any{"decision": "approve"}, nil) // four eyes
+	s.must(422, "POST", "/v1/incidents/"+inc.ID+"/resolution/decision", mgr, map[string]any{"decision": "reject"}, nil)
+	var decided struct {
+		Resolving int `json:"resolving"`
+	}
+	s.must(202, "POST", "/v1/incidents/"+inc.ID+"/resolution/decision", mgr, map[string]any{"decision": "approve", "comment": "Go."}, &decided)
+	if decided.Resolving != 7 {
+		t.Errorf("resolving %d cases, want 7", decided.Resolving)
+	}
+	var resolved struct {
+		Incident struct {
+			Status string `json:"status"`
+			Result []struct {
+				CaseNumber, Outcome, Reason string
+			} `json:"resolution_result"`
+		} `json:"incident"`
+	}
+	eventually(t, "the incident resolved", func() bool {
+		s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &resolved)
+		return resolved.Incident.Status == "closed"
+	})
+	if len(resolved.Incident.Result) != 7 {
+		t.Fatalf("result for %d cases, want 7", len(resolved.Incident.Result))
+	}
+	for _, r := range resolved.Incident.Result {
+		if r.Outcome != "resolved" {
+			t.Errorf("case %s: %s (%s)", r.CaseNumber, r.Outcome, r.Reason)
+		}
+	}
+	// Each case goes on by itself: paid once, and its customer is asked.
+	var awaiting, payouts int
+	var paid int64
+	eventually(t, "every case awaiting its customer", func() bool {
+		_ = s.app.Store.Pool.QueryRow(t.Context(), `SELECT count(*) FROM cases WHERE status = 'awaiting_customer'`).Scan(&awaiting)
+		return awaiting == 7
+	})
+	if err := s.app.Store.Pool.QueryRow(t.Context(), `SELECT count(*), COALESCE(sum(amount_minor), 0) FROM ledger`).Scan(&payouts, &paid); err != nil {
+		t.Fatal(err)
+	}
+	if payouts != 7 || paid != 7*5000 {
+		t.Errorf("ledger: %d payouts of %d in all, want 7 of 5000", payouts, paid)
+	}
+	s.must(200, "POST", "/v1/track/"+tracks[0]+"/response", "", map[string]any{"decision": "accept"}, nil)
+
+	// Closed, it links nothing more and takes no updates.
 	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/close", sup, map[string]any{"note": "again"}, nil)
 	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": "more"}, nil)
+	s.must(409, "POST", "/v1/incidents/"+inc.ID+"/resolution", sup, resolution, nil)
 	after := file(7, "smart meter", "", nil)
 	time.Sleep(3 * time.Second)
 	s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &view)

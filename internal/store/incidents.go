@@ -59,15 +59,24 @@ type Incident struct {
 	ClosedBy    *string    `json:"closed_by,omitempty"`
 	CloseNote   *string    `json:"close_note,omitempty"`
 	Linked      int        `json:"linked"`
+	// Resolution is the one resolution proposed for every linked case;
+	// ResolutionStatus is proposed, rejected or approved; the result
+	// says, per case, how applying it went.
+	Resolution       *workflows.IncidentResolution `json:"resolution,omitempty"`
+	ResolutionStatus *string                       `json:"resolution_status,omitempty"`
+	ResolutionBy     *string                       `json:"resolution_decided_by,omitempty"`
+	ResolutionResult []workflows.CaseResolution    `json:"resolution_result,omitempty"`
 }
 
 const incidentColumns = `id::text, number, dimension, value, status, opened_at, window_start, recent_count, expected,
-    closed_at, closed_by, close_note, (SELECT count(*) FROM incident_cases c WHERE c.incident_id = incidents.id)::int`
+    closed_at, closed_by, close_note, (SELECT count(*) FROM incident_cases c WHERE c.incident_id = incidents.id)::int,
+    resolution, resolution_status, resolution_by, resolution_result`
 
 func scanIncident(r pgx.Row) (Incident, error) {
 	var i Incident
 	err := r.Scan(&i.ID, &i.Number, &i.Dimension, &i.Value, &i.Status, &i.OpenedAt, &i.WindowStart, &i.RecentCount,
-		&i.Expected, &i.ClosedAt, &i.ClosedBy, &i.CloseNote, &i.Linked)
+		&i.Expected, &i.ClosedAt, &i.ClosedBy, &i.CloseNote, &i.Linked, &i.Resolution, &i.ResolutionStatus, &i.ResolutionBy,
+		&i.ResolutionResult)
 	return i, err
 }
 
@@ -316,4 +325,48 @@ FROM notifications WHERE idem_key = $1 AND status = 'queued'`, key).
 		n.CaseID = *caseID
 	}
 	return n, true, nil
+}
+
+// ErrConflict is returned when a change does not fit the row's state.
+var ErrConflict = errors.New("conflict")
+
+// ProposeIncidentResolution records the one resolution proposed for an
+// open incident's cases; it replaces a rejected one. ErrConflict when the
+// incident is closed or a resolution already awaits a decision or was
+// approved.
+func (s *Store) ProposeIncidentResolution(ctx context.Context, id string, r workflows.IncidentResolution) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE incidents SET resolution = $2, resolution_status = 'proposed', resolution_by = NULL
+WHERE id = $1 AND status = 'open' AND (resolution_status IS NULL OR resolution_status = 'rejected')`, id, r)
+	if err != nil {
+		return fmt.Errorf("store.ProposeIncidentResolution(%s): %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store.ProposeIncidentResolution(%s): %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// DecideIncidentResolution marks the proposed resolution approved or
+// rejected by whom; ErrConflict when none awaits a decision.
+func (s *Store) DecideIncidentResolution(ctx context.Context, id, status, by string) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE incidents SET resolution_status = $2, resolution_by = $3
+WHERE id = $1 AND status = 'open' AND resolution_status = 'proposed'`, id, status, by)
+	if err != nil {
+		return fmt.Errorf("store.DecideIncidentResolution(%s): %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("store.DecideIncidentResolution(%s): %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// FinishIncidentResolution stores how the resolution went per case and
+// closes the incident (idempotent: a closed incident keeps its result).
+func (s *Store) FinishIncidentResolution(ctx context.Context, id, by, note string, results []workflows.CaseResolution) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE incidents SET resolution_result = $2, status = 'closed', closed_at = now(), closed_by = $3,
+    close_note = $4 WHERE id = $1 AND status = 'open'`, id, results, by, note)
+	if err != nil {
+		return fmt.Errorf("store.FinishIncidentResolution(%s): %w", id, err)
+	}
+	return nil
 }

@@ -17,7 +17,14 @@ CREATE TABLE incidents (
     expected      double precision NOT NULL,
     closed_at     timestamptz,
     closed_by     text,
-    close_note    text
+    close_note    text,
+    -- One resolution for every linked case: proposed by one member of
+    -- staff, approved by another with the authority, then applied to each
+    -- case through its own workflow (resolution_result says how each went).
+    resolution        jsonb,
+    resolution_status text,
+    resolution_by     text,
+    resolution_result jsonb
 );
 -- One open incident per dimension and value: opening is idempotent.
 CREATE UNIQUE INDEX incidents_open_key ON incidents (dimension, value) WHERE status = 'open';
