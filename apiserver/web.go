@@ -134,6 +134,7 @@ func (w *web) routes(r *gin.Engine, s *Server) {
 	for _, p := range []struct{ path, page string }{
 		{"/console/", "inbox"}, {"/console/signin", "signin"}, {"/console/search", "search"},
 		{"/console/dashboard", "dashboard"}, {"/console/reports", "reports"}, {"/console/cases/:id", "case"},
+		{"/console/incidents", "incidents"}, {"/console/incidents/:id", "incident"},
 	} {
 		page := p.page
 		get(p.path, func(c *gin.Context) { w.render(c, page, c.Param("id"), w.language(c, "")) })

@@ -127,7 +127,7 @@ func TestTranslationsAreComplete(t *testing.T) {
 			t.Errorf("zh lacks %q", k)
 		}
 	}
-	uses := regexp.MustCompile(`\bt\('([a-z0-9_.]+)'|\{\{t \.(?:Lang|Other) "([a-z0-9_.]+)"|'((?:list|approval|case|clocks|findings|action|proposal|remedy)\.[a-z_]+)'`)
+	uses := regexp.MustCompile(`\bt\('([a-z0-9_.]+)'|\{\{t \.(?:Lang|Other) "([a-z0-9_.]+)"|'((?:list|approval|case|clocks|findings|action|proposal|remedy|incident|report)\.[a-z_]+)'`)
 	n := 0
 	err := fs.WalkDir(webFS, "web", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".html")) {

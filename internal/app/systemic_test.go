@@ -2,8 +2,11 @@ package app_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestSystemicSpikeOpensAnIncident injects a spike of complaints about one
@@ -90,6 +93,7 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 
 	// Staff post one update: every linked customer gets it once.
 	msg := "We know the smart meter upgrade doubled some readings. Bills will be corrected automatically; you need do nothing."
+	msg2 := "The corrected bills go out on Friday."
 	s.must(403, "POST", "/v1/incidents/"+inc.ID+"/updates", agent, map[string]any{"message": msg}, nil)
 	var bad struct {
 		Errors []struct{ Field string } `json:"errors"`
@@ -98,36 +102,67 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 	if len(bad.Errors) != 1 || bad.Errors[0].Field != "message" {
 		t.Errorf("empty message: %+v", bad)
 	}
-	var posted struct {
-		Notified int `json:"notified"`
+	// The supervisor sends it from the console.
+	b := newBrowser(t, s.base)
+	defer func() {
+		if errs := b.errors(); len(errs) > 0 {
+			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
+		}
+	}()
+	tab := b.tab("supervisor", 1280, 900)
+	b.signIn(tab, sup)
+	b.run(tab, chromedp.Navigate(b.base+"/console/incidents"), visible(`tr[data-incident="`+inc.Number+`"]`))
+	b.shot(tab, "incidents")
+	b.run(tab, click(`tr[data-incident="`+inc.Number+`"] a.incident-link`), visible(`#send-update`),
+		keys(`[data-incident-action=updates] textarea[name=message]`, msg), click(`#send-update`),
+		poll(`document.querySelectorAll('#updates .messages li').length === 1`))
+	b.shot(tab, "incident-update-sent")
+	if got := b.text(tab, `#updates .messages .body`); got != msg {
+		t.Errorf("the incident page shows the update %q", got)
 	}
-	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg}, &posted, "Idempotency-Key", "upd-1")
-	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg}, &posted, "Idempotency-Key", "upd-1")
-	if posted.Notified != 6 {
-		t.Errorf("update sent to %d customers, want 6", posted.Notified)
-	}
-	updatesSeen := func(track string) int {
+	updatesSeen := func(track, text string) int {
 		var tr struct {
 			Messages []struct{ Kind, Body string } `json:"messages"`
 		}
 		s.must(200, "GET", "/v1/track/"+track, "", nil, &tr)
 		n := 0
 		for _, m := range tr.Messages {
-			if m.Kind == "incident_update" && m.Body == msg {
+			if m.Kind == "incident_update" && m.Body == text {
 				n++
 			}
 		}
 		return n
 	}
+	eventually(t, "every linked customer told", func() bool {
+		for _, tr := range tracks {
+			if updatesSeen(tr, msg) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	// A second update through the API, retried with the same key: sent
+	// once to each.
+	var posted struct {
+		Notified int `json:"notified"`
+	}
+	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg2}, &posted, "Idempotency-Key", "upd-1")
+	s.must(201, "POST", "/v1/incidents/"+inc.ID+"/updates", sup, map[string]any{"message": msg2}, &posted, "Idempotency-Key", "upd-1")
+	if posted.Notified != 6 {
+		t.Errorf("update sent to %d customers, want 6", posted.Notified)
+	}
 	for i, tr := range tracks {
-		if n := updatesSeen(tr); n != 1 {
-			t.Errorf("customer %d sees the update %d times, want once", i, n)
+		if a, b := updatesSeen(tr, msg), updatesSeen(tr, msg2); a != 1 || b != 1 {
+			t.Errorf("customer %d sees the updates %d and %d times, want once each", i, a, b)
 		}
 	}
 
 	// A customer who complains now is linked and told too.
 	late := file(6, "smart meter", "", nil)
-	eventually(t, "the late complaint told", func() bool { return updatesSeen(late) == 1 })
+	eventually(t, "the late complaint told the latest update", func() bool { return updatesSeen(late, msg2) == 1 })
+	if n := updatesSeen(late, msg); n != 0 {
+		t.Errorf("the late complaint got the superseded update %d times", n)
+	}
 	var view struct {
 		Incident incident `json:"incident"`
 		Cases    []struct {
@@ -136,11 +171,11 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 		Updates []struct{ Message string } `json:"updates"`
 	}
 	s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &view)
-	if view.Incident.Linked != 7 || len(view.Cases) != 7 || len(view.Updates) != 1 {
-		t.Errorf("incident view: %d linked, %d cases, %d updates; want 7, 7, 1", view.Incident.Linked, len(view.Cases), len(view.Updates))
+	if view.Incident.Linked != 7 || len(view.Cases) != 7 || len(view.Updates) != 2 {
+		t.Errorf("incident view: %d linked, %d cases, %d updates; want 7, 7, 2", view.Incident.Linked, len(view.Cases), len(view.Updates))
 	}
-	if n := notices("incident_update"); n != 7 {
-		t.Errorf("%d update messages sent, want 7", n)
+	if n := notices("incident_update"); n != 13 {
+		t.Errorf("%d update messages sent, want 13 (6 + 6 + the late one's 1)", n)
 	}
 
 	// One resolution for every linked case: proposed by the supervisor,
@@ -212,8 +247,10 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 	after := file(7, "smart meter", "", nil)
 	time.Sleep(3 * time.Second)
 	s.must(200, "GET", "/v1/incidents/"+inc.ID, agent, nil, &view)
-	if view.Incident.Status != "closed" || view.Incident.Linked != 7 || updatesSeen(after) != 0 {
+	if view.Incident.Status != "closed" || view.Incident.Linked != 7 || updatesSeen(after, msg2) != 0 {
 		t.Errorf("after closing: %+v", view.Incident)
 	}
 	s.must(404, "GET", "/v1/incidents/00000000-0000-4000-8000-000000000000", agent, nil, nil)
+	b.run(tab, chromedp.Navigate(b.base+"/console/incidents/"+inc.ID), visible(`#resolution-result`))
+	b.shot(tab, "incident-resolved")
 }

@@ -6,6 +6,7 @@
 import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, statusBadge } from './common.js';
 import { renderDashboard } from './dashboard.js';
 import { renderReports } from './reports.js';
+import { renderIncidents, renderIncident } from './incidents.js';
 
 const page = document.body.dataset.page;
 const main = document.getElementById('main');
@@ -59,6 +60,8 @@ async function start() {
     if (page === 'case') await renderCase(document.body.dataset.token);
     if (page === 'dashboard') await renderDashboard(main, call);
     if (page === 'reports') await renderReports(main, call, session.token);
+    if (page === 'incidents') await renderIncidents(main, call);
+    if (page === 'incident') await renderIncident(main, call, session.me, document.body.dataset.token);
   } catch (err) {
     fail(err);
   }
