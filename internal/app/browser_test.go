@@ -68,7 +68,15 @@ func newBrowser(t *testing.T, base string) *browser {
 	}
 	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
 	t.Logf("screenshots in %s", shots)
-	return &browser{t: t, base: base, alloc: alloc, root: root, shots: shots}
+	b := &browser{t: t, base: base, alloc: alloc, root: root, shots: shots}
+	// Any console error in any tab fails the test, also one that came
+	// after the last check.
+	t.Cleanup(func() {
+		if errs := b.errors(); len(errs) > 0 {
+			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
+		}
+	})
+	return b
 }
 
 // tab opens a tab for one person, sized as a desktop or a phone.

@@ -17,13 +17,11 @@ import (
 var cfpbChannel = map[string]string{"Web": "web", "Web Referral": "web", "Phone": "phone", "Referral": "regulator",
 	"Postal mail": "post", "Email": "email", "Fax": "post"}
 
-// TestCFPBReplay files every complaint of the 2023 CFPB sample through the
-// API (product and issue as product and subject, "Submitted via" as the
-// channel, state as the region, the date received mapped into the last
-// ten days, keeping its order), then checks that the breakdowns by channel
-// and by product match counts computed independently from the CSV.
-func TestCFPBReplay(t *testing.T) {
-	f, err := os.Open("../../../shared/data/cfpb/complaints-2023-sample.csv")
+// readCFPB reads a sample of ../shared/data/cfpb: its rows after the
+// header, and each column's index by header name.
+func readCFPB(t *testing.T, name string) ([][]string, map[string]int) {
+	t.Helper()
+	f, err := os.Open("../../../shared/data/cfpb/" + name)
 	if err != nil {
 		t.Fatalf("the CFPB sample (../shared/data/cfpb) is needed: %v", err)
 	}
@@ -38,7 +36,16 @@ func TestCFPBReplay(t *testing.T) {
 	for i, h := range rows[0] {
 		col[h] = i
 	}
-	rows = rows[1:]
+	return rows[1:], col
+}
+
+// TestCFPBReplay files every complaint of the 2023 CFPB sample through the
+// API (product and issue as product and subject, "Submitted via" as the
+// channel, state as the region, the date received mapped into the last
+// ten days, keeping its order), then checks that the breakdowns by channel
+// and by product match counts computed independently from the CSV.
+func TestCFPBReplay(t *testing.T) {
+	rows, col := readCFPB(t, "complaints-2023-sample.csv")
 	if len(rows) != 3999 {
 		t.Fatalf("%d rows read, want the sample's 3999", len(rows))
 	}

@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"encoding/csv"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,22 +21,7 @@ import (
 // low-score inbox and search, against counts computed from the CSV and the
 // scores given. Its screenshots are the console with realistic data.
 func TestDashboardOnCFPBData(t *testing.T) {
-	f, err := os.Open("../../../shared/data/cfpb/complaints-2019-sample.csv")
-	if err != nil {
-		t.Fatalf("the CFPB sample (../shared/data/cfpb) is needed: %v", err)
-	}
-	defer f.Close()
-	rd := csv.NewReader(f)
-	rd.LazyQuotes = true
-	rows, err := rd.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	rows = rows[1:]
+	rows, col := readCFPB(t, "complaints-2019-sample.csv")
 	if len(rows) != 268 {
 		t.Fatalf("%d rows, want the sample's 268", len(rows))
 	}
@@ -179,11 +162,6 @@ func TestDashboardOnCFPBData(t *testing.T) {
 	rs.Close()
 
 	b := newBrowser(t, s.base)
-	defer func() {
-		if errs := b.errors(); len(errs) > 0 {
-			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
-		}
-	}()
 	tab := b.tab("supervisor", 1280, 900)
 	b.signIn(tab, sup)
 	b.run(tab, chromedp.Navigate(b.base+"/console/dashboard"), visible(`#chart-category svg rect`))

@@ -27,12 +27,6 @@ func TestWholeCaseThroughThePages(t *testing.T) {
 		s.must(200, "GET", "/v1/me", tok, nil, nil) // staff register before the case arrives
 	}
 	b := newBrowser(t, s.base)
-	// Run returns on the first console error rather than at the end.
-	defer func() {
-		if errs := b.errors(); len(errs) > 0 {
-			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
-		}
-	}()
 
 	// 1. The customer, on a phone, files through the web form.
 	customer := b.tab("customer", 390, 844)

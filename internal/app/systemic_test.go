@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -104,11 +103,6 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 	}
 	// The supervisor sends it from the console.
 	b := newBrowser(t, s.base)
-	defer func() {
-		if errs := b.errors(); len(errs) > 0 {
-			t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
-		}
-	}()
 	tab := b.tab("supervisor", 1280, 900)
 	b.signIn(tab, sup)
 	b.run(tab, chromedp.Navigate(b.base+"/console/incidents"), visible(`tr[data-incident="`+inc.Number+`"]`))
