@@ -142,8 +142,9 @@ func (w *web) routes(r *gin.Engine, s *Server) {
 }
 
 // language picks the page's language: an explicit ?lang= (remembered in a
-// cookie), then the cookie, then the case's language for a customer page,
-// then the browser's preference, then Chinese.
+// cookie); on a customer page, the case's language (the customer's
+// language follows the case, whatever another visit chose); then the
+// cookie, the browser's preference, and Chinese.
 func (w *web) language(c *gin.Context, caseLang string) string {
 	valid := func(l string) bool { return l == "zh" || l == "en" }
 	if l := c.Query("lang"); valid(l) {
@@ -151,11 +152,11 @@ func (w *web) language(c *gin.Context, caseLang string) string {
 		c.SetCookie("lang", l, 365*24*3600, "/", "", false, true)
 		return l
 	}
-	if l, err := c.Cookie("lang"); err == nil && valid(l) {
-		return l
-	}
 	if valid(caseLang) {
 		return caseLang
+	}
+	if l, err := c.Cookie("lang"); err == nil && valid(l) {
+		return l
 	}
 	for _, part := range strings.Split(c.GetHeader("Accept-Language"), ",") {
 		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))

@@ -155,6 +155,21 @@ func TestWholeCaseThroughThePages(t *testing.T) {
 	}
 	b.shot(mgr, "case-closed-zh")
 
+	// A case filed in Chinese shows its tracking page in Chinese, although
+	// this browser chose English before.
+	var zhCase struct {
+		TrackingToken string `json:"tracking_token"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", map[string]any{"customer": map[string]any{"id": "c-zh", "name": "王芳", "phone": "13800000000"},
+		"channel": "web", "subject": "电费多收", "description": "这个月的电费账单多收了两次", "language": "zh"}, &zhCase)
+	b.run(customer, chromedp.Navigate(b.base+"/track/"+zhCase.TrackingToken), visible(`#status`))
+	var lang string
+	b.run(customer, chromedp.Evaluate(`document.documentElement.lang`, &lang))
+	if lang != "zh" || !strings.Contains(b.text(customer, `#track h1`), "投诉处理进度") {
+		t.Errorf("a Chinese case's tracking page is in %q", lang)
+	}
+	b.shot(customer, "track-zh")
+
 	// The rows agree with what the pages said.
 	var status, outcome string
 	var score, payouts int
