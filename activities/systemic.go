@@ -162,6 +162,7 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 		{workflows.UpdateApproval, workflows.ApprovalRequest{Actor: in.Approver, Decision: "approve",
 			Comment: "The resolution of incident " + in.Number}},
 	}
+	var state workflows.State
 	for _, st := range steps {
 		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			UpdateID:   fmt.Sprintf("incident-%s-%s-%s", in.Number, st.name, cs.ID),
@@ -169,8 +170,7 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err == nil {
-			var s workflows.State
-			err = h.Get(ctx, &s)
+			err = h.Get(ctx, &state)
 		}
 		var refused *temporal.ApplicationError
 		switch {
@@ -183,6 +183,11 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 		case err != nil:
 			return out, fmt.Errorf("%s update of %s: %w", st.name, cs.CaseNumber, err)
 		}
+	}
+	if state.Status == workflows.StatusAwaitingApproval {
+		// Above the four-eyes threshold a case needs a second approver: it
+		// waits for one in the approvals inbox.
+		out.Outcome, out.Reason = "awaiting_approval", "a second approver is needed"
 	}
 	return out, nil
 }

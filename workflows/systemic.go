@@ -227,7 +227,8 @@ type ResolveCaseInput struct {
 
 // CaseResolution is how the resolution went for one case: resolved (its
 // remedies approved; the case then runs its own execution, confirmation
-// and survey) or skipped, with the case workflow's reason.
+// and survey), awaiting_approval (above the four-eyes threshold it waits
+// for a second approver), or skipped, with the case workflow's reason.
 type CaseResolution struct {
 	CaseID     string `json:"case_id"`
 	CaseNumber string `json:"case_number"`

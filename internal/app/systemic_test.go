@@ -203,7 +203,9 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 		Incident struct {
 			Status string `json:"status"`
 			Result []struct {
-				CaseNumber, Outcome, Reason string
+				CaseNumber string `json:"case_number"`
+				Outcome    string `json:"outcome"`
+				Reason     string `json:"reason"`
 			} `json:"resolution_result"`
 		} `json:"incident"`
 	}
@@ -247,4 +249,43 @@ func TestSystemicSpikeOpensAnIncident(t *testing.T) {
 	s.must(404, "GET", "/v1/incidents/00000000-0000-4000-8000-000000000000", agent, nil, nil)
 	b.run(tab, chromedp.Navigate(b.base+"/console/incidents/"+inc.ID), visible(`#resolution-result`))
 	b.shot(tab, "incident-resolved")
+
+	// Above the four-eyes threshold one approval of the incident is not
+	// enough: each case waits for a second approver in its own inbox.
+	for i := 0; i < 5; i++ {
+		file(300+i, "water heater", "", nil)
+	}
+	var heater incident
+	eventually(t, "a second incident", func() bool {
+		s.must(200, "GET", "/v1/incidents?status=open", agent, nil, &list)
+		for _, i := range list.Incidents {
+			if i.Value == "water heater" {
+				heater = i
+			}
+		}
+		return heater.ID != ""
+	})
+	director := s.token("dir-wu", "director", "billing")
+	s.must(200, "GET", "/v1/me", director, nil, nil)
+	big := map[string]any{"cause": "heater.thermostat", "cause_detail": "heater.thermostat.recall", "responsibility": "company",
+		"responsible_unit": "product safety", "summary": "A faulty thermostat batch.",
+		"remedies": []map[string]any{{"type": "refund", "amount": 6_000_000, "currency": "CNY"}}, "message": "A full refund of 60,000.00 CNY."}
+	s.must(200, "POST", "/v1/incidents/"+heater.ID+"/resolution", mgr, big, nil)
+	s.must(403, "POST", "/v1/incidents/"+heater.ID+"/resolution/decision", sup, map[string]any{"decision": "approve"}, nil) // beyond a supervisor
+	s.must(202, "POST", "/v1/incidents/"+heater.ID+"/resolution/decision", director, map[string]any{"decision": "approve"}, nil)
+	eventually(t, "the second incident resolved", func() bool {
+		s.must(200, "GET", "/v1/incidents/"+heater.ID, agent, nil, &resolved)
+		return resolved.Incident.Status == "closed"
+	})
+	for _, r := range resolved.Incident.Result {
+		if r.Outcome != "awaiting_approval" {
+			t.Errorf("case %s: %s (%s), want awaiting_approval", r.CaseNumber, r.Outcome, r.Reason)
+		}
+	}
+	if len(resolved.Incident.Result) != 5 {
+		t.Errorf("second incident: %d results, want 5", len(resolved.Incident.Result))
+	}
+	if err := s.app.Store.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ledger`).Scan(&payouts); err != nil || payouts != 7 {
+		t.Errorf("ledger: %d payouts (%v), want still 7: nothing is paid before the second approval", payouts, err)
+	}
 }
