@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -36,6 +37,8 @@ type Activities struct {
 	Spike workflows.SpikeRule
 	// Temporal sends cases the updates of an incident's resolution.
 	Temporal caseUpdater
+	// PublicBaseURL prefixes the links sent to customers (the survey).
+	PublicBaseURL string
 }
 
 // Register registers every activity on r under its workflows name.
@@ -206,7 +209,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 		return err
 	}
 	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
-		Params: map[string]string{"survey_token": tok}}, in.Language)
+		Params: map[string]string{"survey_url": strings.TrimRight(a.PublicBaseURL, "/") + "/survey/" + tok}}, in.Language)
 	if err != nil {
 		return err
 	}

@@ -176,6 +176,24 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		}
 	}
 
+	// The listener first: with HTTP_ADDR on port 0 the links sent to
+	// customers (by the worker too) use the port chosen.
+	addr := cfg.HTTPAddr
+	if opts.Run&RunAPI == 0 {
+		addr = cfg.WorkerHTTPAddr
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	a.listener = l
+	a.APIAddr = l.Addr().String()
+	if strings.HasSuffix(cfg.PublicBaseURL, ":0") {
+		// HTTP_ADDR asked for any free port: links use the one chosen.
+		cfg.PublicBaseURL = "http://" + config.DisplayAddr(a.APIAddr)
+		a.Config.PublicBaseURL = cfg.PublicBaseURL
+	}
+
 	// The approval authority: the worker's cases keep the matrix they are
 	// registered under; the API checks incident resolutions against it.
 	authority := workflows.DefaultAuthority()
@@ -204,7 +222,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			notifier = activities.WebhookNotifier{URL: cfg.NotifyWebhookURL, Next: activities.OutboxNotifier{Store: st, Logger: logger}}
 		}
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
-			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike, Temporal: tc}
+			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike, Temporal: tc,
+			PublicBaseURL: cfg.PublicBaseURL}
 		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
@@ -217,21 +236,6 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		}
 	}
 
-	addr := cfg.HTTPAddr
-	if opts.Run&RunAPI == 0 {
-		addr = cfg.WorkerHTTPAddr
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	a.listener = l
-	a.APIAddr = l.Addr().String()
-	if strings.HasSuffix(cfg.PublicBaseURL, ":0") {
-		// HTTP_ADDR asked for any free port: links use the one chosen.
-		cfg.PublicBaseURL = "http://" + config.DisplayAddr(a.APIAddr)
-		a.Config.PublicBaseURL = cfg.PublicBaseURL
-	}
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
 		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer}

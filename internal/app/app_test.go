@@ -318,6 +318,11 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 		for _, m := range tr.Messages {
 			if m.Kind == "survey" {
 				surveyToken = regexp.MustCompile(`/survey/([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Body)[1]
+				// The link works outside the tracking page too (an email, a
+				// text message): it is absolute.
+				if !strings.Contains(m.Body, s.base+"/survey/"+surveyToken) {
+					t.Errorf("the survey message's link is not absolute: %q", m.Body)
+				}
 			}
 		}
 		return surveyToken != "" && tr.SurveyStatus == workflows.SurveySent
