@@ -95,7 +95,7 @@ func TestPagesRender(t *testing.T) {
 // from the binary, long-cached only under the current version.
 func TestAssetsAreEmbeddedAndVersioned(t *testing.T) {
 	s := newTestServer(t)
-	for _, name := range []string{"style.css", "common.js", "customer.js", "console.js", "dashboard.js", "favicon.svg"} {
+	for _, name := range []string{"style.css", "common.js", "customer.js", "console.js", "case.js", "dashboard.js", "reports.js", "incidents.js", "favicon.svg"} {
 		w := get(t, s, "/assets/"+name+"?v="+s.web.version)
 		if w.Code != http.StatusOK || w.Body.Len() == 0 {
 			t.Errorf("%s: %d", name, w.Code)
