@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,25 +38,30 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 		fmt.Sprintf("TEMPORAL_FRONTEND_ADDR=127.0.0.1:%d", temporalPort), "LOG_LEVEL=warn")
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 
-	var out bytes.Buffer
+	var out *syncBuffer
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "dev")
 		cmd.Env = envv
-		out = bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = &out, &out
+		out = &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
 		began := time.Now()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill() })
-		waitReady(t, base, &out)
+		waitReady(t, base, out)
 		t.Logf("ready in %s", time.Since(began).Round(time.Millisecond))
 		return cmd
 	}
 
 	cmd := start()
 	// The banner prints staff tokens that sign in to the console.
-	m := regexp.MustCompile(`(?m)^  manager +(\S+)$`).FindStringSubmatch(out.String())
+	// It is printed just after the system answers ready.
+	tokenRE := regexp.MustCompile(`(?m)^  manager +(\S+)$`)
+	var m []string
+	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		m = tokenRE.FindStringSubmatch(out.String())
+	}
 	if m == nil {
 		t.Fatalf("no manager token in the banner:\n%s", out.String())
 	}
@@ -147,7 +153,25 @@ func freePort(t *testing.T, min int) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func waitReady(t *testing.T, base string, out *bytes.Buffer) {
+// syncBuffer collects a child process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitReady(t *testing.T, base string, out fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
