@@ -198,7 +198,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 		ID: wfID, TaskQueue: s.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, wf.WorkflowName, wf.Input{Complaint: cmp})
+	}, wf.WorkflowName, wf.NewInput(cmp))
 	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: wf.UpdateIntake, Args: []any{cmp},

@@ -28,8 +28,11 @@ func (w *complaint) calendar() *clock.Cal {
 
 // watchClocks raises every warning point and breach of the case's clocks
 // on time. It sleeps until the earliest point due and wakes early when a
-// clock is paused, resumed, extended or met, to recompute.
+// clock is paused, resumed, extended or met, to recompute; its timer is
+// replaced only when that point moves (see wakeTimer).
 func (w *complaint) watchClocks(ctx workflow.Context) {
+	t := &wakeTimer{stable: w.localStore}
+	defer t.stop()
 	for !w.isFinal() {
 		var next time.Time
 		for i := range w.st.Deadlines {
@@ -40,22 +43,70 @@ func (w *complaint) watchClocks(ctx workflow.Context) {
 		rev := w.clockRev
 		moved := func() bool { return w.clockRev != rev || w.isFinal() }
 		if next.IsZero() {
+			t.stop()
 			if workflow.Await(ctx, moved) != nil {
 				return
 			}
 			continue
 		}
-		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
-			ok, err := workflow.AwaitWithTimeout(ctx, wait, moved)
-			if err != nil {
-				return
-			}
-			if ok {
-				continue
-			}
+		fired, err := t.wait(ctx, next, moved)
+		if err != nil {
+			return
 		}
-		w.fireClocks(ctx)
+		if fired {
+			w.fireClocks(ctx)
+		}
 	}
+}
+
+// wakeTimer is the timer of a watcher that recomputes its next instant
+// whenever the case changes. With stable set, the timer is kept while the
+// instant stays the same, replaced (the old one cancelled) when it moves,
+// and cancelled when the watcher stops, so a change that does not move the
+// instant costs no history events and a stale timer never wakes the case
+// later. Without it (cases started before versionLocalStore) each wait
+// starts a timer of its own, as those histories recorded.
+type wakeTimer struct {
+	stable bool
+	at     time.Time
+	timer  workflow.Future
+	cancel workflow.CancelFunc
+}
+
+// wait blocks until at or until wake() is true, and says whether the timer
+// fired (false when woken).
+func (t *wakeTimer) wait(ctx workflow.Context, at time.Time, wake func() bool) (bool, error) {
+	d := at.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		t.stop()
+		return true, nil
+	}
+	if !t.stable {
+		ok, err := workflow.AwaitWithTimeout(ctx, d, wake)
+		return !ok && err == nil, err
+	}
+	if t.timer == nil || !t.at.Equal(at) || t.timer.IsReady() {
+		t.stop()
+		tctx, cancel := workflow.WithCancel(ctx)
+		t.at, t.timer, t.cancel = at, workflow.NewTimer(tctx, d), cancel
+	}
+	timer := t.timer
+	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || wake() }); err != nil {
+		return false, err
+	}
+	if wake() {
+		return false, nil
+	}
+	t.timer, t.cancel = nil, nil
+	return true, nil
+}
+
+// stop cancels the pending timer, if any.
+func (t *wakeTimer) stop() {
+	if t.cancel != nil && t.timer != nil && !t.timer.IsReady() {
+		t.cancel()
+	}
+	t.timer, t.cancel = nil, nil
 }
 
 // fireClocks raises what is due now: warnings first, then breaches.

@@ -49,11 +49,16 @@ type complaint struct {
 	cal      *clock.Cal
 	// surveyOpening is set while the survey link is being sent.
 	surveyOpening bool
+	// version is Input.Version; localStore is version >= VersionLocalStore.
+	version    int
+	localStore bool
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
 func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 	w := &complaint{in: in.Complaint}
+	w.version = in.Version
+	w.localStore = in.Version >= VersionLocalStore
 	if in.Resume != nil {
 		w.st = *in.Resume
 	} else {
@@ -68,6 +73,15 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 	}
 	if !w.st.Registered {
 		if err := w.register(ctx); err != nil {
+			return w.st, err
+		}
+	}
+	if w.localStore && w.st.Status == StatusReceived {
+		// Acknowledge (in the same workflow task as the registration)
+		// before the watchers start, so their first timers aim at the
+		// acknowledged case's instants rather than being started and
+		// replaced at once.
+		if err := w.acknowledge(ctx); err != nil {
 			return w.st, err
 		}
 	}
@@ -109,7 +123,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return w.st, err
 			}
-			return w.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Complaint: w.in, Resume: &w.st})
+			return w.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Complaint: w.in, Resume: &w.st, Version: w.version})
 		}
 	}
 }
@@ -121,12 +135,65 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 func withActivityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    500 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
+		RetryPolicy:         storeRetry,
 	})
+}
+
+// storeRetry retries the case's own database work until it succeeds: a
+// database outage delays a case, it never fails it.
+var storeRetry = &temporal.RetryPolicy{
+	InitialInterval:    500 * time.Millisecond,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+}
+
+// store runs one of the case's database activities. From VersionLocalStore
+// on, the case's own database work (register, assign, apply a change,
+// open the survey, open a recovery task) runs as local activities: short,
+// idempotent writes to the application's PostgreSQL, recorded as one
+// marker event each and run inside the workflow task that asks for them
+// rather than through a round trip of the task queue (BENCHMARKS.md:
+// events per case and intake latency). Payments stay ordinary activities,
+// with their own timeouts, retries and visibility. Cases started before
+// keep ordinary activities, as their histories recorded.
+func (w *complaint) store(ctx workflow.Context, name string, in any) workflow.Future {
+	if w.localStore {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 10 * time.Second,
+			RetryPolicy:         storeRetry,
+		}), name, in)
+	}
+	return workflow.ExecuteActivity(withActivityOptions(ctx), name, in)
+}
+
+// awaitFor waits until cond is true or d has passed, and says whether
+// cond ended the wait, as workflow.AwaitWithTimeout does. From
+// VersionLocalStore on, its timer is cancelled when cond ends the wait
+// first (unless keep() says the case is about to end), so it does not wake
+// the case later for nothing: one cancellation event instead of a timer
+// event and a workflow task days later.
+func (w *complaint) awaitFor(ctx workflow.Context, d time.Duration, cond func() bool, keep ...func() bool) (bool, error) {
+	if !w.localStore {
+		return workflow.AwaitWithTimeout(ctx, d, cond)
+	}
+	if cond() {
+		return true, nil
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimer(tctx, d)
+	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
+		return false, err
+	}
+	if !cond() {
+		return false, nil
+	}
+	for _, k := range keep {
+		if k() {
+			return true, nil
+		}
+	}
+	cancel()
+	return true, nil
 }
 
 // finish waits for running handlers so none is cut off, then completes.
@@ -139,7 +206,7 @@ func (w *complaint) finish(ctx workflow.Context) (State, error) {
 func (w *complaint) register(ctx workflow.Context) error {
 	cls := Classify(w.in)
 	var res RegisterResult
-	err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityRegister, RegisterInput{
+	err := w.store(ctx, ActivityRegister, RegisterInput{
 		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
 	}).Get(ctx, &res)
 	if err != nil {
@@ -159,11 +226,12 @@ func (w *complaint) register(ctx workflow.Context) error {
 	w.st.EventSeq = 2
 	w.st.Registered = true
 	w.changed++
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		SearchCaseNumber.ValueSet(res.CaseNumber),
-		SearchCaseStatus.ValueSet(StatusReceived),
-		SearchCategory.ValueSet(cls.Category),
-		SearchSeverity.ValueSet(cls.Severity))
+	attrs := []temporal.SearchAttributeUpdate{SearchCaseNumber.ValueSet(res.CaseNumber),
+		SearchCategory.ValueSet(cls.Category), SearchSeverity.ValueSet(cls.Severity)}
+	if !w.localStore {
+		attrs = append(attrs, SearchCaseStatus.ValueSet(StatusReceived))
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, attrs...)
 	w.count(ctx, "complaints_received", map[string]string{"channel": w.in.Channel, "category": cls.Category, "severity": cls.Severity,
 		"profile": res.Clocks.Profile, "region": RegionLabel(w.in.Region)})
 	return nil
@@ -173,7 +241,7 @@ func (w *complaint) register(ctx workflow.Context) error {
 // number, who handles it and when to expect a resolution.
 func (w *complaint) acknowledge(ctx workflow.Context) error {
 	var as AssignResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{
+	if err := w.store(ctx, ActivityAssign, AssignInput{
 		CaseID: w.st.CaseID, Category: w.st.Category, Role: RoleAgent,
 	}).Get(ctx, &as); err != nil {
 		return fmt.Errorf("assign: %w", err)
@@ -218,12 +286,12 @@ const assignRetry = time.Hour
 func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
 	left := func() bool { return w.st.Status != status || w.continueSuggested(ctx) }
 	for w.st.Assignee == "" {
-		ok, err := workflow.AwaitWithTimeout(ctx, assignRetry, func() bool { return left() || w.st.Assignee != "" })
+		ok, err := w.awaitFor(ctx, assignRetry, func() bool { return left() || w.st.Assignee != "" })
 		if err != nil || ok {
 			return err
 		}
 		var as AssignResult
-		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{
+		if err := w.store(ctx, ActivityAssign, AssignInput{
 			CaseID: w.st.CaseID, Category: w.st.Category, Team: w.st.Team, Role: w.st.Level,
 		}).Get(ctx, &as); err != nil {
 			return fmt.Errorf("assign: %w", err)
@@ -262,7 +330,7 @@ func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error
 		}
 	}
 	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityApply, ch).Get(ctx, nil); err != nil {
+	if err := w.store(ctx, ActivityApply, ch).Get(ctx, nil); err != nil {
 		return fmt.Errorf("apply %s: %w", ev.Type, err)
 	}
 	return nil
@@ -336,5 +404,11 @@ func (w *complaint) setStatus(ctx workflow.Context, status string) {
 	} else if prev == StatusAwaitingInfo {
 		w.resumeClocks(workflow.Now(ctx))
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCaseStatus.ValueSet(status))
+	if !w.localStore {
+		// Cases started before VersionLocalStore recorded the status at
+		// every step. It is now set at registration only: the case row
+		// in PostgreSQL is what staff search by status, and an upsert per
+		// step cost an event each.
+		_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCaseStatus.ValueSet(status))
+	}
 }

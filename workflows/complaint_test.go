@@ -146,7 +146,7 @@ func (h *harness) run() wf.State {
 			}, s.arg)
 		}, s.at)
 	}
-	h.env.ExecuteWorkflow(wf.WorkflowName, wf.Input{Complaint: h.in})
+	h.env.ExecuteWorkflow(wf.WorkflowName, wf.NewInput(h.in))
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
@@ -509,7 +509,7 @@ func TestUnownedCaseFindsHandlerLater(t *testing.T) {
 func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	h := newHarness(t, nil)
 	h.env.SetContinueAsNewSuggested(true)
-	h.env.ExecuteWorkflow(wf.WorkflowName, wf.Input{Complaint: h.in})
+	h.env.ExecuteWorkflow(wf.WorkflowName, wf.NewInput(h.in))
 	var can *workflow.ContinueAsNewError
 	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
 		t.Fatalf("workflow ended with %v, want continue-as-new", err)

@@ -139,6 +139,8 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 	if r == nil {
 		return
 	}
+	t := &wakeTimer{stable: w.localStore}
+	defer t.stop()
 	for !w.isFinal() {
 		sent := w.st.LastCustomerUpdate
 		last := sent
@@ -148,17 +150,24 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 		next := w.calendar().After(last, *r)
 		status := w.st.Status
 		moved := func() bool { return !w.st.LastCustomerUpdate.Equal(sent) || w.isFinal() || w.st.Status != status }
-		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
-			ok, err := workflow.AwaitWithTimeout(ctx, wait, moved)
-			if err != nil {
-				return
-			}
-			if ok {
-				continue
-			}
+		if w.localStore {
+			// The next report depends only on the last message sent; the
+			// status is looked at when it is due.
+			moved = func() bool { return !w.st.LastCustomerUpdate.Equal(sent) || w.isFinal() }
+		}
+		fired, err := t.wait(ctx, next, moved)
+		if err != nil {
+			return
+		}
+		if !fired {
+			continue
 		}
 		if !slices.Contains(progressStatuses, w.st.Status) {
-			if workflow.Await(ctx, moved) != nil {
+			back := moved
+			if w.localStore {
+				back = func() bool { return moved() || slices.Contains(progressStatuses, w.st.Status) }
+			}
+			if workflow.Await(ctx, back) != nil {
 				return
 			}
 			continue

@@ -121,7 +121,7 @@ func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (S
 		return w.st, err
 	}
 	if r.Score <= 2 {
-		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score}).Get(ctx, nil); err != nil {
+		if err := w.store(ctx, ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score}).Get(ctx, nil); err != nil {
 			return w.st, fmt.Errorf("recovery task: %w", err)
 		}
 		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}},

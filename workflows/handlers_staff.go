@@ -77,7 +77,7 @@ func (w *complaint) transfer(ctx workflow.Context, r TransferRequest) (State, er
 	}
 	if assignee == "" {
 		var as AssignResult
-		if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+		if err := w.store(ctx, ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
 			Team: team, Role: w.st.Level, Exclude: from}).Get(ctx, &as); err != nil {
 			return w.st, fmt.Errorf("assign: %w", err)
 		}
@@ -177,7 +177,7 @@ func (w *complaint) raiseLevel(ctx workflow.Context, actor, eventType, reason st
 	w.st.Level = NextRole(w.st.Level)
 	w.changed++
 	var as AssignResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+	if err := w.store(ctx, ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
 		Team: w.st.Team, Role: w.st.Level}).Get(ctx, &as); err != nil {
 		return fmt.Errorf("assign: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 func (w *complaint) awaitInfo(ctx workflow.Context) error {
 	n := w.st.InfoRequests
 	leftInfo := func() bool { return w.st.Status != StatusAwaitingInfo || w.st.InfoRequests != n }
-	ok, err := workflow.AwaitWithTimeout(ctx, w.st.Clocks.InfoReminder, leftInfo)
+	ok, err := w.awaitFor(ctx, w.st.Clocks.InfoReminder, leftInfo)
 	if err != nil || ok {
 		return err
 	}
@@ -25,7 +25,7 @@ func (w *complaint) awaitInfo(ctx workflow.Context) error {
 		return err
 	}
 	rest := w.st.Clocks.InfoTimeout - w.st.Clocks.InfoReminder
-	ok, err = workflow.AwaitWithTimeout(ctx, max(rest, time.Second), leftInfo)
+	ok, err = w.awaitFor(ctx, max(rest, time.Second), leftInfo)
 	if err != nil || ok {
 		return err
 	}
@@ -44,7 +44,7 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 	decided := func() bool {
 		return w.st.Status != StatusAwaitingApproval || w.st.Proposal == nil || w.st.Proposal.Number != number
 	}
-	ok, err := workflow.AwaitWithTimeout(ctx, max(p.DueAt.Sub(workflow.Now(ctx)), time.Second), decided)
+	ok, err := w.awaitFor(ctx, max(p.DueAt.Sub(workflow.Now(ctx)), time.Second), decided)
 	if err != nil || ok {
 		return err
 	}
@@ -56,7 +56,7 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 	}
 	for level := p.Required.MinRole; ; {
 		now := workflow.Now(ctx)
-		ok, err = workflow.AwaitWithTimeout(ctx, max(w.due(now, w.st.Clocks.Approval).Sub(now), time.Second), decided)
+		ok, err = w.awaitFor(ctx, max(w.due(now, w.st.Clocks.Approval).Sub(now), time.Second), decided)
 		if err != nil || ok {
 			return err
 		}
@@ -182,7 +182,7 @@ func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 		deemedAt = *w.st.ConfirmBy
 	}
 	first := deemedAt.Add(-w.st.Clocks.ConfirmNotice).Sub(workflow.Now(ctx))
-	ok, err := workflow.AwaitWithTimeout(ctx, max(first, time.Second), answered)
+	ok, err := w.awaitFor(ctx, max(first, time.Second), answered)
 	if err != nil || ok {
 		return err
 	}
@@ -191,7 +191,7 @@ func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 			Params: map[string]string{"case_number": w.st.CaseNumber, "deemed_at": w.localTime(deemedAt)}}); err != nil {
 		return err
 	}
-	ok, err = workflow.AwaitWithTimeout(ctx, max(deemedAt.Sub(workflow.Now(ctx)), time.Second), answered)
+	ok, err = w.awaitFor(ctx, max(deemedAt.Sub(workflow.Now(ctx)), time.Second), answered)
 	if err != nil || ok {
 		return err
 	}
@@ -216,12 +216,12 @@ func (w *complaint) close(ctx workflow.Context, outcome, actor string) error {
 func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 	reopened := func() bool { return w.st.Status != StatusClosed }
 	if w.st.SurveyStatus == SurveyScheduled {
-		ok, err := workflow.AwaitWithTimeout(ctx, w.st.Clocks.SurveyDelay, reopened)
+		ok, err := w.awaitFor(ctx, w.st.Clocks.SurveyDelay, reopened)
 		if err != nil || ok {
 			return false, err
 		}
 		w.surveyOpening = true
-		err = workflow.ExecuteActivity(withActivityOptions(ctx), ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language}).Get(ctx, nil)
+		err = w.store(ctx, ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language}).Get(ctx, nil)
 		w.surveyOpening = false
 		if err != nil {
 			return false, fmt.Errorf("open survey: %w", err)
@@ -231,9 +231,12 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 	}
-	answeredOrReopened := func() bool { return w.st.SurveyStatus == SurveyAnswered || reopened() }
+	// An answer ends the case: its pending reminder timer need not be
+	// cancelled.
+	answered := func() bool { return w.st.SurveyStatus == SurveyAnswered }
+	answeredOrReopened := func() bool { return answered() || reopened() }
 	if w.st.SurveyStatus == SurveySent {
-		ok, err := workflow.AwaitWithTimeout(ctx, w.st.Clocks.SurveyReminder, answeredOrReopened)
+		ok, err := w.awaitFor(ctx, w.st.Clocks.SurveyReminder, answeredOrReopened, answered)
 		if err != nil {
 			return false, err
 		}
@@ -243,7 +246,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 					Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 				return false, err
 			}
-			ok, err = workflow.AwaitWithTimeout(ctx, max(w.st.Clocks.SurveyExpiry-w.st.Clocks.SurveyReminder, time.Second), answeredOrReopened)
+			ok, err = w.awaitFor(ctx, max(w.st.Clocks.SurveyExpiry-w.st.Clocks.SurveyReminder, time.Second), answeredOrReopened, answered)
 			if err != nil {
 				return false, err
 			}

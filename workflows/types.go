@@ -87,7 +87,27 @@ type Input struct {
 	Complaint Complaint `json:"complaint"`
 	// Resume carries the state across continue-as-new; nil at first start.
 	Resume *State `json:"resume,omitempty"`
+	// Version is the workflow code version the case was started under
+	// (CurrentVersion; absent, 0, for cases started before versions were
+	// recorded). It travels in the input, so branching on it costs no
+	// history events, unlike workflow.GetVersion's marker and search
+	// attribute; continue-as-new carries it on.
+	Version int `json:"version,omitempty"`
 }
+
+// Workflow code versions (Input.Version).
+const (
+	// VersionLocalStore: the case's database work runs as local
+	// activities, its watchers keep their timers while the instant they
+	// wait for stays the same, waits cancel their timers, and the status
+	// is no longer copied into a search attribute at every step.
+	VersionLocalStore = 1
+	// CurrentVersion is what new cases start with.
+	CurrentVersion = VersionLocalStore
+)
+
+// NewInput is the input of a new case.
+func NewInput(c Complaint) Input { return Input{Complaint: c, Version: CurrentVersion} }
 
 // Actor is who makes a staff decision, taken by the API from the verified
 // token and the staff table.
