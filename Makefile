@@ -10,7 +10,7 @@ ROLE ?= manager
 SUB  ?= alice
 TEAM ?= billing
 
-.PHONY: run build test fuzz lint bench token deps clean
+.PHONY: run build test fuzz lint bench bench-quick bench-go token deps clean
 
 ## run: build and start PostgreSQL, Temporal, the worker and the API in one process
 run: deps build
@@ -40,8 +40,17 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
 
-## bench: Go benchmarks of the hot paths (the load generator comes with the benchmark issue)
-bench: deps
+## bench: the load generator (intake, whole lifecycles, 100,000 open cases,
+## 1,000,000 case rows; about 30 minutes); writes bench-report.json
+bench: deps build
+	./$(BIN) bench --out bench-report.json
+
+## bench-quick: the same at 10,000 open cases and 100,000 rows (about 3 minutes)
+bench-quick: deps build
+	./$(BIN) bench --quick --out bench-report.json
+
+## bench-go: the Go benchmarks of the hot paths (SCALE_CASES sets the report benchmark's rows)
+bench-go: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## token: print a staff token for the dev system (ROLE=manager SUB=alice TEAM=billing)

@@ -15,16 +15,28 @@ import (
 
 // Options tunes the worker; zero values take the SDK's defaults.
 type Options struct {
-	MaxConcurrentActivities    int
-	MaxConcurrentWorkflowTasks int
+	MaxConcurrentActivities      int
+	MaxConcurrentWorkflowTasks   int
+	MaxConcurrentLocalActivities int
+	WorkflowPollers              int
+	ActivityPollers              int
+	// CacheSize is the sticky workflow cache, shared by every worker of
+	// the process: set before the first worker starts (0 keeps 10,000).
+	CacheSize int
 }
 
 // New returns a worker for taskQueue with the complaint workflow and every
 // activity registered. The caller starts and stops it.
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts Options) sdkworker.Worker {
+	if opts.CacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(opts.CacheSize)
+	}
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
-		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
-		MaxConcurrentWorkflowTaskExecutionSize: opts.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivityExecutionSize:      opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
+		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
+		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:        opts.ActivityPollers,
 		// A panic in workflow code (or a non-determinism error) fails the
 		// workflow task and is retried after a fix is deployed, rather than
 		// failing the complaint.

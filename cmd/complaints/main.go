@@ -5,6 +5,7 @@
 //	complaints worker              the Temporal worker (production)
 //	complaints migrate up|down|status
 //	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
+//	complaints bench [--quick] [--out bench-report.json]
 package main
 
 import (
@@ -17,12 +18,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/bench"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -45,6 +49,7 @@ commands:
   worker     run the Temporal worker against DATABASE_URL and TEMPORAL_ADDRESS
   migrate    up | down | status: manage the application schema
   token      mint a staff token: --sub alice --role manager [--team billing]
+  bench      the load generator: [--quick] [--out bench-report.json] (see BENCHMARKS.md)
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -70,6 +75,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		return serve(ctx, cfg, app.Options{Run: app.RunWorker}, logger, stdout, false)
+	case "bench-worker":
+		// The worker with short per-step clocks, for the benchmark's
+		// whole lifecycles only (started by `complaints bench`).
+		if err := cfg.RequireExternal(); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, app.Options{Run: app.RunWorker, Profiles: bench.ShortClocks()}, logger, stdout, false)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout)
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout, logger)
 	case "token":
@@ -228,3 +242,85 @@ func token(cfg config.Config, args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, tok)
 	return nil
 }
+
+// runBench runs the load generator (make bench, make bench-quick).
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "the quick sizes (make bench-quick): under 3 minutes")
+	out := fs.String("out", "bench-report.json", "where to write the JSON report")
+	scenarios := fs.String("scenarios", "intake,lifecycle,scale", "which scenarios to run")
+	data := fs.String("data", "../shared/data/cfpb/complaints-2023-sample.csv", "the CFPB sample the complaints come from")
+	dir := fs.String("dir", "", "working folder for PostgreSQL and the logs (default: a new temporary folder, removed afterwards)")
+	shards := fs.Int("history-shards", 4, "the embedded Temporal server's history shards")
+	conns := fs.Int("temporal-conns", 20, "the embedded Temporal server's connections per store")
+	levels := fs.String("levels", "", "intake concurrency levels, e.g. 1,8,32,128 (default: those of the size)")
+	intakeFor := fs.Duration("intake-for", 0, "how long each intake level and ceiling runs (default: that of the size)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the load generator and the embedded Temporal server) to the file")
+	var env, dyn multiFlag
+	fs.Var(&env, "env", "KEY=VALUE for the worker and the API (repeatable), e.g. WORKER_CACHE_SIZE=2000")
+	fs.Var(&dyn, "dynamic-config", "key=integer for the embedded Temporal server (repeatable), e.g. frontend.rps=5000")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o := bench.Full()
+	if *quick {
+		o = bench.Quick()
+	}
+	o.Out, o.Data, o.Stdout = *out, *data, stdout
+	if *levels != "" {
+		o.Levels = nil
+		for _, l := range strings.Split(*levels, ",") {
+			n, err := strconv.Atoi(l)
+			if err != nil || n < 1 {
+				return fmt.Errorf("--levels %q: want positive integers separated by commas", *levels)
+			}
+			o.Levels = append(o.Levels, n)
+		}
+	}
+	if *intakeFor > 0 {
+		o.IntakeDuration = *intakeFor
+	}
+	o.Scenarios = strings.Split(*scenarios, ",")
+	o.HistoryShards, o.TemporalMaxConns, o.ExtraEnv = int32(*shards), *conns, env
+	o.DatabaseURL, o.TemporalAddress = getenv("DATABASE_URL"), getenv("TEMPORAL_ADDRESS")
+	o.TemporalDynamicConfig = map[string]any{}
+	for _, kv := range dyn {
+		k, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil {
+			return fmt.Errorf("--dynamic-config %q: want key=integer", kv)
+		}
+		o.TemporalDynamicConfig[k] = n
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.Binary = exe
+	o.Dir = *dir
+	if o.Dir == "" {
+		if o.Dir, err = os.MkdirTemp("", "complaints-bench-*"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(o.Dir)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	_, err = bench.Run(ctx, o)
+	return err
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -119,7 +119,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		}
 		a.DBURL = pg.URL("complaints")
 	}
-	st, err := store.Open(ctx, a.DBURL, 40)
+	st, err := store.Open(ctx, a.DBURL, int32(cfg.DatabaseMaxConns))
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
 			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike, Temporal: tc,
 			PublicBaseURL: cfg.PublicBaseURL}
-		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{})
+		a.worker = worker.New(tc, cfg.TaskQueue, acts, worker.Options{
+			CacheSize: cfg.Worker.CacheSize, MaxConcurrentWorkflowTasks: cfg.Worker.WorkflowTasks,
+			MaxConcurrentActivities: cfg.Worker.Activities, MaxConcurrentLocalActivities: cfg.Worker.LocalActivities,
+			WorkflowPollers: cfg.Worker.WorkflowPollers, ActivityPollers: cfg.Worker.ActivityPollers,
+		})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
 		}

@@ -15,6 +15,30 @@ import (
 	"github.com/complaint-handling/complaints/workflows"
 )
 
+// WorkerTuning is the Temporal worker's capacity. CacheSize is the
+// process-wide sticky workflow cache (cases kept in memory between their
+// workflow tasks; SDK default 10,000), the others the concurrent slots and
+// pollers of each kind.
+type WorkerTuning struct {
+	CacheSize       int
+	WorkflowTasks   int
+	Activities      int
+	LocalActivities int
+	WorkflowPollers int
+	ActivityPollers int
+}
+
+// Worker defaults chosen by measurement (BENCHMARKS.md): the SDK's own
+// sticky cache of 10,000 cases took the worker past 1 GiB with 10,000
+// cases open; 2,000 keeps it bounded, and a case evicted from the cache
+// replays its short history (about 60 events) at its next task. Two
+// workflow-task pollers (the SDK's default) left new cases' first tasks
+// waiting in the server on a busy machine; eight took them as they came.
+const (
+	DefaultWorkerCacheSize = 2000
+	DefaultWorkflowPollers = 8
+)
+
 // Config is every setting the binaries read.
 type Config struct {
 	// DatabaseURL is the application's PostgreSQL database. Empty in `dev`
@@ -80,6 +104,11 @@ type Config struct {
 
 	LogLevel string
 
+	// Worker tunes the Temporal worker (WORKER_*; zero takes the SDK's
+	// default); DatabaseMaxConns sizes each process's PostgreSQL pool.
+	Worker           WorkerTuning
+	DatabaseMaxConns int
+
 	ShutdownTimeout time.Duration
 	TemporalTimeout time.Duration
 }
@@ -122,6 +151,21 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("PUBLIC_RATE: must be a non-negative number of requests per second (0 disables)"))
 		}
 		c.PublicRate = f
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+		def  int
+	}{{"WORKER_CACHE_SIZE", &c.Worker.CacheSize, DefaultWorkerCacheSize}, {"WORKER_WORKFLOW_TASKS", &c.Worker.WorkflowTasks, 0},
+		{"WORKER_ACTIVITIES", &c.Worker.Activities, 0}, {"WORKER_LOCAL_ACTIVITIES", &c.Worker.LocalActivities, 0},
+		{"WORKER_WORKFLOW_POLLERS", &c.Worker.WorkflowPollers, DefaultWorkflowPollers}, {"WORKER_ACTIVITY_POLLERS", &c.Worker.ActivityPollers, 0},
+		{"DATABASE_MAX_CONNS", &c.DatabaseMaxConns, 40}} {
+		n, err := Int(getenv, v.name, v.def)
+		if err != nil || n < 0 || (v.name == "DATABASE_MAX_CONNS" && n < 2) {
+			errs = append(errs, fmt.Errorf("%s: %q must be a whole number (at least 2 for DATABASE_MAX_CONNS, 0 for the default elsewhere)", v.name, getenv(v.name)))
+			continue
+		}
+		*v.dst = n
 	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		errs = append(errs, err)

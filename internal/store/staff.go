@@ -126,15 +126,15 @@ func (s *Store) TeamForCategory(ctx context.Context, category string) (string, e
 }
 
 // LeastLoaded picks the active member of team with exactly role who has
-// the fewest open cases (ties broken by id), skipping exclude. It returns
+// the fewest open cases (staff.open_cases, kept by a trigger on cases;
+// ties broken by id), skipping exclude. It returns
 // "" when nobody fits.
 func (s *Store) LeastLoaded(ctx context.Context, team, role, exclude string) (string, error) {
 	var id string
 	err := s.Pool.QueryRow(ctx, `
-SELECT s.id FROM staff s
-LEFT JOIN cases c ON c.assignee_id = s.id AND c.status NOT IN ('closed', 'withdrawn')
-WHERE s.active AND s.team_id = $1 AND s.role = $2 AND s.id <> $3
-GROUP BY s.id ORDER BY count(c.id), s.id LIMIT 1`, team, role, exclude).Scan(&id)
+SELECT id FROM staff
+WHERE active AND team_id = $1 AND role = $2 AND id <> $3
+ORDER BY open_cases, id LIMIT 1`, team, role, exclude).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
@@ -155,11 +155,9 @@ func (s *Store) AnyAtLeast(ctx context.Context, team, role, exclude string) (str
 	}
 	var id string
 	err := s.Pool.QueryRow(ctx, `
-SELECT s.id FROM staff s
-LEFT JOIN cases c ON c.assignee_id = s.id AND c.status NOT IN ('closed', 'withdrawn')
-WHERE s.active AND s.role = ANY($2) AND s.id <> $3
-GROUP BY s.id, s.team_id, s.role
-ORDER BY (s.team_id IS DISTINCT FROM $1), array_position($2, s.role), count(c.id), s.id LIMIT 1`, team, roles, exclude).Scan(&id)
+SELECT id FROM staff
+WHERE active AND role = ANY($2) AND id <> $3
+ORDER BY (team_id IS DISTINCT FROM $1), array_position($2, role), open_cases, id LIMIT 1`, team, roles, exclude).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}

@@ -151,6 +151,44 @@ func TestLeastLoadedAssignment(t *testing.T) {
 	if err != nil || got != "a2" {
 		t.Errorf("least loaded = %q, %v; want a2", got, err)
 	}
+	// The trigger keeps each member's open cases through reassignment,
+	// closing and reopening (cases are never deleted: their audit trail
+	// is append-only).
+	load := func() map[string]int {
+		m := map[string]int{}
+		rows, err := st.Pool.Query(ctx, `SELECT id, open_cases FROM staff`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[id] = n
+		}
+		return m
+	}
+	for _, step := range []struct {
+		sql    string
+		a1, a2 int
+	}{
+		{`SELECT 1`, 1, 0},
+		{`UPDATE cases SET assignee_id = 'a2' WHERE id = $1`, 0, 1},
+		{`UPDATE cases SET status = 'closed' WHERE id = $1`, 0, 0},
+		{`UPDATE cases SET status = 'investigating', assignee_id = 'a1' WHERE id = $1`, 1, 0},
+		{`UPDATE cases SET subject = 'edited' WHERE id = $1`, 1, 0},
+	} {
+		sql := strings.ReplaceAll(step.sql, "$1", "'"+id+"'")
+		if _, err := st.Pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+		if l := load(); l["a1"] != step.a1 || l["a2"] != step.a2 {
+			t.Errorf("after %s: open cases a1=%d a2=%d, want %d and %d", step.sql, l["a1"], l["a2"], step.a1, step.a2)
+		}
+	}
 	if _, err := st.UpdateStaff(ctx, "a2", nil, nil, ptr(false)); err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,8 @@ type Options struct {
 	LogLevel string
 	// DynamicConfig overrides dynamic config values (tuning).
 	DynamicConfig dynamicconfig.StaticClient
+	// MaxConns is each persistence store's connection pool (default 20).
+	MaxConns int
 }
 
 // Server is a running embedded Temporal server.
@@ -100,6 +102,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	base, err := sqlConfig(opts.DatabaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if opts.MaxConns > 0 {
+		base.MaxConns, base.MaxIdleConns = opts.MaxConns, opts.MaxConns
 	}
 	history := base
 	history.DatabaseName = opts.HistoryDB
@@ -171,7 +176,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}}
 	cfg.PublicClient = config.PublicClient{HostPort: hostPort}
 
-	dc := dynamicconfig.StaticClient{}
+	// One server process: a task queue's tasks and its pollers meet in
+	// one partition. With the default four, a task written to a partition
+	// without a waiting poller waits to be forwarded, and new cases'
+	// first workflow tasks queued (measured: 110-270 ms schedule-to-start
+	// at 32 concurrent complaints; BENCHMARKS.md).
+	dc := dynamicconfig.StaticClient{
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+	}
 	for k, v := range opts.DynamicConfig {
 		dc[k] = v
 	}
