@@ -255,6 +255,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	conns := fs.Int("temporal-conns", 20, "the embedded Temporal server's connections per store")
 	levels := fs.String("levels", "", "intake concurrency levels, e.g. 1,8,32,128 (default: those of the size)")
 	intakeFor := fs.Duration("intake-for", 0, "how long each intake level and ceiling runs (default: that of the size)")
+	lifecycleCases := fs.Int("lifecycle-cases", 0, "whole cases in the lifecycle scenario (default: that of the size)")
+	halfFor := fs.Duration("half-for", 0, "how long the runs at half the peak rate last (default: that of the size)")
+	openCases := fs.Int("open-cases", 0, "open cases to park in the scale scenario (default: that of the size)")
+	reportRows := fs.Int("report-rows", 0, "case rows for the report queries (default: that of the size)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the load generator and the embedded Temporal server) to the file")
 	var env, dyn multiFlag
 	fs.Var(&env, "env", "KEY=VALUE for the worker and the API (repeatable), e.g. WORKER_CACHE_SIZE=2000")
@@ -279,6 +283,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *intakeFor > 0 {
 		o.IntakeDuration = *intakeFor
+	}
+	if *lifecycleCases > 0 {
+		o.LifecycleCases = *lifecycleCases
+	}
+	if *halfFor > 0 {
+		o.HalfRateFor = *halfFor
+	}
+	if *openCases > 0 {
+		o.OpenCases = []int{*openCases}
+	}
+	if *reportRows > 0 {
+		o.ReportRows = []int{*reportRows}
 	}
 	o.Scenarios = strings.Split(*scenarios, ",")
 	o.HistoryShards, o.TemporalMaxConns, o.ExtraEnv = int32(*shards), *conns, env

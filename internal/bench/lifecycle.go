@@ -162,6 +162,9 @@ func (b *runner) lifecycle(ctx context.Context) (*LifecycleReport, error) {
 		return nil, err
 	}
 	defer b.s.stopWorker()
+	if err := b.settle(ctx); err != nil {
+		return nil, err
+	}
 	rep := &LifecycleReport{Cases: b.o.LifecycleCases, Concurrency: b.o.LifecycleConc}
 	var peak decisionLatencies
 	r := closedLoop(ctx, b.p, fmt.Sprintf("lifecycle c=%d", b.o.LifecycleConc), b.o.LifecycleConc, time.Hour, b.o.LifecycleCases,
