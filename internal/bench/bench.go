@@ -65,8 +65,8 @@ func Full() Options {
 }
 
 func Quick() Options {
-	return Options{Levels: []int{1, 8, 32, 128}, IntakeDuration: 3 * time.Second, LifecycleCases: 100, LifecycleConc: 32,
-		HalfRateFor: 5 * time.Second, OpenCases: []int{10_000}, ReportRows: []int{100_000}, ParkConc: 8}
+	return Options{Levels: []int{1, 8, 32, 128}, IntakeDuration: 2 * time.Second, LifecycleCases: 64, LifecycleConc: 32,
+		HalfRateFor: 4 * time.Second, OpenCases: []int{10_000}, ReportRows: []int{100_000}, ParkConc: 8}
 }
 
 // Report is bench-report.json.

@@ -175,6 +175,6 @@ func (b *runner) settle(ctx context.Context) error {
 		}
 		time.Sleep(time.Second)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(500 * time.Millisecond)
 	return nil
 }
