@@ -111,7 +111,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	for _, tg := range r.Targets {
 		names = append(names, tg.Name)
 	}
-	if len(r.Targets) != 8 {
+	if len(r.Targets) != 7 {
 		t.Errorf("targets: %s", strings.Join(names, "; "))
 	}
 }
