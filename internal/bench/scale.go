@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/complaint-handling/complaints/internal/config"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -22,7 +25,9 @@ type ScaleReport struct {
 	PGBytesPerCase       float64 `json:"pg_bytes_per_case"`
 	TemporalBytesPerCase float64 `json:"temporal_bytes_per_case"`
 	ListP50Ms            float64 `json:"list_p50_ms"`
-	ListP99Ms            float64 `json:"list_p99_ms"`
+	// ListQueriesP99Ms is each list's p99 (first and next pages).
+	ListQueriesP99Ms map[string]float64 `json:"list_queries_p99_ms"`
+	ListP99Ms        float64            `json:"list_p99_ms"`
 }
 
 // ReportsReport is the report queries over a number of case rows.
@@ -35,7 +40,7 @@ type ReportsReport struct {
 
 func (b *runner) scale(ctx context.Context) error {
 	// A fresh worker process, so its memory is that of this scenario.
-	cache := 0
+	cache := config.DefaultWorkerCacheSize
 	for _, e := range b.o.ExtraEnv {
 		fmt.Sscanf(e, "WORKER_CACHE_SIZE=%d", &cache)
 	}
@@ -88,7 +93,17 @@ func (b *runner) park(ctx context.Context, target int) (*ScaleReport, error) {
 	need := target - open
 	var approval, customer atomic.Int64
 	var dl decisionLatencies
-	r := closedLoop(ctx, b.p, fmt.Sprintf("parking %d open cases", target), b.o.ParkConc, 24*time.Hour, need, func(ctx context.Context, i int) error {
+	var r result
+	if need > 0 {
+		r = b.parkCases(ctx, target, need, &approval, &customer, &dl)
+	}
+	sr.ParkSeconds, sr.ParkPerS, sr.Errors = round1(r.Elapsed.Seconds()), round1(r.PerSecond()), r.Errors
+	return b.measureParked(ctx, sr, r, &approval, &customer, appBefore, tBefore)
+}
+
+// parkCases files need complaints and moves some on (see park).
+func (b *runner) parkCases(ctx context.Context, target, need int, approval, customer *atomic.Int64, dl *decisionLatencies) result {
+	return closedLoop(ctx, b.p, fmt.Sprintf("parking %d open cases", target), b.o.ParkConc, 24*time.Hour, need, func(ctx context.Context, i int) error {
 		c, err := b.file(ctx, fmt.Sprintf("park%d", target), i)
 		if err != nil || i%10 != 0 {
 			return err
@@ -116,7 +131,11 @@ func (b *runner) park(ctx context.Context, target int) (*ScaleReport, error) {
 		customer.Add(1)
 		return nil
 	})
-	sr.ParkSeconds, sr.ParkPerS, sr.Errors = round1(r.Elapsed.Seconds()), round1(r.PerSecond()), r.Errors
+}
+
+func (b *runner) measureParked(ctx context.Context, sr *ScaleReport, r result, approval, customer *atomic.Int64, appBefore, tBefore int64) (*ScaleReport, error) {
+	open := 0
+	var err error
 	sr.AwaitingApproval, sr.AwaitingCustomer = int(approval.Load()), int(customer.Load())
 	if open, err = b.openCases(ctx); err != nil {
 		return nil, err
@@ -150,8 +169,8 @@ func (b *runner) park(ctx context.Context, target int) (*ScaleReport, error) {
 	}
 	b.p.say("worker RSS %.0f MiB (peak %.0f MiB); %.0f bytes per case in the application database, %.0f in Temporal's",
 		sr.WorkerRSSMB, sr.WorkerPeakRSSMB, sr.PGBytesPerCase, sr.TemporalBytesPerCase)
-	lr := b.listQueries(ctx)
-	sr.ListP50Ms, sr.ListP99Ms = lr.Percentile(50), lr.Percentile(99)
+	lr, each := b.listQueries(ctx)
+	sr.ListP50Ms, sr.ListP99Ms, sr.ListQueriesP99Ms = lr.Percentile(50), lr.Percentile(99), each
 	b.p.say("staff list queries at %d open cases: p50 %.1f ms, p99 %.1f ms (%d queries, %d errors)", open, sr.ListP50Ms, sr.ListP99Ms, lr.OK, lr.Errors)
 	return sr, nil
 }
@@ -172,7 +191,7 @@ func (b *runner) temporalSize(ctx context.Context) (int64, error) {
 
 // listQueries runs the staff list as the console does: the inbox views
 // and searches with filters, first pages and the next page by cursor.
-func (b *runner) listQueries(ctx context.Context) *result {
+func (b *runner) listQueries(ctx context.Context) (*result, map[string]float64) {
 	queries := []string{
 		"open=true&limit=50",
 		"status=acknowledged&limit=50",
@@ -188,6 +207,10 @@ func (b *runner) listQueries(ctx context.Context) *result {
 		"created_from=" + url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)) + "&limit=50",
 	}
 	var rc recorder
+	per := map[string]*recorder{}
+	for _, q := range queries {
+		per[q] = &recorder{}
+	}
 	for round := 0; round < 10; round++ {
 		for _, q := range queries {
 			var page struct {
@@ -196,14 +219,20 @@ func (b *runner) listQueries(ctx context.Context) *result {
 			t := time.Now()
 			err := b.api.call(ctx, "GET", "/v1/complaints?"+q, b.staff.manager, nil, &page, 200)
 			rc.record(time.Since(t), err)
+			per[q].record(time.Since(t), err)
 			if err == nil && page.NextCursor != nil {
 				t := time.Now()
 				err := b.api.call(ctx, "GET", "/v1/complaints?"+q+"&cursor="+url.QueryEscape(*page.NextCursor), b.staff.manager, nil, nil, 200)
 				rc.record(time.Since(t), err)
+				per[q].record(time.Since(t), err)
 			}
 		}
 	}
-	return &rc.res
+	each := map[string]float64{}
+	for q, r := range per {
+		each[strings.SplitN(q, "&limit", 2)[0]] = r.res.Percentile(99)
+	}
+	return &rc.res, each
 }
 
 // reports grows the case rows to rows with synthetic ones (SQL, no
