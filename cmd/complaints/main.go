@@ -5,6 +5,7 @@
 //	complaints worker              the Temporal worker (production)
 //	complaints migrate up|down|status
 //	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
+//	complaints temporal-server     the Temporal server alone, on DATABASE_URL's PostgreSQL
 //	complaints bench [--quick] [--out bench-report.json]
 package main
 
@@ -30,6 +31,8 @@ import (
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/workflows"
 )
 
 func main() {
@@ -49,6 +52,9 @@ commands:
   worker     run the Temporal worker against DATABASE_URL and TEMPORAL_ADDRESS
   migrate    up | down | status: manage the application schema
   token      mint a staff token: --sub alice --role manager [--team billing]
+  temporal-server
+             the Temporal server alone, persisting to DATABASE_URL's PostgreSQL server,
+             frontend on TEMPORAL_FRONTEND_ADDR
   bench      the load generator: [--quick] [--out bench-report.json] (see BENCHMARKS.md)
 `
 
@@ -84,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, app.Options{Run: app.RunWorker, Profiles: bench.ShortClocks()}, logger, stdout, false)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout)
+	case "temporal-server":
+		return temporalServer(ctx, cfg, logger)
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout, logger)
 	case "token":
@@ -340,3 +348,29 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// temporalServer runs the Temporal server as a process of its own: it
+// persists to the PostgreSQL server of DATABASE_URL (databases temporal and
+// temporal_visibility, created or upgraded at start; the user must be able
+// to create databases the first time), listens on TEMPORAL_FRONTEND_ADDR,
+// registers TEMPORAL_NAMESPACE with the search attributes, and stops on
+// SIGINT or SIGTERM. Workers and API instances reach it through
+// TEMPORAL_ADDRESS.
+func temporalServer(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return errors.New("temporal-server needs DATABASE_URL: a postgres:// URL of the PostgreSQL server Temporal persists to")
+	}
+	started := time.Now()
+	ts, err := temporalserver.Start(ctx, temporalserver.Options{
+		DatabaseURL: cfg.DatabaseURL, FrontendAddress: cfg.TemporalFrontend, Namespace: cfg.TemporalNamespace,
+		SearchAttributes: workflows.SearchAttributeTypes(),
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("temporal server ready", "frontend", ts.HostPort(), "namespace", ts.Namespace(),
+		"startup", time.Since(started).String())
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return ts.Stop()
+}
