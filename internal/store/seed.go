@@ -37,7 +37,7 @@ FROM (SELECT g, $3::timestamptz - ((((g::bigint * 7919) % 1000003)::float8 / 100
 	}
 	if _, err := s.Pool.Exec(ctx, `INSERT INTO case_events (case_id, seq, type, actor, at, payload)
 SELECT id, 11, 'repeat_contact', 'customer', received_at, jsonb_build_object('reopened', random() < 0.3)
-FROM cases WHERE repeat_count > 0 AND case_number LIKE 'SEED-%'`); err != nil {
+FROM cases WHERE repeat_count > 0 AND case_number LIKE 'SEED-%' AND substr(case_number, 6)::bigint > $1`, first); err != nil {
 		return fmt.Errorf("store.SeedSyntheticCases: events: %w", err)
 	}
 	if _, err := s.Pool.Exec(ctx, `ANALYZE cases; ANALYZE case_events`); err != nil {

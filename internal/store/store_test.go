@@ -201,3 +201,25 @@ func TestLeastLoadedAssignment(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSeedSyntheticCasesGrows seeds the benchmark's synthetic rows in two
+// steps, as the bench grows them, without clashing numbers or events.
+func TestSeedSyntheticCasesGrows(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := st.SeedSyntheticCases(ctx, 0, 200, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SeedSyntheticCases(ctx, 200, 300, now); err != nil {
+		t.Fatal(err)
+	}
+	var cases, events int
+	if err := st.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases WHERE case_number LIKE 'SEED-%'),
+    (SELECT count(*) FROM case_events WHERE type = 'repeat_contact')`).Scan(&cases, &events); err != nil {
+		t.Fatal(err)
+	}
+	if cases != 500 || events != 25 {
+		t.Errorf("%d cases and %d repeat contacts, want 500 and 25 (one in twenty)", cases, events)
+	}
+}
