@@ -103,13 +103,8 @@ func (s *Server) postIncidentUpdate(c *gin.Context) {
 		invalidFields(c, FieldProblem{"message", "must be at most 4000 characters"})
 		return
 	}
-	inc, err := s.store.GetIncident(c, c.Param("id"))
-	if err != nil {
-		s.fail(c, "get incident", err)
-		return
-	}
-	if inc.Status != "open" {
-		problem(c, http.StatusConflict, "incident closed", "updates go to open incidents only")
+	inc, ok := s.openIncident(c, "updates go to open incidents only")
+	if !ok {
 		return
 	}
 	me := staffOf(c)
@@ -140,6 +135,21 @@ func (s *Server) postIncidentUpdate(c *gin.Context) {
 	s.writeIncident(c, http.StatusCreated, inc, gin.H{"update": u, "notified": notified})
 }
 
+// openIncident is the incident of the path, answering 409 with detail
+// when it is closed (and the error when it cannot be read).
+func (s *Server) openIncident(c *gin.Context, detail string) (store.Incident, bool) {
+	inc, err := s.store.GetIncident(c, c.Param("id"))
+	if err != nil {
+		s.fail(c, "get incident", err)
+		return inc, false
+	}
+	if inc.Status != "open" {
+		problem(c, http.StatusConflict, "incident closed", detail)
+		return inc, false
+	}
+	return inc, true
+}
+
 type closeIncidentBody struct {
 	Note string `json:"note"`
 }
@@ -153,20 +163,16 @@ func (s *Server) closeIncident(c *gin.Context) {
 		invalidFields(c, FieldProblem{"note", "is required: say what was found and done"})
 		return
 	}
-	inc, err := s.store.GetIncident(c, c.Param("id"))
-	if err != nil {
-		s.fail(c, "get incident", err)
-		return
-	}
-	if inc.Status != "open" {
-		problem(c, http.StatusConflict, "incident closed", "the incident is closed already")
+	inc, ok := s.openIncident(c, "the incident is closed already")
+	if !ok {
 		return
 	}
 	if err := s.store.CloseIncident(c, inc.ID, staffOf(c).ID, b.Note, time.Now()); err != nil {
 		s.fail(c, "close incident", err)
 		return
 	}
-	if inc, err = s.store.GetIncident(c, inc.ID); err != nil {
+	inc, err := s.store.GetIncident(c, inc.ID)
+	if err != nil {
 		s.fail(c, "get incident", err)
 		return
 	}

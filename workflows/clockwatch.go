@@ -31,7 +31,7 @@ func (w *complaint) calendar() *clock.Cal {
 // clock is paused, resumed, extended or met, to recompute; its timer is
 // replaced only when that point moves (see wakeTimer).
 func (w *complaint) watchClocks(ctx workflow.Context) {
-	t := &wakeTimer{stable: w.localStore}
+	t := &wakeTimer{stable: w.localStore()}
 	defer t.stop()
 	for !w.isFinal() {
 		var next time.Time

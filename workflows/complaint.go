@@ -49,16 +49,14 @@ type complaint struct {
 	cal      *clock.Cal
 	// surveyOpening is set while the survey link is being sent.
 	surveyOpening bool
-	// version is Input.Version; localStore is version >= VersionLocalStore.
-	version    int
-	localStore bool
+	// version is Input.Version: the code path the case was started on.
+	version int
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
 func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 	w := &complaint{in: in.Complaint}
 	w.version = in.Version
-	w.localStore = in.Version >= VersionLocalStore
 	if in.Resume != nil {
 		w.st = *in.Resume
 	} else {
@@ -76,7 +74,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 			return w.st, err
 		}
 	}
-	if w.localStore && w.st.Status == StatusReceived {
+	if w.localStore() && w.st.Status == StatusReceived {
 		// Acknowledge (in the same workflow task as the registration)
 		// before the watchers start, so their first timers aim at the
 		// acknowledged case's instants rather than being started and
@@ -157,7 +155,7 @@ var storeRetry = &temporal.RetryPolicy{
 // with their own timeouts, retries and visibility. Cases started before
 // keep ordinary activities, as their histories recorded.
 func (w *complaint) store(ctx workflow.Context, name string, in any) workflow.Future {
-	if w.localStore {
+	if w.localStore() {
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 10 * time.Second,
 			RetryPolicy:         storeRetry,
@@ -173,28 +171,25 @@ func (w *complaint) store(ctx workflow.Context, name string, in any) workflow.Fu
 // the case later for nothing: one cancellation event instead of a timer
 // event and a workflow task days later.
 func (w *complaint) awaitFor(ctx workflow.Context, d time.Duration, cond func() bool, keep ...func() bool) (bool, error) {
-	if !w.localStore {
-		return workflow.AwaitWithTimeout(ctx, d, cond)
-	}
-	if cond() {
+	t := &wakeTimer{stable: w.localStore()}
+	if t.stable && cond() {
 		return true, nil
 	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	timer := workflow.NewTimer(tctx, d)
-	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
+	fired, err := t.wait(ctx, workflow.Now(ctx).Add(d), cond)
+	if err != nil || fired {
 		return false, err
-	}
-	if !cond() {
-		return false, nil
 	}
 	for _, k := range keep {
 		if k() {
 			return true, nil
 		}
 	}
-	cancel()
+	t.stop()
 	return true, nil
 }
+
+// localStore says the case runs VersionLocalStore's code path or later.
+func (w *complaint) localStore() bool { return w.version >= VersionLocalStore }
 
 // finish waits for running handlers so none is cut off, then completes.
 func (w *complaint) finish(ctx workflow.Context) (State, error) {
@@ -228,7 +223,7 @@ func (w *complaint) register(ctx workflow.Context) error {
 	w.changed++
 	attrs := []temporal.SearchAttributeUpdate{SearchCaseNumber.ValueSet(res.CaseNumber),
 		SearchCategory.ValueSet(cls.Category), SearchSeverity.ValueSet(cls.Severity)}
-	if !w.localStore {
+	if !w.localStore() {
 		attrs = append(attrs, SearchCaseStatus.ValueSet(StatusReceived))
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, attrs...)
@@ -404,7 +399,7 @@ func (w *complaint) setStatus(ctx workflow.Context, status string) {
 	} else if prev == StatusAwaitingInfo {
 		w.resumeClocks(workflow.Now(ctx))
 	}
-	if !w.localStore {
+	if !w.localStore() {
 		// Cases started before VersionLocalStore recorded the status at
 		// every step. It is now set at registration only: the case row
 		// in PostgreSQL is what staff search by status, and an upsert per

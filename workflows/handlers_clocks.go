@@ -139,7 +139,7 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 	if r == nil {
 		return
 	}
-	t := &wakeTimer{stable: w.localStore}
+	t := &wakeTimer{stable: w.localStore()}
 	defer t.stop()
 	for !w.isFinal() {
 		sent := w.st.LastCustomerUpdate
@@ -150,7 +150,7 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 		next := w.calendar().After(last, *r)
 		status := w.st.Status
 		moved := func() bool { return !w.st.LastCustomerUpdate.Equal(sent) || w.isFinal() || w.st.Status != status }
-		if w.localStore {
+		if w.localStore() {
 			// The next report depends only on the last message sent; the
 			// status is looked at when it is due.
 			moved = func() bool { return !w.st.LastCustomerUpdate.Equal(sent) || w.isFinal() }
@@ -164,7 +164,7 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 		}
 		if !slices.Contains(progressStatuses, w.st.Status) {
 			back := moved
-			if w.localStore {
+			if w.localStore() {
 				back = func() bool { return moved() || slices.Contains(progressStatuses, w.st.Status) }
 			}
 			if workflow.Await(ctx, back) != nil {

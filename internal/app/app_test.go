@@ -33,7 +33,7 @@ import (
 	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
-	"github.com/complaint-handling/complaints/internal/clock"
+	"github.com/complaint-handling/complaints/internal/bench"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
@@ -49,18 +49,10 @@ const (
 	tokenSecret = "test-token-secret-0123456789abcdef012345678"
 )
 
-// shortClocks are the default profile with clocks short enough for a whole
-// case, survey included, to run in real time.
-func shortClocks() map[string]workflows.Clocks {
-	p := workflows.Profiles()
-	for k, c := range p {
-		c.Approval = clock.Within(time.Minute)
-		c.Confirm, c.ConfirmNotice = clock.Within(time.Minute), 20*time.Second
-		c.SurveyDelay, c.SurveyReminder, c.SurveyExpiry = time.Second, time.Minute, 2*time.Minute
-		p[k] = c
-	}
-	return p
-}
+// shortClocks are the default profiles with clocks short enough for a
+// whole case, survey included, to run in real time (those of the bench
+// worker).
+func shortClocks() map[string]workflows.Clocks { return bench.ShortClocks() }
 
 // failOncePayments pays through the real ledger, then reports a failure
 // the first time for each key, as a provider whose answer is lost after it

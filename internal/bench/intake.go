@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/complaint-handling/complaints/internal/store"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -61,15 +64,12 @@ func (b *runner) intake(ctx context.Context) (*IntakeReport, error) {
 		return nil, err
 	}
 	defer w.Stop()
-	maxConc := 0
-	for _, c := range b.o.Levels {
-		maxConc = max(maxConc, c)
-	}
-	pool, err := newPool(ctx, b.s.appURL, min(maxConc, 64))
+	ceilingStore, err := store.Open(ctx, b.s.appURL, int32(min(slices.Max(b.o.Levels), 64)))
 	if err != nil {
 		return nil, err
 	}
-	defer pool.Close()
+	defer ceilingStore.Close()
+	pool := ceilingStore.Pool
 	// The ceiling inserts into a table shaped like cases, with the same
 	// indexes, dropped afterwards: tens of thousands of rows inserted and
 	// deleted in cases itself would leave it bloated and autovacuum

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
-	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -61,24 +59,11 @@ func (b *runner) registerStaff(ctx context.Context) error {
 	return b.api.call(ctx, "GET", "/v1/me", b.staff.manager, nil, nil, 200)
 }
 
-// decisionLatencies collects the staff decisions' round trips.
-type decisionLatencies struct {
-	mu  sync.Mutex
-	lat []time.Duration
-}
-
-func (d *decisionLatencies) add(t time.Duration) {
-	d.mu.Lock()
-	d.lat = append(d.lat, t)
-	d.mu.Unlock()
-}
-
-func (d *decisionLatencies) result() *result { return &result{OK: len(d.lat), lat: d.lat} }
-
 var surveyLink = regexp.MustCompile(`/survey/([A-Za-z0-9_-]+)`)
 
 // wholeCase drives one case from filing to the survey answer.
-func (b *runner) wholeCase(ctx context.Context, prefix string, i int, decisions *decisionLatencies) error {
+// decisions records the staff decisions' round trips.
+func (b *runner) wholeCase(ctx context.Context, prefix string, i int, decisions *recorder) error {
 	c, err := b.file(ctx, prefix, i)
 	if err != nil {
 		return err
@@ -88,7 +73,7 @@ func (b *runner) wholeCase(ctx context.Context, prefix string, i int, decisions 
 		if err := b.api.call(ctx, "POST", "/v1/complaints/"+c.ID+"/"+path, token, body, nil, 200); err != nil {
 			return err
 		}
-		decisions.add(time.Since(t))
+		decisions.record(time.Since(t), nil)
 		return nil
 	}
 	if err := staff("findings", b.staff.agent, map[string]any{"cause": "refund.delayed", "cause_detail": "refund.delayed.manual_review", "responsibility": "company", "responsible_unit": "refunds desk",
@@ -166,12 +151,12 @@ func (b *runner) lifecycle(ctx context.Context) (*LifecycleReport, error) {
 		return nil, err
 	}
 	rep := &LifecycleReport{Cases: b.o.LifecycleCases, Concurrency: b.o.LifecycleConc}
-	var peak decisionLatencies
+	var peak recorder
 	r := closedLoop(ctx, b.p, fmt.Sprintf("lifecycle c=%d", b.o.LifecycleConc), b.o.LifecycleConc, time.Hour, b.o.LifecycleCases,
 		func(ctx context.Context, i int) error { return b.wholeCase(ctx, "life", i, &peak) })
 	rep.CasesPerS, rep.Errors, rep.FirstError = round2(r.PerSecond()), r.Errors, r.FirstError
 	rep.CaseP50S = round2(r.Percentile(50) / 1000)
-	pr := peak.result()
+	pr := &peak.res
 	rep.UpdateP50Ms, rep.UpdateP99Ms = pr.Percentile(50), pr.Percentile(99)
 	b.p.say("lifecycle c=%d: %d cases in %.1f s = %.2f cases/s, case p50 %.1f s, staff decisions p50 %.1f ms p99 %.1f ms, errors %d",
 		b.o.LifecycleConc, r.OK, r.Elapsed.Seconds(), rep.CasesPerS, rep.CaseP50S, rep.UpdateP50Ms, rep.UpdateP99Ms, r.Errors)
@@ -180,10 +165,10 @@ func (b *runner) lifecycle(ctx context.Context) (*LifecycleReport, error) {
 	}
 	rep.HalfPeakRatePerS = round2(rep.CasesPerS / 2)
 	if rep.HalfPeakRatePerS > 0 {
-		var half decisionLatencies
+		var half recorder
 		h := openLoop(ctx, b.p, fmt.Sprintf("lifecycle at %.1f/s", rep.HalfPeakRatePerS), rep.HalfPeakRatePerS, b.o.HalfRateFor,
 			func(ctx context.Context, i int) error { return b.wholeCase(ctx, "lifehalf", i, &half) })
-		hr := half.result()
+		hr := &half.res
 		rep.HalfPeakUpdateP50Ms, rep.HalfPeakUpdateP99Ms = hr.Percentile(50), hr.Percentile(99)
 		rep.Errors += h.Errors
 		b.p.say("lifecycle at half the peak (%.2f cases/s): staff decisions p50 %.1f ms, p99 %.1f ms, errors %d",
@@ -241,13 +226,4 @@ func (b *runner) countHistory(ctx context.Context, rep *LifecycleReport) error {
 		rep.HistoryEventsPerCase = round1(float64(total) / float64(len(ids)))
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

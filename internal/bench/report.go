@@ -3,7 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -54,7 +55,7 @@ func printReport(w io.Writer, r *Report) {
 	}
 	for _, q := range r.Reports {
 		fmt.Fprintf(w, "\nReports over %d case rows: slowest median %.0f ms\n", q.Rows, q.ReportMs)
-		for _, k := range sortedKeysF(q.Queries) {
+		for _, k := range slices.Sorted(maps.Keys(q.Queries)) {
 			fmt.Fprintf(w, "  %-34s %8.1f ms\n", k, q.Queries[k])
 		}
 	}
@@ -71,17 +72,8 @@ func printReport(w io.Writer, r *Report) {
 
 func eventTypes(m map[string]int) string {
 	var parts []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %d", strings.TrimPrefix(k, "EVENT_TYPE_"), m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeysF(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,7 +5,9 @@ import (
 
 	"fmt"
 	"github.com/complaint-handling/complaints/internal/config"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -92,27 +94,23 @@ func (b *runner) park(ctx context.Context, target int) (*ScaleReport, error) {
 	sr := &ScaleReport{OpenCases: target}
 	need := target - open
 	var approval, customer atomic.Int64
-	var dl decisionLatencies
 	var r result
 	if need > 0 {
-		r = b.parkCases(ctx, target, need, &approval, &customer, &dl)
+		r = b.parkCases(ctx, target, need, &approval, &customer)
 	}
 	sr.ParkSeconds, sr.ParkPerS, sr.Errors = round1(r.Elapsed.Seconds()), round1(r.PerSecond()), r.Errors
 	return b.measureParked(ctx, sr, r, &approval, &customer, appBefore, tBefore)
 }
 
 // parkCases files need complaints and moves some on (see park).
-func (b *runner) parkCases(ctx context.Context, target, need int, approval, customer *atomic.Int64, dl *decisionLatencies) result {
+func (b *runner) parkCases(ctx context.Context, target, need int, approval, customer *atomic.Int64) result {
 	return closedLoop(ctx, b.p, fmt.Sprintf("parking %d open cases", target), b.o.ParkConc, 24*time.Hour, need, func(ctx context.Context, i int) error {
 		c, err := b.file(ctx, fmt.Sprintf("park%d", target), i)
 		if err != nil || i%10 != 0 {
 			return err
 		}
 		staff := func(path, token string, body any) error {
-			t := time.Now()
-			err := b.api.call(ctx, "POST", "/v1/complaints/"+c.ID+"/"+path, token, body, nil, 200)
-			dl.add(time.Since(t))
-			return err
+			return b.api.call(ctx, "POST", "/v1/complaints/"+c.ID+"/"+path, token, body, nil, 200)
 		}
 		if err := staff("findings", b.staff.agent, map[string]any{"cause": "billing.error", "cause_detail": "billing.error.double_charge", "responsibility": "company", "responsible_unit": "refunds desk", "summary": "Charged twice."}); err != nil {
 			return err
@@ -281,7 +279,7 @@ func (b *runner) reports(ctx context.Context, rows int) (*ReportsReport, error) 
 		rr.ReportMs = max(rr.ReportMs, rr.Queries[q.name])
 	}
 	b.p.say("report queries over %d case rows: slowest median %.0f ms", rows, rr.ReportMs)
-	for _, k := range sortedKeysF(rr.Queries) {
+	for _, k := range slices.Sorted(maps.Keys(rr.Queries)) {
 		b.p.say("  %-34s %8.1f ms", k, rr.Queries[k])
 	}
 	return rr, nil

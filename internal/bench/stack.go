@@ -16,11 +16,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/dynamicconfig"
 
@@ -113,8 +111,7 @@ func startStack(ctx context.Context, o Options) (*stack, error) {
 			return nil, err
 		}
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	key := randomBytes(32)
 	apiPort, err := freePort()
 	if err != nil {
 		s.close()
@@ -336,22 +333,9 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// newPool opens a pool of n connections to the application database.
-func newPool(ctx context.Context, url string, n int) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, err
-	}
-	cfg.MaxConns = int32(n)
-	cfg.MinConns = int32(n)
-	return pgxpool.NewWithConfig(ctx, cfg)
-}
-
 type quiet struct{}
 
 func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
-
-var _ sync.Locker = (*sync.Mutex)(nil)

@@ -152,17 +152,18 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.PublicRate = f
 	}
+	// Zero takes the SDK's default for the worker's settings.
 	for _, v := range []struct {
-		name string
-		dst  *int
-		def  int
-	}{{"WORKER_CACHE_SIZE", &c.Worker.CacheSize, DefaultWorkerCacheSize}, {"WORKER_WORKFLOW_TASKS", &c.Worker.WorkflowTasks, 0},
-		{"WORKER_ACTIVITIES", &c.Worker.Activities, 0}, {"WORKER_LOCAL_ACTIVITIES", &c.Worker.LocalActivities, 0},
-		{"WORKER_WORKFLOW_POLLERS", &c.Worker.WorkflowPollers, DefaultWorkflowPollers}, {"WORKER_ACTIVITY_POLLERS", &c.Worker.ActivityPollers, 0},
-		{"DATABASE_MAX_CONNS", &c.DatabaseMaxConns, 40}} {
+		name     string
+		dst      *int
+		def, min int
+	}{{"WORKER_CACHE_SIZE", &c.Worker.CacheSize, DefaultWorkerCacheSize, 0}, {"WORKER_WORKFLOW_TASKS", &c.Worker.WorkflowTasks, 0, 0},
+		{"WORKER_ACTIVITIES", &c.Worker.Activities, 0, 0}, {"WORKER_LOCAL_ACTIVITIES", &c.Worker.LocalActivities, 0, 0},
+		{"WORKER_WORKFLOW_POLLERS", &c.Worker.WorkflowPollers, DefaultWorkflowPollers, 0}, {"WORKER_ACTIVITY_POLLERS", &c.Worker.ActivityPollers, 0, 0},
+		{"DATABASE_MAX_CONNS", &c.DatabaseMaxConns, 40, 2}} {
 		n, err := Int(getenv, v.name, v.def)
-		if err != nil || n < 0 || (v.name == "DATABASE_MAX_CONNS" && n < 2) {
-			errs = append(errs, fmt.Errorf("%s: %q must be a whole number (at least 2 for DATABASE_MAX_CONNS, 0 for the default elsewhere)", v.name, getenv(v.name)))
+		if err != nil || n < v.min {
+			errs = append(errs, fmt.Errorf("%s: %q must be a whole number, at least %d", v.name, getenv(v.name), v.min))
 			continue
 		}
 		*v.dst = n
