@@ -57,7 +57,10 @@ func (l LedgerPayments) Reverse(ctx context.Context, p Payment) error {
 
 // HTTPPayments sends payments to a provider's HTTP API with the
 // idempotency key in the Idempotency-Key header, and records each accepted
-// payment in the ledger too, so the two can be reconciled.
+// payment in the ledger too, so the two can be reconciled. A call that
+// times out or fails is retried by the activity with the same key: the
+// provider pays a key once, and answers a repeat with 2xx or 409. Client's
+// timeout bounds each call (15 s when Client is nil).
 type HTTPPayments struct {
 	BaseURL string
 	Client  *http.Client
@@ -85,8 +88,6 @@ func (h HTTPPayments) post(ctx context.Context, path string, p Payment) error {
 	if err != nil {
 		return fmt.Errorf("payments: marshal: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("payments: request: %w", err)

@@ -214,6 +214,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			profiles = workflows.Profiles()
 		}
 		var payments activities.Payments = activities.LedgerPayments{Store: st}
+		if cfg.PaymentsURL != "" {
+			payments = activities.HTTPPayments{BaseURL: strings.TrimRight(cfg.PaymentsURL, "/"),
+				Client: &http.Client{Timeout: cfg.PaymentsTimeout}, Ledger: activities.LedgerPayments{Store: st}}
+		}
 		if opts.Payments != nil {
 			payments = opts.Payments(st)
 		}

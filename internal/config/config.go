@@ -85,6 +85,14 @@ type Config struct {
 	// first real delivery channel); the outbox is written either way.
 	NotifyWebhookURL string
 
+	// PaymentsURL, when set, is the payment provider's HTTP API (POST
+	// /payments and /reversals with an Idempotency-Key header); every
+	// accepted payment is recorded in the ledger too. Empty means the
+	// ledger alone records payouts. PaymentsTimeout bounds one call: a
+	// call that times out is retried with the same key.
+	PaymentsURL     string
+	PaymentsTimeout time.Duration
+
 	// PublicRate (requests/s) and PublicBurst limit unauthenticated calls
 	// per client address; staff with a valid token are not limited.
 	PublicRate  float64
@@ -132,6 +140,7 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTIssuer:         getenv("JWT_ISSUER"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
+		PaymentsURL:       getenv("PAYMENTS_URL"),
 		PayloadKeys:       getenv("PAYLOAD_KEYS"),
 		AuthorityMatrix:   getenv("AUTHORITY_MATRIX"),
 		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
@@ -172,6 +181,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.TemporalTimeout, err = duration(getenv, "TEMPORAL_TIMEOUT", 10*time.Second); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PaymentsTimeout, err = duration(getenv, "PAYMENTS_TIMEOUT", 15*time.Second); err != nil {
 		errs = append(errs, err)
 	}
 	c.Spike = workflows.DefaultSpikeRule()
@@ -228,9 +240,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.PayloadKeys == "") != (c.PayloadKeyID == "") {
 		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: set both or neither"))
 	}
-	if c.NotifyWebhookURL != "" {
-		if u, err := url.Parse(c.NotifyWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, errors.New("NOTIFY_WEBHOOK_URL: must be an http(s) URL"))
+	for name, v := range map[string]string{"NOTIFY_WEBHOOK_URL": c.NotifyWebhookURL, "PAYMENTS_URL": c.PaymentsURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			errs = append(errs, fmt.Errorf("%s: must be an http(s) URL", name))
 		}
 	}
 	switch c.LogLevel {
