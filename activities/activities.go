@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -178,8 +179,10 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
 	if isMoney(r.Type) {
-		err := a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
-			Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+		err := heartbeating(ctx, func() error {
+			return a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
+				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+		})
 		if errors.Is(err, ErrPaymentDeclined) {
 			return temporal.NewNonRetryableApplicationError(err.Error(), "PaymentDeclined", err)
 		}
@@ -192,10 +195,37 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
 	if isMoney(r.Type) {
-		return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
-			Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+		return heartbeating(ctx, func() error {
+			return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
+				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
+		})
 	}
 	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
+}
+
+// heartbeating runs call while heartbeating every second, so that a worker
+// that dies during a payment is noticed within the activity's heartbeat
+// timeout (seconds) rather than its start-to-close timeout (a minute), and
+// the payment is retried, with the same key, on another worker.
+func heartbeating(ctx context.Context, call func() error) error {
+	if !activity.IsActivity(ctx) {
+		return call()
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return call()
 }
 
 func isMoney(t string) bool {

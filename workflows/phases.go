@@ -84,6 +84,9 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	p := w.st.Proposal
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
+		// The payment activities heartbeat every second: a worker that
+		// dies mid-payment is noticed in 5 s, not at the minute.
+		HeartbeatTimeout: 5 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 10,
 		},
