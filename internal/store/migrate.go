@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
@@ -29,7 +30,14 @@ func NewMigrator(pool *pgxpool.Pool) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store.NewMigrator: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	// Replicas starting together (two APIs and two workers on a fresh
+	// database) take turns: a PostgreSQL advisory lock held for the run.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store.NewMigrator: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store.NewMigrator: %w", err)
