@@ -20,6 +20,9 @@ type Options struct {
 	MaxConcurrentLocalActivities int
 	WorkflowPollers              int
 	ActivityPollers              int
+	// StopTimeout is how long Stop lets activity attempts in flight
+	// finish before it cancels them (graceful shutdown).
+	StopTimeout time.Duration
 	// CacheSize is the sticky workflow cache, shared by every worker of
 	// the process: set before the first worker starts (0 keeps 10,000).
 	CacheSize int
@@ -37,6 +40,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts Op
 		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
 		MaxConcurrentWorkflowTaskPollers:        opts.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers:        opts.ActivityPollers,
+		WorkerStopTimeout:                       opts.StopTimeout,
 		// A panic in workflow code (or a non-determinism error) fails the
 		// workflow task and is retried after a fix is deployed, rather than
 		// failing the complaint.

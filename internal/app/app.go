@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +74,8 @@ type App struct {
 	TServer  *temporalserver.Server
 	worker   sdkworker.Worker
 	http     *http.Server
+	draining atomic.Bool
+	stopOnce sync.Once
 	listener net.Listener
 	closeFns []func()
 }
@@ -232,6 +236,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			CacheSize: cfg.Worker.CacheSize, MaxConcurrentWorkflowTasks: cfg.Worker.WorkflowTasks,
 			MaxConcurrentActivities: cfg.Worker.Activities, MaxConcurrentLocalActivities: cfg.Worker.LocalActivities,
 			WorkflowPollers: cfg.Worker.WorkflowPollers, ActivityPollers: cfg.Worker.ActivityPollers,
+			StopTimeout: cfg.ShutdownTimeout,
 		})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
@@ -265,7 +270,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	} else {
 		handler = apiserver.HealthHandler(tc, st, a.Registry)
 	}
-	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	a.http = &http.Server{Handler: a.drainable(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -275,15 +280,40 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	return a, nil
 }
 
-// Shutdown stops the HTTP server gracefully (in-flight requests finish,
-// bounded by ctx), then the worker, Temporal and PostgreSQL.
+// Shutdown stops the process gracefully: /readyz answers 503 for
+// SHUTDOWN_DRAIN while everything else is still served (so load balancers
+// stop sending requests), then the HTTP server stops accepting and lets
+// in-flight requests finish (bounded by ctx), then the worker lets its
+// activity attempts in flight finish (bounded by SHUTDOWN_TIMEOUT), then
+// Temporal and PostgreSQL stop. Calling it again does nothing.
 func (a *App) Shutdown(ctx context.Context) {
-	if a.http != nil {
-		if err := a.http.Shutdown(ctx); err != nil {
-			a.Logger.Warn("http shutdown", "err", err)
+	a.stopOnce.Do(func() {
+		a.draining.Store(true)
+		if a.http != nil {
+			select {
+			case <-time.After(a.Config.ShutdownDrain):
+			case <-ctx.Done():
+			}
+			if err := a.http.Shutdown(ctx); err != nil {
+				a.Logger.Warn("http shutdown", "err", err)
+			}
 		}
-	}
-	a.Close()
+		a.Close()
+	})
+}
+
+// drainable answers /readyz with 503 once a shutdown has begun.
+func (a *App) drainable(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" && a.draining.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "5")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"draining"}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Close stops everything that was started, in reverse order.

@@ -61,9 +61,16 @@ type failOncePayments struct {
 	activities.LedgerPayments
 	seen  sync.Map
 	fails atomic.Int32
+	// gate, when set, runs before each payment (a slow provider).
+	gate atomic.Pointer[func(context.Context) error]
 }
 
 func (f *failOncePayments) Pay(ctx context.Context, p activities.Payment) error {
+	if g := f.gate.Load(); g != nil {
+		if err := (*g)(ctx); err != nil {
+			return err
+		}
+	}
 	if err := f.LedgerPayments.Pay(ctx, p); err != nil {
 		return err
 	}

@@ -117,7 +117,12 @@ type Config struct {
 	Worker           WorkerTuning
 	DatabaseMaxConns int
 
+	// ShutdownTimeout bounds a graceful shutdown: in-flight requests and
+	// activity attempts finish within it. ShutdownDrain is how long the
+	// process first goes on serving with /readyz answering 503, so a load
+	// balancer stops sending it requests (0 in dev).
 	ShutdownTimeout time.Duration
+	ShutdownDrain   time.Duration
 	TemporalTimeout time.Duration
 }
 
@@ -179,6 +184,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
 		errs = append(errs, err)
+	}
+	if v := getenv("SHUTDOWN_DRAIN"); v != "" {
+		if c.ShutdownDrain, err = time.ParseDuration(v); err != nil || c.ShutdownDrain < 0 {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN: %q is not a duration such as 5s (0 for none)", v))
+		}
 	}
 	if c.TemporalTimeout, err = duration(getenv, "TEMPORAL_TIMEOUT", 10*time.Second); err != nil {
 		errs = append(errs, err)
