@@ -10,7 +10,7 @@ ROLE ?= manager
 SUB  ?= alice
 TEAM ?= billing
 
-.PHONY: run build test fuzz lint bench bench-quick bench-go token deps clean
+.PHONY: run build test fuzz lint bench bench-quick bench-go cluster chaos token deps clean
 
 ## run: build and start PostgreSQL, Temporal, the worker and the API in one process
 run: deps build
@@ -52,6 +52,18 @@ bench-quick: deps build
 ## bench-go: the Go benchmarks of the hot paths (SCALE_CASES sets the report benchmark's rows)
 bench-go: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## cluster: the production topology as local processes - PostgreSQL, the Temporal
+## server, 2 workers and 2 API instances (APIs on 8100-8101, workers 8110-8111,
+## Temporal 7300; data in .data/cluster); each process is restarted if it dies
+cluster: deps build
+	./$(BIN) cluster
+
+## chaos: whole cases under load while workers, an API and the Temporal server are
+## killed (-9), PostgreSQL restarted and the payment provider misbehaves; checks
+## nothing was lost, paid twice or stuck; writes chaos-report.json (about 3 minutes)
+chaos: deps build
+	./$(BIN) chaos --out chaos-report.json
 
 ## token: print a staff token for the dev system (ROLE=manager SUB=alice TEAM=billing)
 token:

@@ -17,10 +17,7 @@ import (
 // the figures themselves belong to BENCHMARKS.md, not to tests.
 func TestBenchRunsEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	report := filepath.Join(dir, "bench-report.json")
 	cmd := exec.Command(bin, "bench", "--levels", "1,4", "--intake-for", "1s", "--lifecycle-cases", "6", "--half-for", "2s",
 		"--open-cases", "250", "--report-rows", "3000", "--out", report, "--dir", filepath.Join(dir, "work"),

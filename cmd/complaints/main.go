@@ -7,6 +7,8 @@
 //	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
 //	complaints temporal-server     the Temporal server alone, on DATABASE_URL's PostgreSQL
 //	complaints bench [--quick] [--out bench-report.json]
+//	complaints cluster             PostgreSQL, the Temporal server, 2 workers and 2 APIs as processes (make cluster)
+//	complaints chaos [--small]     faults under load, checked (make chaos)
 package main
 
 import (
@@ -56,6 +58,11 @@ commands:
              the Temporal server alone, persisting to DATABASE_URL's PostgreSQL server,
              frontend on TEMPORAL_FRONTEND_ADDR
   bench      the load generator: [--quick] [--out bench-report.json] (see BENCHMARKS.md)
+  cluster    the production topology as local processes: PostgreSQL, the Temporal
+             server, 2 workers and 2 API instances, each on a port of its own
+  chaos      kill workers, APIs and the Temporal server, restart PostgreSQL and let the
+             payment provider misbehave under load; then check nothing was lost,
+             paid twice or left stuck: [--small] [--out chaos-report.json]
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -90,6 +97,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, app.Options{Run: app.RunWorker, Profiles: bench.ShortClocks()}, logger, stdout, false)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout)
+	case "cluster":
+		return runCluster(ctx, args[1:], cfg, stdout)
+	case "chaos":
+		return runChaos(ctx, args[1:], stdout)
 	case "temporal-server":
 		return temporalServer(ctx, cfg, logger)
 	case "migrate":
@@ -127,7 +138,7 @@ func serve(ctx context.Context, cfg config.Config, opts app.Options, logger *slo
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownDrain+cfg.ShutdownTimeout)
 	defer cancel()
 	a.Shutdown(sctx)
 	logger.Info("stopped")
@@ -373,4 +384,94 @@ func temporalServer(ctx context.Context, cfg config.Config, logger *slog.Logger)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return ts.Stop()
+}
+
+// runCluster runs the local multi-process topology until SIGINT/SIGTERM
+// (make cluster). Its data stays in --dir across runs.
+func runCluster(ctx context.Context, args []string, cfg config.Config, stdout io.Writer) error {
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	dir := fs.String("dir", filepath.Join(cfg.DataDir, "cluster"), "PostgreSQL's data, the secrets and the processes' logs")
+	workers := fs.Int("workers", 2, "worker processes")
+	apis := fs.Int("apis", 2, "API instances")
+	apiPort := fs.Int("api-port", 8100, "the first API instance's port (the next count up)")
+	workerPort := fs.Int("worker-port", 8110, "the first worker's health and metrics port")
+	temporalPort := fs.Int("temporal-port", 7300, "the Temporal server's frontend port")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	logf := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
+	cl, err := bench.StartCluster(ctx, bench.ClusterOptions{Binary: exe, Dir: *dir, Workers: *workers, APIs: *apis,
+		APIPort: *apiPort, WorkerPort: *workerPort, TemporalPort: *temporalPort, Logf: logf})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	fmt.Fprintf(stdout, "\nThe cluster is ready (started in %s). Each process is restarted if it exits; try kill -9 on one.\n\n",
+		time.Since(started).Round(time.Millisecond))
+	for _, p := range cl.APIs {
+		fmt.Fprintf(stdout, "  %-10s http://%s/console/   (pid %d)\n", p.Name, p.Addr, p.PID())
+	}
+	for _, p := range cl.Workers {
+		fmt.Fprintf(stdout, "  %-10s http://%s/metrics    (pid %d)\n", p.Name, p.Addr, p.PID())
+	}
+	fmt.Fprintf(stdout, "  %-10s %s, namespace %s   (pid %d)\n  postgres   127.0.0.1:%d (data in %s)\n  logs       %s\n\n",
+		cl.Temporal.Name, cl.Temporal.Addr, cl.Namespace, cl.Temporal.PID(), cl.PostgresPort(), filepath.Join(*dir, "postgres"), *dir)
+	for _, r := range []string{"agent", "supervisor", "manager"} {
+		tok, err := cl.Token("cluster-"+r, r, "billing", 12*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  %-10s %s\n", r, tok)
+	}
+	fmt.Fprintln(stdout, "\nStaff tokens above (team billing, valid 12h). Press Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping")
+	return nil
+}
+
+// runChaos runs the fault-injection test (make chaos).
+func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	small := fs.Bool("small", false, "the small run of make test (24 cases, 5 faults)")
+	out := fs.String("out", "chaos-report.json", "where to write the JSON report")
+	data := fs.String("data", "../shared/data/cfpb/complaints-2023-sample.csv", "the CFPB sample the complaints come from")
+	dir := fs.String("dir", "", "working folder (default: a new temporary folder, removed afterwards)")
+	cases := fs.Int("cases", 0, "the least number of scripted cases (default: that of the size)")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "the random seed (faults' moments and victims, the provider's misbehaviour)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o := bench.ChaosFull()
+	if *small {
+		o = bench.ChaosSmall()
+	}
+	if *cases > 0 {
+		o.Cases = *cases
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.Binary, o.Data, o.Out, o.Seed, o.Stdout = exe, *data, *out, *seed, stdout
+	o.Dir = *dir
+	if o.Dir == "" {
+		if o.Dir, err = os.MkdirTemp("", "complaints-chaos-*"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(o.Dir)
+	}
+	rep, err := bench.RunChaos(ctx, o)
+	if err != nil {
+		return err
+	}
+	if bad := rep.Lost + rep.DuplicatedPayments + rep.Stuck + rep.DuplicatedCases + rep.WrongState + rep.AuditGaps +
+		rep.LedgerMismatches + rep.MissingPayments; bad > 0 {
+		return fmt.Errorf("chaos: %d problems (see %s)", bad, *out)
+	}
+	return nil
 }

@@ -29,10 +29,7 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	httpPort, temporalPort := freePort(t, 0), freePort(t, 20000)
 	envv := append(os.Environ(), "DATA_DIR="+filepath.Join(dir, "data"), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("TEMPORAL_FRONTEND_ADDR=127.0.0.1:%d", temporalPort), "LOG_LEVEL=warn")

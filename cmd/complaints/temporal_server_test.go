@@ -38,10 +38,7 @@ func TestTemporalServerRunsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pg.Stop() })
-	bin := filepath.Join(dir, "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	hostPort := fmt.Sprintf("127.0.0.1:%d", freePort(t, 20000))
 	start := func() (*exec.Cmd, *syncBuffer) {
 		cmd := exec.Command(bin, "temporal-server")

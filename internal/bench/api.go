@@ -29,41 +29,58 @@ func newAPIClient(base string) *apiClient {
 // call sends body as JSON and decodes the answer into out; a status other
 // than want is an error carrying the answer.
 func (c *apiClient) call(ctx context.Context, method, path, token string, body, out any, want int, headers ...string) error {
+	status, raw, err := c.roundTrip(ctx, method, path, token, body, headers...)
+	if err != nil {
+		return err
+	}
+	if status != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, status, truncate(string(raw), 300))
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// send is call for callers that judge the status themselves: it decodes a
+// 2xx answer into out and returns the status.
+func (c *apiClient) send(ctx context.Context, method, path, token string, body, out any, headers ...string) (int, error) {
+	status, raw, err := c.roundTrip(ctx, method, path, token, body, headers...)
+	if err == nil && out != nil && status/100 == 2 {
+		err = json.Unmarshal(raw, out)
+	}
+	return status, err
+}
+
+func (c *apiClient) roundTrip(ctx context.Context, method, path, token string, body any, headers ...string) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, truncate(string(raw), 300))
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return resp.StatusCode, raw, err
 }
 
 func truncate(s string, n int) string {

@@ -221,13 +221,31 @@ func (s *stack) dbSize(ctx context.Context, db string) (int64, error) {
 
 // child is a process of the system under test.
 type child struct {
-	url  string // its readiness URL; /metrics is beside it
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
+	name    string
+	url     string // its readiness URL; /metrics is beside it
+	cmd     *exec.Cmd
+	done    chan struct{}
+	log     *os.File
+	logPath string
 }
 
 func startChild(ctx context.Context, binary, command string, env []string, logPath, readyURL string) (*child, error) {
+	c, err := spawn(binary, command, env, logPath)
+	if err != nil {
+		return nil, err
+	}
+	c.url = readyURL
+	if err := c.waitReady(ctx, httpReady(readyURL), 60*time.Second); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// spawn starts `binary command` with env added to this process's
+// environment, its output appended to logPath. The child is killed if this
+// process dies.
+func spawn(binary, command string, env []string, logPath string) (*child, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -240,29 +258,51 @@ func startChild(ctx context.Context, binary, command string, env []string, logPa
 		f.Close()
 		return nil, fmt.Errorf("start %s %s: %w", binary, command, err)
 	}
-	c := &child{url: readyURL, cmd: cmd, done: make(chan struct{}), log: f}
+	c := &child{cmd: cmd, done: make(chan struct{}), log: f, name: command, logPath: logPath}
 	go func() { _ = cmd.Wait(); close(c.done) }()
-	deadline := time.Now().Add(60 * time.Second)
+	return c, nil
+}
+
+// waitReady polls ready every 100 ms until it succeeds, the process exits
+// or limit passes.
+func (c *child) waitReady(ctx context.Context, ready func(context.Context) error, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
 	for {
-		resp, err := http.Get(readyURL)
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := ready(rctx)
+		cancel()
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return c, nil
-			}
+			return nil
 		}
 		select {
 		case <-c.done:
-			return nil, fmt.Errorf("%s %s exited while starting (see %s)", binary, command, logPath)
+			return fmt.Errorf("%s exited while starting (see %s)", c.name, c.logPath)
 		case <-ctx.Done():
-			c.stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			c.stop()
-			return nil, fmt.Errorf("%s %s not ready after 60 s (see %s)", binary, command, logPath)
+			return fmt.Errorf("%s not ready after %s: %v (see %s)", c.name, limit, err, c.logPath)
 		}
+	}
+}
+
+// httpReady is ready when url answers 200.
+func httpReady(url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %d", url, resp.StatusCode)
+		}
+		return nil
 	}
 }
 
