@@ -7,6 +7,7 @@
 //	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
 //	complaints temporal-server     the Temporal server alone, on DATABASE_URL's PostgreSQL
 //	complaints bench [--quick] [--out bench-report.json]
+//	complaints health URL          exit status of a health check (container images without curl)
 //	complaints cluster             PostgreSQL, the Temporal server, 2 workers and 2 APIs as processes (make cluster)
 //	complaints chaos [--small]     faults under load, checked (make chaos)
 package main
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -58,6 +60,8 @@ commands:
              the Temporal server alone, persisting to DATABASE_URL's PostgreSQL server,
              frontend on TEMPORAL_FRONTEND_ADDR
   bench      the load generator: [--quick] [--out bench-report.json] (see BENCHMARKS.md)
+  health     URL: exit 0 if URL (a /readyz or /healthz) answers 200 - for container
+             health checks in images without curl
   cluster    the production topology as local processes: PostgreSQL, the Temporal
              server, 2 workers and 2 API instances, each on a port of its own
   chaos      kill workers, APIs and the Temporal server, restart PostgreSQL and let the
@@ -97,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, app.Options{Run: app.RunWorker, Profiles: bench.ShortClocks()}, logger, stdout, false)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout)
+	case "health":
+		return health(ctx, args[1:], stdout)
 	case "cluster":
 		return runCluster(ctx, args[1:], cfg, stdout)
 	case "chaos":
@@ -473,5 +479,29 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.LedgerMismatches + rep.MissingPayments; bad > 0 {
 		return fmt.Errorf("chaos: %d problems (see %s)", bad, *out)
 	}
+	return nil
+}
+
+// health checks one URL for a container health check: exit status 0 when
+// it answers 200 within 3 s.
+func health(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: complaints health http://127.0.0.1:8080/readyz")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d", args[0], resp.StatusCode)
+	}
+	fmt.Fprintln(stdout, "ok")
 	return nil
 }

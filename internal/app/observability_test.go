@@ -347,6 +347,7 @@ func startPrometheus(t *testing.T, addr string) *promServer {
 		t.Fatal(err)
 	}
 	for _, sc := range cfg["scrape_configs"].([]any) {
+		delete(sc.(map[string]any), "dns_sd_configs")
 		sc.(map[string]any)["static_configs"] = []any{map[string]any{"targets": []string{addr}}}
 	}
 	out, _ := yaml.Marshal(cfg)

@@ -176,15 +176,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}}
 	cfg.PublicClient = config.PublicClient{HostPort: hostPort}
 
-	// One server process: a task queue's tasks and its pollers meet in
-	// one partition. With the default four, a task written to a partition
-	// without a waiting poller waits to be forwarded, and new cases'
-	// first workflow tasks queued (measured: 110-270 ms schedule-to-start
-	// at 32 concurrent complaints; BENCHMARKS.md).
-	dc := dynamicconfig.StaticClient{
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-	}
+	dc := DynamicConfig()
 	for k, v := range opts.DynamicConfig {
 		dc[k] = v
 	}
@@ -395,3 +387,17 @@ func (quietLogger) Debug(string, ...any) {}
 func (quietLogger) Info(string, ...any)  {}
 func (quietLogger) Warn(string, ...any)  {}
 func (quietLogger) Error(string, ...any) {}
+
+// DynamicConfig is the server's tuning, the same in the Compose topology
+// (deploy/compose/temporal/dynamicconfig.yaml; a test keeps them equal).
+// One task-queue partition: a task queue's tasks and its pollers meet in
+// one partition. With the default four, a task written to a partition
+// without a waiting poller waits to be forwarded, and new cases' first
+// workflow tasks queued (measured: 110-270 ms schedule-to-start at 32
+// concurrent complaints; BENCHMARKS.md).
+func DynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+	}
+}
