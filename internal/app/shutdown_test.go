@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 	"testing"
@@ -34,8 +35,13 @@ func TestGracefulShutdown(t *testing.T) {
 	agent, sup := s.token("agent-ann", "agent", "billing"), s.token("sup-sue", "supervisor", "billing")
 	s.must(200, "GET", "/v1/me", agent, nil, nil)
 	s.must(200, "GET", "/v1/me", sup, nil, nil)
+	// A customer of its own: the package's tests share one Temporal
+	// namespace, and the same customer and order would attach to another
+	// test's open case (a repeat contact) whose worker is gone.
+	body := maps.Clone(complaintBody)
+	body["customer"] = map[string]any{"id": "cust-shutdown", "name": "Li Na", "email": "li.na@example.com"}
 	var created struct{ ID string }
-	s.must(201, "POST", "/v1/complaints", "", complaintBody, &created, "Idempotency-Key", "shutdown-1")
+	s.must(201, "POST", "/v1/complaints", "", body, &created, "Idempotency-Key", "shutdown-1")
 	id := created.ID
 	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "refund.delayed",
 		"cause_detail": "refund.delayed.return_not_scanned", "responsibility": "company", "responsible_unit": "returns desk",
