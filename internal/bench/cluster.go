@@ -255,6 +255,8 @@ func (c *Cluster) start(ctx context.Context, p *Proc, limit time.Duration) error
 }
 
 // supervise starts p again whenever it exits, until the cluster closes.
+// The swap to a new incarnation happens under p.mu after a last look at
+// closing, so Close either stops the new one or supervise does.
 func (c *Cluster) supervise(p *Proc) {
 	defer c.wg.Done()
 	for {
@@ -262,23 +264,30 @@ func (c *Cluster) supervise(p *Proc) {
 		done := p.cur.done
 		p.mu.Unlock()
 		<-done
-		if c.closing.Load() {
-			return
-		}
 		time.Sleep(time.Second)
-		for !c.closing.Load() {
-			ch, err := spawn(c.o.Binary, p.command, p.env, p.logPath)
-			if err == nil {
-				ch.name = p.Name
-				p.mu.Lock()
-				p.cur.log.Close()
-				p.cur = ch
-				p.mu.Unlock()
-				p.restarts.Add(1)
-				c.o.Logf("%-10s exited; started again (pid %d)", p.Name, ch.cmd.Process.Pid)
-				break
+		for {
+			if c.closing.Load() {
+				return
 			}
-			time.Sleep(time.Second)
+			ch, err := spawn(c.o.Binary, p.command, p.env, p.logPath)
+			if err != nil {
+				time.Sleep(time.Second)
+				continue
+			}
+			ch.name = p.Name
+			p.mu.Lock()
+			if c.closing.Load() {
+				p.mu.Unlock()
+				ch.stop()
+				return
+			}
+			old := p.cur
+			p.cur = ch
+			p.mu.Unlock()
+			old.log.Close()
+			p.restarts.Add(1)
+			c.o.Logf("%-10s exited; started again (pid %d)", p.Name, ch.cmd.Process.Pid)
+			break
 		}
 	}
 }
