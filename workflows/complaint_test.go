@@ -589,3 +589,26 @@ func TestTransferOverrideAndThirdRepeatRaisesPriority(t *testing.T) {
 		t.Errorf("events = %v", h.events())
 	}
 }
+
+// TestSurveyAnswerBeforeTheWorkflowMarksItSent: the survey link reaches
+// the customer once its token is stored, which a crashed worker's redone
+// workflow task may not have marked sent yet when the answer is validated
+// (make chaos found it: the answer was refused and the survey expired).
+// An answer while the survey is still scheduled is accepted, waits for the
+// survey to open, and is recorded after survey_sent.
+func TestSurveyAnswerBeforeTheWorkflowMarksItSent(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
+	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(6*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(7*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+	st := h.run()
+	if st.SurveyStatus != wf.SurveyAnswered || st.SurveyScore != 4 {
+		t.Fatalf("survey %s, score %d", st.SurveyStatus, st.SurveyScore)
+	}
+	ev := h.events()
+	if strings.Join(ev[len(ev)-2:], ",") != "survey_sent,survey_answered" {
+		t.Errorf("events end %v, want survey_sent then survey_answered", ev)
+	}
+}

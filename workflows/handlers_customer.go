@@ -96,10 +96,15 @@ func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
 	if err := optionalText("comment", r.Comment, MaxText); err != nil {
 		return err
 	}
-	// The link reaches the customer while the survey is being opened (the
-	// activity sends it): an answer that quick is accepted too.
-	opening := w.st.SurveyStatus == SurveyScheduled && w.surveyOpening
-	if w.st.Status != StatusClosed || (w.st.SurveyStatus != SurveySent && !opening) {
+	// The link reaches the customer as soon as the survey's local
+	// activity has stored its token, before this workflow marks the
+	// survey sent: an answer that quick is accepted too and waits for it.
+	// The window is longer when the worker dies in that workflow task:
+	// the task is redone by another worker after its timeout, and the
+	// answer may be validated before the redone task has reopened the
+	// survey (found by make chaos). An answer can only come through a
+	// stored token, so a survey still "scheduled" here has been opened.
+	if w.st.Status != StatusClosed || (w.st.SurveyStatus != SurveySent && w.st.SurveyStatus != SurveyScheduled) {
 		return wrongState("the survey is not open")
 	}
 	return nil
@@ -107,8 +112,13 @@ func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
 
 func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (State, error) {
 	// Recorded after survey_sent, so the audit trail reads in order.
-	if err := workflow.Await(ctx, func() bool { return !w.surveyOpening && w.st.SurveyStatus != SurveyScheduled }); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return (!w.surveyOpening && w.st.SurveyStatus != SurveyScheduled) || w.st.Status != StatusClosed
+	}); err != nil {
 		return w.st, err
+	}
+	if w.st.Status != StatusClosed || w.st.SurveyStatus != SurveySent {
+		return w.st, wrongState("the survey is not open")
 	}
 	w.st.SurveyStatus = SurveyAnswered
 	w.st.SurveyScore = r.Score
