@@ -92,6 +92,8 @@ type ChaosReport struct {
 	ProblemDetail     []string       `json:"problem_detail,omitempty"`
 	CaseP50S          float64        `json:"case_p50_s"` // a script, filing to its last answer
 	CaseMaxS          float64        `json:"case_max_s"`
+	// SlowestCase is the longest script, step by step (seconds each).
+	SlowestCase string `json:"slowest_case"`
 	// SelfCheck says the checks found the defects planted after the run.
 	SelfCheck string  `json:"self_check"`
 	Seed      uint64  `json:"seed"`
@@ -208,7 +210,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (*ChaosReport, error) {
 	}
 	rep.Provider = provider.counts()
 	r := result{lat: d.durations}
-	rep.CaseP50S, rep.CaseMaxS = round2(r.Percentile(50)/1000), round2(r.Percentile(100)/1000)
+	rep.CaseP50S = round2(r.Percentile(50) / 1000)
 	rep.Seconds = round1(time.Since(started).Seconds())
 	printChaos(o.Stdout, rep)
 	if o.Out != "" {
@@ -367,9 +369,19 @@ func (d *driver) script(ctx context.Context, i int) {
 	d.rep.Cases++
 	d.mu.Unlock()
 	t := time.Now()
-	err := d.run(ctx, i, kind)
+	var steps []string
+	step := func(name string) func() {
+		t := time.Now()
+		return func() { steps = append(steps, fmt.Sprintf("%s %.1f", name, time.Since(t).Seconds())) }
+	}
+	id, err := d.run(ctx, i, kind, step)
+	took := time.Since(t)
 	d.mu.Lock()
-	d.durations = append(d.durations, time.Since(t))
+	d.durations = append(d.durations, took)
+	if took.Seconds() > d.rep.CaseMaxS {
+		d.rep.CaseMaxS = round2(took.Seconds())
+		d.rep.SlowestCase = fmt.Sprintf("%s (%s): %s", id, kind, strings.Join(steps, ", "))
+	}
 	d.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		d.mu.Lock()
@@ -381,14 +393,19 @@ func (d *driver) script(ctx context.Context, i int) {
 	}
 }
 
-func (d *driver) run(ctx context.Context, i int, kind string) error {
+// run drives case i through its script and returns the case's id; step
+// times the steps.
+func (d *driver) run(ctx context.Context, i int, kind string, step func(string) func()) (string, error) {
+	done := step("file")
 	c, err := d.file(ctx, "chaos", i, kind)
+	done()
 	if err != nil {
-		return err
+		return "", err
 	}
 	key := func(step string) string { return c.Customer + ":" + step }
 	if kind == "withdraw" {
-		return d.decide(ctx, "POST", "/v1/track/"+c.Tracking+"/withdraw", "", map[string]any{"reason": "sorted out with the branch"}, key("withdraw"))
+		defer step("withdraw")()
+		return c.ID, d.decide(ctx, "POST", "/v1/track/"+c.Tracking+"/withdraw", "", map[string]any{"reason": "sorted out with the branch"}, key("withdraw"))
 	}
 	steps := []struct {
 		path, token string
@@ -401,8 +418,11 @@ func (d *driver) run(ctx context.Context, i int, kind string) error {
 		{"approvals", d.staff.manager, map[string]any{"decision": "approve", "comment": "within policy"}},
 	}
 	for _, s := range steps {
-		if err := d.decide(ctx, "POST", "/v1/complaints/"+c.ID+"/"+s.path, s.token, s.body, key(s.path)); err != nil {
-			return fmt.Errorf("%s: %w", s.path, err)
+		done := step(s.path)
+		err := d.decide(ctx, "POST", "/v1/complaints/"+c.ID+"/"+s.path, s.token, s.body, key(s.path))
+		done()
+		if err != nil {
+			return c.ID, fmt.Errorf("%s: %w", s.path, err)
 		}
 	}
 	var tr struct {
@@ -417,13 +437,20 @@ func (d *driver) run(ctx context.Context, i int, kind string) error {
 		}
 		return err
 	}
-	if err := pollFor(ctx, 3*time.Minute, func() (bool, error) { err := track(); return tr.Status == "awaiting_customer", err }); err != nil {
-		return fmt.Errorf("awaiting the customer (status %s): %w", tr.Status, err)
+	done = step("paid")
+	err = pollFor(ctx, 3*time.Minute, func() (bool, error) { err := track(); return tr.Status == "awaiting_customer", err })
+	done()
+	if err != nil {
+		return c.ID, fmt.Errorf("awaiting the customer (status %s): %w", tr.Status, err)
 	}
-	if err := d.decide(ctx, "POST", "/v1/track/"+c.Tracking+"/response", "", map[string]any{"decision": "accept"}, key("accept")); err != nil {
-		return fmt.Errorf("accept: %w", err)
+	done = step("accept")
+	err = d.decide(ctx, "POST", "/v1/track/"+c.Tracking+"/response", "", map[string]any{"decision": "accept"}, key("accept"))
+	done()
+	if err != nil {
+		return c.ID, fmt.Errorf("accept: %w", err)
 	}
 	var survey string
+	defer step("survey")()
 	if err := pollFor(ctx, 3*time.Minute, func() (bool, error) {
 		err := track()
 		for _, m := range tr.Messages {
@@ -433,9 +460,9 @@ func (d *driver) run(ctx context.Context, i int, kind string) error {
 		}
 		return survey != "", err
 	}); err != nil {
-		return fmt.Errorf("awaiting the survey: %w", err)
+		return c.ID, fmt.Errorf("awaiting the survey: %w", err)
 	}
-	return d.decide(ctx, "POST", "/v1/surveys/"+survey, "", map[string]any{"score": 4, "comment": "fine in the end"}, key("survey"))
+	return c.ID, d.decide(ctx, "POST", "/v1/surveys/"+survey, "", map[string]any{"score": 4, "comment": "fine in the end"}, key("survey"))
 }
 
 // pollFor checks cond every 200 ms for up to limit.
@@ -796,6 +823,7 @@ func printChaos(w io.Writer, r *ChaosReport) {
 		fmt.Fprintf(tw, "%s\t%v\n", row.k, row.v)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "slowest script:", r.SlowestCase)
 	for _, p := range slices.Concat(r.StuckDetail, r.ProblemDetail) {
 		fmt.Fprintln(w, "  ", p)
 	}
