@@ -323,7 +323,9 @@ func (s *Server) sendDecision(c *gin.Context, name string, req any) {
 		s.fail(c, "get case", err)
 		return
 	}
-	st, err := s.update(c, cs, name, req)
+	// An approval the approvals inbox offered (the row awaits one) is sent
+	// again while the workflow catches up with its own row (see update).
+	st, err := s.update(c, cs, name, req, name == wf.UpdateApproval && cs.Status == wf.StatusAwaitingApproval)
 	if err != nil {
 		s.fail(c, name, err)
 		return

@@ -317,7 +317,7 @@ func (s *Server) customerUpdate(c *gin.Context, name string, arg any) {
 	if !ok {
 		return
 	}
-	st, err := s.update(c, cs, name, arg)
+	st, err := s.update(c, cs, name, arg, customerViewAllows(name, cs))
 	if err != nil {
 		s.fail(c, name, err)
 		return
@@ -362,7 +362,7 @@ func (s *Server) survey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := s.update(c, cs, wf.UpdateSurvey, r)
+	st, err := s.update(c, cs, wf.UpdateSurvey, r, false)
 	if err != nil {
 		s.fail(c, "survey", err)
 		return
@@ -374,7 +374,17 @@ func (s *Server) survey(c *gin.Context) {
 // With an Idempotency-Key header the update id is derived from it, so a
 // client retrying after a timeout attaches to the same update (Temporal
 // deduplicates update ids) and gets its result instead of acting twice.
-func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any) (wf.State, error) {
+//
+// viewAllows says the case row the caller acted on (PostgreSQL) allows
+// the action. The row can be ahead of the workflow for a few seconds:
+// when a worker dies in a workflow task after its local activities wrote
+// the row, another worker redoes the task after the task's timeout, and
+// an update validated meanwhile is refused as in the wrong state (make
+// chaos found it). Then the update is sent again, under the next id of a
+// fixed sequence (a refused update changed nothing; the same sequence on
+// a client's retry finds an earlier attempt's result), until the
+// workflow catches up or TEMPORAL_TIMEOUT passes.
+func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, viewAllows bool) (wf.State, error) {
 	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
 	defer cancel()
 	updateID := ""
@@ -382,6 +392,24 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any) (wf
 		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key))
 		updateID = name + "-" + hex.EncodeToString(h[:12])
 	}
+	for attempt := 0; ; attempt++ {
+		id := updateID
+		if attempt > 0 && id != "" {
+			id = fmt.Sprintf("%s-r%d", updateID, attempt)
+		}
+		st, err := s.updateOnce(ctx, cs, id, name, arg)
+		if err == nil || !viewAllows || !isWrongState(err) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name string, arg any) (wf.State, error) {
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: updateID, WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -394,6 +422,20 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any) (wf
 		return wf.State{}, err
 	}
 	return st, nil
+}
+
+// customerViewAllows says the case row allows a customer's action: what
+// the tracking page offered the customer.
+func customerViewAllows(name string, cs store.Case) bool {
+	switch name {
+	case wf.UpdateCustomerResponse:
+		return cs.Status == wf.StatusAwaitingCustomer
+	case wf.UpdateCustomerInfo:
+		return cs.Status == wf.StatusAwaitingInfo
+	case wf.UpdateWithdraw:
+		return cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn
+	}
+	return false
 }
 
 func (s *Server) queryState(c *gin.Context, cs store.Case) (wf.State, error) {

@@ -130,6 +130,13 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	}
 }
 
+// isWrongState says the workflow refused an update as not allowed in the
+// case's current state.
+func isWrongState(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && strings.HasPrefix(app.Message(), wf.ErrWrongState.Error()+": ")
+}
+
 func isWorkflowGone(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "workflow execution already completed")
 }

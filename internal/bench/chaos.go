@@ -135,7 +135,7 @@ func RunChaos(ctx context.Context, o ChaosOptions) (*ChaosReport, error) {
 		return nil, err
 	}
 	defer provider.close()
-	say("payment provider on %s: 15%% answer 500, 10%% time out, 10%% succeed after the client gave up", provider.url)
+	say("payment provider on %s: 8%% answer 500, 5%% time out, 5%% succeed after the client gave up", provider.url)
 	cl, err := StartCluster(ctx, ClusterOptions{Binary: o.Binary, Dir: o.Dir, Workers: 2, APIs: 2, WorkerCommand: "bench-worker",
 		Env: []string{"PAYMENTS_URL=" + provider.url, "PAYMENTS_TIMEOUT=" + o.PaymentTimeout.String(), "PUBLIC_RATE=0",
 			"SYSTEMIC_DETECTOR=off", "SHUTDOWN_TIMEOUT=10s"},
@@ -886,12 +886,12 @@ func (p *provider) serve(w http.ResponseWriter, r *http.Request, kind string) {
 	_, done := p.paid[key]
 	var payNow, late bool
 	switch {
-	case roll < 0.15:
+	case roll < 0.08:
 		p.n.Errors++
-	case roll < 0.25:
+	case roll < 0.13:
 		p.n.Timeouts++
 		late = true
-	case roll < 0.35:
+	case roll < 0.18:
 		p.n.LateSuccesses++
 		payNow, late = true, true
 	default:
