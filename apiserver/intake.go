@@ -380,10 +380,11 @@ func (s *Server) survey(c *gin.Context) {
 // when a worker dies in a workflow task after its local activities wrote
 // the row, another worker redoes the task after the task's timeout, and
 // an update validated meanwhile is refused as in the wrong state (make
-// chaos found it). Then the update is sent again, under the next id of a
-// fixed sequence (a refused update changed nothing; the same sequence on
-// a client's retry finds an earlier attempt's result), until the
-// workflow catches up or TEMPORAL_TIMEOUT passes.
+// chaos found it). Then the update is sent again, with the same id, until
+// the workflow catches up or TEMPORAL_TIMEOUT passes: a refused update
+// changed nothing and is not remembered, so the same id is validated
+// afresh, and a client's later retry still finds the accepted one's
+// result.
 func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, viewAllows bool) (wf.State, error) {
 	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
 	defer cancel()
@@ -392,12 +393,8 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, vie
 		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key))
 		updateID = name + "-" + hex.EncodeToString(h[:12])
 	}
-	for attempt := 0; ; attempt++ {
-		id := updateID
-		if attempt > 0 && id != "" {
-			id = fmt.Sprintf("%s-r%d", updateID, attempt)
-		}
-		st, err := s.updateOnce(ctx, cs, id, name, arg)
+	for {
+		st, err := s.updateOnce(ctx, cs, updateID, name, arg)
 		if err == nil || !viewAllows || !isWrongState(err) {
 			return st, err
 		}
