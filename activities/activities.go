@@ -211,9 +211,9 @@ func heartbeating(ctx context.Context, call func() error) error {
 	if !activity.IsActivity(ctx) {
 		return call()
 	}
-	done := make(chan struct{})
-	defer close(done)
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -225,7 +225,12 @@ func heartbeating(ctx context.Context, call func() error) error {
 			}
 		}
 	}()
-	return call()
+	err := call()
+	// No heartbeat may be in flight once the activity returns (the SDK
+	// cancels its context then, and the heartbeat would fail noisily).
+	close(done)
+	<-stopped
+	return err
 }
 
 func isMoney(t string) bool {
