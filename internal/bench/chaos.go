@@ -85,6 +85,7 @@ type ChaosReport struct {
 	FirstScriptError  string         `json:"first_script_error,omitempty"`
 	ClientRetries     int64          `json:"client_retries"`     // requests sent again after no answer or a 5xx
 	ConflictsOnRetry  int64          `json:"conflicts_on_retry"` // a retry found the decision already taken
+	ConflictRetries   int64          `json:"conflict_retries"`   // decisions sent again after a 409
 	Provider          ProviderCounts `json:"provider"`
 	SupervisorRestart map[string]int `json:"supervisor_restarts"`
 	FaultLog          []FaultRecord  `json:"fault_log"`
@@ -321,20 +322,42 @@ func (d *driver) do(ctx context.Context, method, path, token string, body, out a
 	}
 }
 
-// decide sends a decision that must be answered 200; a 409 after an
-// attempt with no definite answer means that attempt took effect.
+// decide sends a decision that must be answered 200. A 409 (not allowed
+// in the case's current state) is tried again for up to 30 s, as a person
+// would after a moment: under faults the case can still be catching up
+// (an acknowledgement delayed by a PostgreSQL restart refuses findings).
+// A 409 that lasts, after an attempt with no definite answer, means that
+// attempt took effect; the checks at the end judge it either way.
 func (d *driver) decide(ctx context.Context, method, path, token string, body any, key string) error {
-	status, ambiguous, err := d.do(ctx, method, path, token, body, nil, key)
-	switch {
-	case err != nil:
-		return err
-	case status == http.StatusOK:
-		return nil
-	case status == http.StatusConflict && ambiguous:
-		atomic.AddInt64(&d.rep.ConflictsOnRetry, 1)
-		return nil
-	default:
-		return fmt.Errorf("%s %s: %d", method, path, status)
+	var first time.Time
+	ambiguous := false
+	for {
+		status, amb, err := d.do(ctx, method, path, token, body, nil, key)
+		ambiguous = ambiguous || amb
+		switch {
+		case err != nil:
+			return err
+		case status == http.StatusOK:
+			return nil
+		case status != http.StatusConflict:
+			return fmt.Errorf("%s %s: %d", method, path, status)
+		}
+		if first.IsZero() {
+			first = time.Now()
+		}
+		if time.Since(first) > 30*time.Second {
+			if ambiguous {
+				atomic.AddInt64(&d.rep.ConflictsOnRetry, 1)
+				return nil
+			}
+			return fmt.Errorf("%s %s: 409 for 30 s", method, path)
+		}
+		atomic.AddInt64(&d.rep.ConflictRetries, 1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }
 
