@@ -784,7 +784,8 @@ func (d *driver) selfCheck(ctx context.Context) error {
 
 // stuckReason says why a case's workflow is stuck ("" when it is not):
 // failed, terminated or timed out; a workflow task or an activity failing
-// again and again; or, when finished is true, still running.
+// again and again; when finished is true, still running; otherwise,
+// waiting with no timer.
 func (d *driver) stuckReason(ctx context.Context, workflowID string, finished bool) string {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -810,6 +811,28 @@ func (d *driver) stuckReason(ctx context.Context, workflowID string, finished bo
 	}
 	if finished {
 		return "still running after its script ended"
+	}
+	// An open case waits for an input it expects (staff's, here) and
+	// always on a timer too: its clocks. One with no timer would wait
+	// for ever if the input never came.
+	open := map[string]bool{}
+	it := d.cl.TC.GetWorkflowHistory(dctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return "history: " + err.Error()
+		}
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			open[ev.GetTimerStartedEventAttributes().GetTimerId()] = true
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			delete(open, ev.GetTimerFiredEventAttributes().GetTimerId())
+		case enumspb.EVENT_TYPE_TIMER_CANCELED:
+			delete(open, ev.GetTimerCanceledEventAttributes().GetTimerId())
+		}
+	}
+	if len(open) == 0 {
+		return "waiting with no timer"
 	}
 	return ""
 }
