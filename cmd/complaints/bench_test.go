@@ -93,9 +93,12 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		t.Errorf("lifecycle %+v", l)
 	}
 	// The history budget of a happy-path case (BENCHMARKS.md): a change
-	// that adds events to every case shows here.
-	if l.HistoryEventsMax > 64 || l.HistoryEventsPerCase < 40 {
-		t.Errorf("history events per case %.1f (max %d), want at most 64", l.HistoryEventsPerCase, l.HistoryEventsMax)
+	// that adds events to every case shows here. The same code measured
+	// 64 at 00:47 UTC and 66 at 01:25 UTC (the cases' clock watchers set
+	// their timers by the business calendar, so the time of day a case is
+	// filed moves a timer or two).
+	if l.HistoryEventsMax > 66 || l.HistoryEventsPerCase < 40 {
+		t.Errorf("history events per case %.1f (max %d), want at most 66", l.HistoryEventsPerCase, l.HistoryEventsMax)
 	}
 	if len(r.Scale) != 1 || r.Scale[0].OpenCases < 250 || r.Scale[0].Errors != 0 || r.Scale[0].WorkerRSSMB <= 0 ||
 		r.Scale[0].PGBytesPerCase <= 0 || r.Scale[0].TemporalBytesPerCase <= 0 || r.Scale[0].ListP99Ms <= 0 {

@@ -475,8 +475,7 @@ func runChaos(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if bad := rep.Lost + rep.DuplicatedPayments + rep.Stuck + rep.DuplicatedCases + rep.WrongState + rep.AuditGaps +
-		rep.LedgerMismatches + rep.MissingPayments; bad > 0 {
+	if bad := rep.Problems(); bad > 0 {
 		return fmt.Errorf("chaos: %d problems (see %s)", bad, *out)
 	}
 	return nil

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -96,14 +95,14 @@ func (b *runner) wholeCase(ctx context.Context, prefix string, i int, decisions 
 		return b.api.call(ctx, "GET", "/v1/track/"+c.TrackingToken, "", nil, &tr, 200)
 	}
 	// The customer sees the resolution (after the payment) and accepts.
-	if err := poll(ctx, func() (bool, error) { err := track(); return tr.Status == "awaiting_customer", err }); err != nil {
+	if err := poll(ctx, time.Minute, func() (bool, error) { err := track(); return tr.Status == "awaiting_customer", err }); err != nil {
 		return fmt.Errorf("awaiting the customer (status %s): %w", tr.Status, err)
 	}
 	if err := b.api.call(ctx, "POST", "/v1/track/"+c.TrackingToken+"/response", "", map[string]any{"decision": "accept"}, nil, 200); err != nil {
 		return err
 	}
 	var survey string
-	if err := poll(ctx, func() (bool, error) {
+	if err := poll(ctx, time.Minute, func() (bool, error) {
 		err := track()
 		for _, m := range tr.Messages {
 			if m.Kind == "survey" {
@@ -117,29 +116,6 @@ func (b *runner) wholeCase(ctx context.Context, prefix string, i int, decisions 
 		return fmt.Errorf("awaiting the survey: %w", err)
 	}
 	return b.api.call(ctx, "POST", "/v1/surveys/"+survey, "", map[string]any{"score": 5, "comment": "quick"}, nil, 200)
-}
-
-// poll checks cond every 100 ms for up to 60 s (the customer refreshing
-// the tracking page).
-func poll(ctx context.Context, cond func() (bool, error)) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ok, err := cond()
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = errors.New("timed out after 60 s")
-			}
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 func (b *runner) lifecycle(ctx context.Context) (*LifecycleReport, error) {
