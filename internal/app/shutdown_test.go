@@ -2,9 +2,7 @@ package app_test
 
 import (
 	"context"
-	"maps"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,43 +15,7 @@ import (
 // being cancelled (SHUTDOWN_TIMEOUT bounds the wait).
 func TestGracefulShutdown(t *testing.T) {
 	s := startStack(t, "SHUTDOWN_DRAIN", "1s", "SHUTDOWN_TIMEOUT", "20s")
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	cancelled := make(chan error, 1)
-	gate := func(ctx context.Context) error {
-		once.Do(func() { close(entered) })
-		select {
-		case <-release:
-			return nil
-		case <-ctx.Done():
-			cancelled <- ctx.Err()
-			return ctx.Err()
-		}
-	}
-	s.payments.gate.Store(&gate)
-
-	agent, sup := s.token("agent-ann", "agent", "billing"), s.token("sup-sue", "supervisor", "billing")
-	s.must(200, "GET", "/v1/me", agent, nil, nil)
-	s.must(200, "GET", "/v1/me", sup, nil, nil)
-	// A customer of its own: the package's tests share one Temporal
-	// namespace, and the same customer and order would attach to another
-	// test's open case (a repeat contact) whose worker is gone.
-	body := maps.Clone(complaintBody)
-	body["customer"] = map[string]any{"id": "cust-shutdown", "name": "Li Na", "email": "li.na@example.com"}
-	var created struct{ ID string }
-	s.must(201, "POST", "/v1/complaints", "", body, &created, "Idempotency-Key", "shutdown-1")
-	id := created.ID
-	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "refund.delayed",
-		"cause_detail": "refund.delayed.return_not_scanned", "responsibility": "company", "responsible_unit": "returns desk",
-		"summary": "The return was received but not scanned."}, nil)
-	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{
-		"remedies": []map[string]any{{"type": "refund", "amount": 15000, "currency": "CNY"}}, "message": "Refunding 150.00 CNY today."}, nil)
-	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve"}, nil)
-	select {
-	case <-entered:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the payment never started")
-	}
+	h := holdPayment(t, s, "cust-shutdown", "shutdown-1")
 
 	stopped := make(chan struct{})
 	go func() {
@@ -71,16 +33,16 @@ func TestGracefulShutdown(t *testing.T) {
 		return resp.StatusCode == http.StatusServiceUnavailable
 	})
 	// Still serving everything else while draining.
-	s.must(200, "GET", "/v1/me", agent, nil, nil)
+	s.must(200, "GET", "/v1/me", s.token("agent-ann", "agent", "billing"), nil, nil)
 	time.Sleep(1500 * time.Millisecond) // past the drain: the worker is stopping now
-	close(release)
+	close(h.release)
 	select {
 	case <-stopped:
 	case <-time.After(30 * time.Second):
 		t.Fatal("shutdown did not finish")
 	}
 	select {
-	case err := <-cancelled:
+	case err := <-h.cancelled:
 		t.Fatalf("the payment in flight was cancelled by the shutdown: %v", err)
 	default:
 	}
@@ -91,7 +53,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	defer db.Close(ctx)
 	var n int
-	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM ledger WHERE case_id = $1 AND kind = 'payout'`, id).Scan(&n); err != nil || n != 1 {
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM ledger WHERE case_id = $1 AND kind = 'payout'`, h.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("payouts recorded = %d, %v; want the one in flight at shutdown", n, err)
 	}
 }

@@ -2,11 +2,6 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +14,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -51,7 +47,7 @@ type Cluster struct {
 	o         ClusterOptions
 	pg        *pgserver.Server
 	pgPort    int
-	secrets   clusterSecrets
+	secrets   app.Secrets
 	Temporal  *Proc
 	Workers   []*Proc
 	APIs      []*Proc
@@ -100,13 +96,6 @@ func (p *Proc) Ready(ctx context.Context, limit time.Duration) error {
 	return c.waitReady(ctx, p.ready, limit)
 }
 
-type clusterSecrets struct {
-	JWT          string `json:"jwt_secret"`
-	Token        string `json:"token_secret"`
-	PayloadKeys  string `json:"payload_keys"`
-	PayloadKeyID string `json:"payload_key_id"`
-}
-
 // StartCluster brings the topology up and waits until every process is
 // ready. On error everything started is stopped.
 func StartCluster(ctx context.Context, o ClusterOptions) (_ *Cluster, err error) {
@@ -125,7 +114,10 @@ func StartCluster(ctx context.Context, o ClusterOptions) (_ *Cluster, err error)
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	if c.secrets, err = loadClusterSecrets(filepath.Join(o.Dir, "secrets.json")); err != nil {
+	// The signing secrets and the payload key, kept in Dir as `make run`
+	// keeps its own: a cluster restarted on the same folder must still
+	// decrypt its histories and accept its links.
+	if c.secrets, err = app.ReadSecrets(o.Dir); err != nil {
 		return nil, err
 	}
 	if c.pgPort, err = pgPortOf(o.Dir); err != nil {
@@ -333,27 +325,6 @@ func (c *Cluster) Close() {
 	if c.pg != nil {
 		_ = c.pg.Stop()
 	}
-}
-
-// loadClusterSecrets reads the cluster's signing secrets and payload key
-// from path, creating them the first time: a cluster restarted on the same
-// folder must still decrypt its histories and accept its links.
-func loadClusterSecrets(path string) (clusterSecrets, error) {
-	var s clusterSecrets
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return s, fmt.Errorf("read %s: %w", path, err)
-		}
-		return s, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return s, err
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	s = clusterSecrets{JWT: hex.EncodeToString(randomBytes(32)), Token: hex.EncodeToString(randomBytes(32)),
-		PayloadKeyID: "cluster1", PayloadKeys: "cluster1:" + base64.StdEncoding.EncodeToString(key)}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	return s, os.WriteFile(path, b, 0o600)
 }
 
 // pgPortOf is the cluster's PostgreSQL port, chosen once and kept in

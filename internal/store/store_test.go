@@ -16,17 +16,25 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
-func TestMigrationsDownAndUp(t *testing.T) {
+// migratedDown is a store whose every migration has been rolled back,
+// with its migrator (closed at the end of the test).
+func migratedDown(t *testing.T) (*store.Store, *store.Migrator) {
+	t.Helper()
 	st := env.NewStore(t)
-	ctx := context.Background()
 	m, err := store.NewMigrator(st.Pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	if err := m.DownAll(ctx); err != nil {
+	t.Cleanup(func() { m.Close() })
+	if err := m.DownAll(context.Background()); err != nil {
 		t.Fatalf("down: %v", err)
 	}
+	return st, m
+}
+
+func TestMigrationsDownAndUp(t *testing.T) {
+	st, m := migratedDown(t)
+	ctx := context.Background()
 	var n int
 	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`).Scan(&n); err != nil {
 		t.Fatal(err)
@@ -47,16 +55,8 @@ func TestMigrationsDownAndUp(t *testing.T) {
 // database, as two APIs and two workers do on a fresh deployment: the
 // advisory lock makes them take turns, and all four succeed.
 func TestReplicasMigrateTogether(t *testing.T) {
-	st := env.NewStore(t)
+	st, _ := migratedDown(t)
 	ctx := context.Background()
-	m, err := store.NewMigrator(st.Pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if err := m.DownAll(ctx); err != nil {
-		t.Fatalf("down: %v", err)
-	}
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() { errs <- store.Migrate(ctx, st.Pool) }()
