@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	ShutdownDrain   time.Duration
 	TemporalTimeout time.Duration
+
+	// ReportZones are the time zones (IANA names) the report summary
+	// keeps; a breakdown in another zone reads the case rows.
+	// ReportRefresh is how often a worker takes recent case changes into
+	// the summary (0, from "off": this process does not refresh it).
+	ReportZones   []string
+	ReportRefresh time.Duration
 }
 
 // Load reads the environment through getenv (os.Getenv in production, a map
@@ -226,6 +234,21 @@ func Load(getenv func(string) string) (Config, error) {
 		c.SpikeDetector = v == "on"
 	default:
 		errs = append(errs, fmt.Errorf("SYSTEMIC_DETECTOR: %q is not on or off", v))
+	}
+	for _, z := range strings.Split(or(getenv("REPORT_ZONES"), "UTC"), ",") {
+		z = strings.TrimSpace(z)
+		if _, err := time.LoadLocation(z); err != nil || z == "" || z == "Local" {
+			errs = append(errs, fmt.Errorf("REPORT_ZONES: %q is not an IANA time zone", z))
+			continue
+		}
+		if !slices.Contains(c.ReportZones, z) {
+			c.ReportZones = append(c.ReportZones, z)
+		}
+	}
+	if getenv("REPORT_REFRESH") != "off" {
+		if c.ReportRefresh, err = duration(getenv, "REPORT_REFRESH", 5*time.Second); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

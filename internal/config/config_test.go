@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,19 @@ func TestDefaults(t *testing.T) {
 	}
 	if err := c.RequireExternal(); err == nil {
 		t.Error("production commands accepted a config without DATABASE_URL")
+	}
+	if fmt.Sprint(c.ReportZones) != "[UTC]" || c.ReportRefresh != 5*time.Second {
+		t.Errorf("report summary defaults = %v every %s", c.ReportZones, c.ReportRefresh)
+	}
+}
+
+func TestReportSummarySettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"REPORT_ZONES": "Asia/Shanghai, UTC,Asia/Shanghai", "REPORT_REFRESH": "off"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.ReportZones) != "[Asia/Shanghai UTC]" || c.ReportRefresh != 0 {
+		t.Errorf("zones %v, refresh %s", c.ReportZones, c.ReportRefresh)
 	}
 }
 
@@ -39,6 +53,9 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"spike dims":   {map[string]string{"SYSTEMIC_DIMENSIONS": "product,colour"}, "SYSTEMIC_DIMENSIONS"},
 		"spike base":   {map[string]string{"SYSTEMIC_BASELINE": "30m"}, "SYSTEMIC_BASELINE"},
 		"detector":     {map[string]string{"SYSTEMIC_DETECTOR": "maybe"}, "SYSTEMIC_DETECTOR"},
+		"report zone":  {map[string]string{"REPORT_ZONES": "UTC,Mars/Olympus"}, "REPORT_ZONES"},
+		"empty zone":   {map[string]string{"REPORT_ZONES": "UTC,"}, "REPORT_ZONES"},
+		"refresh":      {map[string]string{"REPORT_REFRESH": "0s"}, "REPORT_REFRESH"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))

@@ -3,31 +3,34 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // ReportDimensions are the dimensions a breakdown may group and filter by,
-// each with the SQL expression it reads. day, week and month group by the
+// each with the SQL expression it reads (over the case rows as c). day, week and month group by the
 // date of receipt in the report's time zone; they do not filter.
 var ReportDimensions = map[string]string{
-	"category":       "category",
-	"cause":          "COALESCE(cause, '')",
-	"cause_detail":   "COALESCE(cause_detail, '')",
-	"responsibility": "COALESCE(responsibility, '')",
-	"channel":        "channel",
-	"region":         "region",
-	"branch":         "branch",
-	"product":        "product",
-	"team":           "COALESCE(team_id, '')",
-	"handler":        "COALESCE(assignee_id, '')",
-	"profile":        "profile",
-	"severity":       "severity",
-	"status":         "status",
-	"day":            "to_char(received_at AT TIME ZONE @tz, 'YYYY-MM-DD')",
-	"week":           `to_char(received_at AT TIME ZONE @tz, 'IYYY-"W"IW')`,
-	"month":          "to_char(received_at AT TIME ZONE @tz, 'YYYY-MM')",
+	"category":       "c.category",
+	"cause":          "COALESCE(c.cause, '')",
+	"cause_detail":   "COALESCE(c.cause_detail, '')",
+	"responsibility": "COALESCE(c.responsibility, '')",
+	"channel":        "c.channel",
+	"region":         "c.region",
+	"branch":         "c.branch",
+	"product":        "c.product",
+	"team":           "COALESCE(c.team_id, '')",
+	"handler":        "COALESCE(c.assignee_id, '')",
+	"profile":        "c.profile",
+	"severity":       "c.severity",
+	"status":         "c.status",
+	"day":            "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM-DD')",
+	"week":           `to_char(c.received_at AT TIME ZONE @tz, 'IYYY-"W"IW')`,
+	"month":          "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM')",
 }
 
 // TimeDimensions group only.
@@ -70,45 +73,118 @@ type BreakdownGroup struct {
 // total, median and 90th percentile time to acknowledge and to resolve,
 // breach rate, upheld rate (the company responsible, among cases with
 // findings), compensation paid, the average survey score, and the repeat,
-// reopen and first-contact resolution rates.
+// reopen and first-contact resolution rates. Groups come largest first,
+// then by key. A query that groups and filters by at most one dimension
+// besides time, in a zone the summary keeps, is answered from the report
+// summary; any other from the case rows; both give the same figures.
 func (s *Store) Breakdown(ctx context.Context, q BreakdownQuery) ([]BreakdownGroup, error) {
-	tz := q.TimeZone
-	if tz == "" {
-		tz = "UTC"
+	var out []BreakdownGroup
+	err := s.inBreakdown(ctx, q, func(tx pgx.Tx, p *summaryPlan) (err error) {
+		if p != nil {
+			out, err = p.run(ctx, tx)
+		} else {
+			out, err = scanBreakdown(ctx, tx, q)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.Breakdown: %w", err)
 	}
+	total := 0
+	for _, g := range out {
+		total += g.Count
+	}
+	for i := range out {
+		out[i].Share = float64(out[i].Count) / float64(total)
+	}
+	slices.SortStableFunc(out, func(a, b BreakdownGroup) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		for _, d := range q.By {
+			if c := strings.Compare(a.Key[d], b.Key[d]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// BreakdownSource says where Breakdown answers q from: "summary" or "cases".
+func (s *Store) BreakdownSource(ctx context.Context, q BreakdownQuery) (string, error) {
+	source := "cases"
+	err := s.inBreakdown(ctx, q, func(_ pgx.Tx, p *summaryPlan) error {
+		if p != nil {
+			source = "summary"
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store.BreakdownSource: %w", err)
+	}
+	return source, nil
+}
+
+// inBreakdown validates q and calls fn in one read-only repeatable-read
+// transaction, with the summary plan when the summary covers q.
+func (s *Store) inBreakdown(ctx context.Context, q BreakdownQuery, fn func(pgx.Tx, *summaryPlan) error) error {
+	if len(q.By) == 0 {
+		return fmt.Errorf("no dimension")
+	}
+	for _, d := range q.By {
+		if _, ok := ReportDimensions[d]; !ok {
+			return fmt.Errorf("unknown dimension %q", d)
+		}
+	}
+	for k := range q.Filters {
+		if _, ok := ReportDimensions[k]; !ok || slices.Contains(TimeDimensions, k) {
+			return fmt.Errorf("%q cannot filter", k)
+		}
+	}
+	loc, err := time.LoadLocation(zoneOf(q))
+	if err != nil {
+		return fmt.Errorf("time zone: %w", err)
+	}
+	return pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		p, err := planSummary(ctx, tx, q, loc)
+		if err != nil {
+			return err
+		}
+		return fn(tx, p)
+	})
+}
+
+func zoneOf(q BreakdownQuery) string {
+	if q.TimeZone == "" {
+		return "UTC"
+	}
+	return q.TimeZone
+}
+
+// scanBreakdown computes a breakdown from the case rows.
+func scanBreakdown(ctx context.Context, tx pgx.Tx, q BreakdownQuery) ([]BreakdownGroup, error) {
 	var args []any
 	var where []string
 	if q.From != nil {
 		args = append(args, *q.From)
-		where = append(where, fmt.Sprintf("received_at >= $%d", len(args)))
+		where = append(where, fmt.Sprintf("c.received_at >= $%d", len(args)))
 	}
 	if q.To != nil {
 		args = append(args, *q.To)
-		where = append(where, fmt.Sprintf("received_at < $%d", len(args)))
+		where = append(where, fmt.Sprintf("c.received_at < $%d", len(args)))
 	}
-	keys := make([]string, 0, len(q.Filters))
-	for k := range q.Filters {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		expr, ok := ReportDimensions[k]
-		if !ok || slices.Contains(TimeDimensions, k) {
-			return nil, fmt.Errorf("store.Breakdown: %q cannot filter", k)
-		}
+	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
 		args = append(args, q.Filters[k])
-		where = append(where, fmt.Sprintf("%s = $%d", expr, len(args)))
+		where = append(where, fmt.Sprintf("%s = $%d", ReportDimensions[k], len(args)))
 	}
 	var cols, groups []string
 	tzParam := ""
 	for i, d := range q.By {
-		expr, ok := ReportDimensions[d]
-		if !ok {
-			return nil, fmt.Errorf("store.Breakdown: unknown dimension %q", d)
-		}
+		expr := ReportDimensions[d]
 		if strings.Contains(expr, "@tz") {
 			if tzParam == "" {
-				args = append(args, tz)
+				args = append(args, zoneOf(q))
 				tzParam = fmt.Sprintf("$%d", len(args))
 			}
 			expr = strings.ReplaceAll(expr, "@tz", tzParam)
@@ -116,34 +192,30 @@ func (s *Store) Breakdown(ctx context.Context, q BreakdownQuery) ([]BreakdownGro
 		cols = append(cols, fmt.Sprintf("%s AS d%d", expr, i))
 		groups = append(groups, fmt.Sprint(i+1))
 	}
-	if len(cols) == 0 {
-		return nil, fmt.Errorf("store.Breakdown: no dimension")
-	}
 	sql := fmt.Sprintf(`
 SELECT %s, count(*),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - received_at)) FILTER (WHERE acknowledged_at IS NOT NULL),
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - received_at)) FILTER (WHERE acknowledged_at IS NOT NULL),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - received_at)) FILTER (WHERE resolved_at IS NOT NULL),
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - received_at)) FILTER (WHERE resolved_at IS NOT NULL),
-    avg(breached::int)::float8,
-    (avg((responsibility = 'company')::int) FILTER (WHERE responsibility IS NOT NULL))::float8,
-    COALESCE(sum(compensation_minor), 0)::bigint,
-    avg(survey_score)::float8,
-    count(survey_score),
-    avg((repeat_count > 0)::int)::float8,
-    avg((cases.id IN (SELECT e.case_id FROM case_events e WHERE e.type = 'repeat_contact'
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.acknowledged_at - c.received_at)) FILTER (WHERE c.acknowledged_at IS NOT NULL),
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM c.acknowledged_at - c.received_at)) FILTER (WHERE c.acknowledged_at IS NOT NULL),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.resolved_at - c.received_at)) FILTER (WHERE c.resolved_at IS NOT NULL),
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM c.resolved_at - c.received_at)) FILTER (WHERE c.resolved_at IS NOT NULL),
+    avg(c.breached::int)::float8,
+    (avg((c.responsibility = 'company')::int) FILTER (WHERE c.responsibility IS NOT NULL))::float8,
+    COALESCE(sum(c.compensation_minor), 0)::bigint,
+    avg(c.survey_score)::float8,
+    count(c.survey_score),
+    avg((c.repeat_count > 0)::int)::float8,
+    avg((c.id IN (SELECT e.case_id FROM case_events e WHERE e.type = 'repeat_contact'
         AND e.payload->>'reopened' = 'true'))::int)::float8,
-    (avg((transfer_count = 0 AND appeal_count = 0)::int) FILTER (WHERE status = 'closed'))::float8
-FROM cases %s
-GROUP BY %s ORDER BY count(*) DESC, %s`,
-		strings.Join(cols, ", "), whereClause(where), strings.Join(groups, ", "), strings.Join(groups, ", "))
-	rows, err := s.Pool.Query(ctx, sql, args...)
+    (avg((c.transfer_count = 0 AND c.appeal_count = 0)::int) FILTER (WHERE c.status = 'closed'))::float8
+FROM cases c %s
+GROUP BY %s`,
+		strings.Join(cols, ", "), whereClause(where), strings.Join(groups, ", "))
+	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store.Breakdown: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []BreakdownGroup
-	total := 0
 	for rows.Next() {
 		dims := make([]string, len(q.By))
 		g := BreakdownGroup{Key: map[string]string{}}
@@ -155,21 +227,14 @@ GROUP BY %s ORDER BY count(*) DESC, %s`,
 			&g.BreachRate, &g.UpheldRate, &g.CompensationMinor, &g.SurveyAverage, &g.SurveyAnswers,
 			&g.RepeatRate, &g.ReopenRate, &g.FirstContactResolution)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("store.Breakdown: %w", err)
+			return nil, err
 		}
 		for i, d := range q.By {
 			g.Key[d] = dims[i]
 		}
-		total += g.Count
 		out = append(out, g)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store.Breakdown: %w", err)
-	}
-	for i := range out {
-		out[i].Share = float64(out[i].Count) / float64(total)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func whereClause(conds []string) string {

@@ -64,7 +64,8 @@ func generate(n int) []genCase {
 	return out
 }
 
-func insertGenerated(t *testing.T, st *store.Store, cases []genCase) {
+// insertGenerated inserts cases numbered from first (GEN-000000 on).
+func insertGenerated(t *testing.T, st *store.Store, first int, cases []genCase) {
 	t.Helper()
 	ctx := context.Background()
 	for i, c := range cases {
@@ -92,7 +93,7 @@ INSERT INTO cases (id, case_number, workflow_id, tracking_token_hash, customer_i
     branch, team_id, severity, appeal_count, repeat_count, transfer_count)
 VALUES (gen_random_uuid(), $1, $1, convert_to($1, 'UTF8'), 'gen', 'Gen', $2, 's', 'd', $3, $4, $5, $19, $6, $7, $8, $9, $10, $11, $12,
     $13, $14, $15, $16, $17, $18) RETURNING id`,
-			fmt.Sprintf("GEN-%06d", i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score,
+			fmt.Sprintf("GEN-%06d", first+i), c.channel, c.product, c.region, c.category, c.received, ack, res, c.breached, resp, c.compensation, c.score,
 			c.branch, c.team, c.severity, c.appeals, c.repeats, c.transfers, status).Scan(&id)
 		if err != nil {
 			t.Fatal(err)
@@ -199,74 +200,129 @@ func near(a, b *float64) bool {
 func f(x float64) *float64 { return &x }
 
 // TestBreakdownFigures checks every figure of every group against the same
-// figures computed in Go from the generated data.
+// figures computed in Go from the generated data, answered three ways: from
+// the report summary with some days not yet taken in (read from the case
+// rows), from the summary up to date, and from the case rows alone.
 func TestBreakdownFigures(t *testing.T) {
 	st := env.NewStore(t)
 	cases := generate(600)
-	insertGenerated(t, st, cases)
 	ctx := context.Background()
+	zones := []string{"UTC", "Asia/Shanghai"}
+	// The first half is in the summary; the second is inserted after it,
+	// on days the summary holds too, so those days are marked stale.
+	insertGenerated(t, st, 0, cases[:300])
+	if _, err := st.RefreshSummary(ctx, zones); err != nil {
+		t.Fatal(err)
+	}
+	insertGenerated(t, st, 300, cases[300:])
 	from, to := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	// Bounds inside days: the partial days at each end are read from rows.
+	oddFrom, oddTo := time.Date(2026, 7, 9, 13, 17, 5, 0, time.UTC), time.Date(2026, 9, 20, 2, 40, 0, 0, time.UTC)
+	sameDayFrom, sameDayTo := time.Date(2026, 8, 3, 1, 0, 0, 0, time.UTC), time.Date(2026, 8, 3, 23, 0, 0, 0, time.UTC)
+	within := func(lo, hi time.Time) func(genCase) bool {
+		return func(c genCase) bool { return !c.received.Before(lo) && c.received.Before(hi) }
+	}
 	tests := []struct {
-		name string
-		q    store.BreakdownQuery
-		keep func(genCase) bool
-		key  func(genCase) string
-		gkey func(map[string]string) string
+		name    string
+		q       store.BreakdownQuery
+		summary bool // the summary covers it
+		keep    func(genCase) bool
+		key     func(genCase) string
+		gkey    func(map[string]string) string
 	}{
-		{"by channel", store.BreakdownQuery{By: []string{"channel"}}, nil,
+		{"by channel", store.BreakdownQuery{By: []string{"channel"}}, true, nil,
 			func(c genCase) string { return c.channel }, func(k map[string]string) string { return k["channel"] }},
 		{"by category and product in August, region CA", store.BreakdownQuery{By: []string{"category", "product"}, From: &from, To: &to,
-			Filters: map[string]string{"region": "CA"}},
-			func(c genCase) bool { return !c.received.Before(from) && c.received.Before(to) && c.region == "CA" },
+			Filters: map[string]string{"region": "CA"}}, false,
+			func(c genCase) bool { return within(from, to)(c) && c.region == "CA" },
 			func(c genCase) string { return c.category + "|" + c.product },
 			func(k map[string]string) string { return k["category"] + "|" + k["product"] }},
-		{"by month", store.BreakdownQuery{By: []string{"month"}, TimeZone: "Asia/Shanghai"}, nil,
+		{"by month", store.BreakdownQuery{By: []string{"month"}, TimeZone: "Asia/Shanghai"}, true, nil,
 			func(c genCase) string { return c.received.In(shanghai()).Format("2006-01") },
 			func(k map[string]string) string { return k["month"] }},
-		{"by responsibility and week", store.BreakdownQuery{By: []string{"responsibility", "week"}}, nil,
+		{"by responsibility and week", store.BreakdownQuery{By: []string{"responsibility", "week"}}, true, nil,
 			func(c genCase) string {
 				y, w := c.received.ISOWeek()
 				return fmt.Sprintf("%s|%04d-W%02d", c.responsibility, y, w)
 			},
 			func(k map[string]string) string { return k["responsibility"] + "|" + k["week"] }},
+		{"by day in Shanghai between times of day, billing", store.BreakdownQuery{By: []string{"day"}, From: &oddFrom, To: &oddTo,
+			Filters: map[string]string{"category": "billing"}, TimeZone: "Asia/Shanghai"}, true,
+			func(c genCase) bool { return within(oddFrom, oddTo)(c) && c.category == "billing" },
+			func(c genCase) string { return c.received.In(shanghai()).Format("2006-01-02") },
+			func(k map[string]string) string { return k["day"] }},
+		{"by region and month, one region, to a time of day", store.BreakdownQuery{By: []string{"region", "month"}, To: &oddTo,
+			Filters: map[string]string{"region": "Beijing"}}, true,
+			func(c genCase) bool { return c.received.Before(oddTo) && c.region == "Beijing" },
+			func(c genCase) string { return c.region + "|" + c.received.Format("2006-01") },
+			func(k map[string]string) string { return k["region"] + "|" + k["month"] }},
+		{"by branch within one day", store.BreakdownQuery{By: []string{"branch"}, From: &sameDayFrom, To: &sameDayTo}, true,
+			within(sameDayFrom, sameDayTo), func(c genCase) string { return c.branch }, func(k map[string]string) string { return k["branch"] }},
+		{"by team in a zone the summary does not keep", store.BreakdownQuery{By: []string{"team"}, TimeZone: "Europe/London"}, false, nil,
+			func(c genCase) string { return c.team }, func(k map[string]string) string { return k["team"] }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			sel := cases
-			if tt.keep != nil {
-				sel = nil
-				for _, c := range cases {
-					if tt.keep(c) {
-						sel = append(sel, c)
+	check := func(t *testing.T, state string, summaryKept bool) {
+		for _, tt := range tests {
+			t.Run(state+"/"+tt.name, func(t *testing.T) {
+				sel := cases
+				if tt.keep != nil {
+					sel = nil
+					for _, c := range cases {
+						if tt.keep(c) {
+							sel = append(sel, c)
+						}
 					}
 				}
-			}
-			want := expectGroups(sel, tt.key)
-			got, err := st.Breakdown(ctx, tt.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d groups, want %d", len(got), len(want))
-			}
-			for i, g := range got {
-				if i > 0 && g.Count > got[i-1].Count {
-					t.Errorf("groups not ordered by count")
+				if len(sel) == 0 {
+					t.Fatal("the query selects no generated case")
 				}
-				w, ok := want[tt.gkey(g.Key)]
-				if !ok {
-					t.Fatalf("unexpected group %v", g.Key)
+				want := expectGroups(sel, tt.key)
+				got, err := st.Breakdown(ctx, tt.q)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if g.Count != w.Count || !near(f(g.Share), f(w.Share)) || !near(g.AcknowledgeP50, w.AcknowledgeP50) ||
-					!near(g.AcknowledgeP90, w.AcknowledgeP90) || !near(g.ResolveP50, w.ResolveP50) || !near(g.ResolveP90, w.ResolveP90) ||
-					!near(f(g.BreachRate), f(w.BreachRate)) || !near(g.UpheldRate, w.UpheldRate) || g.CompensationMinor != w.CompensationMinor ||
-					!near(g.SurveyAverage, w.SurveyAverage) || g.SurveyAnswers != w.SurveyAnswers || !near(f(g.RepeatRate), f(w.RepeatRate)) ||
-					!near(f(g.ReopenRate), f(w.ReopenRate)) || !near(g.FirstContactResolution, w.FirstContactResolution) {
-					t.Errorf("group %v:\n got %s\nwant %s", g.Key, show(g), show(w))
+				source, err := st.BreakdownSource(ctx, tt.q)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				if wantSource := map[bool]string{true: "summary", false: "cases"}[tt.summary && summaryKept]; source != wantSource {
+					t.Errorf("answered from %s, want %s", source, wantSource)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%d groups, want %d", len(got), len(want))
+				}
+				for i, g := range got {
+					if i > 0 && g.Count > got[i-1].Count {
+						t.Errorf("groups not ordered by count")
+					}
+					w, ok := want[tt.gkey(g.Key)]
+					if !ok {
+						t.Fatalf("unexpected group %v", g.Key)
+					}
+					if g.Count != w.Count || !near(f(g.Share), f(w.Share)) || !near(g.AcknowledgeP50, w.AcknowledgeP50) ||
+						!near(g.AcknowledgeP90, w.AcknowledgeP90) || !near(g.ResolveP50, w.ResolveP50) || !near(g.ResolveP90, w.ResolveP90) ||
+						!near(f(g.BreachRate), f(w.BreachRate)) || !near(g.UpheldRate, w.UpheldRate) || g.CompensationMinor != w.CompensationMinor ||
+						!near(g.SurveyAverage, w.SurveyAverage) || g.SurveyAnswers != w.SurveyAnswers || !near(f(g.RepeatRate), f(w.RepeatRate)) ||
+						!near(f(g.ReopenRate), f(w.ReopenRate)) || !near(g.FirstContactResolution, w.FirstContactResolution) {
+						t.Errorf("group %v:\n got %s\nwant %s", g.Key, show(g), show(w))
+					}
+				}
+			})
+		}
 	}
+	check(t, "summary with stale days", true)
+	if n, err := st.PendingSummaryChanges(ctx); err != nil || n == 0 {
+		t.Fatalf("pending changes %d (%v), want the second half's marks", n, err)
+	}
+	r, err := st.RefreshSummary(ctx, zones)
+	if err != nil || r.Days == 0 || r.Marks == 0 || len(r.Built) != 0 {
+		t.Fatalf("refresh = %+v, %v", r, err)
+	}
+	check(t, "summary", true)
+	if _, err := st.RefreshSummary(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "case rows", false)
 	if _, err := st.Breakdown(ctx, store.BreakdownQuery{By: []string{"colour"}}); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown dimension: %v", err)
 	}
@@ -297,7 +353,7 @@ func show(g store.BreakdownGroup) string {
 func TestMonthlyReport(t *testing.T) {
 	st := env.NewStore(t)
 	cases := generate(600)
-	insertGenerated(t, st, cases)
+	insertGenerated(t, st, 0, cases)
 	sh := shanghai()
 	aug, sep, jul := time.Date(2026, 8, 1, 0, 0, 0, 0, sh), time.Date(2026, 9, 1, 0, 0, 0, 0, sh), time.Date(2026, 7, 1, 0, 0, 0, 0, sh)
 	for _, level := range []string{"branch", "team"} {
