@@ -242,6 +242,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, fmt.Errorf("worker start: %w", err)
 		}
 		a.closeFns = append(a.closeFns, a.worker.Stop)
+		if cfg.ReportRefresh > 0 {
+			stop := newSummaryRefresher(st, cfg.ReportZones, cfg.ReportRefresh, logger, a.Registry).start(context.WithoutCancel(ctx))
+			a.closeFns = append(a.closeFns, stop)
+		}
 		if cfg.SpikeDetector {
 			if err := startDetector(ctx, tc, cfg.TaskQueue); err != nil {
 				return nil, err

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/complaint-handling/complaints/internal/store"
 )
 
 // cfpbChannel maps the CFPB "Submitted via" values to our channels.
@@ -131,6 +133,18 @@ func TestCFPBReplay(t *testing.T) {
 		if fmt.Sprint(seen) != fmt.Sprint(want) {
 			t.Errorf("by %s:\n got %v\nwant %v", by, seen, want)
 		}
+	}
+	check("channel", wantChannel)
+	check("product", wantProduct)
+	// The same figures once the worker has taken the cases into the report
+	// summary: breakdowns by one dimension then read its cells.
+	ctx := context.Background()
+	eventually(t, "the report summary to take in the cases", func() bool {
+		n, err := s.app.Store.PendingSummaryChanges(ctx)
+		return err == nil && n == 0
+	})
+	if src, err := s.app.Store.BreakdownSource(ctx, store.BreakdownQuery{By: []string{"channel"}}); err != nil || src != "summary" {
+		t.Errorf("a breakdown by channel is answered from %q (%v), want the summary", src, err)
 	}
 	check("channel", wantChannel)
 	check("product", wantProduct)

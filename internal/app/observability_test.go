@@ -290,8 +290,8 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			}
 		}
 	}
-	if alerts != 10 {
-		t.Errorf("%d rules loaded, want 10", alerts)
+	if alerts != 11 {
+		t.Errorf("%d rules loaded, want 11", alerts)
 	}
 	var firing struct {
 		Data struct {
