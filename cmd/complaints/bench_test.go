@@ -65,9 +65,10 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 			ListP99Ms            float64 `json:"list_p99_ms"`
 		}
 		Reports []struct {
-			Rows     int
-			Queries  map[string]float64 `json:"queries_ms"`
-			ReportMs float64            `json:"report_ms"`
+			Rows            int
+			Queries         map[string]float64 `json:"queries_ms"`
+			ReportMs        float64            `json:"report_ms"`
+			SummaryCatchUpS *float64           `json:"summary_catch_up_s"`
 		}
 		Targets []struct{ Name string }
 	}
@@ -104,7 +105,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		r.Scale[0].PGBytesPerCase <= 0 || r.Scale[0].TemporalBytesPerCase <= 0 || r.Scale[0].ListP99Ms <= 0 {
 		t.Errorf("scale %+v", r.Scale)
 	}
-	if len(r.Reports) != 1 || r.Reports[0].Rows != 3000 || len(r.Reports[0].Queries) != 7 || r.Reports[0].ReportMs <= 0 {
+	if len(r.Reports) != 1 || r.Reports[0].Rows != 3000 || len(r.Reports[0].Queries) != 7 || r.Reports[0].ReportMs <= 0 ||
+		r.Reports[0].SummaryCatchUpS == nil {
 		t.Errorf("reports %+v", r.Reports)
 	}
 	var names []string
