@@ -142,12 +142,11 @@ func (s *Store) inBreakdown(ctx context.Context, q BreakdownQuery, fn func(pgx.T
 			return fmt.Errorf("%q cannot filter", k)
 		}
 	}
-	loc, err := time.LoadLocation(zoneOf(q))
-	if err != nil {
+	if _, err := time.LoadLocation(zoneOf(q)); err != nil {
 		return fmt.Errorf("time zone: %w", err)
 	}
 	return pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		p, err := planSummary(ctx, tx, q, loc)
+		p, err := planSummary(ctx, tx, q)
 		if err != nil {
 			return err
 		}

@@ -207,7 +207,13 @@ func TestBreakdownFigures(t *testing.T) {
 	st := env.NewStore(t)
 	cases := generate(600)
 	ctx := context.Background()
-	zones := []string{"UTC", "Asia/Shanghai"}
+	// Santiago starts daylight saving time on 6 September 2026 at midnight:
+	// that day begins at 01:00.
+	zones := []string{"UTC", "Asia/Shanghai", "America/Santiago"}
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The first half is in the summary; the second is inserted after it,
 	// on days the summary holds too, so those days are marked stale.
 	insertGenerated(t, st, 0, cases[:300])
@@ -219,6 +225,8 @@ func TestBreakdownFigures(t *testing.T) {
 	// Bounds inside days: the partial days at each end are read from rows.
 	oddFrom, oddTo := time.Date(2026, 7, 9, 13, 17, 5, 0, time.UTC), time.Date(2026, 9, 20, 2, 40, 0, 0, time.UTC)
 	sameDayFrom, sameDayTo := time.Date(2026, 8, 3, 1, 0, 0, 0, time.UTC), time.Date(2026, 8, 3, 23, 0, 0, 0, time.UTC)
+	// time.Date normalises the missing midnight to 01:00, the day's start.
+	dstFrom, dstTo := time.Date(2026, 9, 6, 0, 0, 0, 0, santiago), time.Date(2026, 9, 20, 0, 0, 0, 0, santiago)
 	within := func(lo, hi time.Time) func(genCase) bool {
 		return func(c genCase) bool { return !c.received.Before(lo) && c.received.Before(hi) }
 	}
@@ -258,6 +266,16 @@ func TestBreakdownFigures(t *testing.T) {
 			func(k map[string]string) string { return k["region"] + "|" + k["month"] }},
 		{"by branch within one day", store.BreakdownQuery{By: []string{"branch"}, From: &sameDayFrom, To: &sameDayTo}, true,
 			within(sameDayFrom, sameDayTo), func(c genCase) string { return c.branch }, func(k map[string]string) string { return k["branch"] }},
+		{"by day across a daylight-saving change, from a day that starts at 01:00", store.BreakdownQuery{By: []string{"day"},
+			From: &dstFrom, To: &dstTo, TimeZone: "America/Santiago"}, true, within(dstFrom, dstTo),
+			func(c genCase) string { return c.received.In(santiago).Format("2006-01-02") },
+			func(k map[string]string) string { return k["day"] }},
+		{"by week and channel across a daylight-saving change", store.BreakdownQuery{By: []string{"week", "channel"}, TimeZone: "America/Santiago"}, true, nil,
+			func(c genCase) string {
+				y, w := c.received.In(santiago).ISOWeek()
+				return fmt.Sprintf("%04d-W%02d|%s", y, w, c.channel)
+			},
+			func(k map[string]string) string { return k["week"] + "|" + k["channel"] }},
 		{"by team in a zone the summary does not keep", store.BreakdownQuery{By: []string{"team"}, TimeZone: "Europe/London"}, false, nil,
 			func(c genCase) string { return c.team }, func(k map[string]string) string { return k["team"] }},
 	}

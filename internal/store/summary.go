@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -59,9 +58,15 @@ const cellFigures = `count(*),
 
 // cellsSQL selects cells (day, dim, value, figures) of the given
 // dimensions from the case rows (alias c; the zone is $1), each case row
-// counted once per dimension. With ranged, only rows received in one of
-// the ranges given as two arrays of bounds ($2 and $3, the ranges
-// disjoint); where adds a condition (arguments from $4 on).
+// counted once per dimension. With ranged, only rows of the local days
+// given as arrays in $2 (the day), $3 and $4 (optional bounds within it:
+// from, to), each day once; where adds a condition (arguments from $5 on).
+//
+// A day's rows are those PostgreSQL labels with it, (received_at AT TIME
+// ZONE zone)::date, everywhere: the cells, the days marks touch and the
+// bounds of a breakdown, so no second copy of the zone rules (Go's) can
+// disagree. The index is read from local midnight widened by 3 hours each
+// way (more than any daylight-saving shift), and the label decides.
 func cellsSQL(dims []string, ranged bool, where string) string {
 	pairs := make([]string, len(dims))
 	for i, d := range dims {
@@ -70,14 +75,33 @@ func cellsSQL(dims []string, ranged bool, where string) string {
 	from := "cases c"
 	if ranged {
 		// OFFSET 0 keeps the subquery a scan of the index on received_at
-		// per range: joined flat, the planner guessed the ranges' rows and
+		// per day: joined flat, the planner guessed the days' rows and
 		// read the whole table (370 ms for two days of 1,000,000 rows).
-		from = `unnest($2::timestamptz[], $3::timestamptz[]) AS r(lo, hi)
-    CROSS JOIN LATERAL (SELECT * FROM cases WHERE received_at >= r.lo AND received_at < r.hi OFFSET 0) c`
+		from = `unnest($2::date[], $3::timestamptz[], $4::timestamptz[]) AS r(day, lo, hi)
+    CROSS JOIN LATERAL (SELECT * FROM cases
+        WHERE received_at >= GREATEST(r.lo, (r.day::timestamp AT TIME ZONE $1) - interval '3 hours')
+            AND received_at < LEAST(r.hi, ((r.day + 1)::timestamp AT TIME ZONE $1) + interval '3 hours')
+            AND (received_at AT TIME ZONE $1)::date = r.day
+        OFFSET 0) c`
 	}
 	return fmt.Sprintf(`SELECT (c.received_at AT TIME ZONE $1)::date, d.sdim, d.sval, %s
 FROM %s CROSS JOIN LATERAL (VALUES %s) AS d(sdim, sval) %s
 GROUP BY 1, 2, 3`, cellFigures, from, strings.Join(pairs, ", "), whereClause(nonEmpty(where)))
+}
+
+// liveDay is one local day read from the case rows, from lo and before hi
+// when they are set (GREATEST and LEAST ignore NULL).
+type liveDay struct {
+	day    time.Time
+	lo, hi *time.Time
+}
+
+// liveArgs are cellsSQL's $2, $3 and $4 for days.
+func liveArgs(days []liveDay) (day []time.Time, lo, hi []*time.Time) {
+	for _, d := range days {
+		day, lo, hi = append(day, d.day), append(lo, d.lo), append(hi, d.hi)
+	}
+	return day, lo, hi
 }
 
 // cellColumns are report_cells' columns after zone, in cellsSQL's order.
@@ -96,29 +120,23 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-// dayRange is the instants of one local day.
-type dayRange struct{ lo, hi time.Time }
-
-func localDay(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// rangeOf is the instants of the local day day (a date at UTC midnight).
-func rangeOf(day time.Time, loc *time.Location) dayRange {
-	y, m, d := day.Date()
-	return dayRange{time.Date(y, m, d, 0, 0, 0, 0, loc), time.Date(y, m, d+1, 0, 0, 0, 0, loc)}
-}
-
-// markedDays are the local days in loc that the marked hours touch (an hour
-// can straddle two days in a zone with a half-hour offset).
-func markedDays(hours []time.Time, loc *time.Location) []time.Time {
-	set := map[time.Time]bool{}
-	for _, h := range hours {
-		set[localDay(h, loc)] = true
-		set[localDay(h.Add(time.Hour-time.Nanosecond), loc)] = true
+// markedDays are the local days of zone that the marked hours (UTC) touch:
+// those of each hour's first and last instant (an hour can straddle two
+// days where the offset has a half hour).
+func markedDays(ctx context.Context, tx pgx.Tx, zone string, hours []time.Time) ([]time.Time, error) {
+	if len(hours) == 0 {
+		return []time.Time{}, nil
 	}
-	return slices.SortedFunc(maps.Keys(set), time.Time.Compare)
+	return collect[time.Time](ctx, tx, `SELECT DISTINCT d FROM unnest($2::timestamptz[]) AS h,
+    LATERAL (VALUES ((h AT TIME ZONE $1)::date), (((h + interval '1 hour' - interval '1 microsecond') AT TIME ZONE $1)::date)) AS v(d)
+ORDER BY 1`, zone, hours)
+}
+
+// dayOf is the local day of t in zone, and whether t is its first instant.
+func dayOf(ctx context.Context, tx pgx.Tx, zone string, t time.Time) (day time.Time, starts bool, err error) {
+	err = tx.QueryRow(ctx, `SELECT ($2::timestamptz AT TIME ZONE $1)::date,
+    (($2::timestamptz - interval '1 microsecond') AT TIME ZONE $1)::date < ($2::timestamptz AT TIME ZONE $1)::date`, zone, t).Scan(&day, &starts)
+	return day, starts, err
 }
 
 // SummaryRefresh says what one RefreshSummary did.
@@ -143,13 +161,10 @@ func (s *Store) RefreshSummary(ctx context.Context, zones []string) (SummaryRefr
 	began := time.Now()
 	var out SummaryRefresh
 	zones = append([]string{}, zones...) // not nil: NOT zone = ANY(NULL) is never true
-	locs := map[string]*time.Location{}
 	for _, z := range zones {
-		loc, err := time.LoadLocation(z)
-		if err != nil {
+		if _, err := time.LoadLocation(z); err != nil {
 			return out, fmt.Errorf("store.RefreshSummary: zone %q: %w", z, err)
 		}
-		locs[z] = loc
 	}
 	// The lock is taken before the transaction's snapshot, so the snapshot
 	// sees everything the previous holder committed.
@@ -189,7 +204,7 @@ SELECT DISTINCT received_hour FROM taken`)
 		}
 		out.Marks = len(hours)
 		dims := SummaryDimensions()
-		for _, z := range slices.Sorted(maps.Keys(locs)) {
+		for _, z := range slices.Sorted(slices.Values(zones)) {
 			if !slices.Contains(kept, z) {
 				if _, err := tx.Exec(ctx, `INSERT INTO report_zones (zone) VALUES ($1)`, z); err != nil {
 					return fmt.Errorf("add zone %s: %w", z, err)
@@ -200,19 +215,22 @@ SELECT DISTINCT received_hour FROM taken`)
 				out.Built = append(out.Built, z)
 				continue
 			}
-			days := markedDays(hours, locs[z])
+			days, err := markedDays(ctx, tx, z, hours)
+			if err != nil {
+				return fmt.Errorf("marked days of %s: %w", z, err)
+			}
 			if len(days) == 0 {
 				continue
 			}
-			lo, hi := make([]time.Time, len(days)), make([]time.Time, len(days))
+			live := make([]liveDay, len(days))
 			for i, d := range days {
-				r := rangeOf(d, locs[z])
-				lo[i], hi[i] = r.lo, r.hi
+				live[i] = liveDay{day: d}
 			}
+			day, lo, hi := liveArgs(live)
 			if _, err := tx.Exec(ctx, `DELETE FROM report_cells WHERE zone = $1 AND day = ANY($2)`, z, days); err != nil {
 				return fmt.Errorf("clear days of %s: %w", z, err)
 			}
-			if _, err := tx.Exec(ctx, insertCells(cellsSQL(dims, true, "")), z, lo, hi); err != nil {
+			if _, err := tx.Exec(ctx, insertCells(cellsSQL(dims, true, "")), z, day, lo, hi); err != nil {
 				return fmt.Errorf("rebuild days of %s: %w", z, err)
 			}
 			out.Days += len(days)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +17,7 @@ import (
 // one dimension over whole local days, and the case rows of the days whose
 // cells are stale (marked) and of the partial days at the query's bounds.
 type summaryPlan struct {
-	q   BreakdownQuery
-	loc *time.Location
+	q BreakdownQuery
 	// dim is the one dimension the query groups or filters by (or any,
 	// when it groups by time alone); filter its value, when filtered.
 	dim    string
@@ -29,7 +29,7 @@ type summaryPlan struct {
 const allCasesDim = "severity"
 
 // planSummary returns the plan when the summary covers q, else nil.
-func planSummary(ctx context.Context, tx pgx.Tx, q BreakdownQuery, loc *time.Location) (*summaryPlan, error) {
+func planSummary(ctx context.Context, tx pgx.Tx, q BreakdownQuery) (*summaryPlan, error) {
 	var used []string
 	for _, d := range q.By {
 		if !slices.Contains(TimeDimensions, d) {
@@ -51,7 +51,7 @@ func planSummary(ctx context.Context, tx pgx.Tx, q BreakdownQuery, loc *time.Loc
 	if !kept {
 		return nil, nil
 	}
-	p := &summaryPlan{q: q, loc: loc, dim: allCasesDim}
+	p := &summaryPlan{q: q, dim: allCasesDim}
 	if len(used) == 1 {
 		p.dim = used[0]
 		if v, ok := q.Filters[p.dim]; ok {
@@ -69,6 +69,10 @@ type cell struct {
 	compensation, surveySum                       int64
 	surveyN, repeated, reopened, closed, firstHit int
 	acknowledge, resolve                          []float64
+	// ackParts and resParts are the durations of the cells added to this
+	// one, joined once at the end (appending cell by cell was a quarter
+	// of a year's breakdown in memmove).
+	ackParts, resParts [][]float64
 }
 
 func (c *cell) fields() []any {
@@ -88,8 +92,8 @@ func (c *cell) add(o *cell) {
 	c.reopened += o.reopened
 	c.closed += o.closed
 	c.firstHit += o.firstHit
-	c.acknowledge = append(c.acknowledge, o.acknowledge...)
-	c.resolve = append(c.resolve, o.resolve...)
+	c.ackParts = append(c.ackParts, o.acknowledge)
+	c.resParts = append(c.resParts, o.resolve)
 }
 
 // group turns summed cells into a breakdown group's figures, as the scan
@@ -102,11 +106,10 @@ func (c *cell) group(key map[string]string) BreakdownGroup {
 		r := float64(n) / float64(d)
 		return &r
 	}
-	slices.Sort(c.acknowledge)
-	slices.Sort(c.resolve)
+	ack := percentilesCont(slices.Concat(append(c.ackParts, c.acknowledge)...), 0.9, 0.5)
+	res := percentilesCont(slices.Concat(append(c.resParts, c.resolve)...), 0.9, 0.5)
 	g := BreakdownGroup{Key: key, Count: c.cases,
-		AcknowledgeP50: percentileCont(c.acknowledge, 0.5), AcknowledgeP90: percentileCont(c.acknowledge, 0.9),
-		ResolveP50: percentileCont(c.resolve, 0.5), ResolveP90: percentileCont(c.resolve, 0.9),
+		AcknowledgeP50: ack[1], AcknowledgeP90: ack[0], ResolveP50: res[1], ResolveP90: res[0],
 		BreachRate: *ratio(c.breached, c.cases), UpheldRate: ratio(c.upheld, c.withFinding),
 		CompensationMinor: c.compensation, SurveyAnswers: c.surveyN,
 		RepeatRate: *ratio(c.repeated, c.cases), ReopenRate: *ratio(c.reopened, c.cases),
@@ -118,66 +121,136 @@ func (c *cell) group(key map[string]string) BreakdownGroup {
 	return g
 }
 
-// percentileCont is PostgreSQL's percentile_cont over sorted values: the
-// value at fraction p of the way from the first to the last, interpolated
-// linearly between the two nearest, with PostgreSQL's own arithmetic.
-func percentileCont(sorted []float64, p float64) *float64 {
-	if len(sorted) == 0 {
-		return nil
+// percentilesCont is PostgreSQL's percentile_cont of xs at each fraction
+// of ps (largest first): the value at fraction p of the way from the
+// smallest to the largest, interpolated linearly between the two nearest,
+// with PostgreSQL's own arithmetic. It reorders xs: it selects the order
+// statistics it needs rather than sorting (a year's breakdown spent most
+// of its Go time sorting).
+func percentilesCont(xs []float64, ps ...float64) []*float64 {
+	out := make([]*float64, len(ps))
+	if len(xs) == 0 {
+		return out
 	}
-	pos := p * float64(len(sorted)-1)
-	lo, hi := math.Floor(pos), math.Ceil(pos)
-	v := sorted[int(lo)]
-	if hi > lo {
-		// float64() keeps the product rounded on its own, as PostgreSQL's
-		// float8 arithmetic does (no fused multiply-add).
-		v += float64((pos - lo) * (sorted[int(hi)] - v))
+	// Selecting the largest rank first leaves every smaller rank in the
+	// prefix before it.
+	end := len(xs)
+	for i, p := range ps {
+		pos := p * float64(len(xs)-1)
+		lo, hi := math.Floor(pos), math.Ceil(pos)
+		k := int(lo)
+		v := selectKth(xs[:end], k)
+		if hi > lo {
+			next := slices.Min(xs[k+1:]) // nothing after k is smaller than v
+			// float64() keeps the product rounded on its own, as
+			// PostgreSQL's float8 arithmetic does (no fused multiply-add).
+			v += float64((pos - lo) * (next - v))
+		}
+		out[i] = &v
+		end = k + 1
 	}
-	return &v
+	return out
+}
+
+// selectKth reorders xs so that xs[k] is its k-th smallest value (from 0),
+// with no larger value before it and no smaller after, and returns it:
+// quickselect with a median-of-three pivot, falling back to a sort of
+// what is left when the partitions stay unbalanced.
+func selectKth(xs []float64, k int) float64 {
+	lo, hi := 0, len(xs)-1
+	for budget := 2 * bits.Len(uint(len(xs))); lo < hi; budget-- {
+		if budget == 0 {
+			slices.Sort(xs[lo : hi+1])
+			break
+		}
+		mid := lo + (hi-lo)/2
+		if xs[mid] < xs[lo] {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if xs[hi] < xs[lo] {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if xs[hi] < xs[mid] {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
 }
 
 // run computes the breakdown.
 func (p *summaryPlan) run(ctx context.Context, tx pgx.Tx) ([]BreakdownGroup, error) {
-	q := p.q
-	// Whole days [first, last) come from cells; partial days at the bounds
-	// (when a bound is not a local midnight) from case rows.
+	q, zone := p.q, zoneOf(p.q)
+	// Whole days [first, last) come from cells; a day a bound falls inside
+	// (not at its first instant) from case rows.
 	var first, last *time.Time
-	var partial []dayRange
+	var live []liveDay
 	if q.From != nil {
-		d := localDay(*q.From, p.loc)
-		if r := rangeOf(d, p.loc); !r.lo.Equal(*q.From) {
-			partial = append(partial, dayRange{*q.From, r.hi})
+		d, starts, err := dayOf(ctx, tx, zone, *q.From)
+		if err != nil {
+			return nil, fmt.Errorf("summary bounds: %w", err)
+		}
+		if !starts {
+			live = append(live, liveDay{day: d, lo: q.From})
 			d = d.AddDate(0, 0, 1)
 		}
 		first = &d
 	}
 	if q.To != nil {
-		d := localDay(*q.To, p.loc)
-		if r := rangeOf(d, p.loc); !r.lo.Equal(*q.To) {
-			partial = append(partial, dayRange{r.lo, *q.To})
+		d, starts, err := dayOf(ctx, tx, zone, *q.To)
+		if err != nil {
+			return nil, fmt.Errorf("summary bounds: %w", err)
+		}
+		if !starts {
+			if len(live) == 1 && live[0].day.Equal(d) {
+				// Both bounds inside one day.
+				return p.merge(ctx, tx, nil, []liveDay{{day: d, lo: q.From, hi: q.To}})
+			}
+			live = append(live, liveDay{day: d, hi: q.To})
 		}
 		last = &d
 	}
-	if first != nil && last != nil && !first.Before(*last) {
-		// No whole day: the rows between the bounds.
-		return p.merge(ctx, tx, nil, []dayRange{{*q.From, *q.To}})
-	}
-	var hours []time.Time
-	rows, err := tx.Query(ctx, `SELECT DISTINCT received_hour FROM report_changes`)
+	hours, err := collect[time.Time](ctx, tx, `SELECT DISTINCT received_hour FROM report_changes`)
 	if err != nil {
 		return nil, fmt.Errorf("summary marks: %w", err)
 	}
-	if hours, err = pgx.CollectRows(rows, pgx.RowTo[time.Time]); err != nil {
+	marked, err := markedDays(ctx, tx, zone, hours)
+	if err != nil {
 		return nil, fmt.Errorf("summary marks: %w", err)
 	}
 	stale := []time.Time{} // not nil: NOT day = ANY(NULL) is never true
-	for _, d := range markedDays(hours, p.loc) {
+	for _, d := range marked {
 		if (first == nil || !d.Before(*first)) && (last == nil || d.Before(*last)) {
 			stale = append(stale, d)
-			partial = append(partial, rangeOf(d, p.loc))
+			live = append(live, liveDay{day: d})
 		}
 	}
-	return p.merge(ctx, tx, &cellRange{first, last, stale}, partial)
+	if first != nil && last != nil && !first.Before(*last) {
+		return p.merge(ctx, tx, nil, live)
+	}
+	return p.merge(ctx, tx, &cellRange{first, last, stale}, live)
 }
 
 // cellRange is the whole days read from cells: [first, last) (nil: open)
@@ -187,9 +260,9 @@ type cellRange struct {
 	stale       []time.Time
 }
 
-// merge sums the cells of days and those computed from the case rows in
-// ranges into the query's groups.
-func (p *summaryPlan) merge(ctx context.Context, tx pgx.Tx, days *cellRange, ranges []dayRange) ([]BreakdownGroup, error) {
+// merge sums the cells of days and those computed from the case rows of
+// live days into the query's groups.
+func (p *summaryPlan) merge(ctx context.Context, tx pgx.Tx, days *cellRange, live []liveDay) ([]BreakdownGroup, error) {
 	groups := map[string]*cell{}
 	take := func(rows pgx.Rows) error {
 		defer rows.Close()
@@ -233,16 +306,13 @@ func (p *summaryPlan) merge(ctx context.Context, tx pgx.Tx, days *cellRange, ran
 			return nil, fmt.Errorf("summary cells: %w", err)
 		}
 	}
-	if len(ranges) > 0 {
-		lo, hi := make([]time.Time, len(ranges)), make([]time.Time, len(ranges))
-		for i, r := range ranges {
-			lo[i], hi[i] = r.lo, r.hi
-		}
-		args := []any{zoneOf(p.q), lo, hi}
+	if len(live) > 0 {
+		day, lo, hi := liveArgs(live)
+		args := []any{zoneOf(p.q), day, lo, hi}
 		where := ""
 		if p.filter != nil {
 			args = append(args, *p.filter)
-			where = ReportDimensions[p.dim] + " = $4"
+			where = ReportDimensions[p.dim] + " = $5"
 		}
 		rows, err := tx.Query(ctx, cellsSQL([]string{p.dim}, true, where), args...)
 		if err != nil {
