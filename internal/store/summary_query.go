@@ -63,12 +63,12 @@ func planSummary(ctx context.Context, tx pgx.Tx, q BreakdownQuery) (*summaryPlan
 
 // cell is one row of report_cells, or the same computed from case rows.
 type cell struct {
-	day                                           time.Time
-	dim, value                                    string
-	cases, breached, withFinding, upheld          int
-	compensation, surveySum                       int64
-	surveyN, repeated, reopened, closed, firstHit int
-	acknowledge, resolve                          []float64
+	day                                               time.Time
+	dim, value                                        string
+	cases, breached, withFinding, upheld              int
+	compensation, surveySum                           int64
+	surveyN, repeated, reopened, closed, firstContact int
+	acknowledge, resolve                              []float64
 	// ackParts and resParts are the durations of the cells added to this
 	// one, joined once at the end (appending cell by cell was a quarter
 	// of a year's breakdown in memmove).
@@ -77,7 +77,7 @@ type cell struct {
 
 func (c *cell) fields() []any {
 	return []any{&c.day, &c.dim, &c.value, &c.cases, &c.breached, &c.withFinding, &c.upheld, &c.compensation,
-		&c.surveySum, &c.surveyN, &c.repeated, &c.reopened, &c.closed, &c.firstHit, &c.acknowledge, &c.resolve}
+		&c.surveySum, &c.surveyN, &c.repeated, &c.reopened, &c.closed, &c.firstContact, &c.acknowledge, &c.resolve}
 }
 
 func (c *cell) add(o *cell) {
@@ -91,7 +91,7 @@ func (c *cell) add(o *cell) {
 	c.repeated += o.repeated
 	c.reopened += o.reopened
 	c.closed += o.closed
-	c.firstHit += o.firstHit
+	c.firstContact += o.firstContact
 	c.ackParts = append(c.ackParts, o.acknowledge)
 	c.resParts = append(c.resParts, o.resolve)
 }
@@ -113,7 +113,7 @@ func (c *cell) group(key map[string]string) BreakdownGroup {
 		BreachRate: *ratio(c.breached, c.cases), UpheldRate: ratio(c.upheld, c.withFinding),
 		CompensationMinor: c.compensation, SurveyAnswers: c.surveyN,
 		RepeatRate: *ratio(c.repeated, c.cases), ReopenRate: *ratio(c.reopened, c.cases),
-		FirstContactResolution: ratio(c.firstHit, c.closed)}
+		FirstContactResolution: ratio(c.firstContact, c.closed)}
 	if c.surveyN > 0 {
 		a := float64(c.surveySum) / float64(c.surveyN)
 		g.SurveyAverage = &a
