@@ -21,7 +21,7 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	report := filepath.Join(dir, "bench-report.json")
 	cmd := exec.Command(bin, "bench", "--levels", "1,4", "--intake-for", "1s", "--lifecycle-cases", "6", "--half-for", "2s",
 		"--open-cases", "250", "--report-rows", "3000", "--out", report, "--dir", filepath.Join(dir, "work"),
-		"--data", "../../../shared/data/cfpb/complaints-2023-sample.csv")
+		"--data", "../../testdata/cfpb/complaints-2023-sample.csv")
 	cmd.Env = append(os.Environ(), "LOG_LEVEL=warn")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -27,7 +27,7 @@ func TestChaosLosesNothing(t *testing.T) {
 		out = filepath.Join(a, "chaos-report.json")
 	}
 	cmd := exec.Command(binary(t), "chaos", "--small", "--out", out, "--dir", filepath.Join(dir, "work"),
-		"--data", "../../../shared/data/cfpb/complaints-2023-sample.csv")
+		"--data", "../../testdata/cfpb/complaints-2023-sample.csv")
 	b, err := cmd.CombinedOutput()
 	t.Logf("%s", b)
 	if err != nil {

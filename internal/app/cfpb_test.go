@@ -19,13 +19,13 @@ import (
 var cfpbChannel = map[string]string{"Web": "web", "Web Referral": "web", "Phone": "phone", "Referral": "regulator",
 	"Postal mail": "post", "Email": "email", "Fax": "post"}
 
-// readCFPB reads a sample of ../shared/data/cfpb: its rows after the
+// readCFPB reads a sample of testdata/cfpb: its rows after the
 // header, and each column's index by header name.
 func readCFPB(t *testing.T, name string) ([][]string, map[string]int) {
 	t.Helper()
-	f, err := os.Open("../../../shared/data/cfpb/" + name)
+	f, err := os.Open("../../testdata/cfpb/" + name)
 	if err != nil {
-		t.Fatalf("the CFPB sample (../shared/data/cfpb) is needed: %v", err)
+		t.Fatalf("the CFPB sample (testdata/cfpb at the repository root) is needed: %v", err)
 	}
 	defer f.Close()
 	rd := csv.NewReader(f)
