@@ -64,8 +64,24 @@ func (a *Activities) Register(r interface {
 // TrackingToken derives the customer's tracking token for a case.
 func TrackingToken(secret []byte, caseID string) string { return token(secret, "track:"+caseID) }
 
-// SurveyToken derives the survey link's token for a case.
-func SurveyToken(secret []byte, caseID string) string { return token(secret, "survey:"+caseID) }
+// SurveyToken derives the survey link's token for a case's round (the
+// first round's keeps the form links already sent have).
+func SurveyToken(secret []byte, caseID string, round int) string {
+	if round <= 1 {
+		return token(secret, "survey:"+caseID)
+	}
+	return token(secret, fmt.Sprintf("survey:%s:%d", caseID, round))
+}
+
+// roundKey is an outbox key of a case's round: the first round's keeps
+// the form it always had, so a retried activity of a case started before
+// rounds finds its notification.
+func roundKey(key string, round int) string {
+	if round <= 1 {
+		return key
+	}
+	return fmt.Sprintf("%s-%d", key, round)
+}
 
 func token(secret []byte, msg string) string {
 	m := hmac.New(sha256.New, secret)
@@ -102,7 +118,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
 		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
-		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines,
+		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
 	})
 	if err != nil {
 		return workflows.RegisterResult{}, err
@@ -237,10 +253,12 @@ func isMoney(t string) bool {
 	return t == workflows.RemedyRefund || t == workflows.RemedyGoodwill || t == workflows.RemedyVoucher
 }
 
-// OpenSurvey creates the survey and sends the customer its link.
+// OpenSurvey creates the survey of a closing (round) and sends the
+// customer its link, each round under a key and a token of its own.
 func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) error {
-	tok := SurveyToken(a.TokenSecret, in.CaseID)
-	if err := a.Store.OpenSurvey(ctx, in.CaseID, store.HashToken(tok)); err != nil {
+	round := max(in.Round, 1)
+	tok := SurveyToken(a.TokenSecret, in.CaseID, round)
+	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
 		return err
 	}
 	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
@@ -248,7 +266,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	if err != nil {
 		return err
 	}
-	n.CaseID, n.Key = in.CaseID, in.CaseID+":survey"
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+roundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return err
 	}
@@ -269,13 +287,14 @@ func (a *Activities) notify(ctx context.Context, n store.Notification) error {
 	return err
 }
 
-// OpenRecoveryTask opens a recovery task for the team's supervisor.
+// OpenRecoveryTask opens a recovery task for the team's supervisor, one
+// per survey round.
 func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
 	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
 	if err != nil {
 		return err
 	}
-	return a.Store.OpenRecoveryTask(ctx, in.CaseID, in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
+	return a.Store.OpenRecoveryTask(ctx, in.CaseID, max(in.Round, 1), in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
 }
 
 func (a *Activities) logger(ctx context.Context) *slog.Logger {
