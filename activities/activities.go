@@ -143,6 +143,13 @@ func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error
 	if err := a.Store.ApplyChange(ctx, ch, notes); err != nil {
 		return err
 	}
+	if reopened, _ := ch.Event.Payload["reopened"].(bool); reopened && ch.Event.Type == "repeat_contact" {
+		// The survey of the closing just undone is over: its link must
+		// not answer the survey of the next closing.
+		if err := a.Store.SupersedeSurveys(ctx, ch.CaseID); err != nil {
+			return err
+		}
+	}
 	for _, n := range notes {
 		if err := a.notify(ctx, n); err != nil {
 			return fmt.Errorf("notify %s: %w", n.Kind, err)

@@ -2,10 +2,13 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
@@ -35,7 +38,17 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	// The second survey goes out on day 7, its reminder on day 11; a low
 	// score on day 12 opens a recovery task.
 	h.at(12*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 1, Comment: "Twice is too often."}, "")
+	// Closed again, before its own survey: the first survey's link must
+	// not answer for this closing.
+	firstLink := store.HashToken(activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, 1))
+	var firstLinkAfterReopen error
+	h.env.RegisterDelayedCallback(func() {
+		_, firstLinkAfterReopen = h.st.GetCaseBySurveyToken(context.Background(), firstLink)
+	}, 5*24*hr)
 	st := h.run()
+	if !errors.Is(firstLinkAfterReopen, store.ErrNotFound) {
+		t.Errorf("the first survey's link after the case was reopened and closed: %v, want not found", firstLinkAfterReopen)
+	}
 
 	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered || st.SurveyRound != 2 {
 		t.Fatalf("state = %s survey %s round %d", st.Status, st.SurveyStatus, st.SurveyRound)
@@ -75,5 +88,12 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	_, bodies := h.notes("survey")
 	if len(bodies) != 2 || bodies[0] == bodies[1] {
 		t.Errorf("survey links %q: want two different links", bodies)
+	}
+	// The first survey's link no longer finds the case; the second's does.
+	for round, want := range map[int]error{1: store.ErrNotFound, 2: nil} {
+		tok := activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, round)
+		if _, err := h.st.GetCaseBySurveyToken(ctx, store.HashToken(tok)); !errors.Is(err, want) {
+			t.Errorf("round %d survey link: %v, want %v", round, err, want)
+		}
 	}
 }

@@ -88,6 +88,15 @@ func (s *Store) OpenSurvey(ctx context.Context, caseID string, round int, tokenH
 	return nil
 }
 
+// SupersedeSurveys closes a case's open survey (idempotent): the case was
+// reopened, and the survey's link must not answer for the next closing.
+func (s *Store) SupersedeSurveys(ctx context.Context, caseID string) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE surveys SET status = 'superseded' WHERE case_id = $1 AND status = 'sent'`, caseID); err != nil {
+		return fmt.Errorf("store.SupersedeSurveys(%s): %w", caseID, err)
+	}
+	return nil
+}
+
 // OpenRecoveryTask opens the supervisor's recovery task after a low score
 // (idempotent: one per case and round).
 func (s *Store) OpenRecoveryTask(ctx context.Context, caseID string, round int, team, assignee, reason string) error {
