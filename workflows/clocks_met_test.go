@@ -174,6 +174,32 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 			t.Errorf("case row breached=%v at_risk=%v", breached, atRisk)
 		}
 	})
+	t.Run("a breached appeal stays breached after the next appeal", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)) // Monday
+		h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+		h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
+		h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+		h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "An apology is not enough."}, "")
+		// The appeal is answered late, on 3 December, and rejected again.
+		h.at(10*24*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry again."}, "")
+		h.at(10*24*hr+hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+		h.at(10*24*hr+2*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Still no."}, "")
+		h.at(10*24*hr+3*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+		st := h.run()
+		var appeals []wf.Deadline
+		for _, d := range st.Deadlines {
+			if d.Clock == wf.ClockAppeal {
+				appeals = append(appeals, d)
+			}
+		}
+		if len(appeals) != 2 || !appeals[0].Breached || appeals[1].Breached || appeals[1].Met {
+			t.Fatalf("appeal clocks = %+v", appeals)
+		}
+		if breached, _ := h.caseFlags(); !breached {
+			t.Error("the first appeal's breach was lost from the case row")
+		}
+	})
 	t.Run("met by the appeal's resolution", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")

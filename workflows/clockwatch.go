@@ -179,8 +179,10 @@ func (w *complaint) deadline(clock string) Deadline {
 	return Deadline{}
 }
 
+// deadlineRef is the named clock: the latest of that name (each appeal
+// has its own appeal clock; the other clocks are one each).
 func (w *complaint) deadlineRef(clock string) *Deadline {
-	for i := range w.st.Deadlines {
+	for i := len(w.st.Deadlines) - 1; i >= 0; i-- {
 		if w.st.Deadlines[i].Clock == clock {
 			return &w.st.Deadlines[i]
 		}
@@ -221,21 +223,17 @@ func (w *complaint) clocksChanged() {
 }
 
 // startAppealClock starts the profile's appeal clock at at for the appeal
-// just made, replacing the clock of an earlier appeal (met by the
-// resolution the customer now rejects). Cases started before
-// VersionClocks, and snapshots without an appeal rule, run their appeals
-// without a clock, as their histories recorded.
+// just made. Each appeal's clock is kept after the earlier ones (met by
+// the resolutions the customer rejected, or breached: a breach stays on
+// the case); by name, the latest is the one that counts (deadlineRef).
+// Cases started before VersionClocks, and snapshots without an appeal
+// rule, run their appeals without a clock, as their histories recorded.
 func (w *complaint) startAppealClock(at time.Time) {
 	spec := w.st.Clocks.Appeal
 	if w.version < VersionClocks || spec == nil {
 		return
 	}
-	d := w.calendar().Start(*spec, at, w.st.Severity)
-	if old := w.deadlineRef(ClockAppeal); old != nil {
-		*old = d
-	} else {
-		w.st.Deadlines = append(w.st.Deadlines, d)
-	}
+	w.st.Deadlines = append(w.st.Deadlines, w.calendar().Start(*spec, at, w.st.Severity))
 	w.clocksChanged()
 }
 
