@@ -73,16 +73,6 @@ func SurveyToken(secret []byte, caseID string, round int) string {
 	return token(secret, fmt.Sprintf("survey:%s:%d", caseID, round))
 }
 
-// roundKey is an outbox key of a case's round: the first round's keeps
-// the form it always had, so a retried activity of a case started before
-// rounds finds its notification.
-func roundKey(key string, round int) string {
-	if round <= 1 {
-		return key
-	}
-	return fmt.Sprintf("%s-%d", key, round)
-}
-
 func token(secret []byte, msg string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(msg))
@@ -273,7 +263,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	if err != nil {
 		return err
 	}
-	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+roundKey("survey", round)
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+workflows.RoundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return err
 	}

@@ -217,13 +217,18 @@ func (w *complaint) close(ctx workflow.Context, outcome, actor string) error {
 		Message{Key: w.roundKey("closed"), Audience: "customer", Kind: "closed", Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
 
-// roundKey is a message key of the current round: the first round's is
-// the key itself, as before rounds, and later rounds' carry the round.
-func (w *complaint) roundKey(key string) string {
-	if w.st.SurveyRound <= 1 {
+// roundKey is a message key of the current round (see RoundKey).
+func (w *complaint) roundKey(key string) string { return RoundKey(key, w.st.SurveyRound) }
+
+// RoundKey is the outbox key of a message of a closing's round: the first
+// round's is the key itself, as before rounds (so a retried activity of a
+// case started before them finds its message), and later rounds' carry
+// the round.
+func RoundKey(key string, round int) string {
+	if round <= 1 {
 		return key
 	}
-	return fmt.Sprintf("%s-%d", key, w.st.SurveyRound)
+	return fmt.Sprintf("%s-%d", key, round)
 }
 
 // survey runs the follow-up survey: after the delay it is sent, reminded
