@@ -185,7 +185,7 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 		h.at(10*24*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry again."}, "")
 		h.at(10*24*hr+hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
 		h.at(10*24*hr+2*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Still no."}, "")
-		h.at(10*24*hr+3*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+		h.at(17*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
 		st := h.run()
 		var appeals []wf.Deadline
 		for _, d := range st.Deadlines {
@@ -198,6 +198,12 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 		}
 		if breached, _ := h.caseFlags(); !breached {
 			t.Error("the first appeal's breach was lost from the case row")
+		}
+		// Progress reports during the second appeal give its due time,
+		// not the resolution clock's (30 November, long met).
+		_, bodies := h.notes("progress_update")
+		if len(bodies) == 0 || !strings.Contains(bodies[len(bodies)-1], "2026-12-10 23:59") {
+			t.Errorf("progress reports %q, want the last to give the appeal's due time", bodies)
 		}
 	})
 	t.Run("met by the appeal's resolution", func(t *testing.T) {

@@ -179,6 +179,15 @@ func (w *complaint) deadline(clock string) Deadline {
 	return Deadline{}
 }
 
+// answerDue is when the customer is due an answer: the running appeal's
+// clock while an appeal is handled, else the resolution clock.
+func (w *complaint) answerDue() time.Time {
+	if d := w.deadlineRef(ClockAppeal); d != nil && !d.Met && !d.Advisory {
+		return d.DueAt
+	}
+	return w.deadline(ClockResolve).DueAt
+}
+
 // deadlineRef is the named clock: the latest of that name (each appeal
 // has its own appeal clock; the other clocks are one each).
 func (w *complaint) deadlineRef(clock string) *Deadline {

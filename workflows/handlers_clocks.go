@@ -176,6 +176,6 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 		w.count(ctx, "complaints_progress_reports", map[string]string{"profile": w.st.Clocks.Profile})
 		_ = w.apply(ctx, Event{Type: "progress_report", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"status": w.st.Status}},
 			Message{Key: fmt.Sprintf("progress-%d", n), Audience: "customer", Kind: "progress_update",
-				Params: map[string]string{"case_number": w.st.CaseNumber, "status": w.st.Status, "due": w.localTime(w.deadline(ClockResolve).DueAt)}})
+				Params: map[string]string{"case_number": w.st.CaseNumber, "status": w.st.Status, "due": w.localTime(w.answerDue())}})
 	}
 }
