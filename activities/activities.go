@@ -64,8 +64,14 @@ func (a *Activities) Register(r interface {
 // TrackingToken derives the customer's tracking token for a case.
 func TrackingToken(secret []byte, caseID string) string { return token(secret, "track:"+caseID) }
 
-// SurveyToken derives the survey link's token for a case.
-func SurveyToken(secret []byte, caseID string) string { return token(secret, "survey:"+caseID) }
+// SurveyToken derives the survey link's token for a case's round (the
+// first round's keeps the form links already sent have).
+func SurveyToken(secret []byte, caseID string, round int) string {
+	if round <= 1 {
+		return token(secret, "survey:"+caseID)
+	}
+	return token(secret, fmt.Sprintf("survey:%s:%d", caseID, round))
+}
 
 func token(secret []byte, msg string) string {
 	m := hmac.New(sha256.New, secret)
@@ -102,7 +108,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
 		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
-		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines,
+		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
 	})
 	if err != nil {
 		return workflows.RegisterResult{}, err
@@ -126,6 +132,13 @@ func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error
 	}
 	if err := a.Store.ApplyChange(ctx, ch, notes); err != nil {
 		return err
+	}
+	if reopened, _ := ch.Event.Payload["reopened"].(bool); reopened && ch.Event.Type == "repeat_contact" {
+		// The survey of the closing just undone is over: its link must
+		// not answer the survey of the next closing.
+		if err := a.Store.SupersedeSurveys(ctx, ch.CaseID); err != nil {
+			return err
+		}
 	}
 	for _, n := range notes {
 		if err := a.notify(ctx, n); err != nil {
@@ -237,10 +250,12 @@ func isMoney(t string) bool {
 	return t == workflows.RemedyRefund || t == workflows.RemedyGoodwill || t == workflows.RemedyVoucher
 }
 
-// OpenSurvey creates the survey and sends the customer its link.
+// OpenSurvey creates the survey of a closing (round) and sends the
+// customer its link, each round under a key and a token of its own.
 func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) error {
-	tok := SurveyToken(a.TokenSecret, in.CaseID)
-	if err := a.Store.OpenSurvey(ctx, in.CaseID, store.HashToken(tok)); err != nil {
+	round := max(in.Round, 1)
+	tok := SurveyToken(a.TokenSecret, in.CaseID, round)
+	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
 		return err
 	}
 	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
@@ -248,7 +263,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	if err != nil {
 		return err
 	}
-	n.CaseID, n.Key = in.CaseID, in.CaseID+":survey"
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+workflows.RoundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return err
 	}
@@ -269,13 +284,14 @@ func (a *Activities) notify(ctx context.Context, n store.Notification) error {
 	return err
 }
 
-// OpenRecoveryTask opens a recovery task for the team's supervisor.
+// OpenRecoveryTask opens a recovery task for the team's supervisor, one
+// per survey round.
 func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
 	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
 	if err != nil {
 		return err
 	}
-	return a.Store.OpenRecoveryTask(ctx, in.CaseID, in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
+	return a.Store.OpenRecoveryTask(ctx, in.CaseID, max(in.Round, 1), in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
 }
 
 func (a *Activities) logger(ctx context.Context) *slog.Logger {

@@ -148,6 +148,9 @@ type RemedyInput struct {
 type SurveyInput struct {
 	CaseID   string `json:"case_id"`
 	Language string `json:"language"`
+	// Round is the closing the survey follows (State.SurveyRound); 0,
+	// from cases that did not send it, is the first.
+	Round int `json:"round,omitempty"`
 }
 
 // RecoveryInput opens a recovery task after a low survey score.
@@ -155,4 +158,6 @@ type RecoveryInput struct {
 	CaseID string `json:"case_id"`
 	Team   string `json:"team"`
 	Score  int    `json:"score"`
+	// Round is the survey's round (see SurveyInput).
+	Round int `json:"round,omitempty"`
 }

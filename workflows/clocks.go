@@ -13,6 +13,7 @@ const (
 	ClockFirstResponse     = clock.FirstResponse
 	ClockResolve           = clock.Resolve
 	ClockSummaryResolution = clock.SummaryResolution
+	ClockAppeal            = clock.Appeal
 )
 
 // Clocks is the snapshot of the clock profile a case runs under, calendar

@@ -132,7 +132,7 @@ func (w *complaint) isFinal() bool {
 }
 
 func (w *complaint) warn(ctx workflow.Context, d Deadline, point float64) {
-	w.st.AtRisk = true
+	w.st.AtRisk = w.anyWarned()
 	pct := fmt.Sprintf("%.0f", point*100)
 	w.count(ctx, "complaints_clock_warnings", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "elapsed": pct + "%", "due": w.localTime(d.DueAt)}
@@ -148,8 +148,8 @@ func (w *complaint) warn(ctx workflow.Context, d Deadline, point float64) {
 // when the profile says so, sends the customer a holding response with
 // the route to the regulator or ombudsman.
 func (w *complaint) breach(ctx workflow.Context, d *Deadline) {
-	w.st.AtRisk = true
-	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
+	w.st.AtRisk = w.anyWarned()
+	w.countBreach(ctx, *d)
 	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "due": w.localTime(d.DueAt)}
 	var msgs []Message
 	payload := map[string]any{"clock": d.Clock, "due_at": d.DueAt}
@@ -179,8 +179,19 @@ func (w *complaint) deadline(clock string) Deadline {
 	return Deadline{}
 }
 
+// answerDue is when the customer is due an answer: the running appeal's
+// clock while an appeal is handled, else the resolution clock.
+func (w *complaint) answerDue() time.Time {
+	if d := w.deadlineRef(ClockAppeal); d != nil && !d.Met && !d.Advisory {
+		return d.DueAt
+	}
+	return w.deadline(ClockResolve).DueAt
+}
+
+// deadlineRef is the named clock: the latest of that name (each appeal
+// has its own appeal clock; the other clocks are one each).
 func (w *complaint) deadlineRef(clock string) *Deadline {
-	for i := range w.st.Deadlines {
+	for i := len(w.st.Deadlines) - 1; i >= 0; i-- {
 		if w.st.Deadlines[i].Clock == clock {
 			return &w.st.Deadlines[i]
 		}
@@ -188,16 +199,51 @@ func (w *complaint) deadlineRef(clock string) *Deadline {
 	return nil
 }
 
-// markMet stops the named clocks as met at at.
-func (w *complaint) markMet(at time.Time, clocks ...string) {
+// markMet stops the named clocks as met at at. A clock met after its due
+// time is breached as well (clock.Cal.MarkMet decides), and that breach is
+// counted here, once: the watcher never fires for a clock already met.
+func (w *complaint) markMet(ctx workflow.Context, at time.Time, clocks ...string) {
 	cal := w.calendar()
+	changed := false
 	for i := range w.st.Deadlines {
 		d := &w.st.Deadlines[i]
 		if slices.Contains(clocks, d.Clock) && !d.Met && !d.Breached {
-			cal.MarkMet(d, at)
-			w.clockRev++
+			if cal.MarkMet(d, at) {
+				w.countBreach(ctx, *d)
+			}
+			changed = true
 		}
 	}
+	if changed {
+		w.clocksChanged()
+	}
+}
+
+// countBreach counts a clock's breach in complaints_clock_breaches_total.
+func (w *complaint) countBreach(ctx workflow.Context, d Deadline) {
+	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
+}
+
+// clocksChanged notes a clock change for the watcher and recomputes the
+// case's at_risk flag from the clocks (Deadline.AtRisk decides).
+func (w *complaint) clocksChanged() {
+	w.clockRev++
+	w.st.AtRisk = w.anyWarned()
+}
+
+// startAppealClock starts the profile's appeal clock at at for the appeal
+// just made. Each appeal's clock is kept after the earlier ones (met by
+// the resolutions the customer rejected, or breached: a breach stays on
+// the case); by name, the latest is the one that counts (deadlineRef).
+// Cases started before VersionClocks, and snapshots without an appeal
+// rule, run their appeals without a clock, as their histories recorded.
+func (w *complaint) startAppealClock(at time.Time) {
+	spec := w.st.Clocks.Appeal
+	if w.version < VersionClocks || spec == nil {
+		return
+	}
+	w.st.Deadlines = append(w.st.Deadlines, w.calendar().Start(*spec, at, w.st.Severity))
+	w.clocksChanged()
 }
 
 // pauseClocks stops the clocks that pause while the case waits for the
@@ -218,7 +264,7 @@ func (w *complaint) eachClock(change func(*clock.Cal, *Deadline) bool) {
 		changed = change(cal, &w.st.Deadlines[i]) || changed
 	}
 	if changed {
-		w.clockRev++
+		w.clocksChanged()
 	}
 }
 

@@ -244,7 +244,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	w.st.Assignee, w.st.Team = as.Assignee, as.Team
 	w.st.AcknowledgedAt = &now
-	w.markMet(now, ClockAcknowledge)
+	w.markMet(ctx, now, ClockAcknowledge)
 	w.observe(ctx, "complaints_acknowledge_latency", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{

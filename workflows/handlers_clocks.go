@@ -106,10 +106,9 @@ func (w *complaint) decideExtension(ctx workflow.Context, r ExtensionDecision) (
 		// The validator checked the same conditions; nothing changed.
 		return w.st, wrongState("%s", err.Error())
 	}
-	w.clockRev++
-	g := d.Extensions[len(d.Extensions)-1]
 	// A clock moved back before its warning points is no longer at risk.
-	w.st.AtRisk = w.anyWarned()
+	w.clocksChanged()
+	g := d.Extensions[len(d.Extensions)-1]
 	w.count(ctx, "complaints_clock_extensions", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile})
 	return w.st, w.apply(ctx, Event{Type: "clock_extended", Actor: r.Actor.ID, At: now,
 		Payload: map[string]any{"clock": d.Clock, "step": g.Label, "reason": req.Reason, "requested_by": req.By, "comment": r.Comment, "from": g.From, "to": d.DueAt}},
@@ -117,10 +116,11 @@ func (w *complaint) decideExtension(ctx workflow.Context, r ExtensionDecision) (
 			Params: map[string]string{"case_number": w.st.CaseNumber, "due": w.localTime(d.DueAt), "reason": req.Reason, "regulator": w.st.Clocks.Regulator}})
 }
 
-// anyWarned reports whether a running clock is past a warning point.
+// anyWarned reports whether a clock of the case is at risk: past a
+// warning point or breached, and not met.
 func (w *complaint) anyWarned() bool {
-	for _, d := range w.st.Deadlines {
-		if d.Breached || (d.Running() && d.Warnings > 0) {
+	for i := range w.st.Deadlines {
+		if w.st.Deadlines[i].AtRisk() {
 			return true
 		}
 	}
@@ -176,6 +176,6 @@ func (w *complaint) reportProgress(ctx workflow.Context) {
 		w.count(ctx, "complaints_progress_reports", map[string]string{"profile": w.st.Clocks.Profile})
 		_ = w.apply(ctx, Event{Type: "progress_report", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"status": w.st.Status}},
 			Message{Key: fmt.Sprintf("progress-%d", n), Audience: "customer", Kind: "progress_update",
-				Params: map[string]string{"case_number": w.st.CaseNumber, "status": w.st.Status, "due": w.localTime(w.deadline(ClockResolve).DueAt)}})
+				Params: map[string]string{"case_number": w.st.CaseNumber, "status": w.st.Status, "due": w.localTime(w.answerDue())}})
 	}
 }

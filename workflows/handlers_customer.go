@@ -42,6 +42,7 @@ func (w *complaint) customerResponse(ctx workflow.Context, r CustomerResponse) (
 		return w.st, w.close(ctx, "final_response", actorCustomer)
 	}
 	w.setStatus(ctx, StatusInvestigating)
+	w.startAppealClock(now)
 	if err := w.apply(ctx, Event{Type: "appealed", Actor: actorCustomer, At: now, Payload: map[string]any{"comment": r.Comment, "appeal": w.st.AppealCount}},
 		Message{Key: fmt.Sprintf("appeal-%d", w.st.AppealCount), Audience: "customer", Kind: "appeal_received",
 			Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
@@ -131,11 +132,11 @@ func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (S
 		return w.st, err
 	}
 	if r.Score <= 2 {
-		if err := w.store(ctx, ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score}).Get(ctx, nil); err != nil {
+		if err := w.store(ctx, ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score, Round: w.st.SurveyRound}).Get(ctx, nil); err != nil {
 			return w.st, fmt.Errorf("recovery task: %w", err)
 		}
 		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}},
-			Message{Key: "recovery", Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "recovery_task",
+			Message{Key: w.roundKey("recovery"), Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "recovery_task",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return w.st, err
 		}

@@ -138,7 +138,7 @@ func (w *complaint) requestInfo(ctx workflow.Context, r InfoRequest) (State, err
 	w.st.PendingQuestion = r.Question
 	w.st.InfoRequests++
 	// Asking the customer is a response to them (CFPB's company response).
-	w.markMet(now, ClockFirstResponse)
+	w.markMet(ctx, now, ClockFirstResponse)
 	w.setStatus(ctx, StatusAwaitingInfo)
 	var paused []string
 	for _, d := range w.st.Deadlines {

@@ -143,7 +143,7 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	// resolution communication, which names the ombudsman.
 	sum := w.deadline(ClockSummaryResolution)
 	summary := sum.Clock != "" && !sum.Met && !now.After(sum.DueAt) && p.RefusalReason == ""
-	w.markMet(now, ClockResolve, ClockFirstResponse, ClockSummaryResolution)
+	w.markMet(ctx, now, ClockResolve, ClockFirstResponse, ClockSummaryResolution, ClockAppeal)
 	w.observe(ctx, "complaints_resolution_time", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	confirmBy := w.due(now, w.st.Clocks.Confirm)
 	w.st.ConfirmBy = &confirmBy
@@ -201,16 +201,34 @@ func (w *complaint) awaitCustomer(ctx workflow.Context) error {
 	return w.close(ctx, "deemed_accepted", actorSystem)
 }
 
-// close closes the case and schedules the follow-up survey.
+// close closes the case and schedules the follow-up survey. Each closing
+// ends a handling round (a case reopened by a repeat contact closes
+// again): it has its own message and its own survey, reminder and
+// recovery task, keyed by the round.
 func (w *complaint) close(ctx workflow.Context, outcome, actor string) error {
 	now := workflow.Now(ctx)
 	w.st.Outcome = outcome
 	w.st.ClosedAt = &now
 	w.st.SurveyStatus = SurveyScheduled
+	w.st.SurveyRound++
 	w.setStatus(ctx, StatusClosed)
 	w.count(ctx, "complaints_closed", map[string]string{"outcome": outcome, "category": w.st.Category})
-	return w.apply(ctx, Event{Type: "closed", Actor: actor, At: now, Payload: map[string]any{"outcome": outcome}},
-		Message{Key: "closed", Audience: "customer", Kind: "closed", Params: map[string]string{"case_number": w.st.CaseNumber}})
+	return w.apply(ctx, Event{Type: "closed", Actor: actor, At: now, Payload: map[string]any{"outcome": outcome, "round": w.st.SurveyRound}},
+		Message{Key: w.roundKey("closed"), Audience: "customer", Kind: "closed", Params: map[string]string{"case_number": w.st.CaseNumber}})
+}
+
+// roundKey is a message key of the current round (see RoundKey).
+func (w *complaint) roundKey(key string) string { return RoundKey(key, w.st.SurveyRound) }
+
+// RoundKey is the outbox key of a message of a closing's round: the first
+// round's is the key itself, as before rounds (so a retried activity of a
+// case started before them finds its message), and later rounds' carry
+// the round.
+func RoundKey(key string, round int) string {
+	if round <= 1 {
+		return key
+	}
+	return fmt.Sprintf("%s-%d", key, round)
 }
 
 // survey runs the follow-up survey: after the delay it is sent, reminded
@@ -224,7 +242,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 		w.surveyOpening = true
-		err = w.store(ctx, ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language}).Get(ctx, nil)
+		err = w.store(ctx, ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language, Round: w.st.SurveyRound}).Get(ctx, nil)
 		w.surveyOpening = false
 		if err != nil {
 			return false, fmt.Errorf("open survey: %w", err)
@@ -245,7 +263,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 		}
 		if !ok {
 			if err := w.apply(ctx, Event{Type: "survey_reminder", Actor: actorSystem, At: workflow.Now(ctx)},
-				Message{Key: "survey-reminder", Audience: "customer", Kind: "survey_reminder",
+				Message{Key: w.roundKey("survey-reminder"), Audience: "customer", Kind: "survey_reminder",
 					Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 				return false, err
 			}

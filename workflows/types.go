@@ -102,8 +102,11 @@ const (
 	// wait for stays the same, waits cancel their timers, and the status
 	// is no longer copied into a search attribute at every step.
 	VersionLocalStore = 1
+	// VersionClocks: an appeal starts the profile's appeal clock, whose
+	// warnings and breach are raised like the other clocks'.
+	VersionClocks = 3
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionLocalStore
+	CurrentVersion = VersionClocks
 )
 
 // NewInput is the input of a new case.
@@ -238,6 +241,10 @@ type State struct {
 	LastCustomerUpdate time.Time `json:"last_customer_update"`
 	// ConfirmBy is when silence will count as acceptance of a resolution.
 	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
+	// SurveyRound counts the case's closings: each closing ends a
+	// handling round and has its own closing message and survey (a case
+	// reopened by a repeat contact closes again).
+	SurveyRound int `json:"survey_round,omitempty"`
 }
 
 // IntakeResult answers the intake update.

@@ -19,7 +19,7 @@ type Deadline struct {
 	Advisory bool      `json:"advisory,omitempty"`
 	// WarnAt is the next warning point not yet raised; WarnPoints are the
 	// fractions of the budget that raise one; Warnings counts those raised.
-	WarnAt     time.Time `json:"warn_at,omitempty"`
+	WarnAt     time.Time `json:"warn_at,omitzero"`
 	WarnPoints []float64 `json:"warn_points,omitempty"`
 	Warnings   int       `json:"warnings"`
 	Warned     bool      `json:"warned"`
@@ -79,7 +79,8 @@ type GrantedExtension struct {
 	Reason     string    `json:"reason"`
 	At         time.Time `json:"at"`
 	From       time.Time `json:"from"`
-	To         time.Time `json:"to"`
+	// To is zero while the clock is paused (its due time is not known).
+	To time.Time `json:"to,omitzero"`
 }
 
 // Breach is what a clock's breach does besides marking the case.
@@ -110,6 +111,13 @@ func (c *Cal) Start(spec Spec, start time.Time, severity string) Deadline {
 
 // Running reports whether the clock counts and can still warn or breach.
 func (d *Deadline) Running() bool { return !d.Met && !d.Breached && !d.Paused && !d.Advisory }
+
+// AtRisk reports whether the clock is past a warning point or breached
+// and not yet met: the case's at_risk flag. Meeting the clock, or an
+// extension that moves it back before its warning points, clears it.
+func (d *Deadline) AtRisk() bool {
+	return !d.Advisory && !d.Met && (d.Breached || d.Warnings > 0)
+}
 
 // Next is the next instant the clock needs attention (a warning point or
 // its due time), or zero when it needs none.
@@ -163,10 +171,18 @@ func (c *Cal) Breach(d *Deadline, at time.Time) {
 	c.refresh(d)
 }
 
-// MarkMet stops the clock as met at at.
-func (c *Cal) MarkMet(d *Deadline, at time.Time) {
+// MarkMet stops the clock as met at at. A running clock met after its due
+// time is also breached (at its due time): the watcher may not have seen
+// the breach (a case filed with a receipt time long past is acknowledged
+// before any watcher starts), and met late is not on time. It reports
+// whether it breached the clock, so the caller counts that breach once.
+func (c *Cal) MarkMet(d *Deadline, at time.Time) (late bool) {
 	if d.Met {
-		return
+		return false
+	}
+	if !d.Paused && !d.Advisory && !d.Breached && at.After(d.DueAt) {
+		due := d.DueAt
+		d.Breached, d.BreachedAt, late = true, &due, true
 	}
 	d.Met, d.MetAt = true, &at
 	if d.Paused {
@@ -174,6 +190,7 @@ func (c *Cal) MarkMet(d *Deadline, at time.Time) {
 		d.Met = true
 	}
 	c.refresh(d)
+	return late
 }
 
 // Pause stops a clock that pauses while the case waits for the customer.

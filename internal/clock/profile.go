@@ -19,6 +19,10 @@ const (
 	FirstResponse     = "first_response"
 	Resolve           = "resolve"
 	SummaryResolution = "summary_resolution"
+	// Appeal is the clock of a re-examination: it starts when the
+	// customer rejects a resolution and appeals, and is met by the
+	// resolution of the appeal.
+	Appeal = "appeal"
 )
 
 // Spec is one clock of a profile.
@@ -49,6 +53,10 @@ type Profile struct {
 	// the built-in table, filled at registration.
 	Calendar Calendar `json:"calendar"`
 	Clocks   []Spec   `json:"clocks"`
+	// Appeal is the clock each appeal starts (the re-examination time);
+	// it is not started at registration. Snapshots taken before it
+	// existed have none, and their appeals run without a clock.
+	Appeal *Spec `json:"appeal,omitempty"`
 	// Approval is how long approvers have before a reminder, and each
 	// further period before escalation to the next level.
 	Approval Rule `json:"approval"`
@@ -98,33 +106,22 @@ func (p Profile) Validate(roles []string) error {
 			bad("clocks[%d].clock: %q is empty or repeated", i, s.Clock)
 		}
 		seen[s.Clock] = true
-		if err := s.Rule.Validate(); err != nil {
-			bad("clocks[%d].rule: %v", i, err)
-		}
-		if s.Critical != nil {
-			if err := s.Critical.Validate(); err != nil {
-				bad("clocks[%d].critical: %v", i, err)
-			}
-		}
-		for j, w := range s.Warn {
-			if w <= 0 || w >= 1 || (j > 0 && w <= s.Warn[j-1]) {
-				bad("clocks[%d].warn: fractions must rise strictly between 0 and 1", i)
-			}
-		}
-		for j, e := range s.Extensions {
-			if err := e.To.Validate(); err != nil {
-				bad("clocks[%d].extensions[%d].to: %v", i, j, err)
-			}
-			if e.To.Unit != s.Rule.Unit {
-				bad("clocks[%d].extensions[%d].to: must count %s like the clock", i, j, s.Rule.Unit)
-			}
-			if !slices.Contains(roles, e.Approver) {
-				bad("clocks[%d].extensions[%d].approver: %q is not a role", i, j, e.Approver)
-			}
-		}
+		s.validate(fmt.Sprintf("clocks[%d]", i), roles, bad)
 	}
 	if !seen[Acknowledge] || !seen[Resolve] {
 		bad("clocks: acknowledge and resolve are required")
+	}
+	if seen[Appeal] {
+		bad("clocks: the appeal clock starts with each appeal; it belongs in appeal, not clocks")
+	}
+	if p.Appeal != nil {
+		if p.Appeal.Clock != Appeal {
+			bad("appeal.clock: must be %q", Appeal)
+		}
+		if p.Appeal.Advisory {
+			bad("appeal.advisory: an appeal's clock must warn and breach")
+		}
+		p.Appeal.validate("appeal", roles, bad)
 	}
 	for name, r := range map[string]Rule{"approval": p.Approval, "confirm": p.Confirm} {
 		if err := r.Validate(); err != nil {
@@ -140,6 +137,34 @@ func (p Profile) Validate(roles []string) error {
 		return fmt.Errorf("clock profile %s: %w", p.Profile, err)
 	}
 	return nil
+}
+
+// validate checks one clock spec, reporting problems under name.
+func (s Spec) validate(name string, roles []string, bad func(string, ...any)) {
+	if err := s.Rule.Validate(); err != nil {
+		bad("%s.rule: %v", name, err)
+	}
+	if s.Critical != nil {
+		if err := s.Critical.Validate(); err != nil {
+			bad("%s.critical: %v", name, err)
+		}
+	}
+	for j, w := range s.Warn {
+		if w <= 0 || w >= 1 || (j > 0 && w <= s.Warn[j-1]) {
+			bad("%s.warn: fractions must rise strictly between 0 and 1", name)
+		}
+	}
+	for j, e := range s.Extensions {
+		if err := e.To.Validate(); err != nil {
+			bad("%s.extensions[%d].to: %v", name, j, err)
+		}
+		if e.To.Unit != s.Rule.Unit {
+			bad("%s.extensions[%d].to: must count %s like the clock", name, j, s.Rule.Unit)
+		}
+		if !slices.Contains(roles, e.Approver) {
+			bad("%s.extensions[%d].approver: %q is not a role", name, j, e.Approver)
+		}
+	}
 }
 
 //go:embed calendars/*.json
@@ -223,12 +248,20 @@ func Profiles() map[string]Profile {
 		return p
 	}
 	every := func(r Rule) *Rule { return &r }
+	// appeal is the clock of a re-examination (复核/核查): warned at the
+	// same points as the others, escalated on breach.
+	appeal := func(r Rule, pauses, holding bool) *Spec {
+		return &Spec{Clock: Appeal, Rule: r, Warn: warn, Pauses: pauses, Breach: Breach{Escalate: true, HoldingResponse: holding}}
+	}
 	return map[string]Profile{
 		"default": with("default", "cn-mainland", "The company's own: acknowledge within 24 hours, resolve within 5 working days.", func(p *Profile) {
 			p.Clocks = []Spec{ack24h, {Clock: Resolve, Rule: Rule{Unit: WorkingDays, Days: 5}, Critical: &Rule{Unit: WorkingDays, Days: 2},
 				Warn: warn, Pauses: true, Breach: Breach{Escalate: true},
 				Extensions: []Extension{{To: Rule{Unit: WorkingDays, Days: 10}, Approver: "supervisor", Label: "complex"}}}}
 			p.Progress = every(Rule{Unit: WorkingDays, Days: 3})
+			// The company's own promise: an appeal is re-examined at the
+			// next level within the same 5 working days as a complaint.
+			p.Appeal = appeal(Rule{Unit: WorkingDays, Days: 5}, true, false)
 		}),
 		"cn-banking-insurance": with("cn-banking-insurance", "cn-mainland",
 			"银行保险机构消费投诉处理管理办法 (2020): decide and tell the customer within 15 days; complex cases 30; especially complex a further 30 with senior approval and notice (max 60).", func(p *Profile) {
@@ -240,6 +273,10 @@ func Profiles() map[string]Profile {
 					}}}
 				p.Progress = every(Rule{Unit: WorkingDays, Days: 5})
 				p.Regulator = "国家金融监督管理总局 (National Financial Regulatory Administration), 12378"
+				// Art. 22: a customer who disputes the decision may ask
+				// for a re-examination (核查), which is decided and told
+				// to them within 30 days of the request.
+				p.Appeal = appeal(Rule{Unit: CalendarTime, Days: 30}, true, false)
 			}),
 		"cn-samr-12315": with("cn-samr-12315", "cn-mainland",
 			"市场监督管理部门投诉举报处理暂行办法: accept or refuse within 7 working days; mediation ends after 45 working days without agreement.", func(p *Profile) {
@@ -249,6 +286,11 @@ func Profiles() map[string]Profile {
 				}
 				p.Progress = every(Rule{Unit: WorkingDays, Days: 10})
 				p.Regulator = "市场监督管理部门 12315"
+				// The rules set no re-examination time for the trader;
+				// an appeal is handled in the 7 working days the
+				// regulator allows itself to accept or refuse a case,
+				// so it is settled before the customer turns to 12315.
+				p.Appeal = appeal(Rule{Unit: WorkingDays, Days: 7}, true, false)
 			}),
 		"uk-fca-disp": with("uk-fca-disp", "gb-eaw",
 			"FCA DISP 1.5/1.6: summary resolution by the end of the 3rd business day after receipt; otherwise a final response within 8 weeks, or a holding response with the right to refer to the Financial Ombudsman Service.", func(p *Profile) {
@@ -259,6 +301,11 @@ func Profiles() map[string]Profile {
 				}
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Financial Ombudsman Service"
+				// DISP has no internal appeal: a complaint the customer
+				// still disputes is not resolved, and DISP 1.6.2R's
+				// 8 weeks apply to our final response, with the holding
+				// response and the route to the ombudsman on breach.
+				p.Appeal = appeal(Rule{Unit: CalendarTime, Days: 56}, false, true)
 			}),
 		"uk-fca-disp-payments": with("uk-fca-disp-payments", "gb-eaw",
 			"FCA DISP 1.6.2A (payment services): final response within 15 business days; in exceptional circumstances a holding reply and a final response within 35 business days.", func(p *Profile) {
@@ -269,6 +316,10 @@ func Profiles() map[string]Profile {
 				}
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 5})
 				p.Regulator = "the Financial Ombudsman Service"
+				// DISP 1.6.2A: a payment-services complaint still
+				// disputed gets its final response within 15 business
+				// days, as the complaint did.
+				p.Appeal = appeal(Rule{Unit: BusinessDays, Days: 15}, false, true)
 			}),
 		"us-cfpb": with("us-cfpb", "us-federal",
 			"CFPB complaint process: company response within 15 calendar days; final response within 60 days.", func(p *Profile) {
@@ -278,6 +329,10 @@ func Profiles() map[string]Profile {
 				}
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Consumer Financial Protection Bureau"
+				// A customer who disputes the company's response is
+				// answered in the 15 days the CFPB gives a company
+				// response.
+				p.Appeal = appeal(Rule{Unit: CalendarTime, Days: 15}, false, true)
 			}),
 		"au-asic-rg271": with("au-asic-rg271", "au-nsw",
 			"ASIC RG 271: acknowledge within 24 hours or, if later, by the end of the next business day; final response within 30 calendar days.", func(p *Profile) {
@@ -287,6 +342,11 @@ func Profiles() map[string]Profile {
 				}
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Australian Financial Complaints Authority (AFCA)"
+				// RG 271 keeps a complaint in internal dispute resolution
+				// until the final response: a disputed resolution is
+				// re-examined within the same 30 calendar days, with the
+				// referral to AFCA on breach.
+				p.Appeal = appeal(Rule{Unit: CalendarTime, Days: 30}, false, true)
 			}),
 	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // LedgerEntry is one money movement.
@@ -67,23 +69,41 @@ func (s *Store) UndoFulfilment(ctx context.Context, key string) error {
 	return nil
 }
 
-// OpenSurvey creates the survey row of a case (idempotent).
-func (s *Store) OpenSurvey(ctx context.Context, caseID string, tokenHash []byte) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO surveys (case_id, token_hash, status, sent_at) VALUES ($1, $2, 'sent', now())
-        ON CONFLICT (case_id) DO NOTHING`, caseID, tokenHash)
+// OpenSurvey creates the survey row of a case's round (idempotent), and
+// closes the survey of an earlier round still open ('superseded'): a case
+// has at most one open survey.
+func (s *Store) OpenSurvey(ctx context.Context, caseID string, round int, tokenHash []byte) error {
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE surveys SET status = 'superseded' WHERE case_id = $1 AND round < $2 AND status = 'sent'`,
+			caseID, round); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO surveys (case_id, round, token_hash, status, sent_at) VALUES ($1, $2, $3, 'sent', now())
+        ON CONFLICT (case_id, round) DO NOTHING`, caseID, round, tokenHash)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store.OpenSurvey(%s): %w", caseID, err)
+		return fmt.Errorf("store.OpenSurvey(%s, %d): %w", caseID, round, err)
+	}
+	return nil
+}
+
+// SupersedeSurveys closes a case's open survey (idempotent): the case was
+// reopened, and the survey's link must not answer for the next closing.
+func (s *Store) SupersedeSurveys(ctx context.Context, caseID string) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE surveys SET status = 'superseded' WHERE case_id = $1 AND status = 'sent'`, caseID); err != nil {
+		return fmt.Errorf("store.SupersedeSurveys(%s): %w", caseID, err)
 	}
 	return nil
 }
 
 // OpenRecoveryTask opens the supervisor's recovery task after a low score
-// (idempotent: one per case).
-func (s *Store) OpenRecoveryTask(ctx context.Context, caseID, team, assignee, reason string) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO recovery_tasks (case_id, team_id, assignee_id, reason) VALUES ($1, $2, NULLIF($3, ''), $4)
-        ON CONFLICT (case_id) DO NOTHING`, caseID, team, assignee, reason)
+// (idempotent: one per case and round).
+func (s *Store) OpenRecoveryTask(ctx context.Context, caseID string, round int, team, assignee, reason string) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO recovery_tasks (case_id, round, team_id, assignee_id, reason) VALUES ($1, $2, $3, NULLIF($4, ''), $5)
+        ON CONFLICT (case_id, round) DO NOTHING`, caseID, round, team, assignee, reason)
 	if err != nil {
-		return fmt.Errorf("store.OpenRecoveryTask(%s): %w", caseID, err)
+		return fmt.Errorf("store.OpenRecoveryTask(%s, %d): %w", caseID, round, err)
 	}
 	return nil
 }

@@ -100,9 +100,12 @@ func (s *Store) GetCaseByTrackingToken(ctx context.Context, hash []byte) (Case, 
 	return c, nil
 }
 
-// GetCaseBySurveyToken returns the case whose survey token hashes to hash.
+// GetCaseBySurveyToken returns the case whose survey token hashes to hash,
+// or ErrNotFound; the link of a survey superseded (its case reopened, or
+// closed again with a survey of its own) no longer finds it.
 func (s *Store) GetCaseBySurveyToken(ctx context.Context, hash []byte) (Case, error) {
-	c, err := scanCase(s.Pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = (SELECT case_id FROM surveys WHERE token_hash = $1)`, hash))
+	c, err := scanCase(s.Pool.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases
+    WHERE id = (SELECT case_id FROM surveys WHERE token_hash = $1 AND status <> 'superseded')`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Case{}, fmt.Errorf("store.GetCaseBySurveyToken: %w", ErrNotFound)
 	}

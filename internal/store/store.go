@@ -76,6 +76,9 @@ type NewCase struct {
 	TokenHash      []byte
 	Profile        string
 	Deadlines      []workflows.Deadline
+	// TimeZone is the IANA zone of the case's calendar: the case number
+	// carries the date of receipt there (UTC when empty).
+	TimeZone string
 }
 
 // InsertCase stores a new case with its first two audit events (received,
@@ -106,13 +109,13 @@ func (s *Store) InsertCase(ctx context.Context, n NewCase) (string, error) {
 INSERT INTO cases (id, case_number, workflow_id, first_run_id, tracking_token_hash, customer_id, customer_name, customer_phone,
     customer_email, channel, subject, description, desired_remedy, order_ref, product, region, branch, language,
     profile, category, severity, priority, status, received_at, ack_due_at, resolve_due_at)
-VALUES ($1, 'CMP-' || to_char($22::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
+VALUES ($1, 'CMP-' || to_char($22::timestamptz AT TIME ZONE COALESCE(NULLIF($26, ''), 'UTC'), 'YYYYMMDD') || '-' || lpad(nextval('case_number_seq')::text, 6, '0'),
     $2, $25, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 RETURNING case_number`,
 			c.CaseID, n.WorkflowID, n.TokenHash, c.Customer.ID, c.Customer.Name, c.Customer.Phone, c.Customer.Email,
 			c.Channel, c.Subject, c.Description, c.DesiredRemedy, c.OrderRef, c.Product, c.Region, c.Branch, c.Language,
 			n.Profile, n.Classification.Category, n.Classification.Severity, n.Classification.Priority,
-			workflows.StatusReceived, c.ReceivedAt, ackDue, resolveDue, n.FirstRunID).Scan(&number)
+			workflows.StatusReceived, c.ReceivedAt, ackDue, resolveDue, n.FirstRunID, n.TimeZone).Scan(&number)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
