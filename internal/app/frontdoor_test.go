@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/envelope"
+	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -88,15 +90,22 @@ func (f *forgedEnvelope) UpdateWorkflow(ctx context.Context, in *interceptor.Cli
 // encrypted input and envelope copied from that case's history, onto this
 // case and, renamed, as a withdrawal. Every one is refused by the worker;
 // nothing is paid, the audit trail names nobody but the staff who acted,
-// and the refusals are counted.
+// and the refusals are counted. Each attack has a case of its own, so
+// each one shows on its own what it would do without the lock it meets.
 func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 	s := startStack(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	target := awaitingApproval(t, s, "cust-frontdoor-1")
-	cs, err := s.app.Store.GetCase(ctx, target)
-	if err != nil {
-		t.Fatal(err)
+	var targets []string
+	newTarget := func(customerID string) store.Case {
+		t.Helper()
+		id := awaitingApproval(t, s, customerID)
+		cs, err := s.app.Store.GetCase(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets = append(targets, id)
+		return cs
 	}
 	forged := workflows.ApprovalRequest{Actor: workflows.Actor{ID: "mallory", Role: "director"}, Decision: "approve", Comment: "ok"}
 	keys, _ := codec.ParseKeys(testenv.PayloadKeys)
@@ -113,7 +122,8 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 		{"stolen payload key, unsigned", dialAttacker(t, s, stolen), "(unsigned)"},
 		{"stolen payload key, signed with a guessed key", dialAttacker(t, s, stolen, &forgedEnvelope{key: []byte(strings.Repeat("g", 40))}), "(bad_signature)"},
 	}
-	for _, a := range attacks {
+	for i, a := range attacks {
+		cs := newTarget(fmt.Sprintf("cust-frontdoor-forged-%d", i))
 		t.Run(a.name, func(t *testing.T) {
 			h, err := a.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID,
 				UpdateName: workflows.UpdateApproval, Args: []any{forged}, WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -128,14 +138,16 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 
 	// A manager approves another case through the API; its signed
 	// approval is then replayed from that case's history.
-	other := awaitingApproval(t, s, "cust-frontdoor-2")
+	other := awaitingApproval(t, s, "cust-frontdoor-signed")
 	mgr := s.token("mgr-max", "manager", "billing")
 	s.must(200, "GET", "/v1/me", mgr, nil, nil)
 	s.must(200, "POST", "/v1/complaints/"+other+"/approvals", mgr, map[string]any{"decision": "approve", "comment": "ok"}, nil)
-	ocs, err := s.app.Store.GetCase(ctx, other)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var ocs store.Case
+	eventually(t, "the approved case paid and awaiting its customer", func() bool {
+		var err error
+		ocs, err = s.app.Store.GetCase(ctx, other)
+		return err == nil && ocs.Status == workflows.StatusAwaitingCustomer
+	})
 	var approval *updatepb.Input
 	it := s.app.Temporal.GetWorkflowHistory(ctx, ocs.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
@@ -150,10 +162,11 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 	if approval == nil || approval.GetHeader().GetFields()[envelope.HeaderKey] == nil {
 		t.Fatalf("no signed approval in the history of %s: %v", ocs.WorkflowID, approval)
 	}
+	third := newTarget("cust-frontdoor-replayed")
 	replays := []struct {
 		name, workflowID, runID, update, want string
 	}{
-		{"onto another case", cs.WorkflowID, cs.FirstRunID, workflows.UpdateApproval, "(wrong_target)"},
+		{"onto another case", third.WorkflowID, third.FirstRunID, workflows.UpdateApproval, "(wrong_target)"},
 		{"as another update", ocs.WorkflowID, ocs.FirstRunID, workflows.UpdateWithdraw, "(wrong_target)"},
 	}
 	plain := dialAttacker(t, s, nil)
@@ -177,28 +190,28 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 		})
 	}
 
-	// Nothing happened: the target still awaits approval, nothing is paid,
-	// the audit trail names no mallory; the other case is not withdrawn.
-	for id, status := range map[string]string{target: workflows.StatusAwaitingApproval} {
-		c, err := s.app.Store.GetCase(ctx, id)
-		if err != nil || c.Status != status {
-			t.Errorf("case %s is %q (%v), want %s", id, c.Status, err, status)
+	// Nothing happened: every target still awaits approval, nothing is
+	// paid, the audit trail names no mallory and records no approval; the
+	// approved case is not withdrawn.
+	for _, id := range targets {
+		if c, err := s.app.Store.GetCase(ctx, id); err != nil || c.Status != workflows.StatusAwaitingApproval {
+			t.Errorf("case %s is %q (%v), want %s", id, c.Status, err, workflows.StatusAwaitingApproval)
+		}
+		if l, err := s.app.Store.LedgerForCase(ctx, id); err != nil || len(l) != 0 {
+			t.Errorf("ledger of case %s: %+v %v; want nothing paid", id, l, err)
+		}
+		events, err := s.app.Store.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Actor == "mallory" || strings.Contains(string(e.Payload), "mallory") || e.Type == "approval_given" {
+				t.Errorf("the audit trail of case %s records a forged decision: %+v", id, e)
+			}
 		}
 	}
-	if c, _ := s.app.Store.GetCase(ctx, other); c.Status == workflows.StatusWithdrawn {
-		t.Errorf("the replayed approval withdrew case %s", other)
-	}
-	if l, err := s.app.Store.LedgerForCase(ctx, target); err != nil || len(l) != 0 {
-		t.Errorf("ledger of the target: %+v %v; want nothing paid", l, err)
-	}
-	events, err := s.app.Store.Events(ctx, target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range events {
-		if e.Actor == "mallory" || strings.Contains(string(e.Payload), "mallory") || e.Type == "approval_given" {
-			t.Errorf("the audit trail records a forged decision: %+v", e)
-		}
+	if c, err := s.app.Store.GetCase(ctx, other); err != nil || c.Status != workflows.StatusAwaitingCustomer {
+		t.Errorf("the approved case %s is %q (%v), want it still awaiting its customer", other, c.Status, err)
 	}
 	got := gathered(t, s)
 	for _, m := range []string{`complaints_codec_rejected_payloads_total{reason="plaintext"}`, `complaints_decision_rejected_total{reason="unsigned"}`,
