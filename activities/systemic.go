@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -154,23 +155,27 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 	out := workflows.CaseResolution{CaseID: cs.ID, CaseNumber: cs.CaseNumber, Outcome: "resolved"}
 	r := in.Resolution
 	steps := []struct {
-		name string
-		arg  any
+		name  string
+		actor workflows.Actor
+		arg   any
 	}{
-		{workflows.UpdateFindings, workflows.FindingsRequest{Actor: r.ProposedBy, Findings: r.Findings}},
-		{workflows.UpdateProposal, workflows.ProposalRequest{Actor: r.ProposedBy, Remedies: r.Remedies, Message: r.Message}},
-		{workflows.UpdateApproval, workflows.ApprovalRequest{Actor: in.Approver, Decision: "approve",
+		{workflows.UpdateFindings, r.ProposedBy, workflows.FindingsRequest{Actor: r.ProposedBy, Findings: r.Findings}},
+		{workflows.UpdateProposal, r.ProposedBy, workflows.ProposalRequest{Actor: r.ProposedBy, Remedies: r.Remedies, Message: r.Message}},
+		{workflows.UpdateApproval, in.Approver, workflows.ApprovalRequest{Actor: in.Approver, Decision: "approve",
 			Comment: "The resolution of incident " + in.Number}},
 	}
 	var state workflows.State
 	for _, st := range steps {
-		h, err := a.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		// Each update is signed for the staff member the API authenticated
+		// when the incident's resolution was proposed and approved.
+		uctx := envelope.WithCase(envelope.WithActor(ctx, envelope.Actor(st.actor)), cs.ID)
+		h, err := a.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 			UpdateID:   fmt.Sprintf("incident-%s-%s-%s", in.Number, st.name, cs.ID),
 			WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: st.name, Args: []any{st.arg},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err == nil {
-			err = h.Get(ctx, &state)
+			err = h.Get(uctx, &state)
 		}
 		var refused *temporal.ApplicationError
 		switch {

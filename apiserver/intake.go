@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -192,7 +193,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 		cmp.EnteredBy = staff.ID
 	}
 	wfID := matterWorkflowID(b.Customer.ID, b.OrderRef, cmp.CaseID)
-	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
 	defer cancel()
 	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: s.cfg.TaskQueue,
@@ -201,7 +202,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 	}, wf.WorkflowName, wf.NewInput(cmp))
 	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{UpdateName: wf.UpdateIntake, Args: []any{cmp},
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: wf.UpdateIntake, Args: []any{cmp},
 			WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	if err != nil {
@@ -385,8 +386,11 @@ func (s *Server) survey(c *gin.Context) {
 // changed nothing and is not remembered, so the same id is validated
 // afresh, and a client's later retry still finds the accepted one's
 // result.
+//
+// The update is signed with the caller (decisionContext), so the worker
+// acts only on what an authenticated caller of this API asked for.
 func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, viewAllows bool) (wf.State, error) {
-	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	ctx, cancel := context.WithTimeout(decisionContext(c, cs.ID), s.cfg.TemporalTimeout)
 	defer cancel()
 	updateID := ""
 	if key := c.GetHeader("Idempotency-Key"); key != "" {
@@ -419,6 +423,18 @@ func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name s
 		return wf.State{}, err
 	}
 	return st, nil
+}
+
+// decisionContext carries who is acting, for the decision envelope that
+// the Temporal client's interceptor signs on every update: the staff
+// member of the request's token, or the customer (intake, or a tracking
+// or survey link, authenticated by the link's token).
+func decisionContext(c *gin.Context, caseID string) context.Context {
+	actor := envelope.Customer
+	if st := staffOf(c); st != nil {
+		actor = envelope.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
+	}
+	return envelope.WithCase(envelope.WithActor(c, actor), caseID)
 }
 
 // customerViewAllows says the case row allows a customer's action: what

@@ -24,6 +24,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -53,7 +54,8 @@ func exampleEnv(t *testing.T) map[string]string {
 		env[k] = v
 	}
 	filled := map[string]string{"POSTGRES_PASSWORD": "pg-secret", "JWT_SECRET": strings.Repeat("j", 32),
-		"TOKEN_SECRET": strings.Repeat("t", 32), "PAYLOAD_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+		"TOKEN_SECRET": strings.Repeat("t", 32), "PAYLOAD_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"DECISION_SIGNING_KEY": strings.Repeat("d", 32)}
 	for k, v := range filled {
 		if _, ok := env[k]; !ok {
 			t.Errorf(".env.example lacks %s", k)
@@ -93,11 +95,12 @@ func TestComposeTopology(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose.yaml: %v", err)
 	}
-	for _, name := range []string{"postgresql", "temporal-schema", "temporal", "temporal-ui", "worker", "api", "gateway", "prometheus", "grafana"} {
+	for _, name := range []string{"postgresql", "temporal-schema", "temporal", "worker", "api", "gateway", "prometheus", "grafana"} {
 		if _, ok := p.Services[name]; !ok {
 			t.Errorf("no service %s", name)
 		}
 	}
+	checkComposeFrontDoor(t, p)
 	temporal := p.Services["temporal"]
 	if !strings.HasPrefix(temporal.Image, "temporalio/server:") || temporal.Environment["DB"] == nil || *temporal.Environment["DB"] != "postgres12" {
 		t.Errorf("temporal: image %s on %v; want the official server on PostgreSQL", temporal.Image, temporal.Environment["DB"])
@@ -148,10 +151,18 @@ func TestComposeTopology(t *testing.T) {
 		}
 	}
 
-	// Every file the services mount is in the repository.
+	// Every file the services mount is in the repository, or is a
+	// certificate deploy/certs/gen-dev-certs.sh makes.
+	certs := devCerts(t)
 	for name, s := range p.Services {
 		for _, v := range s.Volumes {
 			if v.Type == types.VolumeTypeBind {
+				if filepath.Base(filepath.Dir(v.Source)) == "certs" {
+					if !certs[filepath.Base(v.Source)] {
+						t.Errorf("%s mounts %s, which gen-dev-certs.sh does not make", name, v.Source)
+					}
+					continue
+				}
 				if _, err := os.Stat(v.Source); err != nil {
 					t.Errorf("%s mounts %s: %v", name, v.Source, err)
 				}
@@ -233,7 +244,13 @@ func TestTemporalDynamicConfigMatchesEmbedded(t *testing.T) {
 // type: an unknown field, a misspelt one or a wrong type fails.
 func manifests(t *testing.T) (docs []any, files []string) {
 	t.Helper()
-	paths, err := filepath.Glob("k8s/*.yaml")
+	return manifestsIn(t, "k8s/*.yaml")
+}
+
+// manifestsIn is manifests for the files matching glob.
+func manifestsIn(t *testing.T, glob string) (docs []any, files []string) {
+	t.Helper()
+	paths, err := filepath.Glob(glob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +295,8 @@ func manifests(t *testing.T) (docs []any, files []string) {
 				obj = &autoscalingv2.HorizontalPodAutoscaler{}
 			case "monitoring.coreos.com/v1 ServiceMonitor":
 				obj = &monitoringv1.ServiceMonitor{}
+			case "networking.k8s.io/v1 NetworkPolicy":
+				obj = &networkingv1.NetworkPolicy{}
 			default:
 				t.Fatalf("%s: no type for %s %s", path, tm.APIVersion, tm.Kind)
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/obs"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -88,6 +90,8 @@ type Secrets struct {
 	// PayloadKeys and PayloadKeyID configure the payload codec.
 	PayloadKeys  string `json:"payload_keys"`
 	PayloadKeyID string `json:"payload_key_id"`
+	// Decision signs the envelope of every update (DECISION_SIGNING_KEY).
+	Decision string `json:"decision_signing_key"`
 }
 
 // Start brings the system up. On error everything started is stopped.
@@ -157,16 +161,28 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
 	}
-	payloadCodec, err := codec.New(a.Secrets.PayloadKeyID, keys)
+	payloadCodec, err := codec.New(a.Secrets.PayloadKeyID, keys, codec.Options{
+		AcceptPlaintext: cfg.PayloadAcceptPlaintext, Metrics: codec.NewMetrics(a.Registry)})
 	if err != nil {
 		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
+	if cfg.PayloadAcceptPlaintext {
+		logger.Error("PAYLOAD_ACCEPT_PLAINTEXT=true: unencrypted Temporal payloads are accepted; anyone who reaches the Temporal frontend can send this process plaintext. " +
+			"Use it only to drain cases started before the payload codec, watch complaints_codec_plaintext_accepted_total, and turn it off")
+	}
+	tlsConfig, err := clientTLS(cfg.TemporalTLS, hostPort)
+	if err != nil {
+		return nil, err
 	}
 	metricsHandler, metricsCloser := obs.TemporalMetricsHandler(a.Registry)
 	a.closeFns = append(a.closeFns, func() { _ = metricsCloser.Close() })
 	tc, err := client.DialContext(ctx, client.Options{
 		HostPort: hostPort, Namespace: cfg.TemporalNamespace, MetricsHandler: metricsHandler,
-		DataConverter: payloadCodec.DataConverter(),
-		Logger:        tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter:     payloadCodec.DataConverter(),
+		Logger:            tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
+		// Every update leaves signed with the actor of its context.
+		Interceptors: []interceptor.ClientInterceptor{envelope.ClientInterceptor(envelope.Signer{Key: []byte(a.Secrets.Decision), Now: time.Now})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal dial %s: %w", hostPort, err)
@@ -237,6 +253,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			MaxConcurrentActivities: cfg.Worker.Activities, MaxConcurrentLocalActivities: cfg.Worker.LocalActivities,
 			WorkflowPollers: cfg.Worker.WorkflowPollers, ActivityPollers: cfg.Worker.ActivityPollers,
 			StopTimeout: cfg.ShutdownTimeout,
+			Decisions:   a.decisionVerifier(), DecisionMetrics: envelope.NewMetrics(a.Registry),
 		})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("worker start: %w", err)
@@ -328,13 +345,25 @@ func (a *App) Close() {
 	a.closeFns = nil
 }
 
+// decisionVerifier checks envelopes signed with DECISION_SIGNING_KEY or,
+// during a rotation, DECISION_SIGNING_KEY_PREVIOUS.
+func (a *App) decisionVerifier() envelope.Verifier {
+	v := envelope.Verifier{Keys: [][]byte{[]byte(a.Secrets.Decision)}, MaxAge: a.Config.DecisionMaxAge,
+		Skew: worker.DefaultDecisionSkew, Now: time.Now}
+	if k := a.Config.DecisionSigningKeyPrevious; k != "" {
+		v.Keys = append(v.Keys, []byte(k))
+	}
+	return v
+}
+
 func (a *App) loadSecrets(embedded bool) error {
-	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret, PayloadKeys: a.Config.PayloadKeys, PayloadKeyID: a.Config.PayloadKeyID}
-	if (a.Secrets.JWT != "" || a.Config.JWTJWKSURL != "") && a.Secrets.Token != "" && a.Secrets.PayloadKeys != "" {
+	a.Secrets = Secrets{JWT: a.Config.JWTSecret, Token: a.Config.TokenSecret, PayloadKeys: a.Config.PayloadKeys, PayloadKeyID: a.Config.PayloadKeyID,
+		Decision: a.Config.DecisionSigningKey}
+	if (a.Secrets.JWT != "" || a.Config.JWTJWKSURL != "") && a.Secrets.Token != "" && a.Secrets.PayloadKeys != "" && a.Secrets.Decision != "" {
 		return nil
 	}
 	if !embedded {
-		return errors.New("JWT_SECRET, TOKEN_SECRET, PAYLOAD_KEYS and PAYLOAD_KEY_ID are required")
+		return errors.New("JWT_SECRET, TOKEN_SECRET, PAYLOAD_KEYS, PAYLOAD_KEY_ID and DECISION_SIGNING_KEY are required")
 	}
 	stored, err := ReadSecrets(a.Config.DataDir)
 	if err != nil {
@@ -349,6 +378,9 @@ func (a *App) loadSecrets(embedded bool) error {
 	if a.Secrets.PayloadKeys == "" {
 		a.Secrets.PayloadKeys, a.Secrets.PayloadKeyID = stored.PayloadKeys, stored.PayloadKeyID
 	}
+	if a.Secrets.Decision == "" {
+		a.Secrets.Decision = stored.Decision
+	}
 	return nil
 }
 
@@ -362,8 +394,11 @@ func ReadSecrets(dir string) (Secrets, error) {
 			return Secrets{}, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
-	if stored.JWT != "" && stored.Token != "" && stored.PayloadKeys != "" {
+	if stored.JWT != "" && stored.Token != "" && stored.PayloadKeys != "" && stored.Decision != "" {
 		return stored, nil
+	}
+	if stored.Decision == "" {
+		stored.Decision = randomHex(32)
 	}
 	if stored.PayloadKeys == "" {
 		k := make([]byte, 32)

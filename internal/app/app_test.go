@@ -111,6 +111,7 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
 			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
+			"DECISION_SIGNING_KEY": testenv.DecisionSigningKey,
 		}[k]
 	})
 	if err != nil {

@@ -182,6 +182,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (_ *Cluster, err error)
 		"DATABASE_URL=" + c.pg.URL("complaints"), "TEMPORAL_ADDRESS=" + taddr, "TEMPORAL_NAMESPACE=" + c.Namespace,
 		"TEMPORAL_TASK_QUEUE=" + c.TaskQueue, "JWT_SECRET=" + c.secrets.JWT, "TOKEN_SECRET=" + c.secrets.Token,
 		"PAYLOAD_KEYS=" + c.secrets.PayloadKeys, "PAYLOAD_KEY_ID=" + c.secrets.PayloadKeyID,
+		"DECISION_SIGNING_KEY=" + c.secrets.Decision,
 		// Links sent to customers name the first instance; in production
 		// the load balancer's address.
 		"PUBLIC_BASE_URL=" + apiBase, "DATA_DIR=" + o.Dir, "LOG_LEVEL=warn", "DATABASE_MAX_CONNS=20",

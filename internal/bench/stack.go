@@ -123,6 +123,7 @@ func startStack(ctx context.Context, o Options) (*stack, error) {
 		"TEMPORAL_TASK_QUEUE=" + TaskQueue, "JWT_SECRET=" + string(s.secret),
 		"TOKEN_SECRET=" + hex.EncodeToString(randomBytes(32)), "PAYLOAD_KEY_ID=bench",
 		"PAYLOAD_KEYS=bench:" + base64.StdEncoding.EncodeToString(key),
+		"DECISION_SIGNING_KEY=" + hex.EncodeToString(randomBytes(32)),
 		"HTTP_ADDR=127.0.0.1:" + strconv.Itoa(apiPort), "PUBLIC_BASE_URL=" + s.apiBase,
 		// The load comes from one address: the customer-side limit
 		// (per address) would measure itself.

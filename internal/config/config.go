@@ -40,6 +40,18 @@ const (
 	DefaultWorkflowPollers = 8
 )
 
+// TLSFiles name the PEM files of a TLS client: its certificate and key
+// (mTLS), the CA that signed the server's certificate, and the name
+// expected in it (default: TEMPORAL_ADDRESS's host).
+type TLSFiles struct {
+	CertFile, KeyFile, CAFile, ServerName string
+}
+
+// Enabled says any TLS setting is given.
+func (t TLSFiles) Enabled() bool {
+	return t.CertFile != "" || t.KeyFile != "" || t.CAFile != "" || t.ServerName != ""
+}
+
 // Config is every setting the binaries read.
 type Config struct {
 	// DatabaseURL is the application's PostgreSQL database. Empty in `dev`
@@ -81,6 +93,24 @@ type Config struct {
 	// `dev` when unset.
 	PayloadKeys  string
 	PayloadKeyID string
+	// PayloadAcceptPlaintext lets the codec decode unencrypted payloads
+	// (PAYLOAD_ACCEPT_PLAINTEXT, a migration window; default false: they
+	// are refused, because anyone reaching the Temporal frontend could
+	// send them).
+	PayloadAcceptPlaintext bool
+
+	// DecisionSigningKey signs every update the API (and the worker's
+	// incident resolution) sends a case's workflow; workers refuse updates
+	// without a valid signature. DecisionSigningKeyPrevious is still
+	// accepted by workers during a rotation. DecisionMaxAge is how old a
+	// signed decision may be when a worker validates it. Generated in `dev`.
+	DecisionSigningKey         string
+	DecisionSigningKeyPrevious string
+	DecisionMaxAge             time.Duration
+
+	// TemporalTLS is the client side of mTLS to the Temporal frontend
+	// (TEMPORAL_TLS_*); empty: plain gRPC.
+	TemporalTLS TLSFiles
 
 	// NotifyWebhookURL, when set, receives every notification as JSON (the
 	// first real delivery channel); the outbox is written either way.
@@ -157,6 +187,11 @@ func Load(getenv func(string) string) (Config, error) {
 		PayloadKeys:       getenv("PAYLOAD_KEYS"),
 		AuthorityMatrix:   getenv("AUTHORITY_MATRIX"),
 		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
+
+		DecisionSigningKey:         getenv("DECISION_SIGNING_KEY"),
+		DecisionSigningKeyPrevious: getenv("DECISION_SIGNING_KEY_PREVIOUS"),
+		TemporalTLS: TLSFiles{CertFile: getenv("TEMPORAL_TLS_CERT"), KeyFile: getenv("TEMPORAL_TLS_KEY"),
+			CAFile: getenv("TEMPORAL_TLS_CA"), ServerName: getenv("TEMPORAL_TLS_SERVER_NAME")},
 	}
 	var errs []error
 	var err error
@@ -270,6 +305,23 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("JWT_JWKS_URL: must be an http(s) URL"))
 		}
 	}
+	switch v := or(getenv("PAYLOAD_ACCEPT_PLAINTEXT"), "false"); v {
+	case "true", "false":
+		c.PayloadAcceptPlaintext = v == "true"
+	default:
+		errs = append(errs, fmt.Errorf("PAYLOAD_ACCEPT_PLAINTEXT: %q is not true or false", v))
+	}
+	for name, v := range map[string]string{"DECISION_SIGNING_KEY": c.DecisionSigningKey, "DECISION_SIGNING_KEY_PREVIOUS": c.DecisionSigningKeyPrevious} {
+		if v != "" && len(v) < 32 {
+			errs = append(errs, fmt.Errorf("%s: must be at least 32 characters", name))
+		}
+	}
+	if c.DecisionMaxAge, err = duration(getenv, "DECISION_MAX_AGE", 5*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+	if t := c.TemporalTLS; (t.CertFile == "") != (t.KeyFile == "") {
+		errs = append(errs, errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither"))
+	}
 	if (c.PayloadKeys == "") != (c.PayloadKeyID == "") {
 		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: set both or neither"))
 	}
@@ -315,6 +367,9 @@ func (c Config) RequireExternal() error {
 	if c.PayloadKeys == "" || c.PayloadKeyID == "" {
 		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: required (customers' personal data is encrypted in Temporal's history)"))
 	}
+	if c.DecisionSigningKey == "" {
+		errs = append(errs, errors.New("DECISION_SIGNING_KEY: required (workers accept only decisions the API signed)"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -322,7 +377,8 @@ func (c Config) RequireExternal() error {
 func (c Config) String() string {
 	return fmt.Sprintf("database=%s temporal=%s namespace=%s queue=%s http=%s jwt_secret=%s token_secret=%s",
 		redactURL(c.DatabaseURL), or(c.TemporalAddress, "(embedded)"), c.TemporalNamespace, c.TaskQueue,
-		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret)) + " payload_keys=" + redacted(c.PayloadKeys)
+		c.HTTPAddr, redacted(c.JWTSecret), redacted(c.TokenSecret)) + " payload_keys=" + redacted(c.PayloadKeys) +
+		" decision_signing_key=" + redacted(c.DecisionSigningKey)
 }
 
 // DisplayAddr turns a listen address into one a person can open.

@@ -21,6 +21,12 @@ func TestDefaults(t *testing.T) {
 	if err := c.RequireExternal(); err == nil {
 		t.Error("production commands accepted a config without DATABASE_URL")
 	}
+	if c.PayloadAcceptPlaintext || c.DecisionMaxAge != 5*time.Minute || c.TemporalTLS.Enabled() {
+		t.Errorf("engine defaults: plaintext %v, max age %s, tls %+v", c.PayloadAcceptPlaintext, c.DecisionMaxAge, c.TemporalTLS)
+	}
+	if err := c.RequireExternal(); err == nil || !strings.Contains(err.Error(), "DECISION_SIGNING_KEY") {
+		t.Errorf("production commands: %v; want DECISION_SIGNING_KEY required", err)
+	}
 	if fmt.Sprint(c.ReportZones) != "[UTC]" || c.ReportRefresh != 5*time.Second {
 		t.Errorf("report summary defaults = %v every %s", c.ReportZones, c.ReportRefresh)
 	}
@@ -56,6 +62,11 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"report zone":  {map[string]string{"REPORT_ZONES": "UTC,Mars/Olympus"}, "REPORT_ZONES"},
 		"empty zone":   {map[string]string{"REPORT_ZONES": "UTC,"}, "REPORT_ZONES"},
 		"refresh":      {map[string]string{"REPORT_REFRESH": "0s"}, "REPORT_REFRESH"},
+		"plaintext":    {map[string]string{"PAYLOAD_ACCEPT_PLAINTEXT": "yes"}, "PAYLOAD_ACCEPT_PLAINTEXT"},
+		"signing key":  {map[string]string{"DECISION_SIGNING_KEY": "short"}, "DECISION_SIGNING_KEY"},
+		"old key":      {map[string]string{"DECISION_SIGNING_KEY_PREVIOUS": "short"}, "DECISION_SIGNING_KEY_PREVIOUS"},
+		"max age":      {map[string]string{"DECISION_MAX_AGE": "-1m"}, "DECISION_MAX_AGE"},
+		"tls pair":     {map[string]string{"TEMPORAL_TLS_CERT": "/c.pem"}, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))
@@ -67,11 +78,12 @@ func TestValidationNamesTheVariable(t *testing.T) {
 }
 
 func TestStringRedactsSecrets(t *testing.T) {
-	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db:5432/x", "JWT_SECRET": strings.Repeat("s", 40)}))
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db:5432/x", "JWT_SECRET": strings.Repeat("s", 40),
+		"DECISION_SIGNING_KEY": strings.Repeat("d", 40)}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.String(); strings.Contains(s, "hunter2") || strings.Contains(s, "ssss") {
+	if s := c.String(); strings.Contains(s, "hunter2") || strings.Contains(s, "ssss") || strings.Contains(s, "dddd") {
 		t.Errorf("String leaks a secret: %s", s)
 	}
 }

@@ -7,11 +7,14 @@ package temporalserver
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +62,39 @@ type Options struct {
 	DynamicConfig dynamicconfig.StaticClient
 	// MaxConns is each persistence store's connection pool (default 20).
 	MaxConns int
+	// TLS, when set, makes every gRPC port (the frontend and between the
+	// server's own services) speak TLS and require a client certificate
+	// signed by TLS.CAFile: only the API and the workers, holding one,
+	// reach the frontend.
+	TLS *TLS
+}
+
+// TLS names the PEM files of the server's mutual TLS. The certificate is
+// the server's for every service and, for the server's own calls between
+// its services, its client certificate too (so it must allow both uses).
+// ServerName is the name the server's clients expect in it (default: the
+// frontend address's host).
+type TLS struct {
+	CertFile, KeyFile, CAFile, ServerName string
+}
+
+// ClientConfig is the TLS configuration of a client of the server: the
+// server's own certificate (a client one for this server's own use) and
+// its CA.
+func (t *TLS) ClientConfig(serverName string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("temporalserver: TLS certificate: %w", err)
+	}
+	ca, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("temporalserver: TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("temporalserver: TLS CA %s holds no certificate", t.CAFile)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, RootCAs: pool, ServerName: serverName}, nil
 }
 
 // Server is a running embedded Temporal server.
@@ -175,6 +211,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 	}}
 	cfg.PublicClient = config.PublicClient{HostPort: hostPort}
+	if t := opts.TLS; t != nil {
+		if t.ServerName == "" {
+			t.ServerName = host
+		}
+		server := config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFiles: []string{t.CAFile}, RequireClientAuth: true}
+		clientTLS := config.ClientTLS{ServerName: t.ServerName, RootCAFiles: []string{t.CAFile}}
+		cfg.Global.TLS = config.RootTLS{
+			Internode:    config.GroupTLS{Server: server, Client: clientTLS},
+			Frontend:     config.GroupTLS{Server: server, Client: clientTLS},
+			SystemWorker: config.WorkerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, Client: clientTLS},
+		}
+	}
 
 	dc := DynamicConfig()
 	for k, v := range opts.DynamicConfig {
@@ -210,7 +258,15 @@ func (s *Server) Namespace() string { return s.opts.Namespace }
 func (s *Server) Stop() error { return s.srv.Stop() }
 
 func (s *Server) registerNamespace(ctx context.Context) error {
-	c, err := client.Dial(client.Options{HostPort: s.hostPort, Namespace: s.opts.Namespace, Logger: quietLogger{}})
+	o := client.Options{HostPort: s.hostPort, Namespace: s.opts.Namespace, Logger: quietLogger{}}
+	if s.opts.TLS != nil {
+		tc, err := s.opts.TLS.ClientConfig(s.opts.TLS.ServerName)
+		if err != nil {
+			return err
+		}
+		o.ConnectionOptions.TLS = tc
+	}
+	c, err := client.Dial(o)
 	if err != nil {
 		return fmt.Errorf("temporalserver: dial %s: %w", s.hostPort, err)
 	}

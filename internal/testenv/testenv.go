@@ -158,3 +158,7 @@ const PayloadKeys = "test1:dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE="
 
 // PayloadKeyID names PayloadKeys' key.
 const PayloadKeyID = "test1"
+
+// DecisionSigningKey is the test-only DECISION_SIGNING_KEY the integration
+// tests run with.
+const DecisionSigningKey = "test-only-decision-signing-key-of-32-bytes-or-more"
