@@ -54,6 +54,8 @@ type Server struct {
 	registry *prometheus.Registry
 	engine   *gin.Engine
 	web      *web
+	// wfIDKey keys the hash in matter workflow ids.
+	wfIDKey []byte
 }
 
 // New builds the API with every dependency passed in.
@@ -70,7 +72,7 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
-		metrics: newHTTPMetrics(reg)}
+		metrics: newHTTPMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
 	if cfg.PublicRate > 0 {
 		burst := cfg.PublicBurst
 		if burst <= 0 {
@@ -111,7 +113,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.GET("/openapi.json", openapiHandler())
 
 	v1 := r.Group("/v1")
-	public := v1.Group("", noStore(), s.optionalStaff(), s.rateLimitPublic())
+	public := v1.Group("", noStore(), s.optionalStaff(), s.rateLimitPublic(), s.idempotency())
 	public.POST("/complaints", s.createComplaint)
 	public.GET("/track/:token", s.track)
 	public.POST("/track/:token/response", s.trackResponse)
@@ -120,7 +122,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	public.GET("/surveys/:token", s.surveyInfo)
 	public.POST("/surveys/:token", s.survey)
 
-	staff := v1.Group("", s.requireStaff())
+	staff := v1.Group("", s.requireStaff(), s.idempotency())
 	staff.GET("/me", s.allow(readers...), s.me)
 	staff.GET("/complaints", s.allow(readers...), s.listComplaints)
 	staff.GET("/complaints/:id", s.allow(readers...), s.getComplaint)
