@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -207,6 +208,26 @@ func TestStrangerCannotTakeOverACase(t *testing.T) {
 		if cs.Status != workflows.StatusClosed || cs.SurveyStatus == nil || *cs.SurveyStatus == "" {
 			t.Errorf("after an anonymous contact the case is %s, survey %v: reopened by a stranger", cs.Status, cs.SurveyStatus)
 		}
+		// The survey still runs: the customer answers it and the case ends.
+		// The anonymous contact on a closed case is a new path through the
+		// workflow: its history joins the replay test's.
+		var msgs struct {
+			Messages []struct{ Kind, Body string } `json:"messages"`
+		}
+		var surveyToken string
+		eventually(t, "survey sent", func() bool {
+			s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &msgs)
+			for _, m := range msgs.Messages {
+				if m.Kind == "survey" {
+					surveyToken = regexp.MustCompile(`/survey/([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Body)[1]
+				}
+			}
+			return surveyToken != ""
+		})
+		eventually(t, "survey answered", func() bool {
+			return s.call("POST", "/v1/surveys/"+surveyToken, "", map[string]any{"score": 4}, nil) == 200
+		})
+		saveHistory(t, s, cs.WorkflowID, "anonymous-contact-on-closed-case")
 	})
 }
 
