@@ -111,6 +111,11 @@ var templates = map[string]template{
 		"Your complaint is closed ({case_number})", "Your complaint is closed. Thank you for telling us. We will shortly ask how we did."},
 	"withdrawn": {"投诉已撤回（{case_number}）", "您的投诉已按您的要求撤回。",
 		"Complaint withdrawn ({case_number})", "Your complaint has been withdrawn as you asked."},
+	// tracking_link goes to the contact details on file when someone files
+	// about an existing case without its token (the API never gives the
+	// token to such a caller).
+	"tracking_link": {"您的投诉跟踪链接（{case_number}）", "我们收到了关于投诉 {case_number} 的新联系，已记录在案。您可以通过以下链接查看进度：{tracking_url}\n如果这不是您本人所为，请忽略本消息，您的投诉不受影响。",
+		"Your tracking link ({case_number})", "We received a new contact about your complaint {case_number} and have added it to the case. You can follow the case here: {tracking_url}\nIf this was not you, you can ignore this message; your complaint is not affected."},
 	"survey": {"请评价我们的处理", "请用 1 到 5 分评价本次投诉处理：{survey_url}",
 		"How did we do?", "Please rate how we handled your complaint, from 1 to 5: {survey_url}"},
 	"survey_reminder": {"提醒：请评价我们的处理（{case_number}）", "您的评价对我们很重要。",

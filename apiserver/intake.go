@@ -2,8 +2,10 @@ package apiserver
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -49,13 +51,16 @@ type complaintBody struct {
 }
 
 // CreatedComplaint answers POST /v1/complaints.
+// An anonymous caller filing about an existing case gets its number,
+// status and Message only (see answerExisting).
 type CreatedComplaint struct {
-	ID            string `json:"id"`
+	ID            string `json:"id,omitempty"`
 	CaseNumber    string `json:"case_number"`
 	Status        string `json:"status"`
-	TrackingToken string `json:"tracking_token"`
-	TrackingURL   string `json:"tracking_url"`
+	TrackingToken string `json:"tracking_token,omitempty"`
+	TrackingURL   string `json:"tracking_url,omitempty"`
 	RepeatContact bool   `json:"repeat_contact"`
+	Message       string `json:"message,omitempty"`
 }
 
 // MaxDescription is the longest description accepted, in characters. Real
@@ -124,23 +129,62 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 // order or policy reference is keyed by customer and reference, so that
 // Temporal's workflow-id uniqueness (update-with-start, use-existing)
 // attaches a repeat contact to the open case without a check-then-act
-// race; otherwise by its case id.
-func matterWorkflowID(customerID, orderRef, caseID string) string {
+// race; otherwise by its case id. The customer and reference are hashed
+// with a server key (HMAC), so an id seen in Temporal's UI, logs or a
+// leaked history cannot be confirmed against a guessed customer and order
+// offline.
+func matterWorkflowID(key []byte, customerID, orderRef, caseID string) string {
 	ref := strings.ToLower(strings.TrimSpace(orderRef))
 	if ref == "" {
 		return "complaint:" + caseID
 	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(customerID + "\x00" + ref))
+	return "complaint:k-" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// legacyMatterWorkflowID is the unkeyed id cases opened before the keyed
+// one were started under; their repeat contacts still go to them.
+func legacyMatterWorkflowID(customerID, orderRef string) string {
+	ref := strings.ToLower(strings.TrimSpace(orderRef))
 	h := sha256.Sum256([]byte(customerID + "\x00" + ref))
 	return "complaint:m-" + hex.EncodeToString(h[:12])
 }
 
-// caseIDFor derives the case id from an Idempotency-Key (so a retry names
-// the same case) or makes a new one.
-func caseIDFor(key, customerID string) string {
-	if key == "" {
+// workflowIDKey derives the key of matterWorkflowID from the token secret,
+// under its own label, so neither use can stand in for the other.
+func workflowIDKey(tokenSecret []byte) []byte {
+	m := hmac.New(sha256.New, tokenSecret)
+	m.Write([]byte("complaints/matter-workflow-id/v1"))
+	return m.Sum(nil)
+}
+
+// workflowIDFor is the workflow a complaint goes to: its matter's keyed
+// id, unless a case on the same matter is still live under the legacy id.
+func (s *Server) workflowIDFor(c *gin.Context, customerID, orderRef, caseID string) (string, error) {
+	id := matterWorkflowID(s.wfIDKey, customerID, orderRef, caseID)
+	if strings.TrimSpace(orderRef) == "" {
+		return id, nil
+	}
+	legacy := legacyMatterWorkflowID(customerID, orderRef)
+	_, err := s.store.LiveCaseForWorkflow(c, legacy)
+	switch {
+	case err == nil:
+		return legacy, nil
+	case errors.Is(err, store.ErrNotFound):
+		return id, nil
+	default:
+		return "", err
+	}
+}
+
+// caseIDFor derives the case id from a scoped Idempotency-Key (so a retry
+// names the same case) or makes a new one.
+func caseIDFor(scopedKey string) string {
+	if scopedKey == "" {
 		return uuid.NewString()
 	}
-	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("idempotency:"+customerID+":"+key)).String()
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("idempotency:"+scopedKey)).String()
 }
 
 func (s *Server) createComplaint(c *gin.Context) {
@@ -155,18 +199,24 @@ func (s *Server) createComplaint(c *gin.Context) {
 		invalidFields(c, errs...)
 		return
 	}
+	// The key is scoped to its caller: a staff member's, or the customer
+	// the anonymous filing is for (the idempotency middleware has checked
+	// the body is the one first sent with it).
 	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 200 || !utf8.ValidString(key) {
-		invalidFields(c, FieldProblem{"Idempotency-Key", "must be at most 200 characters"})
-		return
-	}
 	scopedKey := ""
 	if key != "" {
 		scopedKey = b.Customer.ID + ":" + key
+		if staff != nil {
+			scopedKey = "staff:" + staff.ID + ":" + scopedKey
+		}
 		if id, err := s.store.CaseForIdempotencyKey(c, scopedKey); err == nil {
 			cs, err := s.store.GetCase(c, id)
 			if err != nil {
 				s.fail(c, "get case", err)
+				return
+			}
+			if staff == nil {
+				s.answerExisting(c, cs.ID, cs.CaseNumber, cs.Status, false)
 				return
 			}
 			c.JSON(http.StatusOK, s.created(cs.ID, cs.CaseNumber, cs.Status, false))
@@ -184,15 +234,19 @@ func (s *Server) createComplaint(c *gin.Context) {
 		received = b.ReceivedAt.UTC()
 	}
 	cmp := wf.Complaint{
-		CaseID: caseIDFor(key, b.Customer.ID), IdempotencyKey: scopedKey,
+		CaseID: caseIDFor(scopedKey), IdempotencyKey: scopedKey,
 		Customer: wf.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
 		DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product, Region: b.Region, Branch: b.Branch,
-		Language: b.Language, Profile: b.Profile, ReceivedAt: received,
+		Language: b.Language, Profile: b.Profile, ReceivedAt: received, Anonymous: staff == nil,
 	}
 	if staff != nil {
 		cmp.EnteredBy = staff.ID
 	}
-	wfID := matterWorkflowID(b.Customer.ID, b.OrderRef, cmp.CaseID)
+	wfID, err := s.workflowIDFor(c, b.Customer.ID, b.OrderRef, cmp.CaseID)
+	if err != nil {
+		s.fail(c, "intake", err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
 	defer cancel()
 	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -214,12 +268,19 @@ func (s *Server) createComplaint(c *gin.Context) {
 		s.fail(c, "intake", err)
 		return
 	}
-	out := s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
+	existing := res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID
+	// An anonymous caller gets the token of the case it has just opened,
+	// and of no other: knowing a customer's id and order reference, or
+	// replaying a request, is not proof of being that customer.
+	if staff == nil && (existing || idempotentReplay(c)) {
+		s.answerExisting(c, res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
+		return
+	}
 	status := http.StatusCreated
-	if res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID {
+	if existing {
 		status = http.StatusOK
 	}
-	c.JSON(status, out)
+	c.JSON(status, s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact))
 }
 
 func (s *Server) created(id, number, status string, repeat bool) CreatedComplaint {
@@ -394,7 +455,7 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, vie
 	defer cancel()
 	updateID := ""
 	if key := c.GetHeader("Idempotency-Key"); key != "" {
-		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key))
+		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key + callerScope(c)))
 		updateID = name + "-" + hex.EncodeToString(h[:12])
 	}
 	for {

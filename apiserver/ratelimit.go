@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"container/list"
 	"math"
 	"net/http"
 	"strconv"
@@ -11,23 +12,36 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// maxLimitedClients bounds the addresses the public limiter remembers.
+// Each costs about 200 bytes, so 100,000 stay near 20 MB whatever a
+// caller with many addresses (or forged ones) sends.
+const maxLimitedClients = 100_000
+
 // ipLimiter rate-limits unauthenticated callers per client address. Staff
-// with a valid token are not held by it.
+// with a valid token are not held by it. It remembers at most max
+// addresses: past that, the one seen longest ago is forgotten first (a
+// forgotten address starts again with a full bucket, so the cap trades a
+// little leniency for a bounded memory).
 type ipLimiter struct {
-	mu      sync.Mutex
-	perSec  rate.Limit
-	burst   int
-	clients map[string]*clientLimit
+	mu     sync.Mutex
+	perSec rate.Limit
+	burst  int
+	max    int
+	// clients maps an address to its element in lru, whose front is the
+	// address seen last.
+	clients map[string]*list.Element
+	lru     *list.List
 	now     func() time.Time
 }
 
 type clientLimit struct {
+	addr string
 	lim  *rate.Limiter
-	seen time.Time
 }
 
-func newIPLimiter(perSec float64, burst int) *ipLimiter {
-	return &ipLimiter{perSec: rate.Limit(perSec), burst: burst, clients: map[string]*clientLimit{}, now: time.Now}
+func newIPLimiter(perSec float64, burst, max int) *ipLimiter {
+	return &ipLimiter{perSec: rate.Limit(perSec), burst: burst, max: max,
+		clients: map[string]*list.Element{}, lru: list.New(), now: time.Now}
 }
 
 // allow reports whether addr may make a request now, and if not, how long
@@ -36,16 +50,19 @@ func (l *ipLimiter) allow(addr string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	c, ok := l.clients[addr]
-	if !ok {
-		if len(l.clients) > 100_000 {
-			l.evict(now)
+	e, ok := l.clients[addr]
+	if ok {
+		l.lru.MoveToFront(e)
+	} else {
+		for l.lru.Len() >= l.max {
+			old := l.lru.Back()
+			delete(l.clients, old.Value.(*clientLimit).addr)
+			l.lru.Remove(old)
 		}
-		c = &clientLimit{lim: rate.NewLimiter(l.perSec, l.burst)}
-		l.clients[addr] = c
+		e = l.lru.PushFront(&clientLimit{addr: addr, lim: rate.NewLimiter(l.perSec, l.burst)})
+		l.clients[addr] = e
 	}
-	c.seen = now
-	r := c.lim.ReserveN(now, 1)
+	r := e.Value.(*clientLimit).lim.ReserveN(now, 1)
 	if !r.OK() {
 		return false, time.Second
 	}
@@ -56,17 +73,18 @@ func (l *ipLimiter) allow(addr string) (bool, time.Duration) {
 	return true, 0
 }
 
-// evict forgets clients idle for ten minutes (their buckets are full again).
-func (l *ipLimiter) evict(now time.Time) {
-	for k, c := range l.clients {
-		if now.Sub(c.seen) > 10*time.Minute {
-			delete(l.clients, k)
-		}
-	}
+// size is the number of addresses remembered.
+func (l *ipLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.clients)
 }
 
 // rateLimitPublic answers 429 with Retry-After to an unauthenticated
-// client over its limit; it runs after optional authentication.
+// client over its limit; it runs after optional authentication. The
+// client address is the connection's peer unless that peer is one of
+// TRUSTED_PROXIES (gin's ClientIP), so forged forwarding headers do not
+// give a caller fresh buckets.
 func (s *Server) rateLimitPublic() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if s.limiter == nil || staffOf(c) != nil {
@@ -79,6 +97,17 @@ func (s *Server) rateLimitPublic() gin.HandlerFunc {
 			problem(c, http.StatusTooManyRequests, "too many requests", "slow down and retry after the time in Retry-After")
 			return
 		}
+		c.Next()
+	}
+}
+
+// noStore marks a customer's answers private: a tracking or survey answer
+// names a case and must not be kept by a shared cache or the browser's,
+// nor sniffed into another type.
+func noStore() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		c.Header("X-Content-Type-Options", "nosniff")
 		c.Next()
 	}
 }

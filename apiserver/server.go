@@ -34,6 +34,9 @@ type Config struct {
 	// address (requests per second, bucket size); 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP name the client; empty trusts none.
+	TrustedProxies []string
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
 	Authority wf.AuthorityMatrix
@@ -51,6 +54,8 @@ type Server struct {
 	registry *prometheus.Registry
 	engine   *gin.Engine
 	web      *web
+	// wfIDKey keys the hash in matter workflow ids.
+	wfIDKey []byte
 }
 
 // New builds the API with every dependency passed in.
@@ -67,19 +72,22 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
-		metrics: newHTTPMetrics(reg)}
+		metrics: newHTTPMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
 	if cfg.PublicRate > 0 {
 		burst := cfg.PublicBurst
 		if burst <= 0 {
 			burst = 1
 		}
-		s.limiter = newIPLimiter(cfg.PublicRate, burst)
+		s.limiter = newIPLimiter(cfg.PublicRate, burst, maxLimitedClients)
 	}
 	w, err := newWeb()
 	if err != nil {
 		return nil, fmt.Errorf("apiserver.New: %w", err)
 	}
-	s.engine, s.web = s.routes(), w
+	if s.engine, err = s.routes(); err != nil {
+		return nil, fmt.Errorf("apiserver.New: %w", err)
+	}
+	s.web = w
 	w.routes(s.engine, s)
 	return s, nil
 }
@@ -87,9 +95,13 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-func (s *Server) routes() *gin.Engine {
+func (s *Server) routes() (*gin.Engine, error) {
 	r := gin.New()
 	r.ContextWithFallback = true
+	// gin trusts every peer's forwarding headers unless told otherwise.
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	r.Use(s.recoverer(), s.observe(), s.limitBody())
 	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "not found", "no such route") })
 	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed", "") })
@@ -101,7 +113,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/openapi.json", openapiHandler())
 
 	v1 := r.Group("/v1")
-	public := v1.Group("", s.optionalStaff(), s.rateLimitPublic())
+	public := v1.Group("", noStore(), s.optionalStaff(), s.rateLimitPublic(), s.idempotency())
 	public.POST("/complaints", s.createComplaint)
 	public.GET("/track/:token", s.track)
 	public.POST("/track/:token/response", s.trackResponse)
@@ -110,7 +122,7 @@ func (s *Server) routes() *gin.Engine {
 	public.GET("/surveys/:token", s.surveyInfo)
 	public.POST("/surveys/:token", s.survey)
 
-	staff := v1.Group("", s.requireStaff())
+	staff := v1.Group("", s.requireStaff(), s.idempotency())
 	staff.GET("/me", s.allow(readers...), s.me)
 	staff.GET("/complaints", s.allow(readers...), s.listComplaints)
 	staff.GET("/complaints/:id", s.allow(readers...), s.getComplaint)
@@ -131,7 +143,7 @@ func (s *Server) routes() *gin.Engine {
 	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)
 	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
-	return r
+	return r, nil
 }
 
 // readers may read cases; handlers decide on them.

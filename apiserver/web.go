@@ -99,9 +99,9 @@ type pageData struct {
 
 // routes registers the pages and their assets.
 func (w *web) routes(r *gin.Engine, s *Server) {
-	get := func(p string, h gin.HandlerFunc) {
+	get := func(p string, h ...gin.HandlerFunc) {
 		w.paths = append(w.paths, p)
-		r.GET(p, h)
+		r.GET(p, h...)
 	}
 	assets := http.StripPrefix("/assets/", http.FileServer(http.FS(w.static)))
 	get("/assets/*file", func(c *gin.Context) {
@@ -116,14 +116,17 @@ func (w *web) routes(r *gin.Engine, s *Server) {
 		c.Redirect(http.StatusMovedPermanently, "/assets/favicon.svg?v="+w.version)
 	})
 	get("/", func(c *gin.Context) { w.render(c, "form", "", w.language(c, "")) })
-	get("/track/:token", func(c *gin.Context) {
+	// The customer pages look a token up as their JSON does, so they are
+	// limited the same way (one limiter: a page and its JSON share the
+	// client's bucket).
+	get("/track/:token", noStore(), s.rateLimitPublic(), func(c *gin.Context) {
 		lang := ""
 		if cs, err := s.store.GetCaseByTrackingToken(c, store.HashToken(c.Param("token"))); err == nil {
 			lang = cs.Language
 		}
 		w.render(c, "track", c.Param("token"), w.language(c, lang))
 	})
-	get("/survey/:token", func(c *gin.Context) {
+	get("/survey/:token", noStore(), s.rateLimitPublic(), func(c *gin.Context) {
 		lang := ""
 		if cs, err := s.store.GetCaseBySurveyToken(c, store.HashToken(c.Param("token"))); err == nil {
 			lang = cs.Language

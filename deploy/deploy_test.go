@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -469,5 +470,42 @@ func maps(dst, src map[string]string, t *testing.T, who, from string) {
 	}
 	for k, v := range src {
 		dst[k] = v
+	}
+}
+
+// TestGatewayKeepsMetricsInsideAndNamesTheClient checks the public proxy:
+// /metrics (and anything under it) is refused there, it replaces the
+// client's forwarding headers with the peer's address, and the API
+// trusts those headers from the gateway's address alone.
+func TestGatewayKeepsMetricsInsideAndNamesTheClient(t *testing.T) {
+	b, err := os.ReadFile("compose/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := regexp.MustCompile(`#[^\n]*`).ReplaceAllString(string(b), "")
+	if !regexp.MustCompile(`location\s+(\^~|=)\s+/metrics\s*\{\s*return\s+40[34];\s*\}`).MatchString(conf) {
+		t.Error("nginx.conf serves /metrics to the public; want `location ^~ /metrics { return 404; }`")
+	}
+	for _, h := range []string{"X-Forwarded-For", "X-Real-IP"} {
+		if !regexp.MustCompile(`proxy_set_header\s+` + h + `\s+\$remote_addr;`).MatchString(conf) {
+			t.Errorf("nginx.conf passes on the client's own %s; want it set to $remote_addr", h)
+		}
+	}
+	p, err := loadCompose(exampleEnv(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := p.Services["gateway"].Networks["complaints"]
+	if gw == nil || gw.Ipv4Address == "" {
+		t.Fatal("the gateway has no fixed address for TRUSTED_PROXIES to name")
+	}
+	penv := map[string]string{}
+	for k, v := range p.Services["api"].Environment {
+		if v != nil {
+			penv[k] = *v
+		}
+	}
+	if cfg := appConfig(t, "api", penv); !slices.Equal(cfg.TrustedProxies, []string{gw.Ipv4Address}) {
+		t.Errorf("api trusts %v, want the gateway %s only", cfg.TrustedProxies, gw.Ipv4Address)
 	}
 }

@@ -68,7 +68,8 @@ func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
 
 // intake answers the request that started the workflow once the case is
 // registered, and attaches a later complaint on the same matter as a
-// repeat contact (reopening the case if it was closed).
+// repeat contact (reopening the case if it was closed, unless the contact
+// is anonymous: see Complaint.Anonymous).
 func (w *complaint) intake(ctx workflow.Context, c Complaint) (IntakeResult, error) {
 	same := c.CaseID == w.st.CaseID || (c.IdempotencyKey != "" && slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey))
 	if !same {
@@ -79,7 +80,7 @@ func (w *complaint) intake(ctx workflow.Context, c Complaint) (IntakeResult, err
 		}
 		w.st.Priority = min(w.st.Priority, PriorityFor(w.st.Severity, len(w.st.RepeatContacts)))
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
-		reopen := w.st.Status == StatusClosed
+		reopen := w.st.Status == StatusClosed && !c.Anonymous
 		if reopen {
 			w.st.SurveyStatus = ""
 			w.st.Outcome = ""

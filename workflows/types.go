@@ -80,6 +80,12 @@ type Complaint struct {
 	// EnteredBy is the staff member who entered the complaint (phone,
 	// store, regulator channels); empty for the customer's own filing.
 	EnteredBy string `json:"entered_by,omitempty"`
+	// Anonymous marks a filing through the public API without a staff
+	// token. As a repeat contact it is recorded but does not reopen a
+	// closed case: knowing a customer's id and order reference is not
+	// proof of being the customer. Earlier requests lack it (false), so
+	// recorded histories replay as they ran.
+	Anonymous bool `json:"anonymous,omitempty"`
 }
 
 // Input starts (or continues) a ComplaintWorkflow.

@@ -279,7 +279,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		api, err := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-			MaxBodyBytes: int64(cfg.MaxBodyBytes), Authority: authority,
+			TrustedProxies: cfg.TrustedProxies,
+			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: authority,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

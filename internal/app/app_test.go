@@ -248,11 +248,15 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	if !regexp.MustCompile(`^CMP-\d{8}-\d{6}$`).MatchString(created.CaseNumber) {
 		t.Errorf("case number %q", created.CaseNumber)
 	}
-	// The same Idempotency-Key again: the same case, 200.
-	var again struct{ ID string }
+	// The same Idempotency-Key again: the same case, 200 (anonymous: its
+	// number, the link going to the contact on file).
+	var again struct {
+		CaseNumber    string `json:"case_number"`
+		TrackingToken string `json:"tracking_token"`
+	}
 	s.must(200, "POST", "/v1/complaints", "", complaintBody, &again, "Idempotency-Key", "req-1")
-	if again.ID != created.ID {
-		t.Errorf("idempotent retry made case %s, want %s", again.ID, created.ID)
+	if again.CaseNumber != created.CaseNumber || again.TrackingToken != "" {
+		t.Errorf("idempotent retry answered %+v, want case %s without its token", again, created.CaseNumber)
 	}
 	var ack struct {
 		Status string `json:"status"`
@@ -268,11 +272,11 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	}
 	repeat["channel"], repeat["subject"] = "phone", "Calling again about my refund"
 	var rep struct {
-		ID            string
-		RepeatContact bool `json:"repeat_contact"`
+		CaseNumber    string `json:"case_number"`
+		RepeatContact bool   `json:"repeat_contact"`
 	}
 	s.must(200, "POST", "/v1/complaints", "", repeat, &rep)
-	if rep.ID != created.ID || !rep.RepeatContact {
+	if rep.CaseNumber != created.CaseNumber || !rep.RepeatContact {
 		t.Errorf("repeat contact answered %+v", rep)
 	}
 

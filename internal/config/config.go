@@ -128,6 +128,11 @@ type Config struct {
 	// per client address; staff with a valid token are not limited.
 	PublicRate  float64
 	PublicBurst int
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
+	// X-Real-IP name the client (the proxy in front of the API). Empty
+	// trusts nobody's: the client is the connection's peer, so a caller
+	// cannot pick the address the public rate limit counts.
+	TrustedProxies []string
 
 	// MaxBodyBytes limits request bodies (413 above it).
 	MaxBodyBytes int
@@ -200,6 +205,17 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {
 		errs = append(errs, errors.New("PUBLIC_RATE_BURST: must be a non-negative integer"))
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		_, _, cerr := net.ParseCIDR(p)
+		if cerr != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	c.PublicRate = 2
 	if v := getenv("PUBLIC_RATE"); v != "" {

@@ -32,6 +32,20 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.TrustedProxies != nil {
+		t.Fatalf("default trusts %v (%v); want nobody", c.TrustedProxies, err)
+	}
+	c, err = Load(env(map[string]string{"TRUSTED_PROXIES": " 172.28.0.80, 10.0.0.0/8,,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.TrustedProxies) != "[172.28.0.80 10.0.0.0/8 ::1]" {
+		t.Errorf("trusted proxies = %v", c.TrustedProxies)
+	}
+}
+
 func TestReportSummarySettings(t *testing.T) {
 	c, err := Load(env(map[string]string{"REPORT_ZONES": "Asia/Shanghai, UTC,Asia/Shanghai", "REPORT_REFRESH": "off"}))
 	if err != nil {
@@ -67,6 +81,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"old key":      {map[string]string{"DECISION_SIGNING_KEY_PREVIOUS": "short"}, "DECISION_SIGNING_KEY_PREVIOUS"},
 		"max age":      {map[string]string{"DECISION_MAX_AGE": "-1m"}, "DECISION_MAX_AGE"},
 		"tls pair":     {map[string]string{"TEMPORAL_TLS_CERT": "/c.pem"}, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"},
+		"proxy":        {map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))

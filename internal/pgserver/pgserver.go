@@ -123,6 +123,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	// PostgreSQL refuses a data folder others may read; one an older
+	// version or a copy left wider is narrowed rather than refused.
+	if err := os.Chmod(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("pgserver: chmod %s: %w", dataDir, err)
+	}
 	if err := handleStalePID(ctx, dataDir, opts.Logger); err != nil {
 		return nil, err
 	}
@@ -306,9 +311,15 @@ func isPostgres(pid int) bool {
 
 func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential) error {
 	logPath := filepath.Join(s.dir, "postgres.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// The log holds queries and connection details: only its owner may
+	// read it. Chmod too, for a log an older version created readable.
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("pgserver: open log: %w", err)
+	}
+	if err := logFile.Chmod(0o600); err != nil {
+		logFile.Close()
+		return fmt.Errorf("pgserver: chmod log: %w", err)
 	}
 	// The cluster's socket lives in the data folder so no system-wide
 	// folder (/var/run/postgresql) is needed.

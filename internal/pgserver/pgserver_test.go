@@ -48,6 +48,12 @@ func TestRestartKeepsDataAndHandlesStalePID(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pg.DataDir(), "postmaster.pid"), []byte(stale), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(filepath.Join(dir, "postgres.log"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pg.DataDir(), 0o750); err != nil {
+		t.Fatal(err)
+	}
 	pg2, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})
 	if err != nil {
 		t.Fatalf("restart over a stale postmaster.pid: %v", err)
@@ -55,6 +61,20 @@ func TestRestartKeepsDataAndHandlesStalePID(t *testing.T) {
 	defer pg2.Stop()
 	if got := query(t, pg2.URL("app"), "SELECT v FROM kept"); got != 42 {
 		t.Errorf("row after restart = %d", got)
+	}
+	// The log and the data folder are the owner's alone, also when an
+	// older version left the log readable by others (it was 0644).
+	for _, f := range []struct {
+		path string
+		want os.FileMode
+	}{{filepath.Join(dir, "postgres.log"), 0o600}, {pg2.DataDir(), 0o700}} {
+		st, err := os.Stat(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != f.want {
+			t.Errorf("%s: mode %o, want %o", f.path, got, f.want)
+		}
 	}
 }
 

@@ -163,10 +163,14 @@ type Message struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// CustomerMessages returns what was sent to a case's customer, in order.
+// CustomerMessages returns what was sent to a case's customer, in order,
+// as the tracking page shows them. A tracking_link message is not among
+// them: it goes to the contact details on file when someone filed about
+// the case without its token, and the page need not tell the token's
+// holder that it happened.
 func (s *Store) CustomerMessages(ctx context.Context, caseID string) ([]Message, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT kind, subject, body, status, created_at FROM notifications
-        WHERE case_id = $1 AND audience = 'customer' ORDER BY id`, caseID)
+        WHERE case_id = $1 AND audience = 'customer' AND kind <> 'tracking_link' ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store.CustomerMessages(%s): %w", caseID, err)
 	}

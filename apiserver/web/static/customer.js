@@ -42,9 +42,17 @@ function initForm() {
         clear(done).append(
           h('h2', {}, res.repeat_contact ? t('form.done_repeat') : t('form.done')),
           h('p', {}, t('form.case_number'), ' ', h('strong', { id: 'case-number' }, res.case_number)),
-          h('p', {}, t('form.tracking_hint')),
-          h('p', {}, h('a', { href: res.tracking_url, id: 'tracking-link' }, res.tracking_url)),
         );
+        // An existing case's link goes to the contact details on file,
+        // never to this page; the answer says so.
+        if (res.tracking_url) {
+          done.append(
+            h('p', {}, t('form.tracking_hint')),
+            h('p', {}, h('a', { href: res.tracking_url, id: 'tracking-link' }, res.tracking_url)),
+          );
+        } else {
+          done.append(h('p', { id: 'existing-case' }, res.message || t('form.link_sent')));
+        }
         done.hidden = false;
         key = '';
       } catch (err) {
