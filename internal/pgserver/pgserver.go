@@ -49,6 +49,8 @@ type Server struct {
 	dir      string
 	port     int
 	password string
+	// appPassword is AppRole's, set by EnsureAppRole.
+	appPassword string
 	cmd      *exec.Cmd
 	done     chan error
 	logger   *slog.Logger
