@@ -49,11 +49,12 @@ type Server struct {
 	dir      string
 	port     int
 	password string
-	// appPassword is AppRole's, set by EnsureAppRole.
-	appPassword string
 	cmd      *exec.Cmd
 	done     chan error
 	logger   *slog.Logger
+
+	// appPassword is AppRole's, set by EnsureAppRole.
+	appPassword string
 }
 
 // FindBinaries returns the folder holding initdb and postgres, looking first
