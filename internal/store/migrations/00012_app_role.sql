@@ -65,23 +65,31 @@ END
 $$;
 -- +goose StatementEnd
 
--- Existing events get their chain, case by case in id order.
+-- Existing events get their chain, in id order within each case: one
+-- set-wise UPDATE per position in the chain (every case's first events,
+-- then every case's second, ...), since each hash needs the one before.
 ALTER TABLE case_events DISABLE TRIGGER case_events_no_update;
+CREATE TEMP TABLE chain_order ON COMMIT DROP AS
+    SELECT id, case_id, row_number() OVER (PARTITION BY case_id ORDER BY id) AS pos FROM case_events;
+CREATE INDEX ON chain_order (pos);
+CREATE INDEX ON chain_order (case_id, pos);
+ANALYZE chain_order;
 -- +goose StatementBegin
 DO $$
 DECLARE
-    r    record;
-    cur  uuid;
-    prev bytea;
+    k integer := 1;
+    n integer;
 BEGIN
-    FOR r IN SELECT id, case_id, seq, type, actor, at, payload FROM case_events ORDER BY case_id, id LOOP
-        IF cur IS DISTINCT FROM r.case_id THEN
-            cur := r.case_id;
-            prev := NULL;
-        END IF;
-        UPDATE case_events SET prev_hash = prev,
-            hash = case_events_hash(r.case_id, r.seq, r.type, r.actor, r.at, r.payload, prev)
-        WHERE id = r.id RETURNING hash INTO prev;
+    LOOP
+        UPDATE case_events e SET prev_hash = pe.hash,
+            hash = case_events_hash(e.case_id, e.seq, e.type, e.actor, e.at, e.payload, pe.hash)
+        FROM chain_order o
+        LEFT JOIN chain_order po ON po.case_id = o.case_id AND po.pos = o.pos - 1
+        LEFT JOIN case_events pe ON pe.id = po.id
+        WHERE o.pos = k AND e.id = o.id;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        EXIT WHEN n = 0;
+        k := k + 1;
     END LOOP;
 END
 $$;
