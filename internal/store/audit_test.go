@@ -47,7 +47,7 @@ func TestAppRoleCannotRewriteTheTrail(t *testing.T) {
 	var owned int
 	if err := st.Pool.QueryRow(ctx, `SELECT rolsuper, (SELECT count(*) FROM pg_tables WHERE tableowner = current_user)
         FROM pg_roles WHERE rolname = current_user`).Scan(&super, &owned); err != nil || super || owned != 0 {
-		t.Fatalf("the application's role: superuser=%v, owns %d tables, %v; want neither", super, owned, err)
+		t.Errorf("the application's role: superuser=%v, owns %d tables, %v; want neither", super, owned, err)
 	}
 	for _, attack := range []struct{ name, sql string }{
 		{"truncate", `TRUNCATE case_events CASCADE`},
