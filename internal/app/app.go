@@ -134,7 +134,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, err
 		}
 	} else {
-		logger.Warn("MIGRATE_DATABASE_URL is not set: migrating as DATABASE_URL's role, which must then own the tables; run the application as a role that cannot rewrite the audit trail (README: Audit trail)")
+		logger.Warn("MIGRATE_DATABASE_URL is not set: migrating as DATABASE_URL's role, which must then own the tables; run the application as a role that cannot rewrite the audit trail (README: Money and the audit trail)")
 	}
 	st, err := store.Open(ctx, a.DBURL, int32(cfg.DatabaseMaxConns))
 	if err != nil {
@@ -401,8 +401,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startDetector starts the systemic-issue detector of the task queue, or
-// leaves the one already running (every worker process asks; one runs).
 // migrateAs applies the migrations over a short-lived connection as the
 // owner (MIGRATE_DATABASE_URL).
 func migrateAs(ctx context.Context, ownerURL string) error {
@@ -414,6 +412,8 @@ func migrateAs(ctx context.Context, ownerURL string) error {
 	return store.Migrate(ctx, owner.Pool)
 }
 
+// startDetector starts the systemic-issue detector of the task queue, or
+// leaves the one already running (every worker process asks; one runs).
 func startDetector(ctx context.Context, tc client.Client, taskQueue string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
--- The application's login role (README: Audit trail). It owns nothing:
+-- The application's login role (README: Money and the audit trail). It owns nothing:
 -- migration 00012, run by the owner, grants it what it may do, and on the
 -- audit trail only SELECT and INSERT. Run by the db-roles service at every
 -- `docker compose up` (psql -v pw=...), so a volume created before the
