@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Payment is one money movement of a remedy.
@@ -41,8 +42,23 @@ type LedgerPayments struct {
 	Store *store.Store
 }
 
+// checkCurrency refuses, for good, a payment in a code that is not an ISO
+// 4217 currency this system supports (XXX, ZZZ): whatever let it through,
+// it is not money anyone can pay.
+// The case's authority matrix decides which of the supported currencies
+// it accepts, when the remedy is proposed.
+func checkCurrency(p Payment) error {
+	if _, ok := workflows.MinorUnits(p.Currency); !ok {
+		return fmt.Errorf("payments: %w: %q is not a supported ISO 4217 currency", ErrPaymentDeclined, p.Currency)
+	}
+	return nil
+}
+
 // Pay records the payout.
 func (l LedgerPayments) Pay(ctx context.Context, p Payment) error {
+	if err := checkCurrency(p); err != nil {
+		return err
+	}
 	_, err := l.Store.InsertLedger(ctx, store.LedgerEntry{IdempotencyKey: p.IdempotencyKey, CaseID: p.CaseID,
 		RemedyID: p.RemedyID, Kind: "payout", RemedyType: p.Type, Amount: p.Amount, Currency: p.Currency})
 	return err
@@ -69,6 +85,9 @@ type HTTPPayments struct {
 
 // Pay posts the payment to {BaseURL}/payments.
 func (h HTTPPayments) Pay(ctx context.Context, p Payment) error {
+	if err := checkCurrency(p); err != nil {
+		return err
+	}
 	if err := h.post(ctx, "/payments", p); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -358,12 +359,40 @@ type findingsBody struct {
 	ResponsiblePerson string `json:"responsible_person"`
 	Summary           string `json:"summary"`
 }
+
+// remedyBody is a remedy as clients send it: amount in minor units of
+// the currency (ISO 4217: 12.34 CNY is 1234, 100 JPY is 100), read as a
+// number so one with a fraction is refused naming the field (remediesOf).
 type remedyBody struct {
-	Type     string `json:"type"`
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
-	Note     string `json:"note"`
+	Type     string      `json:"type"`
+	Amount   json.Number `json:"amount"`
+	Currency string      `json:"currency"`
+	Note     string      `json:"note"`
 }
+
+// remediesOf converts remedy bodies; an amount that is not a whole number
+// of the currency's minor units (100.5 JPY) is a 422 naming each such
+// field, written here, and ok is false.
+func remediesOf(c *gin.Context, bs []remedyBody) (_ []wf.Remedy, ok bool) {
+	var out []wf.Remedy
+	var bad []FieldProblem
+	for i, rb := range bs {
+		var amount int64
+		if rb.Amount != "" {
+			var err error
+			if amount, err = wf.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
+				bad = append(bad, FieldProblem{Field: fmt.Sprintf("remedies[%d].amount", i), Message: err.Error()})
+			}
+		}
+		out = append(out, wf.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
+	}
+	if len(bad) > 0 {
+		invalidFields(c, bad...)
+		return nil, false
+	}
+	return out, true
+}
+
 type proposalBody struct {
 	Remedies      []remedyBody `json:"remedies"`
 	RefusalReason string       `json:"refusal_reason"`
@@ -401,13 +430,15 @@ func (s *Server) findings(c *gin.Context) {
 }
 
 func (s *Server) proposal(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateProposal, func(b proposalBody, a wf.Actor) any {
-		r := wf.ProposalRequest{Actor: a, RefusalReason: b.RefusalReason, Message: b.Message}
-		for _, rb := range b.Remedies {
-			r.Remedies = append(r.Remedies, wf.Remedy{Type: rb.Type, Amount: rb.Amount, Currency: rb.Currency, Note: rb.Note})
-		}
-		return r
-	})
+	var b proposalBody
+	if !decode(c, &b) {
+		return
+	}
+	remedies, ok := remediesOf(c, b.Remedies)
+	if !ok {
+		return
+	}
+	s.sendDecision(c, wf.UpdateProposal, wf.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message})
 }
 
 func (s *Server) approval(c *gin.Context) {

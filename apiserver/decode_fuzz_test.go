@@ -39,8 +39,9 @@ func FuzzComplaintDecoding(f *testing.F) {
 					return false, nil
 				}
 				r := wf.ProposalRequest{Message: b.Message, RefusalReason: b.RefusalReason}
-				for _, rb := range b.Remedies {
-					r.Remedies = append(r.Remedies, wf.Remedy{Type: rb.Type, Amount: rb.Amount, Currency: rb.Currency, Note: rb.Note})
+				var ok bool
+				if r.Remedies, ok = remediesOf(c, b.Remedies); !ok {
+					return false, nil
 				}
 				_ = wf.ValidateProposal(r)
 				return true, nil

@@ -202,8 +202,9 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 	r := wf.IncidentResolution{Findings: wf.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
 		ResponsibleUnit: b.ResponsibleUnit, ResponsiblePerson: b.ResponsiblePerson, Summary: b.Summary},
 		Message: b.Message, ProposedBy: me, ProposedAt: time.Now().UTC()}
-	for _, rb := range b.Remedies {
-		r.Remedies = append(r.Remedies, wf.Remedy{Type: rb.Type, Amount: rb.Amount, Currency: rb.Currency, Note: rb.Note})
+	var ok bool
+	if r.Remedies, ok = remediesOf(c, b.Remedies); !ok {
+		return
 	}
 	// The same checks every case's workflow makes, so a bad resolution is
 	// refused here with the field named, not case by case later.
@@ -212,6 +213,10 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 		return
 	}
 	if err := wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}); err != nil {
+		s.updateProblem(c, err.Error())
+		return
+	}
+	if err := s.cfg.Authority.CheckCurrencies(r.Remedies); err != nil {
 		s.updateProblem(c, err.Error())
 		return
 	}

@@ -54,7 +54,7 @@ func exampleEnv(t *testing.T) map[string]string {
 		k, v, _ := strings.Cut(line, "=")
 		env[k] = v
 	}
-	filled := map[string]string{"POSTGRES_PASSWORD": "pg-secret", "JWT_SECRET": strings.Repeat("j", 32),
+	filled := map[string]string{"POSTGRES_PASSWORD": "pg-secret", "APP_DB_PASSWORD": "app-secret", "JWT_SECRET": strings.Repeat("j", 32),
 		"TOKEN_SECRET": strings.Repeat("t", 32), "PAYLOAD_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"DECISION_SIGNING_KEY": strings.Repeat("d", 32)}
 	for k, v := range filled {
@@ -135,6 +135,14 @@ func TestComposeTopology(t *testing.T) {
 			}
 		}
 		cfg := appConfig(t, name, penv)
+		// The process runs as the role that cannot rewrite the audit
+		// trail, after db-roles made it a login; the owner migrates.
+		if !strings.HasPrefix(cfg.DatabaseURL, "postgres://complaints_app:") || !strings.HasPrefix(cfg.MigrateDatabaseURL, "postgres://complaints:") {
+			t.Errorf("%s: DATABASE_URL %s, MIGRATE_DATABASE_URL %s; want complaints_app and the owner", name, cfg.DatabaseURL, cfg.MigrateDatabaseURL)
+		}
+		if c := s.DependsOn["db-roles"].Condition; c != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("%s starts on db-roles' %q, want its success", name, c)
+		}
 		if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) < cfg.ShutdownDrain+cfg.ShutdownTimeout {
 			t.Errorf("%s: stop_grace_period %v is shorter than the drain %s and the shutdown %s", name, s.StopGracePeriod, cfg.ShutdownDrain, cfg.ShutdownTimeout)
 		}

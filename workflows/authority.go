@@ -3,18 +3,34 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
 // AuthorityMatrix says who may approve what. Limits are in minor units of
-// the proposal's currency; a negative limit means any amount. The default
-// follows DOMAIN.md: agents approve nothing with money, supervisors up to
-// 1,000.00, managers up to 10,000.00, directors any amount, and a total
-// above 50,000.00 needs two distinct approvers.
+// the base currency (Currency); a negative limit means any amount. A
+// proposal in another currency is converted into the base at the matrix's
+// rate before the limits apply, so 100,000 JPY needs what its value in
+// CNY needs. The default follows DOMAIN.md: agents approve nothing with
+// money, supervisors up to 1,000.00 CNY, managers up to 10,000.00,
+// directors any amount, and a total above 50,000.00 needs two distinct
+// approvers.
+//
+// A case takes the matrix, its currencies and rates included, into its
+// state at registration (RegisterResult.Authority): it keeps the rules it
+// was registered under, and replays the same.
 type AuthorityMatrix struct {
 	Limits             map[string]int64 `json:"limits"`
 	FourEyesAbove      int64            `json:"four_eyes_above"`
 	RefusalSignOffRole string           `json:"refusal_sign_off_role"`
+	// Currency is the base currency, ISO 4217; empty in snapshots taken
+	// before currencies were configured, which mean LegacyCurrency.
+	Currency string `json:"currency,omitempty"`
+	// Rates are the other currencies remedies may be paid in, each with
+	// the value of one of its major units in major units of the base, as
+	// an exact decimal ("0.0478": one yen in yuan). A currency without a
+	// rate is not accepted.
+	Rates map[string]string `json:"rates,omitempty"`
 }
 
 // DefaultAuthority is the authority matrix used unless configured otherwise.
@@ -28,6 +44,7 @@ func DefaultAuthority() AuthorityMatrix {
 		},
 		FourEyesAbove:      50_000_00,
 		RefusalSignOffRole: RoleSupervisor,
+		Currency:           LegacyCurrency,
 	}
 }
 
@@ -56,6 +73,20 @@ func (m AuthorityMatrix) Validate() error {
 	if RoleLevel(m.RefusalSignOffRole) == 0 {
 		return fmt.Errorf("refusal_sign_off_role: %q is not an approval role", m.RefusalSignOffRole)
 	}
+	if _, ok := MinorUnits(m.Base()); !ok {
+		return fmt.Errorf("currency: %q is not an ISO 4217 currency this system supports", m.Currency)
+	}
+	for _, c := range slices.Sorted(maps.Keys(m.Rates)) {
+		if _, ok := MinorUnits(c); !ok {
+			return fmt.Errorf("rates: %q is not an ISO 4217 currency this system supports", c)
+		}
+		if c == m.Base() {
+			return fmt.Errorf("rates: %s is the base currency and takes no rate", c)
+		}
+		if _, err := ParseRate(m.Rates[c]); err != nil {
+			return fmt.Errorf("rates: %s: %w", c, err)
+		}
+	}
 	return nil
 }
 
@@ -79,12 +110,15 @@ func NextRole(role string) string {
 	return approvalRoles[l]
 }
 
-// Requirement is what approval a proposal needs.
+// Requirement is what approval a proposal needs. Total is in the
+// proposal's currency; BaseTotal, what the limits were compared with, in
+// the matrix's base currency (absent when the two are the same).
 type Requirement struct {
 	MinRole   string `json:"min_role"`
 	Approvers int    `json:"approvers"`
 	Total     int64  `json:"total"`
 	Currency  string `json:"currency,omitempty"`
+	BaseTotal int64  `json:"base_total,omitempty"`
 }
 
 // Errors the authority checks return; the API maps ErrAuthority to 403.
@@ -94,8 +128,11 @@ var (
 )
 
 // Require computes the approval a proposal needs: the lowest role whose
-// limit covers the total (a refusal needs the refusal sign-off role), and
-// two approvers above the four-eyes threshold.
+// limit covers the total in the base currency (a refusal needs the refusal
+// sign-off role), and two approvers above the four-eyes threshold. A total
+// in a currency the matrix has no rate for cannot be compared with the
+// limits: it returns an error wrapping ErrCurrency, with the requirement
+// set to the top level, so nothing unconvertible is approved below it.
 func (m AuthorityMatrix) Require(p Proposal) (Requirement, error) {
 	total, currency, err := Total(p.Remedies)
 	if err != nil {
@@ -106,6 +143,14 @@ func (m AuthorityMatrix) Require(p Proposal) (Requirement, error) {
 		r.MinRole = m.RefusalSignOffRole
 		return r, nil
 	}
+	base, err := m.ToBase(total, currency)
+	if err != nil {
+		r.MinRole, r.Approvers = RoleDirector, 2
+		return r, err
+	}
+	if currency != "" && currency != m.Base() {
+		r.BaseTotal = base
+	}
 	r.MinRole = ""
 	for _, role := range approvalRoles {
 		lim, ok := m.Limits[role]
@@ -113,15 +158,15 @@ func (m AuthorityMatrix) Require(p Proposal) (Requirement, error) {
 			continue
 		}
 		// An agent's limit of 0 covers only a proposal without money.
-		if lim < 0 || total <= lim {
+		if lim < 0 || base <= lim {
 			r.MinRole = role
 			break
 		}
 	}
 	if r.MinRole == "" {
-		return r, fmt.Errorf("no role may approve a total of %d %s", total, currency)
+		return r, fmt.Errorf("no role may approve a total of %s", FormatMoney(total, currency))
 	}
-	if m.FourEyesAbove >= 0 && total > m.FourEyesAbove {
+	if m.FourEyesAbove >= 0 && base > m.FourEyesAbove {
 		r.Approvers = 2
 	}
 	return r, nil
@@ -180,25 +225,4 @@ func Total(rs []Remedy) (int64, string, error) {
 		total += r.Amount
 	}
 	return total, currency, nil
-}
-
-// FormatMoney renders minor units as "1,234.56 CNY".
-func FormatMoney(minor int64, currency string) string {
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	units, cents := minor/100, minor%100
-	s := fmt.Sprintf("%d", units)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	out := fmt.Sprintf("%s.%02d", s, cents)
-	if neg {
-		out = "-" + out
-	}
-	if currency != "" {
-		out += " " + currency
-	}
-	return out
 }

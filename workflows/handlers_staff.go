@@ -244,6 +244,9 @@ func (w *complaint) validateProposal(ctx workflow.Context, r ProposalRequest) er
 	if err := ValidateProposal(r); err != nil {
 		return err
 	}
+	if err := w.st.Authority.CheckCurrencies(r.Remedies); err != nil {
+		return err
+	}
 	if !slices.Contains(investigable, w.st.Status) {
 		return wrongState("a resolution is proposed while investigating, not when the case is %s", w.st.Status)
 	}

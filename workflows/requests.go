@@ -186,7 +186,7 @@ func ValidateProposal(r ProposalRequest) error {
 			}
 		}
 		if rem.Amount > 0 && !validCurrency(rem.Currency) {
-			return invalid(f+".currency", "must be a three-letter ISO 4217 code such as CNY")
+			return invalid(f+".currency", "must be an ISO 4217 currency code such as CNY")
 		}
 		if err := optionalText(f+".note", rem.Note, 1000); err != nil {
 			return err
@@ -198,16 +198,11 @@ func ValidateProposal(r ProposalRequest) error {
 	return nil
 }
 
+// validCurrency accepts the codes of the ISO 4217 table (currency.go);
+// which of them a case accepts is its authority matrix's to say.
 func validCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for _, r := range c {
-		if r < 'A' || r > 'Z' {
-			return false
-		}
-	}
-	return true
+	_, ok := MinorUnits(c)
+	return ok
 }
 
 // ValidateFindings checks findings' content.

@@ -4,6 +4,7 @@
 //	complaints api                 the HTTP API (production)
 //	complaints worker              the Temporal worker (production)
 //	complaints migrate up|down|status
+//	complaints audit verify [--case ID]
 //	complaints token --sub alice --role manager [--team billing] [--ttl 12h]
 //	complaints temporal-server     the Temporal server alone, on DATABASE_URL's PostgreSQL
 //	complaints bench [--quick] [--out bench-report.json]
@@ -52,7 +53,10 @@ commands:
   dev        run PostgreSQL, Temporal, the worker and the API in one process
   api        run the HTTP API against DATABASE_URL and TEMPORAL_ADDRESS
   worker     run the Temporal worker against DATABASE_URL and TEMPORAL_ADDRESS
-  migrate    up | down | status: manage the application schema
+  migrate    up | down | status: manage the application schema (as MIGRATE_DATABASE_URL's
+             owner when set)
+  audit      verify [--case ID]: recompute the audit trail's hash chain of one case or all;
+             exit 1 naming the first broken seq of each broken case
   token      mint a staff token: --sub alice --role manager [--team billing]
   temporal-server
              the Temporal server alone, persisting to DATABASE_URL's PostgreSQL server,
@@ -109,6 +113,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return temporalServer(ctx, cfg, logger)
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout, logger)
+	case "audit":
+		return audit(ctx, cfg, args[1:], stdout, logger)
 	case "token":
 		return token(cfg, args[1:], stdout)
 	case "help", "-h", "--help":
@@ -201,7 +207,11 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 	if len(args) != 1 {
 		return errors.New("usage: complaints migrate up|down|status")
 	}
-	url := cfg.DatabaseURL
+	// The owner migrates: MIGRATE_DATABASE_URL, else DATABASE_URL.
+	url := cfg.MigrateDatabaseURL
+	if url == "" {
+		url = cfg.DatabaseURL
+	}
 	if url == "" {
 		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(cfg.DataDir, "postgres"), Logger: logger})
 		if err != nil {

@@ -108,6 +108,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	}
 
 	a.DBURL = cfg.DatabaseURL
+	migrateURL := cfg.MigrateDatabaseURL
 	if a.DBURL == "" {
 		if !opts.Embedded {
 			return nil, errors.New("DATABASE_URL is required")
@@ -125,7 +126,19 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if err := pg.EnsureDatabase(ctx, "complaints"); err != nil {
 			return nil, err
 		}
-		a.DBURL = pg.URL("complaints")
+		// The superuser owns the tables and migrates; the application
+		// runs as the role that may only read and append to the trail.
+		if err := pg.EnsureAppRole(ctx); err != nil {
+			return nil, err
+		}
+		migrateURL, a.DBURL = pg.URL("complaints"), pg.AppURL("complaints")
+	}
+	if migrateURL != "" {
+		if err := migrateAs(ctx, migrateURL); err != nil {
+			return nil, err
+		}
+	} else {
+		logger.Warn("MIGRATE_DATABASE_URL is not set: migrating as DATABASE_URL's role, which must then own the tables; run the application as a role that cannot rewrite the audit trail (README: Money and the audit trail)")
 	}
 	st, err := store.Open(ctx, a.DBURL, int32(cfg.DatabaseMaxConns))
 	if err != nil {
@@ -133,8 +146,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	}
 	a.Store = st
 	a.closeFns = append(a.closeFns, st.Close)
-	if err := store.Migrate(ctx, st.Pool); err != nil {
-		return nil, err
+	if migrateURL == "" {
+		if err := store.Migrate(ctx, st.Pool); err != nil {
+			return nil, err
+		}
 	}
 
 	hostPort := cfg.TemporalAddress
@@ -214,19 +229,12 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		a.Config.PublicBaseURL = cfg.PublicBaseURL
 	}
 
-	// The approval authority: the worker's cases keep the matrix they are
-	// registered under; the API checks incident resolutions against it.
-	authority := workflows.DefaultAuthority()
-	if cfg.AuthorityMatrix != "" {
-		dec := json.NewDecoder(strings.NewReader(cfg.AuthorityMatrix))
-		dec.DisallowUnknownFields()
-		authority = workflows.AuthorityMatrix{}
-		if err := dec.Decode(&authority); err != nil {
-			return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-		}
-		if err := authority.Validate(); err != nil {
-			return nil, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-		}
+	// The approval authority (config.Load validated it): the worker's
+	// cases keep the matrix they are registered under; the API checks
+	// incident resolutions against it.
+	authority := cfg.Authority
+	if authority.Limits == nil {
+		authority = workflows.DefaultAuthority()
 	}
 	if opts.Run&RunWorker != 0 {
 		profiles := opts.Profiles
@@ -427,6 +435,17 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// migrateAs applies the migrations over a short-lived connection as the
+// owner (MIGRATE_DATABASE_URL).
+func migrateAs(ctx context.Context, ownerURL string) error {
+	owner, err := store.Open(ctx, ownerURL, 2)
+	if err != nil {
+		return fmt.Errorf("MIGRATE_DATABASE_URL: %w", err)
+	}
+	defer owner.Close()
+	return store.Migrate(ctx, owner.Pool)
 }
 
 // startDetector starts the systemic-issue detector of the task queue, or

@@ -98,6 +98,9 @@ func startStack(t *testing.T, overrides ...string) *stack {
 func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, overrides ...string) *stack {
 	t.Helper()
 	ts := env.Temporal(t, true)
+	// The application runs as the role that may only read and append to
+	// the audit trail; the owner migrates.
+	appURL, ownerURL := env.NewDatabaseURLs(t)
 	cfg, err := config.Load(func(k string) string {
 		for i := 0; i+1 < len(overrides); i += 2 {
 			if overrides[i] == k {
@@ -107,7 +110,7 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 		return map[string]string{
 			// The tests poll the tracking page; the limit has its own test.
 			"PUBLIC_RATE":  "0",
-			"DATABASE_URL": env.NewDatabase(t), "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
+			"DATABASE_URL": appURL, "MIGRATE_DATABASE_URL": ownerURL, "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
 			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
@@ -642,7 +645,7 @@ func TestConfiguredAuthorityMatrix(t *testing.T) {
 	})
 	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "billing.duplicate", "cause_detail": "billing.duplicate.retry",
 		"responsibility": "company", "responsible_unit": "payments", "summary": "charged twice"}, nil)
-	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{"remedies": []map[string]any{{"type": "refund", "amount": 10000, "currency": "USD"}},
+	s.must(200, "POST", "/v1/complaints/"+id+"/proposal", agent, map[string]any{"remedies": []map[string]any{{"type": "refund", "amount": 10000, "currency": "CNY"}},
 		"message": "Refund of 100.00"}, nil)
 	var p apiserver.Problem
 	s.must(403, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve"}, &p)

@@ -129,6 +129,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (_ *Cluster, err error)
 	if err := c.pg.EnsureDatabase(ctx, "complaints"); err != nil {
 		return nil, err
 	}
+	// The processes run as the role that may only read and append to the
+	// audit trail, as in production; the superuser owns and migrates.
+	if err := c.pg.EnsureAppRole(ctx); err != nil {
+		return nil, err
+	}
 	if c.Store, err = store.Open(ctx, c.pg.URL("complaints"), 8); err != nil {
 		return nil, err
 	}
@@ -179,7 +184,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (_ *Cluster, err error)
 		c.Workers = append(c.Workers, &Proc{Name: fmt.Sprintf("worker-%d", i+1), Addr: "127.0.0.1:" + strconv.Itoa(p), command: o.WorkerCommand})
 	}
 	common := []string{
-		"DATABASE_URL=" + c.pg.URL("complaints"), "TEMPORAL_ADDRESS=" + taddr, "TEMPORAL_NAMESPACE=" + c.Namespace,
+		"DATABASE_URL=" + c.pg.AppURL("complaints"), "MIGRATE_DATABASE_URL=" + c.pg.URL("complaints"), "TEMPORAL_ADDRESS=" + taddr, "TEMPORAL_NAMESPACE=" + c.Namespace,
 		"TEMPORAL_TASK_QUEUE=" + c.TaskQueue, "JWT_SECRET=" + c.secrets.JWT, "TOKEN_SECRET=" + c.secrets.Token,
 		"PAYLOAD_KEYS=" + c.secrets.PayloadKeys, "PAYLOAD_KEY_ID=" + c.secrets.PayloadKeyID,
 		"DECISION_SIGNING_KEY=" + c.secrets.Decision,

@@ -4,8 +4,10 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -54,9 +56,15 @@ func (t TLSFiles) Enabled() bool {
 
 // Config is every setting the binaries read.
 type Config struct {
-	// DatabaseURL is the application's PostgreSQL database. Empty in `dev`
-	// means: run a private cluster under DataDir.
+	// DatabaseURL is the application's PostgreSQL database, as the role
+	// the application runs as (one that owns nothing and may only read and
+	// append to the audit trail: complaints_app, see migration 00012).
+	// Empty in `dev` means: run a private cluster under DataDir.
 	DatabaseURL string
+	// MigrateDatabaseURL is the same database as the tables' owner, who
+	// runs the migrations; empty means DatabaseURL migrates (which then
+	// must be the owner, and the audit trail is only as safe as that).
+	MigrateDatabaseURL string
 	// DataDir holds the dev cluster, its generated secrets and logs.
 	DataDir string
 
@@ -137,9 +145,11 @@ type Config struct {
 	// MaxBodyBytes limits request bodies (413 above it).
 	MaxBodyBytes int
 
-	// AuthorityMatrix overrides the default approval authority (JSON, see
-	// workflows.AuthorityMatrix); empty means the default.
-	AuthorityMatrix string
+	// Authority is the approval authority new cases are registered under:
+	// AUTHORITY_MATRIX (JSON, see workflows.AuthorityMatrix; empty means
+	// the default) with its base currency (BASE_CURRENCY), the currencies
+	// accepted (CURRENCIES) and their rates into the base (CURRENCY_RATES).
+	Authority workflows.AuthorityMatrix
 
 	// Spike is the systemic-issue rule (SYSTEMIC_*); SpikeDetector runs
 	// the detector workflow (one per namespace and task queue).
@@ -190,7 +200,6 @@ func Load(getenv func(string) string) (Config, error) {
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 		PaymentsURL:       getenv("PAYMENTS_URL"),
 		PayloadKeys:       getenv("PAYLOAD_KEYS"),
-		AuthorityMatrix:   getenv("AUTHORITY_MATRIX"),
 		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
 
 		DecisionSigningKey:         getenv("DECISION_SIGNING_KEY"),
@@ -198,6 +207,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TemporalTLS: TLSFiles{CertFile: getenv("TEMPORAL_TLS_CERT"), KeyFile: getenv("TEMPORAL_TLS_KEY"),
 			CAFile: getenv("TEMPORAL_TLS_CA"), ServerName: getenv("TEMPORAL_TLS_SERVER_NAME")},
 	}
+	c.MigrateDatabaseURL = getenv("MIGRATE_DATABASE_URL")
 	var errs []error
 	var err error
 	if c.MaxBodyBytes, err = Int(getenv, "MAX_BODY_BYTES", 128<<10); err != nil || c.MaxBodyBytes < 1024 {
@@ -301,10 +311,16 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	if c.DatabaseURL != "" {
-		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			errs = append(errs, errors.New("DATABASE_URL: must be a postgres:// URL"))
+	for name, v := range map[string]string{"DATABASE_URL": c.DatabaseURL, "MIGRATE_DATABASE_URL": c.MigrateDatabaseURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql")) {
+			errs = append(errs, fmt.Errorf("%s: must be a postgres:// URL", name))
 		}
+	}
+	if c.MigrateDatabaseURL != "" && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("MIGRATE_DATABASE_URL: set DATABASE_URL too (the embedded database of `dev` makes its own roles)"))
+	}
+	if c.Authority, err = authority(getenv); err != nil {
+		errs = append(errs, err)
 	}
 	for name, addr := range map[string]string{"HTTP_ADDR": c.HTTPAddr, "WORKER_HTTP_ADDR": c.WorkerHTTPAddr, "TEMPORAL_FRONTEND_ADDR": c.TemporalFrontend} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
@@ -387,6 +403,66 @@ func (c Config) RequireExternal() error {
 		errs = append(errs, errors.New("DECISION_SIGNING_KEY: required (workers accept only decisions the API signed)"))
 	}
 	return errors.Join(errs...)
+}
+
+// authority reads AUTHORITY_MATRIX, BASE_CURRENCY, CURRENCIES and
+// CURRENCY_RATES into one validated matrix.
+func authority(getenv func(string) string) (workflows.AuthorityMatrix, error) {
+	m := workflows.DefaultAuthority()
+	if v := getenv("AUTHORITY_MATRIX"); v != "" {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		m = workflows.AuthorityMatrix{}
+		if err := dec.Decode(&m); err != nil {
+			return m, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+		}
+	}
+	if m.Currency == "" || getenv("BASE_CURRENCY") != "" {
+		m.Currency = strings.ToUpper(or(getenv("BASE_CURRENCY"), workflows.LegacyCurrency))
+	}
+	if _, ok := workflows.MinorUnits(m.Currency); !ok {
+		return m, fmt.Errorf("BASE_CURRENCY: %q is not an ISO 4217 code of %s", m.Currency, strings.Join(workflows.SupportedCurrencies(), ", "))
+	}
+	rates := map[string]string{}
+	for _, kv := range strings.Split(getenv("CURRENCY_RATES"), ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		code, rate, _ := strings.Cut(kv, "=")
+		code = strings.ToUpper(strings.TrimSpace(code))
+		if _, err := workflows.ParseRate(strings.TrimSpace(rate)); err != nil {
+			return m, fmt.Errorf("CURRENCY_RATES: %s: %w (write CODE=value of one unit in %s, e.g. JPY=0.0478)", code, err, m.Currency)
+		}
+		rates[code] = strings.TrimSpace(rate)
+	}
+	var errs []error
+	for _, code := range strings.Split(or(getenv("CURRENCIES"), m.Currency), ",") {
+		code = strings.ToUpper(strings.TrimSpace(code))
+		switch _, known := workflows.MinorUnits(code); {
+		case !known:
+			errs = append(errs, fmt.Errorf("CURRENCIES: %q is not an ISO 4217 code of %s", code, strings.Join(workflows.SupportedCurrencies(), ", ")))
+		case code == m.Currency:
+		case rates[code] == "":
+			errs = append(errs, fmt.Errorf("CURRENCY_RATES: %s is in CURRENCIES and needs a rate into %s", code, m.Currency))
+		default:
+			if m.Rates == nil {
+				m.Rates = map[string]string{}
+			}
+			m.Rates[code] = rates[code]
+		}
+	}
+	for _, code := range slices.Sorted(maps.Keys(rates)) {
+		if _, listed := m.Rates[code]; !listed {
+			errs = append(errs, fmt.Errorf("CURRENCY_RATES: %s is not in CURRENCIES", code))
+		}
+	}
+	if len(errs) > 0 {
+		return m, errors.Join(errs...)
+	}
+	if err := m.Validate(); err != nil {
+		return m, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
+	}
+	return m, nil
 }
 
 // String prints the configuration with secrets redacted.

@@ -52,6 +52,9 @@ type Server struct {
 	cmd      *exec.Cmd
 	done     chan error
 	logger   *slog.Logger
+
+	// appPassword is AppRole's, set by EnsureAppRole.
+	appPassword string
 }
 
 // FindBinaries returns the folder holding initdb and postgres, looking first

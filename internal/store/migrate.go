@@ -64,6 +64,14 @@ func (m *Migrator) DownAll(ctx context.Context) error {
 	return nil
 }
 
+// DownTo rolls migrations back until version is the newest applied.
+func (m *Migrator) DownTo(ctx context.Context, version int64) error {
+	if _, err := m.provider.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("store.Migrator.DownTo(%d): %w", version, err)
+	}
+	return nil
+}
+
 // Down rolls the newest migration back.
 func (m *Migrator) Down(ctx context.Context) error {
 	if _, err := m.provider.Down(ctx); err != nil {

@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 // with its migrator (closed at the end of the test).
 func migratedDown(t *testing.T) (*store.Store, *store.Migrator) {
 	t.Helper()
-	st := env.NewStore(t)
+	st := env.NewOwnerStore(t)
 	m, err := store.NewMigrator(st.Pool)
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,11 @@ func Main(m *testing.M, env **Env) int {
 		return 1
 	}
 	e := &Env{PG: pg, Dir: dir}
+	if err := pg.EnsureAppRole(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		_ = pg.Stop()
+		return 1
+	}
 	if err := e.prepareTemplate(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		_ = pg.Stop()
@@ -81,8 +86,19 @@ func (e *Env) prepareTemplate(ctx context.Context) error {
 }
 
 // NewDatabase creates a fresh, migrated database for one test and returns
-// its URL; it is dropped when the test ends.
+// its URL for the application's role (pgserver.AppRole, which owns nothing
+// and may only read and append to the audit trail), as the application
+// connects in production; it is dropped when the test ends.
 func (e *Env) NewDatabase(t testing.TB) string {
+	t.Helper()
+	app, _ := e.NewDatabaseURLs(t)
+	return app
+}
+
+// NewDatabaseURLs creates a fresh, migrated database for one test and
+// returns its URLs for the application's role and for the owner (the
+// superuser, who runs migrations); it is dropped when the test ends.
+func (e *Env) NewDatabaseURLs(t testing.TB) (app, owner string) {
 	t.Helper()
 	ctx := context.Background()
 	name := fmt.Sprintf("t_%d_%d", os.Getpid(), e.counter.Add(1))
@@ -102,13 +118,34 @@ func (e *Env) NewDatabase(t testing.TB) string {
 		defer c.Close(ctx)
 		_, _ = c.Exec(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
 	})
-	return e.PG.URL(name)
+	return e.PG.AppURL(name), e.PG.URL(name)
 }
 
-// NewStore opens a store on a fresh database.
+// NewStore opens a store on a fresh database as the application's role.
 func (e *Env) NewStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), e.NewDatabase(t), 10)
+	return openStore(t, e.NewDatabase(t))
+}
+
+// NewOwnerStore opens a store on a fresh database as its owner (for
+// migration tests).
+func (e *Env) NewOwnerStore(t testing.TB) *store.Store {
+	t.Helper()
+	_, owner := e.NewDatabaseURLs(t)
+	return openStore(t, owner)
+}
+
+// OwnerPool opens a pool on st's database as the owner (the superuser),
+// for tests that play an intruder or repair data; closed when the test
+// ends.
+func (e *Env) OwnerPool(t testing.TB, st *store.Store) *pgxpool.Pool {
+	t.Helper()
+	return openStore(t, e.PG.URL(st.Pool.Config().ConnConfig.Database)).Pool
+}
+
+func openStore(t testing.TB, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), url, 10)
 	if err != nil {
 		t.Fatalf("testenv: open store: %v", err)
 	}

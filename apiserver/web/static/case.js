@@ -3,7 +3,7 @@
 // contacts and the timeline; beside them only the decisions the case
 // allows this reader (the API's `actions`), each a form whose errors
 // appear beside the field the API names.
-import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, busy, toast, statusBadge } from './common.js';
+import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge } from './common.js';
 
 const levels = { agent: 1, supervisor: 2, manager: 3, director: 4 };
 const handlerRoles = ['agent', 'supervisor', 'manager', 'director'];
@@ -317,9 +317,8 @@ function proposalForm(ctx, c, rerender) {
       // The API names a remedy by its place in the list sent.
       row.querySelector('.field-error').dataset.field = ['', '.type', '.amount', '.currency', '.note'].map((s) => `remedies[${j}]${s}`).join(' ');
       const r = v['r' + i] || {};
-      const amount = r.amount ? Math.round(Number(String(r.amount).replace(/,/g, '')) * 100) : 0;
       const rem = { type: r.type, currency: (r.currency || '').toUpperCase() };
-      if (amount || r.amount) rem.amount = Number.isFinite(amount) ? amount : -1;
+      if (r.amount) rem.amount = toMinor(r.amount, rem.currency);
       if (r.note) rem.note = r.note;
       remedies.push(rem);
     }

@@ -156,12 +156,36 @@ export function when(iso) {
   return dateFmt.format(new Date(iso));
 }
 
+// decimals is a currency's minor units (ISO 4217) as the browser knows
+// them: 2 for CNY, 0 for JPY, 3 for KWD (2 for a code it does not know).
+export function decimals(currency) {
+  try {
+    return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits;
+  } catch (e) {
+    return 2;
+  }
+}
+
+// toMinor turns an amount typed in major units ("1,234.5") into the
+// API's minor units. One with more decimals than the currency has (100.5
+// yen) is sent with its fraction, so the API refuses it naming the field;
+// something that is not a number is sent as -1, refused the same way.
+export function toMinor(typed, currency) {
+  const s = String(typed).replace(/,/g, '').trim();
+  const n = Number(s);
+  if (s === '' || !Number.isFinite(n)) return -1;
+  const d = decimals(currency);
+  const typedDecimals = (s.split('.')[1] || '').length;
+  return Number((n * 10 ** d).toFixed(Math.max(0, typedDecimals - d)));
+}
+
 export function money(minor, currency) {
   if (minor === undefined || minor === null) return '';
+  const major = minor / 10 ** decimals(currency || 'CNY');
   try {
-    return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { style: 'currency', currency: currency || 'CNY' }).format(minor / 100);
+    return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { style: 'currency', currency: currency || 'CNY' }).format(major);
   } catch (e) {
-    return (minor / 100).toFixed(2) + ' ' + (currency || '');
+    return major.toFixed(2) + ' ' + (currency || '');
   }
 }
 

@@ -2,7 +2,7 @@
 // one incident with its linked complaints, the updates sent to their
 // customers, and what supervisors do with it: send an update, propose or
 // decide one resolution for every case, close it.
-import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, busy, toast } from './common.js';
+import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast } from './common.js';
 
 const supervisors = ['supervisor', 'manager', 'director'];
 
@@ -119,8 +119,8 @@ function resolutionForm(call, inc, redraw) {
     ...field('message', 'proposal.message', h('textarea', { name: 'message', rows: 3 })),
     h('p', { class: 'hint' }, t('incident.propose_hint')),
     h('button', { type: 'submit', class: 'primary' }, t('incident.propose'))], (v) => {
-    const amount = v.amount ? Math.round(Number(String(v.amount).replace(/,/g, '')) * 100) : 0;
-    const remedies = [{ type: v.type, currency: (v.currency || '').toUpperCase(), ...(v.amount ? { amount: Number.isFinite(amount) ? amount : -1 } : {}) }];
+    const currency = (v.currency || '').toUpperCase();
+    const remedies = [{ type: v.type, currency, ...(v.amount ? { amount: toMinor(v.amount, currency) } : {}) }];
     if (v.apology && v.type !== 'apology') remedies.push({ type: 'apology' });
     return { cause: v.cause || '', cause_detail: v.cause_detail || '', responsibility: v.responsibility, responsible_unit: v.responsible_unit || '',
       summary: v.summary || '', remedies, message: v.message || '' };
