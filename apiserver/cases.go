@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -177,7 +178,7 @@ func decodeCursor(v string, f *store.Filter) error {
 	if err != nil {
 		return err
 	}
-	if len(parts[1]) != 36 {
+	if _, err := uuid.Parse(parts[1]); err != nil || len(parts[1]) != 36 {
 		return fmt.Errorf("bad cursor id")
 	}
 	t := time.Unix(0, ns).UTC()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -15,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaint-handling/complaints/activities"
@@ -57,28 +59,19 @@ type CreatedComplaint struct {
 	RepeatContact bool   `json:"repeat_contact"`
 }
 
-// MaxDescription is the longest description accepted, in characters. Real
-// complaints run long: the 2019 CFPB sample holds a narrative of 21,928
-// characters. 32,000 Chinese characters are about 96 KB of UTF-8, inside
-// the default MAX_BODY_BYTES.
-const MaxDescription = 32000
+// MaxDescription is the longest description accepted, in characters (see
+// workflows.MaxDescription).
+const MaxDescription = wf.MaxDescription
 
 func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
 	var errs []FieldProblem
-	text := func(field, v string, required bool, max int) {
-		switch {
-		case required && strings.TrimSpace(v) == "":
-			errs = append(errs, FieldProblem{field, "is required"})
-		case !utf8.ValidString(v):
-			errs = append(errs, FieldProblem{field, "must be valid UTF-8"})
-		case utf8.RuneCountInString(v) > max:
-			errs = append(errs, FieldProblem{field, fmt.Sprintf("must be at most %d characters", max)})
-		}
+	// Every text field goes through the workflow's own check (the one
+	// its intake validator makes), so the two cannot disagree.
+	for _, f := range wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
+		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
+		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
+		errs = append(errs, FieldProblem{f.Field, f.Message})
 	}
-	text("customer.id", b.Customer.ID, true, 100)
-	text("customer.name", b.Customer.Name, true, 200)
-	text("customer.phone", b.Customer.Phone, false, 40)
-	text("customer.email", b.Customer.Email, false, 254)
 	if b.Customer.Phone == "" && b.Customer.Email == "" {
 		errs = append(errs, FieldProblem{"customer.phone", "give a phone number or an email address so we can reach you"})
 	}
@@ -93,13 +86,6 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 	if !slices.Contains(Channels, b.Channel) {
 		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
 	}
-	text("subject", b.Subject, true, 200)
-	text("description", b.Description, true, MaxDescription)
-	text("desired_remedy", b.DesiredRemedy, false, 2000)
-	text("order_ref", b.OrderRef, false, 100)
-	text("product", b.Product, false, 200)
-	text("region", b.Region, false, 100)
-	text("branch", b.Branch, false, 100)
 	if b.Language != "" && b.Language != "zh" && b.Language != "en" {
 		errs = append(errs, FieldProblem{"language", "must be zh or en"})
 	}
@@ -412,13 +398,23 @@ func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name s
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return wf.State{}, err
+		return wf.State{}, caseClosed(err)
 	}
 	var st wf.State
 	if err := h.Get(ctx, &st); err != nil {
-		return wf.State{}, err
+		return wf.State{}, caseClosed(err)
 	}
 	return st, nil
+}
+
+// caseClosed turns Temporal's NotFound for an update into errCaseClosed:
+// the caller has read the case's row, so its workflow has completed.
+func caseClosed(err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %w", errCaseClosed, err)
+	}
+	return err
 }
 
 // customerViewAllows says the case row allows a customer's action: what

@@ -51,6 +51,7 @@ type Server struct {
 	registry *prometheus.Registry
 	engine   *gin.Engine
 	web      *web
+	zones    zones
 }
 
 // New builds the API with every dependency passed in.
@@ -90,7 +91,7 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.ContextWithFallback = true
-	r.Use(s.recoverer(), s.observe(), s.limitBody())
+	r.Use(s.recoverer(), s.observe(), s.limitBody(), s.checkParams())
 	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "not found", "no such route") })
 	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed", "") })
 	r.HandleMethodNotAllowed = true

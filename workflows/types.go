@@ -102,8 +102,13 @@ const (
 	// wait for stays the same, waits cancel their timers, and the status
 	// is no longer copied into a search attribute at every step.
 	VersionLocalStore = 1
+	// VersionStoreRejections: a change the store refuses for good
+	// (ErrTypeStoreRejected) is undone in an update handler and retried
+	// after storeRejectedRetry by the main loop, which does not act on an
+	// update's change before it is written (rejections.go).
+	VersionStoreRejections = 2
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionLocalStore
+	CurrentVersion = VersionStoreRejections
 )
 
 // NewInput is the input of a new case.
