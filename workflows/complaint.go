@@ -54,6 +54,9 @@ type complaint struct {
 	// pending counts update handlers whose writes are in flight; the main
 	// loop waits for none (VersionStoreRejections, see rejections.go).
 	pending int
+	// blocked counts changes of the workflow's own that the store refused
+	// and that wait to be tried again (see rejections.go).
+	blocked int
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -335,6 +338,9 @@ func (w *complaint) continueSuggested(ctx workflow.Context) bool {
 // change newer than the one it has, so the row always ends as the newest
 // state and never as a mix.
 func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error {
+	if err := w.waitUnblocked(ctx); err != nil {
+		return err
+	}
 	w.st.EventSeq++
 	w.changed++
 	for _, m := range msgs {

@@ -69,7 +69,7 @@ func newHarness(t *testing.T, payments activities.Payments) *harness {
 
 // newHarnessOn builds a harness on an existing store (a second run of the
 // same case).
-func newHarnessOn(t *testing.T, st *store.Store) *harness {
+func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.WorkflowTestSuite)) *harness {
 	t.Helper()
 	var payments activities.Payments
 	ctx := context.Background()
@@ -88,6 +88,9 @@ func newHarnessOn(t *testing.T, st *store.Store) *harness {
 	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(testenv.Logger(t)))
+	for _, o := range opts {
+		o(&suite)
+	}
 	e := suite.NewTestWorkflowEnvironment()
 	e.SetStartTime(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) // a Monday
 	worker.Register(e, acts)

@@ -32,22 +32,22 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 	// runs (see rejections.go); the survey answer waits for the main
 	// loop to open the survey, and the loop waits in survey() meanwhile.
 	hs := []handler{
-		{UpdateIntake, guarded(w, true, w.intake), validator(w.validateIntake)},
-		{UpdateAssign, guarded(w, true, w.assign), validator(w.validateAssign)},
-		{UpdateTransfer, guarded(w, true, w.transfer), validator(w.validateTransfer)},
-		{UpdateNote, guarded(w, true, w.note), validator(w.validateNote)},
-		{UpdateRequestInfo, guarded(w, true, w.requestInfo), validator(w.validateRequestInfo)},
-		{UpdateEscalate, guarded(w, true, w.escalate), validator(w.validateEscalate)},
-		{UpdateClassification, guarded(w, true, w.classification), validator(w.validateClassification)},
-		{UpdateFindings, guarded(w, true, w.findings), validator(w.validateFindings)},
-		{UpdateProposal, guarded(w, true, w.proposal), validator(w.validateProposal)},
-		{UpdateApproval, guarded(w, true, w.approval), validator(w.validateApproval)},
-		{UpdateRequestExtension, guarded(w, true, w.requestExtension), validator(w.validateRequestExtension)},
-		{UpdateDecideExtension, guarded(w, true, w.decideExtension), validator(w.validateDecideExtension)},
-		{UpdateCustomerResponse, guarded(w, true, w.customerResponse), validator(w.validateCustomerResponse)},
-		{UpdateCustomerInfo, guarded(w, true, w.customerInfo), validator(w.validateCustomerInfo)},
-		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w.validateWithdraw)},
-		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w.validateSurvey)},
+		{UpdateIntake, guarded(w, true, w.intake), validator(w, w.validateIntake)},
+		{UpdateAssign, guarded(w, true, w.assign), validator(w, w.validateAssign)},
+		{UpdateTransfer, guarded(w, true, w.transfer), validator(w, w.validateTransfer)},
+		{UpdateNote, guarded(w, true, w.note), validator(w, w.validateNote)},
+		{UpdateRequestInfo, guarded(w, true, w.requestInfo), validator(w, w.validateRequestInfo)},
+		{UpdateEscalate, guarded(w, true, w.escalate), validator(w, w.validateEscalate)},
+		{UpdateClassification, guarded(w, true, w.classification), validator(w, w.validateClassification)},
+		{UpdateFindings, guarded(w, true, w.findings), validator(w, w.validateFindings)},
+		{UpdateProposal, guarded(w, true, w.proposal), validator(w, w.validateProposal)},
+		{UpdateApproval, guarded(w, true, w.approval), validator(w, w.validateApproval)},
+		{UpdateRequestExtension, guarded(w, true, w.requestExtension), validator(w, w.validateRequestExtension)},
+		{UpdateDecideExtension, guarded(w, true, w.decideExtension), validator(w, w.validateDecideExtension)},
+		{UpdateCustomerResponse, guarded(w, true, w.customerResponse), validator(w, w.validateCustomerResponse)},
+		{UpdateCustomerInfo, guarded(w, true, w.customerInfo), validator(w, w.validateCustomerInfo)},
+		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w, w.validateWithdraw)},
+		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w, w.validateSurvey)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

@@ -21,7 +21,10 @@ import (
 //   - a change the workflow makes on its own (registration, acknowledgement,
 //     reminders, closing, the survey...) keeps the case where it is and is
 //     tried again every storeRejectedRetry, so an operator can repair the
-//     data or the schema; the case row lags the workflow meanwhile;
+//     data or the schema. Meanwhile the case is blocked: updates are
+//     refused as in the wrong state and no other change is written, so the
+//     refused one keeps its sequence number and the row lags the workflow
+//     by that one change only;
 //   - either way complaints_store_rejected_total{change} counts it, and the
 //     StoreRejectingChanges alert fires.
 //
@@ -90,9 +93,36 @@ func guarded[T, R any](w *complaint, hold bool, fn func(workflow.Context, T) (R,
 	}
 }
 
-// validator wraps an update validator so its errors cross Temporal typed.
-func validator[T any](fn func(workflow.Context, T) error) func(workflow.Context, T) error {
-	return func(ctx workflow.Context, r T) error { return AppError(fn(ctx, r)) }
+// validator wraps an update validator so its errors cross Temporal typed;
+// from VersionStoreRejections on it refuses every update while a change of
+// the workflow's own waits for the store (w.blocked).
+func validator[T any](w *complaint, fn func(workflow.Context, T) error) func(workflow.Context, T) error {
+	return func(ctx workflow.Context, r T) error {
+		if err := fn(ctx, r); err != nil {
+			return AppError(err)
+		}
+		if w.handlesRejections() && w.blocked > 0 {
+			return AppError(wrongState("the case's records refused a change and are waiting for repair; try again later"))
+		}
+		return nil
+	}
+}
+
+// waitUnblocked holds a write while a refused change of the workflow's own
+// waits to be tried again, so that change keeps its sequence number and
+// nothing is written after it (no gap, and no later row) before it is.
+func (w *complaint) waitUnblocked(ctx workflow.Context) error {
+	if !w.handlesRejections() || w.blocked == 0 {
+		return nil
+	}
+	return workflow.Await(ctx, func() bool { return w.blocked == 0 })
+}
+
+// blockedSleep waits storeRejectedRetry with the case blocked.
+func (w *complaint) blockedSleep(ctx workflow.Context) error {
+	w.blocked++
+	defer func() { w.blocked-- }()
+	return workflow.Sleep(ctx, storeRejectedRetry)
 }
 
 // waitHandlers holds the main loop while an update handler's write is in
@@ -114,7 +144,7 @@ func (w *complaint) rejected(ctx workflow.Context, ch Change, err error) (retry 
 	workflow.GetLogger(ctx).Error("the store refused a change", "case_id", w.st.CaseID, "seq", ch.Seq, "type", ch.Event.Type, "err", err)
 	scope := scopeOf(ctx)
 	if scope == nil {
-		if serr := workflow.Sleep(ctx, storeRejectedRetry); serr != nil {
+		if serr := w.blockedSleep(ctx); serr != nil {
 			return false, serr
 		}
 		return true, nil
@@ -160,7 +190,7 @@ func (w *complaint) storeGet(ctx workflow.Context, change, name string, in, out 
 			w.restore(ctx, scope)
 			return err
 		}
-		if serr := workflow.Sleep(ctx, storeRejectedRetry); serr != nil {
+		if serr := w.blockedSleep(ctx); serr != nil {
 			return serr
 		}
 	}
