@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaint-handling/complaints/activities"
@@ -94,6 +95,10 @@ func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.Workflo
 	e := suite.NewTestWorkflowEnvironment()
 	e.SetStartTime(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) // a Monday
 	worker.Register(e, acts)
+	// Checks that read PostgreSQL from delayed callbacks run inside the
+	// workflow's turn, and the machine running the tests is shared: the
+	// deadlock detector's default second is too short for both.
+	e.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
 	in := wf.Complaint{
 		CaseID:        "6f1c0a52-0000-4000-8000-000000000001",
 		Customer:      wf.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000", Email: "li@example.com"},

@@ -13,7 +13,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
-	sdkworker "go.temporal.io/sdk/worker"
 
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -101,10 +100,6 @@ CREATE TRIGGER reject_events BEFORE INSERT ON case_events FOR EACH ROW EXECUTE F
 	}
 	m := &metricCounts{n: map[string]int64{}}
 	h := newHarnessOn(t, st, func(s *testsuite.WorkflowTestSuite) { s.SetMetricsHandler(countingHandler{m: m}) })
-	// The checks read PostgreSQL from delayed callbacks, inside the
-	// workflow's turn: on a loaded machine that takes more than the
-	// default second the deadlock detector allows.
-	h.env.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
 	return h, m
 }
 
