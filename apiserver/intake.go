@@ -105,6 +105,17 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 	return errs
 }
 
+// mergeProblems is every problem of a and b, one per field (a's first).
+func mergeProblems(a, b []FieldProblem) []FieldProblem {
+	out := slices.Clone(a)
+	for _, p := range b {
+		if !slices.ContainsFunc(out, func(q FieldProblem) bool { return q.Field == p.Field }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // matterWorkflowID is the workflow id for a complaint. A complaint with an
 // order or policy reference is keyed by customer and reference, so that
 // Temporal's workflow-id uniqueness (update-with-start, use-existing)
@@ -130,13 +141,14 @@ func caseIDFor(key, customerID string) string {
 
 func (s *Server) createComplaint(c *gin.Context) {
 	var b complaintBody
-	if !decode(c, &b) {
+	ok, bad := decodeKeepingText(c, &b)
+	if !ok {
 		return
 	}
 	staff := staffOf(c)
 	now := time.Now().UTC()
 	profiles := wf.Profiles()
-	if errs := b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now); len(errs) > 0 {
+	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
 	}

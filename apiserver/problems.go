@@ -50,15 +50,28 @@ func invalidFields(c *gin.Context, fields ...FieldProblem) {
 // data and invalid UTF-8 are 400 with the field named; too large is 413.
 // It writes the problem and returns false on failure.
 func decode(c *gin.Context, dst any) bool {
+	ok, bad := decodeKeepingText(c, dst)
+	if ok && len(bad) > 0 {
+		invalidFields(c, bad...)
+		return false
+	}
+	return ok
+}
+
+// decodeKeepingText is decode for a handler that validates every field
+// itself: a body that decodes is kept, and the strings no field may hold
+// (see unstorableText) are returned for the handler to report with the
+// other bad fields, all at once.
+func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			problem(c, http.StatusRequestEntityTooLarge, "request body too large", fmt.Sprintf("the limit is %d bytes", mbe.Limit))
-			return false
+			return false, nil
 		}
 		problem(c, http.StatusBadRequest, "unreadable body", "")
-		return false
+		return false, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -80,17 +93,13 @@ func decode(c *gin.Context, dst any) bool {
 		default:
 			problem(c, http.StatusBadRequest, "malformed JSON", "")
 		}
-		return false
+		return false, nil
 	}
 	if dec.More() {
 		problem(c, http.StatusBadRequest, "malformed JSON", "trailing data after the JSON object")
-		return false
+		return false, nil
 	}
-	if fields := unstorableText(body); len(fields) > 0 {
-		invalidFields(c, fields...)
-		return false
-	}
-	return true
+	return true, unstorableText(body)
 }
 
 // unstorableText names every string in a JSON body (values and keys, by

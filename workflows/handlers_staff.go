@@ -283,7 +283,11 @@ func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, er
 
 // validDecision checks an approve-or-reject decision: a rejection says why.
 // Every bad field is reported.
-func validDecision(decision, comment string) error {
+func validDecision(decision, comment string) error { return ValidateDecision(decision, comment) }
+
+// ValidateDecision checks an approve-or-reject decision's content: a
+// rejection says why. Every bad field is reported.
+func ValidateDecision(decision, comment string) error {
 	return decisionErrs(decision, comment, "approve", "a rejection needs a comment saying why")
 }
 
