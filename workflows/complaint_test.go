@@ -405,7 +405,7 @@ func TestRepeatContactAndInfoTimeout(t *testing.T) {
 	repeat.Channel = "phone"
 	h.at(1*hr, wf.UpdateIntake, repeat, "")
 	h.at(2*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Please send the bank statement."}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "wrong state")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "WrongState")
 	// No answer: reminder after 3 days, time-out after 7.
 	h.at(8*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
 	st := h.run()
