@@ -246,7 +246,9 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 			var before wf.State
 			h.env.RegisterDelayedCallback(func() { before, _ = h.agree("before", tt.change) }, tt.at-time.Minute)
 			h.at(tt.at, tt.update.name, tt.update.arg, "SQLSTATE 22021")
+			var checks int
 			h.env.RegisterDelayedCallback(func() {
+				checks++
 				st, _ := h.agree("after the refusal", tt.change)
 				if st.Status != before.Status || st.EventSeq != before.EventSeq || st.Assignee != before.Assignee ||
 					st.Level != before.Level || st.Category != before.Category || (st.Findings == nil) != (before.Findings == nil) ||
@@ -267,15 +269,19 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 				// The retried change follows the events from before under
 				// the refused one's number (an appeal, an approval or a
 				// customer's acceptance writes more after it).
+				checks++
 				_, r := h.agree("after the retry", "")
 				if len(r.types) <= before.EventSeq || r.types[before.EventSeq] != tt.change {
-					t.Errorf("event %d = %s, want %s under the refused number", before.EventSeq+1, r.types[before.EventSeq], tt.change)
+					t.Errorf("events %v: want %s as event %d, the refused number", r.types, tt.change, before.EventSeq+1)
 				}
 			}, retry+10*time.Minute)
 			if tt.withdraw {
 				h.at(retry+hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
 			}
 			h.run()
+			if checks != 2 {
+				t.Errorf("the workflow ended before both checks ran (%d of 2)", checks)
+			}
 		})
 	}
 }
