@@ -27,7 +27,10 @@ func TestRejectedClassifiesPostgreSQLErrors(t *testing.T) {
 		code string
 	}{
 		{"NUL in text", func() error { _, err := st.Pool.Exec(ctx, `INSERT INTO t (s) VALUES ($1)`, "a\x00b"); return err }, "22021"},
-		{"NUL in jsonb", func() error { _, err := st.Pool.Exec(ctx, `INSERT INTO t (j) VALUES ($1::jsonb)`, `{"a":"\u0000"}`); return err }, "22P05"},
+		{"NUL in jsonb", func() error {
+			_, err := st.Pool.Exec(ctx, `INSERT INTO t (j) VALUES ($1::jsonb)`, `{"a":"\u0000"}`)
+			return err
+		}, "22P05"},
 		{"out of range", func() error { _, err := st.Pool.Exec(ctx, `INSERT INTO t (n) VALUES (70000)`); return err }, "22003"},
 		{"check constraint", func() error { _, err := st.Pool.Exec(ctx, `INSERT INTO t (n) VALUES (-1)`); return err }, "23514"},
 		{"unknown column", func() error { _, err := st.Pool.Exec(ctx, `INSERT INTO t (nope) VALUES (1)`); return err }, "42703"},
