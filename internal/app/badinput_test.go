@@ -251,7 +251,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 	var sent, fivexx atomic.Int64
 	var mu sync.Mutex
 	var failures []string
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 90 * time.Second}
 	work := make(chan req)
 	var wg sync.WaitGroup
 	sendStart := time.Now()
