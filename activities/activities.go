@@ -111,7 +111,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
 	})
 	if err != nil {
-		return workflows.RegisterResult{}, err
+		return workflows.RegisterResult{}, storeError("register case", err)
 	}
 	a.logger(ctx).Info("case registered", "case_id", in.Complaint.CaseID, "case_number", number,
 		"channel", in.Complaint.Channel, "category", in.Classification.Category, "severity", in.Classification.Severity)
@@ -131,7 +131,7 @@ func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error
 		notes = append(notes, n)
 	}
 	if err := a.Store.ApplyChange(ctx, ch, notes); err != nil {
-		return err
+		return storeError("apply change "+ch.Event.Type, err)
 	}
 	if reopened, _ := ch.Event.Payload["reopened"].(bool); reopened && ch.Event.Type == "repeat_contact" {
 		// The survey of the closing just undone is over: its link must
@@ -157,7 +157,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	if team == "" {
 		t, err := a.Store.TeamForCategory(ctx, in.Category)
 		if err != nil {
-			return workflows.AssignResult{}, err
+			return workflows.AssignResult{}, storeError("team for category", err)
 		}
 		team = t
 	}
@@ -167,7 +167,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	}
 	id, err := a.Store.LeastLoaded(ctx, team, role, in.Exclude)
 	if err != nil {
-		return workflows.AssignResult{}, err
+		return workflows.AssignResult{}, storeError("least loaded", err)
 	}
 	if id != "" {
 		return workflows.AssignResult{Assignee: id, Team: team, Role: role}, nil
@@ -180,7 +180,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	}
 	id, err = a.Store.AnyAtLeast(ctx, team, up, in.Exclude)
 	if err != nil {
-		return workflows.AssignResult{}, err
+		return workflows.AssignResult{}, storeError("any at least", err)
 	}
 	a.logger(ctx).Warn("no handler at level; escalated", "case_id", in.CaseID, "team", team, "role", role, "assignee", id)
 	return workflows.AssignResult{Assignee: id, Team: team, Role: up, Escalated: true}, nil
@@ -256,7 +256,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	round := max(in.Round, 1)
 	tok := SurveyToken(a.TokenSecret, in.CaseID, round)
 	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
-		return err
+		return storeError("open survey", err)
 	}
 	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
 		Params: map[string]string{"survey_url": strings.TrimRight(a.PublicBaseURL, "/") + "/survey/" + tok}}, in.Language)
@@ -265,7 +265,7 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	}
 	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+workflows.RoundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
-		return err
+		return storeError("queue survey link", err)
 	}
 	return a.notify(ctx, n)
 }
@@ -289,9 +289,9 @@ func (a *Activities) notify(ctx context.Context, n store.Notification) error {
 func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
 	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
 	if err != nil {
-		return err
+		return storeError("any at least", err)
 	}
-	return a.Store.OpenRecoveryTask(ctx, in.CaseID, max(in.Round, 1), in.Team, sup, fmt.Sprintf("survey score %d", in.Score))
+	return storeError("open recovery task", a.Store.OpenRecoveryTask(ctx, in.CaseID, max(in.Round, 1), in.Team, sup, fmt.Sprintf("survey score %d", in.Score)))
 }
 
 func (a *Activities) logger(ctx context.Context) *slog.Logger {
@@ -304,4 +304,22 @@ func (a *Activities) logger(ctx context.Context) *slog.Logger {
 		l = l.With("activity", info.ActivityType.Name, "attempt", info.Attempt)
 	}
 	return l
+}
+
+// storeError classifies a store error: one PostgreSQL refused for good
+// (store.Rejected) becomes a non-retryable application error of type
+// workflows.ErrTypeStoreRejected, which the workflow undoes or retries
+// after a long wait with an alert; any other error is returned as it is,
+// and the activity is retried until the database is back ("a database
+// outage delays a case, it never fails it"). nil stays nil.
+func storeError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	code, ok := store.Rejected(err)
+	if !ok {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: the store refused the change (SQLSTATE %s)", op, code),
+		workflows.ErrTypeStoreRejected, err, code)
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -178,11 +178,14 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 			err = h.Get(uctx, &state)
 		}
 		var refused *temporal.ApplicationError
+		var completed *serviceerror.NotFound
 		switch {
 		case errors.As(err, &refused):
 			out.Outcome, out.Reason = "skipped", st.name+": "+refused.Message()
 			return out, nil
-		case err != nil && strings.Contains(err.Error(), "workflow execution already completed"):
+		case errors.As(err, &completed):
+			// The server answers NotFound for an update to a workflow
+			// that has completed: the case was closed meanwhile.
 			out.Outcome, out.Reason = "skipped", "the case is closed"
 			return out, nil
 		case err != nil:

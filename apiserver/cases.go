@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -178,7 +179,7 @@ func decodeCursor(v string, f *store.Filter) error {
 	if err != nil {
 		return err
 	}
-	if len(parts[1]) != 36 {
+	if _, err := uuid.Parse(parts[1]); err != nil || len(parts[1]) != 36 {
 		return fmt.Errorf("bad cursor id")
 	}
 	t := time.Unix(0, ns).UTC()
@@ -449,10 +450,37 @@ func (s *Server) approval(c *gin.Context) {
 
 // bodyDecision decodes body B strictly, builds the update request and
 // sends it.
+// A body with text no field may hold is refused here with every bad
+// field: those and what the request's content checks find.
 func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, wf.Actor) any) {
 	var b B
-	if !decode(c, &b) {
+	ok, bad := decodeKeepingText(c, &b)
+	if !ok {
 		return
 	}
-	s.sendDecision(c, name, build(b, actorOf(c)))
+	req := build(b, actorOf(c))
+	if len(bad) > 0 {
+		invalidFields(c, mergeProblems(bad, contentProblems(req))...)
+		return
+	}
+	s.sendDecision(c, name, req)
+}
+
+// contentProblems are the bad fields the workflow's content checks find
+// in a decision (its validators check state and authority too).
+func contentProblems(req any) []FieldProblem {
+	var err error
+	switch r := req.(type) {
+	case wf.FindingsRequest:
+		err = wf.ValidateFindings(r.Findings)
+	case wf.ProposalRequest:
+		err = wf.ValidateProposal(r)
+	case wf.ApprovalRequest:
+		err = wf.ValidateDecision(r.Decision, r.Comment)
+	}
+	var out []FieldProblem
+	for _, f := range wf.InvalidFieldsOf(err) {
+		out = append(out, FieldProblem{f.Field, f.Message})
+	}
+	return out
 }

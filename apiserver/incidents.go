@@ -208,16 +208,10 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 	}
 	// The same checks every case's workflow makes, so a bad resolution is
 	// refused here with the field named, not case by case later.
-	if err := wf.ValidateFindings(r.Findings); err != nil {
-		s.updateProblem(c, err.Error())
-		return
-	}
-	if err := wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}); err != nil {
-		s.updateProblem(c, err.Error())
-		return
-	}
-	if err := s.cfg.Authority.CheckCurrencies(r.Remedies); err != nil {
-		s.updateProblem(c, err.Error())
+	if err := wf.JoinFieldErrors(wf.ValidateFindings(r.Findings),
+		wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}),
+		s.cfg.Authority.CheckCurrencies(r.Remedies)); err != nil {
+		s.kindProblem(c, "incident resolution", err)
 		return
 	}
 	inc, err := s.store.GetIncident(c, c.Param("id"))
@@ -263,7 +257,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 	p := wf.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
 	req, err := s.cfg.Authority.Require(p)
 	if err != nil {
-		s.updateProblem(c, wf.ErrInvalid.Error()+": remedies: "+err.Error())
+		invalidFields(c, FieldProblem{"remedies", err.Error()})
 		return
 	}
 	p.Required = req
@@ -276,7 +270,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		return
 	}
 	if err := s.cfg.Authority.CanApprove(p, me); err != nil {
-		s.updateProblem(c, err.Error())
+		s.kindProblem(c, "incident", err)
 		return
 	}
 	status := map[string]string{"approve": "approved", "reject": "rejected"}[b.Decision]

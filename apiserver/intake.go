@@ -12,11 +12,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaint-handling/complaints/activities"
@@ -63,28 +63,19 @@ type CreatedComplaint struct {
 	Message       string `json:"message,omitempty"`
 }
 
-// MaxDescription is the longest description accepted, in characters. Real
-// complaints run long: the 2019 CFPB sample holds a narrative of 21,928
-// characters. 32,000 Chinese characters are about 96 KB of UTF-8, inside
-// the default MAX_BODY_BYTES.
-const MaxDescription = 32000
+// MaxDescription is the longest description accepted, in characters (see
+// workflows.MaxDescription).
+const MaxDescription = wf.MaxDescription
 
 func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
 	var errs []FieldProblem
-	text := func(field, v string, required bool, max int) {
-		switch {
-		case required && strings.TrimSpace(v) == "":
-			errs = append(errs, FieldProblem{field, "is required"})
-		case !utf8.ValidString(v):
-			errs = append(errs, FieldProblem{field, "must be valid UTF-8"})
-		case utf8.RuneCountInString(v) > max:
-			errs = append(errs, FieldProblem{field, fmt.Sprintf("must be at most %d characters", max)})
-		}
+	// Every text field goes through the workflow's own check (the one
+	// its intake validator makes), so the two cannot disagree.
+	for _, f := range wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
+		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
+		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
+		errs = append(errs, FieldProblem{f.Field, f.Message})
 	}
-	text("customer.id", b.Customer.ID, true, 100)
-	text("customer.name", b.Customer.Name, true, 200)
-	text("customer.phone", b.Customer.Phone, false, 40)
-	text("customer.email", b.Customer.Email, false, 254)
 	if b.Customer.Phone == "" && b.Customer.Email == "" {
 		errs = append(errs, FieldProblem{"customer.phone", "give a phone number or an email address so we can reach you"})
 	}
@@ -99,13 +90,6 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 	if !slices.Contains(Channels, b.Channel) {
 		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
 	}
-	text("subject", b.Subject, true, 200)
-	text("description", b.Description, true, MaxDescription)
-	text("desired_remedy", b.DesiredRemedy, false, 2000)
-	text("order_ref", b.OrderRef, false, 100)
-	text("product", b.Product, false, 200)
-	text("region", b.Region, false, 100)
-	text("branch", b.Branch, false, 100)
 	if b.Language != "" && b.Language != "zh" && b.Language != "en" {
 		errs = append(errs, FieldProblem{"language", "must be zh or en"})
 	}
@@ -123,6 +107,17 @@ func (b complaintBody) validate(staff bool, profiles func(string) bool, now time
 		}
 	}
 	return errs
+}
+
+// mergeProblems is every problem of a and b, one per field (a's first).
+func mergeProblems(a, b []FieldProblem) []FieldProblem {
+	out := slices.Clone(a)
+	for _, p := range b {
+		if !slices.ContainsFunc(out, func(q FieldProblem) bool { return q.Field == p.Field }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // matterWorkflowID is the workflow id for a complaint. A complaint with an
@@ -189,13 +184,14 @@ func caseIDFor(scopedKey string) string {
 
 func (s *Server) createComplaint(c *gin.Context) {
 	var b complaintBody
-	if !decode(c, &b) {
+	ok, bad := decodeKeepingText(c, &b)
+	if !ok {
 		return
 	}
 	staff := staffOf(c)
 	now := time.Now().UTC()
 	profiles := wf.Profiles()
-	if errs := b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now); len(errs) > 0 {
+	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
 	}
@@ -477,11 +473,11 @@ func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name s
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return wf.State{}, err
+		return wf.State{}, caseClosed(err)
 	}
 	var st wf.State
 	if err := h.Get(ctx, &st); err != nil {
-		return wf.State{}, err
+		return wf.State{}, caseClosed(err)
 	}
 	return st, nil
 }
@@ -496,6 +492,16 @@ func decisionContext(c *gin.Context, caseID string) context.Context {
 		actor = envelope.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
 	}
 	return envelope.WithCase(envelope.WithActor(c, actor), caseID)
+}
+
+// caseClosed turns Temporal's NotFound for an update into errCaseClosed:
+// the caller has read the case's row, so its workflow has completed.
+func caseClosed(err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %w", errCaseClosed, err)
+	}
+	return err
 }
 
 // customerViewAllows says the case row allows a customer's action: what

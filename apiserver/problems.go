@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -49,19 +50,28 @@ func invalidFields(c *gin.Context, fields ...FieldProblem) {
 // data and invalid UTF-8 are 400 with the field named; too large is 413.
 // It writes the problem and returns false on failure.
 func decode(c *gin.Context, dst any) bool {
+	ok, bad := decodeKeepingText(c, dst)
+	if ok && len(bad) > 0 {
+		invalidFields(c, bad...)
+		return false
+	}
+	return ok
+}
+
+// decodeKeepingText is decode for a handler that validates every field
+// itself: a body that decodes is kept, and the strings no field may hold
+// (see unstorableText) are returned for the handler to report with the
+// other bad fields, all at once.
+func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			problem(c, http.StatusRequestEntityTooLarge, "request body too large", fmt.Sprintf("the limit is %d bytes", mbe.Limit))
-			return false
+			return false, nil
 		}
 		problem(c, http.StatusBadRequest, "unreadable body", "")
-		return false
-	}
-	if !utf8.Valid(body) {
-		problem(c, http.StatusBadRequest, "malformed JSON", "the body is not valid UTF-8")
-		return false
+		return false, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -83,13 +93,76 @@ func decode(c *gin.Context, dst any) bool {
 		default:
 			problem(c, http.StatusBadRequest, "malformed JSON", "")
 		}
-		return false
+		return false, nil
 	}
 	if dec.More() {
 		problem(c, http.StatusBadRequest, "malformed JSON", "trailing data after the JSON object")
-		return false
+		return false, nil
 	}
-	return true
+	return true, unstorableText(body)
+}
+
+// unstorableText names every string in a JSON body (values and keys, by
+// path) that no field may hold, whatever it is: NUL, which PostgreSQL
+// refuses in text and jsonb, and U+FFFD, which Go's decoder puts in place
+// of invalid UTF-8 and of lone surrogates (`"\ud800"`), so that after
+// decoding it is the only trace of them (see workflows.CheckText). The
+// other control characters depend on the field and are checked with it.
+func unstorableText(body []byte) []FieldProblem {
+	var v any
+	if !utf8.Valid(body) || json.Unmarshal(body, &v) != nil {
+		// The strict decode succeeded, so the only way here is invalid
+		// UTF-8: find where by decoding what Go made of it.
+		_ = json.Unmarshal(bytes.ToValidUTF8(body, []byte("\ufffd")), &v)
+	}
+	var out []FieldProblem
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch t := v.(type) {
+		case string:
+			if msg := storableText(t); msg != "" {
+				out = append(out, FieldProblem{path, msg})
+			}
+		case []any:
+			for i, e := range t {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if msg := storableText(k); msg != "" {
+					out = append(out, FieldProblem{p, "the field's name " + msg})
+					continue
+				}
+				walk(p, t[k])
+			}
+		}
+	}
+	walk("", v)
+	for i := range out {
+		if out[i].Field == "" {
+			out[i].Field = "(body)"
+		}
+	}
+	return out
+}
+
+func storableText(s string) string {
+	switch {
+	case strings.ContainsRune(s, 0):
+		return "must not contain NUL (\\u0000)"
+	case strings.ContainsRune(s, utf8.RuneError):
+		return "must be valid UTF-8 text (no invalid bytes, lone surrogates such as \\ud800, or U+FFFD)"
+	}
+	return ""
 }
 
 func jsonKind(k string) string {
@@ -114,12 +187,12 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
 	switch {
-	case isWorkflowGone(err):
+	case errors.Is(err, errCaseClosed):
 		problem(c, http.StatusConflict, "case closed", "the case is no longer open for this action")
 	case errors.Is(err, store.ErrNotFound), errors.As(err, &nf):
 		problem(c, http.StatusNotFound, "not found", "")
 	case errors.As(err, &app):
-		s.updateProblem(c, app.Message())
+		s.kindProblem(c, op, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline):
 		s.logger.Warn("temporal unavailable", "op", op, "err", err)
 		c.Header("Retry-After", "5")
@@ -130,34 +203,42 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	}
 }
 
+// errCaseClosed is an update sent to a case whose workflow has completed:
+// Temporal answers it with NotFound, and the case row exists (the caller
+// read it), so the case is closed rather than missing.
+var errCaseClosed = errors.New("case closed")
+
 // isWrongState says the workflow refused an update as not allowed in the
 // case's current state.
-func isWrongState(err error) bool {
+func isWrongState(err error) bool { return wf.ErrorType(err) == wf.ErrTypeWrongState }
+
+// kindProblem maps an error of one of the workflows' kinds (a rejected
+// update's application error, or a validator's error called here) to
+// 422 with every bad field, 409 or 403, by its type; anything else is a
+// 500 with generic text.
+func (s *Server) kindProblem(c *gin.Context, op string, err error) {
+	err = wf.AppError(err)
 	var app *temporal.ApplicationError
-	return errors.As(err, &app) && strings.HasPrefix(app.Message(), wf.ErrWrongState.Error()+": ")
-}
-
-func isWorkflowGone(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "workflow execution already completed")
-}
-
-// updateProblem maps a rejected update's reason (the validator's error
-// text, see workflows' error kinds) to 422, 409 or 403.
-func (s *Server) updateProblem(c *gin.Context, msg string) {
-	switch {
-	case strings.HasPrefix(msg, wf.ErrInvalid.Error()+": "):
-		rest := strings.TrimPrefix(msg, wf.ErrInvalid.Error()+": ")
-		field, text, ok := strings.Cut(rest, ": ")
-		if !ok {
-			field, text = "(body)", rest
+	errors.As(err, &app)
+	switch wf.ErrorType(err) {
+	case wf.ErrTypeInvalid:
+		var fields []FieldProblem
+		for _, f := range wf.InvalidFields(err) {
+			fields = append(fields, FieldProblem{f.Field, f.Message})
 		}
-		invalidFields(c, FieldProblem{Field: field, Message: text})
-	case strings.HasPrefix(msg, wf.ErrWrongState.Error()+": "):
-		problem(c, http.StatusConflict, "not allowed in the case's current state", strings.TrimPrefix(msg, wf.ErrWrongState.Error()+": "))
-	case strings.HasPrefix(msg, wf.ErrAuthority.Error()), strings.HasPrefix(msg, wf.ErrSelfApproval.Error()):
-		problem(c, http.StatusForbidden, "forbidden", msg)
+		if len(fields) == 0 {
+			fields = []FieldProblem{{"(body)", "is invalid"}}
+		}
+		invalidFields(c, fields...)
+	case wf.ErrTypeWrongState:
+		problem(c, http.StatusConflict, "not allowed in the case's current state", app.Message())
+	case wf.ErrTypeForbidden:
+		problem(c, http.StatusForbidden, "forbidden", app.Message())
+	case wf.ErrTypeStoreRejected:
+		s.logger.Error("the store refused a change", "op", op, "err", err)
+		problem(c, http.StatusInternalServerError, "internal error", "the change was not recorded; nothing changed")
 	default:
-		s.logger.Error("update failed", "err", msg)
+		s.logger.Error("request failed", "op", op, "err", err)
 		problem(c, http.StatusInternalServerError, "internal error", "")
 	}
 }

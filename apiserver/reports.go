@@ -25,15 +25,31 @@ func reportDate(s string, loc *time.Location) (time.Time, bool) {
 	return t, err == nil
 }
 
+// reportZone loads a report's time zone: one both Go and PostgreSQL know
+// (else a problem for tz is added to errs and UTC returned). It reports
+// false when it has answered the request (PostgreSQL unreachable).
+func (s *Server) reportZone(c *gin.Context, name string, errs *[]FieldProblem) (*time.Location, bool) {
+	known, err := s.knownZone(c, name)
+	if err != nil {
+		s.fail(c, "time zones", err)
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || !known {
+		*errs = append(*errs, FieldProblem{"tz", "is not an IANA time zone the database knows (such as Asia/Shanghai or UTC)"})
+		return time.UTC, true
+	}
+	return loc, true
+}
+
 // breakdown answers GET /v1/reports/breakdown: figures grouped by up to
 // three dimensions, over a date range, filtered by dimension values.
 func (s *Server) breakdown(c *gin.Context) {
 	var errs []FieldProblem
 	q := store.BreakdownQuery{Filters: map[string]string{}, TimeZone: c.DefaultQuery("tz", "UTC")}
-	loc, err := time.LoadLocation(q.TimeZone)
-	if err != nil {
-		errs = append(errs, FieldProblem{"tz", "is not an IANA time zone"})
-		loc = time.UTC
+	loc, ok := s.reportZone(c, q.TimeZone, &errs)
+	if !ok {
+		return
 	}
 	known := make([]string, 0, len(store.ReportDimensions))
 	for d := range store.ReportDimensions {
@@ -107,10 +123,9 @@ func (s *Server) breakdown(c *gin.Context) {
 func (s *Server) monthly(c *gin.Context) {
 	var errs []FieldProblem
 	tz := c.DefaultQuery("tz", "UTC")
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		errs = append(errs, FieldProblem{"tz", "is not an IANA time zone"})
-		loc = time.UTC
+	loc, ok := s.reportZone(c, tz, &errs)
+	if !ok {
+		return
 	}
 	month, err := time.ParseInLocation("2006-01", c.Query("month"), loc)
 	if err != nil {

@@ -56,6 +56,7 @@ type Server struct {
 	web      *web
 	// wfIDKey keys the hash in matter workflow ids.
 	wfIDKey []byte
+	zones   zones
 }
 
 // New builds the API with every dependency passed in.
@@ -102,7 +103,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(s.recoverer(), s.observe(), s.limitBody())
+	r.Use(s.recoverer(), s.observe(), s.limitBody(), s.checkParams())
 	r.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "not found", "no such route") })
 	r.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed", "") })
 	r.HandleMethodNotAllowed = true

@@ -51,6 +51,12 @@ type complaint struct {
 	surveyOpening bool
 	// version is Input.Version: the code path the case was started on.
 	version int
+	// pending counts update handlers whose writes are in flight; the main
+	// loop waits for none (VersionStoreRejections, see rejections.go).
+	pending int
+	// blocked counts changes of the workflow's own that the store refused
+	// and that wait to be tried again (see rejections.go).
+	blocked int
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -87,6 +93,9 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 	workflow.Go(ctx, w.reportProgress)
 
 	for {
+		if err := w.waitHandlers(ctx); err != nil {
+			return w.st, err
+		}
 		var err error
 		switch w.st.Status {
 		case StatusReceived:
@@ -107,10 +116,14 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 				return w.st, serr
 			}
 			if done {
-				return w.finish(ctx)
+				if st, err := w.finish(ctx); err != nil || !w.handlesRejections() || w.ending() {
+					return st, err
+				}
 			}
 		case StatusWithdrawn:
-			return w.finish(ctx)
+			if st, err := w.finish(ctx); err != nil || !w.handlesRejections() || w.ending() {
+				return st, err
+			}
 		default:
 			return w.st, fmt.Errorf("unknown status %q", w.st.Status)
 		}
@@ -191,6 +204,14 @@ func (w *complaint) awaitFor(ctx workflow.Context, d time.Duration, cond func() 
 // localStore says the case runs VersionLocalStore's code path or later.
 func (w *complaint) localStore() bool { return w.version >= VersionLocalStore }
 
+// ending says the case may complete: it is withdrawn, or closed with its
+// survey answered or expired. A handler whose write the store refused may
+// have taken the case back from there while finish waited for it.
+func (w *complaint) ending() bool {
+	return w.st.Status == StatusWithdrawn ||
+		(w.st.Status == StatusClosed && (w.st.SurveyStatus == SurveyAnswered || w.st.SurveyStatus == SurveyExpired))
+}
+
 // finish waits for running handlers so none is cut off, then completes.
 func (w *complaint) finish(ctx workflow.Context) (State, error) {
 	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
@@ -201,9 +222,9 @@ func (w *complaint) finish(ctx workflow.Context) (State, error) {
 func (w *complaint) register(ctx workflow.Context) error {
 	cls := Classify(w.in)
 	var res RegisterResult
-	err := w.store(ctx, ActivityRegister, RegisterInput{
+	err := w.storeGet(ctx, "received", ActivityRegister, RegisterInput{
 		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
-	}).Get(ctx, &res)
+	}, &res)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
@@ -236,9 +257,9 @@ func (w *complaint) register(ctx workflow.Context) error {
 // number, who handles it and when to expect a resolution.
 func (w *complaint) acknowledge(ctx workflow.Context) error {
 	var as AssignResult
-	if err := w.store(ctx, ActivityAssign, AssignInput{
+	if err := w.storeGet(ctx, "assigned", ActivityAssign, AssignInput{
 		CaseID: w.st.CaseID, Category: w.st.Category, Role: RoleAgent,
-	}).Get(ctx, &as); err != nil {
+	}, &as); err != nil {
 		return fmt.Errorf("assign: %w", err)
 	}
 	now := workflow.Now(ctx)
@@ -286,9 +307,9 @@ func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
 			return err
 		}
 		var as AssignResult
-		if err := w.store(ctx, ActivityAssign, AssignInput{
+		if err := w.storeGet(ctx, "assigned", ActivityAssign, AssignInput{
 			CaseID: w.st.CaseID, Category: w.st.Category, Team: w.st.Team, Role: w.st.Level,
-		}).Get(ctx, &as); err != nil {
+		}, &as); err != nil {
 			return fmt.Errorf("assign: %w", err)
 		}
 		if as.Assignee == "" || w.st.Assignee != "" {
@@ -317,6 +338,9 @@ func (w *complaint) continueSuggested(ctx workflow.Context) bool {
 // change newer than the one it has, so the row always ends as the newest
 // state and never as a mix.
 func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error {
+	if err := w.waitUnblocked(ctx); err != nil {
+		return err
+	}
 	w.st.EventSeq++
 	w.changed++
 	for _, m := range msgs {
@@ -325,8 +349,23 @@ func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error
 		}
 	}
 	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
-	if err := w.store(ctx, ActivityApply, ch).Get(ctx, nil); err != nil {
-		return fmt.Errorf("apply %s: %w", ev.Type, err)
+	for {
+		err := w.store(ctx, ActivityApply, ch).Get(ctx, nil)
+		if err == nil {
+			break
+		}
+		if !w.handlesRejections() || !IsStoreRejected(err) {
+			return fmt.Errorf("apply %s: %w", ev.Type, err)
+		}
+		retry, err := w.rejected(ctx, ch, err)
+		if !retry {
+			return err
+		}
+	}
+	if scope := scopeOf(ctx); scope != nil {
+		// The handler's changes so far are written: a later refusal
+		// goes back to here.
+		scope.before = cloneState(w.st)
 	}
 	return nil
 }

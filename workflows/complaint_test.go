@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaint-handling/complaints/activities"
@@ -69,7 +70,7 @@ func newHarness(t *testing.T, payments activities.Payments) *harness {
 
 // newHarnessOn builds a harness on an existing store (a second run of the
 // same case).
-func newHarnessOn(t *testing.T, st *store.Store) *harness {
+func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.WorkflowTestSuite)) *harness {
 	t.Helper()
 	var payments activities.Payments
 	ctx := context.Background()
@@ -88,9 +89,16 @@ func newHarnessOn(t *testing.T, st *store.Store) *harness {
 	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(testenv.Logger(t)))
+	for _, o := range opts {
+		o(&suite)
+	}
 	e := suite.NewTestWorkflowEnvironment()
 	e.SetStartTime(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) // a Monday
 	worker.Register(e, acts)
+	// Checks that read PostgreSQL from delayed callbacks run inside the
+	// workflow's turn, and the machine running the tests is shared: the
+	// deadlock detector's default second is too short for both.
+	e.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
 	in := wf.Complaint{
 		CaseID:        "6f1c0a52-0000-4000-8000-000000000001",
 		Customer:      wf.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000", Email: "li@example.com"},
@@ -397,7 +405,7 @@ func TestRepeatContactAndInfoTimeout(t *testing.T) {
 	repeat.Channel = "phone"
 	h.at(1*hr, wf.UpdateIntake, repeat, "")
 	h.at(2*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Please send the bank statement."}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "wrong state")
+	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "WrongState")
 	// No answer: reminder after 3 days, time-out after 7.
 	h.at(8*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
 	st := h.run()

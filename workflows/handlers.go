@@ -28,23 +28,26 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 		fn        any
 		validator any
 	}
+	// Every handler but the survey answer's holds the main loop while it
+	// runs (see rejections.go); the survey answer waits for the main
+	// loop to open the survey, and the loop waits in survey() meanwhile.
 	hs := []handler{
-		{UpdateIntake, w.intake, w.validateIntake},
-		{UpdateAssign, w.assign, w.validateAssign},
-		{UpdateTransfer, w.transfer, w.validateTransfer},
-		{UpdateNote, w.note, w.validateNote},
-		{UpdateRequestInfo, w.requestInfo, w.validateRequestInfo},
-		{UpdateEscalate, w.escalate, w.validateEscalate},
-		{UpdateClassification, w.classification, w.validateClassification},
-		{UpdateFindings, w.findings, w.validateFindings},
-		{UpdateProposal, w.proposal, w.validateProposal},
-		{UpdateApproval, w.approval, w.validateApproval},
-		{UpdateRequestExtension, w.requestExtension, w.validateRequestExtension},
-		{UpdateDecideExtension, w.decideExtension, w.validateDecideExtension},
-		{UpdateCustomerResponse, w.customerResponse, w.validateCustomerResponse},
-		{UpdateCustomerInfo, w.customerInfo, w.validateCustomerInfo},
-		{UpdateWithdraw, w.withdraw, w.validateWithdraw},
-		{UpdateSurvey, w.surveyAnswerHandler, w.validateSurvey},
+		{UpdateIntake, guarded(w, true, w.intake), validator(w, w.validateIntake)},
+		{UpdateAssign, guarded(w, true, w.assign), validator(w, w.validateAssign)},
+		{UpdateTransfer, guarded(w, true, w.transfer), validator(w, w.validateTransfer)},
+		{UpdateNote, guarded(w, true, w.note), validator(w, w.validateNote)},
+		{UpdateRequestInfo, guarded(w, true, w.requestInfo), validator(w, w.validateRequestInfo)},
+		{UpdateEscalate, guarded(w, true, w.escalate), validator(w, w.validateEscalate)},
+		{UpdateClassification, guarded(w, true, w.classification), validator(w, w.validateClassification)},
+		{UpdateFindings, guarded(w, true, w.findings), validator(w, w.validateFindings)},
+		{UpdateProposal, guarded(w, true, w.proposal), validator(w, w.validateProposal)},
+		{UpdateApproval, guarded(w, true, w.approval), validator(w, w.validateApproval)},
+		{UpdateRequestExtension, guarded(w, true, w.requestExtension), validator(w, w.validateRequestExtension)},
+		{UpdateDecideExtension, guarded(w, true, w.decideExtension), validator(w, w.validateDecideExtension)},
+		{UpdateCustomerResponse, guarded(w, true, w.customerResponse), validator(w, w.validateCustomerResponse)},
+		{UpdateCustomerInfo, guarded(w, true, w.customerInfo), validator(w, w.validateCustomerInfo)},
+		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w, w.validateWithdraw)},
+		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w, w.validateSurvey)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -59,6 +62,9 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
 	if c.CaseID == "" {
 		return invalid("case_id", "is required")
+	}
+	if err := ValidateComplaintText(c); err != nil {
+		return err
 	}
 	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == StatusWithdrawn {
 		return wrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")

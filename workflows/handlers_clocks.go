@@ -24,11 +24,11 @@ func (w *complaint) validateRequestExtension(ctx workflow.Context, r ExtensionRe
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if err := requireText("reason", r.Reason, 1000); err != nil {
-		return err
-	}
+	var errs fieldErrs
+	errs.required("reason", r.Reason, 1000, FreeText)
 	d, err := w.extendable(r.Clock)
-	if err != nil {
+	errs.merge(err)
+	if err := errs.err(); err != nil {
 		return err
 	}
 	if err := w.requireOpen(); err != nil {
@@ -61,11 +61,11 @@ func (w *complaint) validateDecideExtension(ctx workflow.Context, r ExtensionDec
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if err := validDecision(r.Decision, r.Comment); err != nil {
-		return err
-	}
+	var errs fieldErrs
+	errs.merge(validDecision(r.Decision, r.Comment))
 	d, err := w.extendable(r.Clock)
-	if err != nil {
+	errs.merge(err)
+	if err := errs.err(); err != nil {
 		return err
 	}
 	if d.Pending == nil {

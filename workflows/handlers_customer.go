@@ -7,14 +7,7 @@ import (
 )
 
 func (w *complaint) validateCustomerResponse(ctx workflow.Context, r CustomerResponse) error {
-	if r.Decision != "accept" && r.Decision != "reject" {
-		return invalid("decision", "must be accept or reject")
-	}
-	if r.Decision == "reject" {
-		if err := requireText("comment", r.Comment, MaxText); err != nil {
-			return invalid("comment", "please tell us why you reject the resolution")
-		}
-	} else if err := optionalText("comment", r.Comment, MaxText); err != nil {
+	if err := decisionErrs(r.Decision, r.Comment, "accept", "please tell us why you reject the resolution"); err != nil {
 		return err
 	}
 	if w.st.Status != StatusAwaitingCustomer {
@@ -91,10 +84,12 @@ func (w *complaint) withdraw(ctx workflow.Context, r WithdrawRequest) (State, er
 }
 
 func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
+	var errs fieldErrs
 	if r.Score < 1 || r.Score > 5 {
-		return invalid("score", "must be from 1 to 5")
+		errs.add("score", "must be from 1 to 5")
 	}
-	if err := optionalText("comment", r.Comment, MaxText); err != nil {
+	errs.text("comment", r.Comment, MaxText, FreeText)
+	if err := errs.err(); err != nil {
 		return err
 	}
 	// The link reaches the customer as soon as the survey's local
@@ -132,7 +127,7 @@ func (w *complaint) surveyAnswerHandler(ctx workflow.Context, r SurveyAnswer) (S
 		return w.st, err
 	}
 	if r.Score <= 2 {
-		if err := w.store(ctx, ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score, Round: w.st.SurveyRound}).Get(ctx, nil); err != nil {
+		if err := w.storeGet(ctx, "recovery_opened", ActivityRecovery, RecoveryInput{CaseID: w.st.CaseID, Team: w.st.Team, Score: r.Score, Round: w.st.SurveyRound}, nil); err != nil {
 			return w.st, fmt.Errorf("recovery task: %w", err)
 		}
 		if err := w.apply(ctx, Event{Type: "recovery_opened", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"score": r.Score}},

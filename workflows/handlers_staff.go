@@ -32,8 +32,8 @@ func (w *complaint) validateAssign(ctx workflow.Context, r AssignRequest) error 
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if err := requireText("assignee", r.Assignee, 200); err != nil {
-		return err
+	if msg := CheckRequiredText(r.Assignee, 200, SingleLine); msg != "" {
+		return invalid("assignee", msg)
 	}
 	if RoleLevel(r.Actor.Role) < RoleLevel(RoleSupervisor) && r.Actor.Role != RoleAdmin && r.Assignee != r.Actor.ID {
 		return fmt.Errorf("%w: an agent may only take a case themselves; a supervisor assigns it to others", ErrAuthority)
@@ -53,14 +53,18 @@ func (w *complaint) validateTransfer(ctx workflow.Context, r TransferRequest) er
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
+	var errs fieldErrs
 	if r.Assignee == "" && r.Team == "" {
-		return invalid("assignee", "name an assignee or a team")
+		errs.add("assignee", "name an assignee or a team")
 	}
-	if err := requireText("reason", r.Reason, 1000); err != nil {
-		return err
-	}
+	errs.text("assignee", r.Assignee, 200, SingleLine)
+	errs.text("team", r.Team, 200, SingleLine)
+	errs.required("reason", r.Reason, 1000, FreeText)
 	if r.Assignee != "" && r.Assignee == w.st.Assignee {
-		return invalid("assignee", "the case is already with "+r.Assignee)
+		errs.add("assignee", "the case is already with "+r.Assignee)
+	}
+	if err := errs.err(); err != nil {
+		return err
 	}
 	if w.st.Status == StatusExecuting {
 		return wrongState("remedies are being executed; transfer after they finish")
@@ -77,8 +81,8 @@ func (w *complaint) transfer(ctx workflow.Context, r TransferRequest) (State, er
 	}
 	if assignee == "" {
 		var as AssignResult
-		if err := w.store(ctx, ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
-			Team: team, Role: w.st.Level, Exclude: from}).Get(ctx, &as); err != nil {
+		if err := w.storeGet(ctx, "transferred", ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+			Team: team, Role: w.st.Level, Exclude: from}, &as); err != nil {
 			return w.st, fmt.Errorf("assign: %w", err)
 		}
 		assignee, team = as.Assignee, as.Team
@@ -177,8 +181,8 @@ func (w *complaint) raiseLevel(ctx workflow.Context, actor, eventType, reason st
 	w.st.Level = NextRole(w.st.Level)
 	w.changed++
 	var as AssignResult
-	if err := w.store(ctx, ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
-		Team: w.st.Team, Role: w.st.Level}).Get(ctx, &as); err != nil {
+	if err := w.storeGet(ctx, eventType, ActivityAssign, AssignInput{CaseID: w.st.CaseID, Category: w.st.Category,
+		Team: w.st.Team, Role: w.st.Level}, &as); err != nil {
 		return fmt.Errorf("assign: %w", err)
 	}
 	if as.Assignee != "" {
@@ -195,13 +199,15 @@ func (w *complaint) validateClassification(ctx workflow.Context, r Classificatio
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
+	var errs fieldErrs
 	if !ValidCategory(r.Category) {
-		return invalid("category", "must be one of "+strings.Join(Categories, ", "))
+		errs.add("category", "must be one of "+strings.Join(Categories, ", "))
 	}
 	if !ValidSeverity(r.Severity) {
-		return invalid("severity", "must be one of "+strings.Join(Severities, ", "))
+		errs.add("severity", "must be one of "+strings.Join(Severities, ", "))
 	}
-	if err := requireText("reason", r.Reason, 1000); err != nil {
+	errs.required("reason", r.Reason, 1000, FreeText)
+	if err := errs.err(); err != nil {
 		return err
 	}
 	return w.requireOpen()
@@ -279,17 +285,28 @@ func (w *complaint) proposal(ctx workflow.Context, r ProposalRequest) (State, er
 }
 
 // validDecision checks an approve-or-reject decision: a rejection says why.
-func validDecision(decision, comment string) error {
-	if decision != "approve" && decision != "reject" {
-		return invalid("decision", "must be approve or reject")
+// Every bad field is reported.
+func validDecision(decision, comment string) error { return ValidateDecision(decision, comment) }
+
+// ValidateDecision checks an approve-or-reject decision's content: a
+// rejection says why. Every bad field is reported.
+func ValidateDecision(decision, comment string) error {
+	return decisionErrs(decision, comment, "approve", "a rejection needs a comment saying why")
+}
+
+// decisionErrs checks a decision between accept (approve) and reject,
+// whose rejection must say why in comment, and reports every bad field.
+func decisionErrs(decision, comment, accept, why string) error {
+	var errs fieldErrs
+	if decision != accept && decision != "reject" {
+		errs.add("decision", "must be "+accept+" or reject")
 	}
-	if decision == "reject" {
-		if err := requireText("comment", comment, MaxText); err != nil {
-			return invalid("comment", "a rejection needs a comment saying why")
-		}
-		return nil
+	if decision == "reject" && strings.TrimSpace(comment) == "" {
+		errs.add("comment", why)
+	} else {
+		errs.text("comment", comment, MaxText, FreeText)
 	}
-	return optionalText("comment", comment, MaxText)
+	return errs.err()
 }
 
 func (w *complaint) validateApproval(ctx workflow.Context, r ApprovalRequest) error {

@@ -242,7 +242,7 @@ func (w *complaint) survey(ctx workflow.Context) (bool, error) {
 			return false, err
 		}
 		w.surveyOpening = true
-		err = w.store(ctx, ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language, Round: w.st.SurveyRound}).Get(ctx, nil)
+		err = w.storeGet(ctx, "survey_sent", ActivityOpenSurvey, SurveyInput{CaseID: w.st.CaseID, Language: w.st.Language, Round: w.st.SurveyRound}, nil)
 		w.surveyOpening = false
 		if err != nil {
 			return false, fmt.Errorf("open survey: %w", err)

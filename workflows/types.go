@@ -108,6 +108,11 @@ const (
 	// wait for stays the same, waits cancel their timers, and the status
 	// is no longer copied into a search attribute at every step.
 	VersionLocalStore = 1
+	// VersionStoreRejections: a change the store refuses for good
+	// (ErrTypeStoreRejected) is undone in an update handler and retried
+	// after storeRejectedRetry by the main loop, which does not act on an
+	// update's change before it is written (rejections.go).
+	VersionStoreRejections = 2
 	// VersionClocks: an appeal starts the profile's appeal clock, whose
 	// warnings and breach are raised like the other clocks'.
 	VersionClocks = 3

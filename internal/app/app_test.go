@@ -716,7 +716,7 @@ func TestBadInputAndDecisions(t *testing.T) {
 		{"trailing data", good + ` {}`, 400, ""},
 		{"unknown field", strings.Replace(good, `"channel"`, `"chanel"`, 1), 400, "chanel"},
 		{"wrong type", strings.Replace(good, `"subject":"s"`, `"subject":5`, 1), 400, "subject"},
-		{"invalid utf-8", strings.Replace(good, `"d"`, "\"\xff\xfe\"", 1), 400, ""},
+		{"invalid utf-8", strings.Replace(good, `"d"`, "\"\xff\xfe\"", 1), 422, "description"},
 		{"empty required", strings.Replace(good, `"subject":"s"`, `"subject":" "`, 1), 422, "subject"},
 		{"unknown enum", strings.Replace(good, `"web"`, `"pigeon"`, 1), 422, "channel"},
 		{"bad email", strings.Replace(good, `n@example.com`, `not-an-email`, 1), 422, "customer.email"},
