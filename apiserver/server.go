@@ -34,6 +34,9 @@ type Config struct {
 	// address (requests per second, bucket size); 0 disables the limit.
 	PublicRate  float64
 	PublicBurst int
+	// StaffAutoConfirm registers staff first seen from a token confirmed
+	// (else an admin confirms them before cases are assigned to them).
+	StaffAutoConfirm bool
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
 	Authority wf.AuthorityMatrix

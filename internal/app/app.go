@@ -255,14 +255,14 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
-		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer}
+		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
 		}
 		api, err := apiserver.New(tc, st, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
-			MaxBodyBytes: int64(cfg.MaxBodyBytes), Authority: authority,
+			MaxBodyBytes: int64(cfg.MaxBodyBytes), Authority: authority, StaffAutoConfirm: cfg.StaffAutoConfirm,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

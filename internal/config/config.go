@@ -71,6 +71,12 @@ type Config struct {
 	// iss claim (default "complaints", the issuer of minted tokens).
 	JWTJWKSURL string
 	JWTIssuer  string
+	// JWTAudience, when set, is the aud claim every staff token must carry.
+	JWTAudience string
+	// StaffAutoConfirm confirms staff registered from a token at once
+	// (STAFF_AUTO_CONFIRM=on; tests and trials). Off, an admin confirms
+	// each new member before cases are assigned to them automatically.
+	StaffAutoConfirm bool
 	// TokenSecret derives customers' tracking and survey tokens (HMAC);
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
@@ -151,6 +157,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenSecret:       getenv("TOKEN_SECRET"),
 		JWTJWKSURL:        getenv("JWT_JWKS_URL"),
 		JWTIssuer:         getenv("JWT_ISSUER"),
+		JWTAudience:       getenv("JWT_AUDIENCE"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 		PaymentsURL:       getenv("PAYMENTS_URL"),
@@ -165,6 +172,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {
 		errs = append(errs, errors.New("PUBLIC_RATE_BURST: must be a non-negative integer"))
+	}
+	switch v := getenv("STAFF_AUTO_CONFIRM"); v {
+	case "", "off":
+	case "on":
+		c.StaffAutoConfirm = true
+	default:
+		errs = append(errs, fmt.Errorf("STAFF_AUTO_CONFIRM: %q must be on or off", v))
 	}
 	c.PublicRate = 2
 	if v := getenv("PUBLIC_RATE"); v != "" {
