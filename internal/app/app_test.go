@@ -111,6 +111,9 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
 			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
+			// Members first seen from a token take cases at once; the
+			// confirmation rule has its own test.
+			"STAFF_AUTO_CONFIRM": "on",
 		}[k]
 	})
 	if err != nil {

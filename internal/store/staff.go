@@ -62,8 +62,9 @@ ON CONFLICT (id) DO NOTHING`, id, name, role, team, confirm); err != nil {
 	return s.GetStaff(ctx, id)
 }
 
-// RegisterStaff creates or overwrites a confirmed directory entry, as an
-// admin's import does (the development system's seeded staff, tests).
+// RegisterStaff creates a confirmed directory entry, as an admin's import
+// does (the development system's staff, tests), or confirms an existing
+// one, whose role, team and active flag stay as the directory has them.
 func (s *Store) RegisterStaff(ctx context.Context, id, name, role, team string) (Staff, error) {
 	var teamID *string
 	if team != "" {
@@ -71,8 +72,7 @@ func (s *Store) RegisterStaff(ctx context.Context, id, name, role, team string) 
 	}
 	if _, err := s.Pool.Exec(ctx, `
 INSERT INTO staff (id, name, role, team_id, confirmed) VALUES ($1, $2, $3, $4, true)
-ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, team_id = EXCLUDED.team_id,
-    active = true, confirmed = true, updated_at = now()`, id, name, role, teamID); err != nil {
+ON CONFLICT (id) DO UPDATE SET confirmed = true, updated_at = now()`, id, name, role, teamID); err != nil {
 		return Staff{}, fmt.Errorf("store.RegisterStaff(%s): %w", id, err)
 	}
 	return s.GetStaff(ctx, id)
