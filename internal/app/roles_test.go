@@ -108,7 +108,7 @@ func teamRule(t *testing.T, s *stack, tokens map[string]string) {
 	var v caseView
 	s.must(200, "GET", "/v1/complaints/"+delivery, tokens["manager"], nil, &v)
 	if v.Team == nil || *v.Team != "delivery" || v.Assignee == nil || *v.Assignee != "sup-delivery" {
-		t.Fatalf("the delivery case is with %v of team %v, want sup-delivery of delivery", v.Assignee, v.Team)
+		t.Fatalf("the delivery case is with %s of team %s, want sup-delivery of delivery", deref(v.Assignee), deref(v.Team))
 	}
 	sameTeamOnly := []string{"agent", "supervisor"}
 	for _, role := range auth.Roles {

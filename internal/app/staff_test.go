@@ -56,6 +56,13 @@ func (s *stack) file(customer, order string, changes map[string]any) string {
 	return created.ID
 }
 
+func deref(s *string) string {
+	if s == nil {
+		return "(nobody)"
+	}
+	return *s
+}
+
 // signed mints a token with the test secret and any claims.
 func signed(t *testing.T, c auth.Claims) string {
 	t.Helper()
@@ -167,7 +174,7 @@ func TestStaffDirectoryTokensAndHandOver(t *testing.T) {
 		ids := []string{s.file("cust-ho-1", "ORD-HO-1", nil), s.file("cust-ho-2", "ORD-HO-2", nil)}
 		for _, id := range ids {
 			if v := view(id); v.Assignee == nil || *v.Assignee != "ho-a1" {
-				t.Fatalf("case %s assigned to %v, want ho-a1", id, v.Assignee)
+				t.Fatalf("case %s assigned to %s, want ho-a1", id, deref(v.Assignee))
 			}
 		}
 		s.must(200, "GET", "/v1/me", a2, nil, nil)
@@ -192,7 +199,7 @@ func TestStaffDirectoryTokensAndHandOver(t *testing.T) {
 		for _, id := range ids {
 			v := view(id)
 			if !v.Live || v.Assignee == nil || *v.Assignee != "ho-a2" {
-				t.Errorf("case %s: workflow says assignee %v (live %v), want ho-a2", id, v.Assignee, v.Live)
+				t.Errorf("case %s: workflow says assignee %s (live %v), want ho-a2", id, deref(v.Assignee), v.Live)
 			}
 			var audited bool
 			for _, e := range v.Timeline {
