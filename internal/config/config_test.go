@@ -36,6 +36,17 @@ func TestReportSummarySettings(t *testing.T) {
 	}
 }
 
+func TestStaffSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.StaffAutoConfirm || c.JWTAudience != "" {
+		t.Fatalf("defaults: auto-confirm %v, audience %q, %v", c.StaffAutoConfirm, c.JWTAudience, err)
+	}
+	c, err = Load(env(map[string]string{"STAFF_AUTO_CONFIRM": "on", "JWT_AUDIENCE": "complaints-api"}))
+	if err != nil || !c.StaffAutoConfirm || c.JWTAudience != "complaints-api" {
+		t.Errorf("set: auto-confirm %v, audience %q, %v", c.StaffAutoConfirm, c.JWTAudience, err)
+	}
+}
+
 func TestValidationNamesTheVariable(t *testing.T) {
 	for name, tt := range map[string]struct {
 		env  map[string]string
@@ -56,6 +67,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"report zone":  {map[string]string{"REPORT_ZONES": "UTC,Mars/Olympus"}, "REPORT_ZONES"},
 		"empty zone":   {map[string]string{"REPORT_ZONES": "UTC,"}, "REPORT_ZONES"},
 		"refresh":      {map[string]string{"REPORT_REFRESH": "0s"}, "REPORT_REFRESH"},
+		"auto confirm": {map[string]string{"STAFF_AUTO_CONFIRM": "yes"}, "STAFF_AUTO_CONFIRM"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))
