@@ -171,8 +171,8 @@ func (s *Server) updateStaff(c *gin.Context) {
 // scopeOf is the part of the cases a member may see: agents and
 // supervisors see their team's cases and those assigned to them (nil
 // means every case: managers, directors, admins and auditors).
-func scopeOf(st *store.Staff) *store.Scope {
-	if st.Role == wf.RoleAgent || st.Role == wf.RoleSupervisor {
+func (s *Server) scopeOf(st *store.Staff) *store.Scope {
+	if s.cfg.TeamIsolation && (st.Role == wf.RoleAgent || st.Role == wf.RoleSupervisor) {
 		return &store.Scope{Team: st.Team, Staff: st.ID}
 	}
 	return nil

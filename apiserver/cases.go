@@ -104,7 +104,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		f.Limit = 50
 	}
 	me := staffOf(c)
-	f.Scope = scopeOf(me)
+	f.Scope = s.scopeOf(me)
 	f.QNumbersOnly = !seesPersonalData(me.Role)
 	list, err := s.store.ListCases(c, f)
 	if err != nil {
@@ -198,7 +198,7 @@ func (s *Server) visibleCase(c *gin.Context, id string) (store.Case, error) {
 	if err != nil {
 		return store.Case{}, err
 	}
-	if sc := scopeOf(staffOf(c)); sc != nil && !sc.Sees(cs) {
+	if sc := s.scopeOf(staffOf(c)); sc != nil && !sc.Sees(cs) {
 		return store.Case{}, fmt.Errorf("case %s is outside the reader's scope: %w", id, store.ErrNotFound)
 	}
 	return cs, nil

@@ -263,6 +263,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 			MaxBodyBytes: int64(cfg.MaxBodyBytes), Authority: authority, StaffAutoConfirm: cfg.StaffAutoConfirm,
+			TeamIsolation: cfg.TeamIsolation,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

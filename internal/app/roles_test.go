@@ -20,7 +20,7 @@ import (
 // those assigned to them; another team's case is missing from their list
 // and answers 404 to reading and deciding, as a case that does not exist.
 func TestRoleMatrix(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, "TEAM_ISOLATION", "on")
 	handlers := []string{"agent", "supervisor", "manager", "director"}
 	readers := append(slices.Clone(handlers), "admin", "auditor")
 	assigners := append(slices.Clone(handlers), "admin")

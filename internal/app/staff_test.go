@@ -82,7 +82,7 @@ func signed(t *testing.T, c auth.Claims) string {
 // them; deactivating an agent hands both their open cases to the team's
 // other agent through the workflows, audited, rows and workflows agreeing.
 func TestStaffDirectoryTokensAndHandOver(t *testing.T) {
-	s := startStack(t, "JWT_AUDIENCE", "complaints-api", "STAFF_AUTO_CONFIRM", "off")
+	s := startStack(t, "JWT_AUDIENCE", "complaints-api", "STAFF_AUTO_CONFIRM", "off", "TEAM_ISOLATION", "on")
 	now := time.Now()
 	mint := func(sub, role, team string, edit func(*auth.Claims)) string {
 		c := auth.Claims{Role: role, Team: team, RegisteredClaims: jwt.RegisteredClaims{Subject: sub, Issuer: auth.Issuer,
@@ -234,7 +234,7 @@ func TestStaffDirectoryTokensAndHandOver(t *testing.T) {
 // the list shows nobody any of it. An auditor's search for a card number
 // finds nothing; a handler's finds the case.
 func TestPersonalDataMasking(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, "TEAM_ISOLATION", "on")
 	tokens := map[string]string{}
 	for _, role := range auth.Roles {
 		team := "billing"

@@ -77,6 +77,9 @@ type Config struct {
 	// (STAFF_AUTO_CONFIRM=on; tests and trials). Off, an admin confirms
 	// each new member before cases are assigned to them automatically.
 	StaffAutoConfirm bool
+	// TeamIsolation keeps agents and supervisors to their team's cases and
+	// their own (TEAM_ISOLATION=off lets every handler see every case).
+	TeamIsolation bool
 	// TokenSecret derives customers' tracking and survey tokens (HMAC);
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
@@ -179,6 +182,13 @@ func Load(getenv func(string) string) (Config, error) {
 		c.StaffAutoConfirm = true
 	default:
 		errs = append(errs, fmt.Errorf("STAFF_AUTO_CONFIRM: %q must be on or off", v))
+	}
+	switch v := getenv("TEAM_ISOLATION"); v {
+	case "", "on":
+		c.TeamIsolation = true
+	case "off":
+	default:
+		errs = append(errs, fmt.Errorf("TEAM_ISOLATION: %q must be on or off", v))
 	}
 	c.PublicRate = 2
 	if v := getenv("PUBLIC_RATE"); v != "" {
