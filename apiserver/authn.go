@@ -15,7 +15,9 @@ import (
 const ctxStaff = "staff"
 
 // requireStaff verifies the bearer token (401 without a valid one) and
-// registers the staff member on first sight from the token's claims.
+// registers the staff member on first sight from the token's claims
+// (unconfirmed unless STAFF_AUTO_CONFIRM). Afterwards the directory, not
+// the token, holds the member's role and team.
 func (s *Server) requireStaff() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		st, ok := s.authenticate(c)
@@ -62,7 +64,7 @@ func (s *Server) authenticate(c *gin.Context) (*store.Staff, bool) {
 		problem(c, http.StatusUnauthorized, "unauthorized", "the token is invalid or expired")
 		return nil, false
 	}
-	st, err := s.store.UpsertStaffFromClaims(c, claims.Subject, claims.Name, claims.Role, claims.Team)
+	st, err := s.store.StaffFromClaims(c, claims.Subject, claims.Name, claims.Role, claims.Team, s.cfg.StaffAutoConfirm)
 	if err != nil {
 		s.fail(c, "register staff", err)
 		return nil, false
@@ -115,19 +117,29 @@ func (s *Server) listStaff(c *gin.Context) {
 }
 
 type staffPatch struct {
-	Role   *string `json:"role"`
-	Team   *string `json:"team"`
-	Active *bool   `json:"active"`
+	Role      *string `json:"role"`
+	Team      *string `json:"team"`
+	Active    *bool   `json:"active"`
+	Confirmed *bool   `json:"confirmed"`
 }
 
+// staffUpdate is a changed member and what became of the open cases they
+// could no longer keep.
+type staffUpdate struct {
+	store.Staff
+	HandedOver []handOver `json:"handed_over"`
+}
+
+// updateStaff applies an admin's change to the directory, then hands over
+// the open cases the member may no longer hold (see handOver).
 func (s *Server) updateStaff(c *gin.Context) {
 	var p staffPatch
 	if !decode(c, &p) {
 		return
 	}
+	var errs []FieldProblem
 	if p.Role != nil && !slices.Contains(auth.Roles, *p.Role) {
-		invalidFields(c, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(auth.Roles, ", ")})
-		return
+		errs = append(errs, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(auth.Roles, ", ")})
 	}
 	if p.Team != nil {
 		ok, err := s.store.TeamExists(c, *p.Team)
@@ -136,14 +148,32 @@ func (s *Server) updateStaff(c *gin.Context) {
 			return
 		}
 		if !ok {
-			invalidFields(c, FieldProblem{Field: "team", Message: "no such team"})
-			return
+			errs = append(errs, FieldProblem{Field: "team", Message: "no such team"})
 		}
 	}
-	st, err := s.store.UpdateStaff(c, c.Param("id"), p.Role, p.Team, p.Active)
+	if len(errs) > 0 {
+		invalidFields(c, errs...)
+		return
+	}
+	_, st, err := s.store.UpdateStaff(c, c.Param("id"), store.StaffChange{Role: p.Role, Team: p.Team, Active: p.Active, Confirmed: p.Confirmed})
 	if err != nil {
 		s.fail(c, "update staff", err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	handed, err := s.handOver(c, st)
+	if err != nil {
+		s.fail(c, "hand over", err)
+		return
+	}
+	c.JSON(http.StatusOK, staffUpdate{Staff: st, HandedOver: handed})
+}
+
+// scopeOf is the part of the cases a member may see: agents and
+// supervisors see their team's cases and those assigned to them (nil
+// means every case: managers, directors, admins and auditors).
+func (s *Server) scopeOf(st *store.Staff) *store.Scope {
+	if s.cfg.TeamIsolation && (st.Role == wf.RoleAgent || st.Role == wf.RoleSupervisor) {
+		return &store.Scope{Team: st.Team, Staff: st.ID}
+	}
+	return nil
 }

@@ -16,29 +16,6 @@ import (
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
-// seesPersonalData reports whether a role sees customers' contact details
-// in the case view (handlers do; auditors and admins see them masked).
-func seesPersonalData(role string) bool { return wf.RoleLevel(role) > 0 }
-
-// mask hides all but the edges of personal data.
-func mask(s string) string {
-	r := []rune(s)
-	switch {
-	case len(r) == 0:
-		return ""
-	case len(r) <= 2:
-		return strings.Repeat("*", len(r))
-	case len(r) <= 6:
-		return string(r[0]) + strings.Repeat("*", len(r)-1)
-	default:
-		return string(r[:2]) + strings.Repeat("*", len(r)-4) + string(r[len(r)-2:])
-	}
-}
-
-func maskCase(cs *store.Case) {
-	cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail = mask(cs.CustomerName), mask(cs.CustomerPhone), mask(cs.CustomerEmail)
-}
-
 func (s *Server) listComplaints(c *gin.Context) {
 	q := c.Request.URL.Query()
 	f := store.Filter{Status: q.Get("status"), Category: q.Get("category"), Severity: q.Get("severity"),
@@ -128,6 +105,9 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if f.Limit == 0 {
 		f.Limit = 50
 	}
+	me := staffOf(c)
+	f.Scope = s.scopeOf(me)
+	f.QNumbersOnly = !seesPersonalData(me.Role)
 	list, err := s.store.ListCases(c, f)
 	if err != nil {
 		s.fail(c, "list cases", err)
@@ -204,12 +184,26 @@ type CaseView struct {
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
-	cs, err := s.store.GetCase(c, c.Param("id"))
+	cs, err := s.visibleCase(c, c.Param("id"))
 	if err != nil {
 		s.fail(c, "get case", err)
 		return
 	}
 	s.writeCase(c, cs, nil)
+}
+
+// visibleCase returns a case the reader may see, and ErrNotFound for one
+// outside their scope, as for a case that does not exist: the answer does
+// not confirm that another team's case exists.
+func (s *Server) visibleCase(c *gin.Context, id string) (store.Case, error) {
+	cs, err := s.store.GetCase(c, id)
+	if err != nil {
+		return store.Case{}, err
+	}
+	if sc := s.scopeOf(staffOf(c)); sc != nil && !sc.Sees(cs) {
+		return store.Case{}, fmt.Errorf("case %s is outside the reader's scope: %w", id, store.ErrNotFound)
+	}
+	return cs, nil
 }
 
 // writeCase answers with the case view; st is the workflow state when the
@@ -220,7 +214,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		s.fail(c, "events", err)
 		return
 	}
-	if !seesPersonalData(staffOf(c).Role) {
+	masked := !seesPersonalData(staffOf(c).Role)
+	known := []string{cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail}
+	if masked {
 		maskCase(&cs)
 	}
 	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
@@ -262,6 +258,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		v.Level = st.Level
 		v.Category, v.Severity, v.Priority = st.Category, st.Severity, st.Priority
 		v.Actions = actionsFor(*st, actorOf(c))
+	}
+	if masked {
+		maskView(&v, known)
 	}
 	c.JSON(http.StatusOK, v)
 }
@@ -320,7 +319,7 @@ func (s *Server) transfer(c *gin.Context) {
 }
 
 func (s *Server) sendDecision(c *gin.Context, name string, req any) {
-	cs, err := s.store.GetCase(c, c.Param("id"))
+	cs, err := s.visibleCase(c, c.Param("id"))
 	if err != nil {
 		s.fail(c, "get case", err)
 		return

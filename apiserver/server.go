@@ -37,6 +37,12 @@ type Config struct {
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For and
 	// X-Real-IP name the client; empty trusts none.
 	TrustedProxies []string
+	// StaffAutoConfirm registers staff first seen from a token confirmed
+	// (else an admin confirms them before cases are assigned to them).
+	StaffAutoConfirm bool
+	// TeamIsolation keeps agents and supervisors to their team's cases
+	// and their own.
+	TeamIsolation bool
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
 	Authority wf.AuthorityMatrix

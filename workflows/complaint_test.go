@@ -75,7 +75,7 @@ func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.Workflo
 	var payments activities.Payments
 	ctx := context.Background()
 	for _, s := range staff {
-		if _, err := st.UpsertStaffFromClaims(ctx, s.id, s.id, s.role, s.team); err != nil {
+		if _, err := st.RegisterStaff(ctx, s.id, s.id, s.role, s.team); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -495,9 +495,9 @@ func TestUnownedCaseFindsHandlerLater(t *testing.T) {
 	if _, err := h.st.Pool.Exec(context.Background(), `DELETE FROM staff`); err != nil {
 		t.Fatal(err)
 	}
-	// Nobody is registered at receipt; an agent signs in 90 minutes later.
+	// Nobody is registered at receipt; an admin adds an agent 90 minutes later.
 	h.env.RegisterDelayedCallback(func() {
-		if _, err := h.st.UpsertStaffFromClaims(context.Background(), "agent-late", "", wf.RoleAgent, "billing"); err != nil {
+		if _, err := h.st.RegisterStaff(context.Background(), "agent-late", "", wf.RoleAgent, "billing"); err != nil {
 			t.Error(err)
 		}
 	}, 90*time.Minute)

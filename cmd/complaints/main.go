@@ -183,7 +183,9 @@ Press Ctrl-C to stop.
 
 // devTokens are ready staff tokens for trying the console, printed only
 // when this process signs its own tokens (not with an identity provider's
-// JWKS): a development convenience, never written to the logs.
+// JWKS): a development convenience, never written to the logs. Their
+// members are registered confirmed, as an admin would, so cases are
+// assigned to them.
 func devTokens(a *app.App, base string) string {
 	how := `Staff tokens: go run ./cmd/complaints token --sub alice --role manager --team billing
   (or: make token ROLE=manager)
@@ -197,6 +199,14 @@ func devTokens(a *app.App, base string) string {
 		tok, err := auth.Mint([]byte(a.Secrets.JWT), p.sub, p.role, "billing", "", 12*time.Hour, time.Now())
 		if err != nil {
 			return how
+		}
+		if a.Store != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := a.Store.RegisterStaff(ctx, p.sub, "", p.role, "billing")
+			cancel()
+			if err != nil {
+				a.Logger.Warn("dev staff not registered", "staff", p.sub, "err", err)
+			}
 		}
 		fmt.Fprintf(&b, "  %-10s %s\n", p.role, tok)
 	}

@@ -67,6 +67,12 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("the banner's manager token: %v %v", resp, err)
 	} else {
+		// The banner's staff are registered confirmed, so cases are
+		// assigned to them.
+		var me struct{ Confirmed bool }
+		if err := json.NewDecoder(resp.Body).Decode(&me); err != nil || !me.Confirmed {
+			t.Errorf("the banner's manager is not confirmed: %+v %v", me, err)
+		}
 		resp.Body.Close()
 	}
 	if resp, err := http.Get(base + "/console/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {

@@ -280,7 +280,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
-		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer}
+		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
 		}
@@ -288,7 +288,8 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 			TrustedProxies: cfg.TrustedProxies,
-			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: authority,
+			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: authority, StaffAutoConfirm: cfg.StaffAutoConfirm,
+			TeamIsolation: cfg.TeamIsolation,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

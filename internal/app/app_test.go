@@ -115,6 +115,12 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
 			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
 			"DECISION_SIGNING_KEY": testenv.DecisionSigningKey,
+			// Members first seen from a token take cases at once; the
+			// confirmation rule has its own test.
+			"STAFF_AUTO_CONFIRM": "on",
+			// Tests written before the team rule act across teams; the
+			// rule has its own tests (TestRoleMatrix, the masking test).
+			"TEAM_ISOLATION": "off",
 		}[k]
 	})
 	if err != nil {

@@ -16,8 +16,11 @@ import (
 // and without a token, with an expired one and with a wrong signature.
 // Allowed calls aim at a case that does not exist, so they pass the role
 // check and answer 404 (or 200 for lists) without changing anything.
+// Then the team rule: agents and supervisors see their team's cases and
+// those assigned to them; another team's case is missing from their list
+// and answers 404 to reading and deciding, as a case that does not exist.
 func TestRoleMatrix(t *testing.T) {
-	s := startStack(t)
+	s := startStack(t, "TEAM_ISOLATION", "on")
 	handlers := []string{"agent", "supervisor", "manager", "director"}
 	readers := append(slices.Clone(handlers), "admin", "auditor")
 	assigners := append(slices.Clone(handlers), "admin")
@@ -87,8 +90,56 @@ func TestRoleMatrix(t *testing.T) {
 			}
 		})
 	}
+	t.Run("team rule", func(t *testing.T) { teamRule(t, s, tokens) })
 	// Public routes need no token, but a bad token is still refused.
 	s.must(401, "POST", "/v1/complaints", wrongSig, map[string]any{}, nil)
 	s.must(404, "GET", "/v1/track/not-a-token", "", nil, nil)
 	s.must(404, "POST", "/v1/surveys/not-a-token", "", map[string]any{"score": 3}, nil)
+}
+
+// teamRule files a billing case and a delivery case (handled by the
+// delivery team's supervisor) and checks who of the billing matrix staff
+// sees and may act on which.
+func teamRule(t *testing.T, s *stack, tokens map[string]string) {
+	s.must(200, "GET", "/v1/me", s.token("sup-delivery", "supervisor", "delivery"), nil, nil)
+	billing := s.file("cust-team-1", "ORD-T-1", nil)
+	delivery := s.file("cust-team-2", "ORD-T-2", map[string]any{"subject": "Late delivery",
+		"description": "My parcel is two weeks late and the courier never came.", "desired_remedy": "deliver it"})
+	var v caseView
+	s.must(200, "GET", "/v1/complaints/"+delivery, tokens["manager"], nil, &v)
+	if v.Team == nil || *v.Team != "delivery" || v.Assignee == nil || *v.Assignee != "sup-delivery" {
+		t.Fatalf("the delivery case is with %s of team %s, want sup-delivery of delivery", deref(v.Assignee), deref(v.Team))
+	}
+	sameTeamOnly := []string{"agent", "supervisor"}
+	for _, role := range auth.Roles {
+		var list struct{ Complaints []struct{ ID string } }
+		s.must(200, "GET", "/v1/complaints?limit=200", tokens[role], nil, &list)
+		var ids []string
+		for _, c := range list.Complaints {
+			ids = append(ids, c.ID)
+		}
+		limited := slices.Contains(sameTeamOnly, role)
+		if !slices.Contains(ids, billing) || slices.Contains(ids, delivery) == limited {
+			t.Errorf("%s lists %v; billing case %s, delivery case %s (hidden: %v)", role, ids, billing, delivery, limited)
+		}
+	}
+	other := "/v1/complaints/" + delivery
+	for _, tt := range []struct {
+		method, path string
+		body         any
+		want         map[string]int
+	}{
+		{"GET", other, nil, map[string]int{"agent": 404, "supervisor": 404, "manager": 200, "director": 200, "admin": 200, "auditor": 200}},
+		{"POST", other + "/assign", map[string]any{"assignee": "matrix-agent"}, map[string]int{"agent": 404, "supervisor": 404}},
+		{"POST", other + "/notes", map[string]any{"text": "looked at it"}, map[string]int{"agent": 404, "supervisor": 404, "manager": 200, "director": 200}},
+		{"POST", other + "/escalate", map[string]any{"reason": "r"}, map[string]int{"agent": 404, "supervisor": 404}},
+		{"POST", other + "/approvals", map[string]any{"decision": "approve"}, map[string]int{"agent": 404, "supervisor": 404}},
+		{"GET", "/v1/complaints/" + billing, nil, map[string]int{"agent": 200, "supervisor": 200, "manager": 200, "auditor": 200}},
+	} {
+		for role, want := range tt.want {
+			if got := s.call(tt.method, tt.path, tokens[role], tt.body, new(map[string]any)); got != want {
+				t.Errorf("%s %s %s: %d, want %d", role, tt.method, strings.Replace(tt.path, delivery, "{delivery case}", 1), got, want)
+			}
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -57,17 +59,40 @@ type Verifier struct {
 	// Issuer is the expected iss claim; empty means Issuer (the tokens
 	// `complaints token` mints).
 	Issuer string
-	Now    func() time.Time
+	// Audience, when set, must be among the token's aud values.
+	Audience string
+	// Skew is the clock difference tolerated for iat, nbf and exp
+	// (default DefaultSkew).
+	Skew time.Duration
+	Now  func() time.Time
 }
 
+// DefaultSkew is the clock difference between issuer and verifier a token's
+// times are allowed.
+const DefaultSkew = time.Minute
+
+// Limits on the claims that name a member: longer values are not identities
+// but attempts to fill the directory and logs.
+const (
+	MaxSubLen  = 128
+	MaxTeamLen = 64
+	MaxNameLen = 200
+)
+
 // Verify parses and checks a token: the one allowed algorithm, signature,
-// expiry, issuer, a known role. Every failure is ErrInvalidToken (wrapped
-// with the reason).
+// expiry, issuer, audience (when configured), issued-at and not-before not
+// in the future beyond the skew, a known role, and sub, team and name as
+// printable text of a sane length. Every failure is ErrInvalidToken
+// (wrapped with the reason).
 func (v Verifier) Verify(token string) (Claims, error) {
 	var c Claims
 	iss := v.Issuer
 	if iss == "" {
 		iss = Issuer
+	}
+	skew := v.Skew
+	if skew <= 0 {
+		skew = DefaultSkew
 	}
 	alg := jwt.SigningMethodHS256.Alg()
 	keyFunc := func(*jwt.Token) (any, error) { return v.Secret, nil }
@@ -82,6 +107,11 @@ func (v Verifier) Verify(token string) (Claims, error) {
 		jwt.WithValidMethods([]string{alg}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(iss),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(skew),
+	}
+	if v.Audience != "" {
+		opts = append(opts, jwt.WithAudience(v.Audience))
 	}
 	if v.Now != nil {
 		opts = append(opts, jwt.WithTimeFunc(v.Now))
@@ -96,5 +126,31 @@ func (v Verifier) Verify(token string) (Claims, error) {
 	if !slices.Contains(Roles, c.Role) {
 		return Claims{}, fmt.Errorf("%w: unknown role %q", ErrInvalidToken, c.Role)
 	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"sub", c.Subject, MaxSubLen}, {"team", c.Team, MaxTeamLen}, {"name", c.Name, MaxNameLen}} {
+		if err := checkText(f.v, f.max); err != nil {
+			return Claims{}, fmt.Errorf("%w: %s %w", ErrInvalidToken, f.name, err)
+		}
+	}
 	return c, nil
+}
+
+// checkText refuses a claim that is not valid UTF-8, is longer than max
+// bytes, or holds control or format characters (NUL, newlines that forge
+// log lines, bidirectional overrides that disguise a name).
+func checkText(s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("is longer than %d bytes", max)
+	}
+	if !utf8.ValidString(s) {
+		return errors.New("is not UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("holds the control character %U", r)
+		}
+	}
+	return nil
 }

@@ -133,6 +133,8 @@ func startStack(ctx context.Context, o Options) (*stack, error) {
 		// these scenarios measure.
 		"SYSTEMIC_DETECTOR=off",
 		"LOG_LEVEL=warn", "DATA_DIR=" + o.Dir,
+		// Staff sign in with minted tokens and take cases at once.
+		"STAFF_AUTO_CONFIRM=on",
 	}
 	s.env = append(s.env, o.ExtraEnv...)
 	return s, nil

@@ -91,6 +91,15 @@ type Config struct {
 	// iss claim (default "complaints", the issuer of minted tokens).
 	JWTJWKSURL string
 	JWTIssuer  string
+	// JWTAudience, when set, is the aud claim every staff token must carry.
+	JWTAudience string
+	// StaffAutoConfirm confirms staff registered from a token at once
+	// (STAFF_AUTO_CONFIRM=on; tests and trials). Off, an admin confirms
+	// each new member before cases are assigned to them automatically.
+	StaffAutoConfirm bool
+	// TeamIsolation keeps agents and supervisors to their team's cases and
+	// their own (TEAM_ISOLATION=off lets every handler see every case).
+	TeamIsolation bool
 	// TokenSecret derives customers' tracking and survey tokens (HMAC);
 	// generated in `dev` like JWTSecret. Changing it invalidates links.
 	TokenSecret string
@@ -196,6 +205,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenSecret:       getenv("TOKEN_SECRET"),
 		JWTJWKSURL:        getenv("JWT_JWKS_URL"),
 		JWTIssuer:         getenv("JWT_ISSUER"),
+		JWTAudience:       getenv("JWT_AUDIENCE"),
 		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
 		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
 		PaymentsURL:       getenv("PAYMENTS_URL"),
@@ -226,6 +236,20 @@ func Load(getenv func(string) string) (Config, error) {
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	switch v := getenv("STAFF_AUTO_CONFIRM"); v {
+	case "", "off":
+	case "on":
+		c.StaffAutoConfirm = true
+	default:
+		errs = append(errs, fmt.Errorf("STAFF_AUTO_CONFIRM: %q must be on or off", v))
+	}
+	switch v := getenv("TEAM_ISOLATION"); v {
+	case "", "on":
+		c.TeamIsolation = true
+	case "off":
+	default:
+		errs = append(errs, fmt.Errorf("TEAM_ISOLATION: %q must be on or off", v))
 	}
 	c.PublicRate = 2
 	if v := getenv("PUBLIC_RATE"); v != "" {

@@ -56,6 +56,17 @@ func TestReportSummarySettings(t *testing.T) {
 	}
 }
 
+func TestStaffSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.StaffAutoConfirm || c.JWTAudience != "" {
+		t.Fatalf("defaults: auto-confirm %v, audience %q, %v", c.StaffAutoConfirm, c.JWTAudience, err)
+	}
+	c, err = Load(env(map[string]string{"STAFF_AUTO_CONFIRM": "on", "JWT_AUDIENCE": "complaints-api"}))
+	if err != nil || !c.StaffAutoConfirm || c.JWTAudience != "complaints-api" {
+		t.Errorf("set: auto-confirm %v, audience %q, %v", c.StaffAutoConfirm, c.JWTAudience, err)
+	}
+}
+
 func TestValidationNamesTheVariable(t *testing.T) {
 	for name, tt := range map[string]struct {
 		env  map[string]string
@@ -82,6 +93,7 @@ func TestValidationNamesTheVariable(t *testing.T) {
 		"max age":      {map[string]string{"DECISION_MAX_AGE": "-1m"}, "DECISION_MAX_AGE"},
 		"tls pair":     {map[string]string{"TEMPORAL_TLS_CERT": "/c.pem"}, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY"},
 		"proxy":        {map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nginx"}, "TRUSTED_PROXIES"},
+		"auto confirm": {map[string]string{"STAFF_AUTO_CONFIRM": "yes"}, "STAFF_AUTO_CONFIRM"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(tt.env))

@@ -199,8 +199,15 @@ type Filter struct {
 	// proposal, not one they approved already.
 	ApprovableBy *Approver
 	// SurveyScoreMax keeps answered surveys scoring at most this (1-5).
-	SurveyScoreMax         int
-	Q                      string
+	SurveyScoreMax int
+	// Q searches case numbers, subjects and descriptions; with
+	// QNumbersOnly, case numbers alone (for readers who may not see the
+	// personal data free text holds: a match would confirm it).
+	Q            string
+	QNumbersOnly bool
+	// Scope, when set, keeps the cases of one team and those assigned to
+	// one member (the cases an agent or supervisor may see).
+	Scope                  *Scope
 	CreatedFrom, CreatedTo *time.Time
 	// Sort is created_at (newest first, the default) or priority.
 	Sort  string
@@ -245,9 +252,15 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 	if f.SurveyScoreMax > 0 {
 		add("survey_score <= ?", f.SurveyScoreMax)
 	}
-	if f.Q != "" {
+	if f.Q != "" && f.QNumbersOnly {
+		add("case_number ILIKE ?", "%"+escapeLike(f.Q)+"%")
+	} else if f.Q != "" {
 		// Every ? of a condition names the same parameter.
 		add("(case_number ILIKE ? OR subject ILIKE ? OR description ILIKE ?)", "%"+escapeLike(f.Q)+"%")
+	}
+	if sc := f.Scope; sc != nil {
+		args = append(args, sc.Team, sc.Staff)
+		where = append(where, fmt.Sprintf("(team_id = $%d OR assignee_id = $%d)", len(args)-1, len(args)))
 	}
 	if f.CreatedFrom != nil {
 		add("created_at >= ?", *f.CreatedFrom)
@@ -287,6 +300,17 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 		return nil, fmt.Errorf("store.ListCases: %w", err)
 	}
 	return out, nil
+}
+
+// Scope is what a team-bound reader may see: the cases of Team (none when
+// empty) and those assigned to Staff.
+type Scope struct {
+	Team, Staff string
+}
+
+// Sees reports whether a case is within the scope.
+func (sc Scope) Sees(c Case) bool {
+	return (sc.Team != "" && c.Team != nil && *c.Team == sc.Team) || (c.Assignee != nil && *c.Assignee == sc.Staff)
 }
 
 // Approver is who asks for the cases awaiting their approval.

@@ -170,8 +170,15 @@ func TestLeastLoadedAssignment(t *testing.T) {
 	st := env.NewStore(t)
 	ctx := context.Background()
 	for _, s := range []struct{ id, role string }{{"a1", "agent"}, {"a2", "agent"}, {"s1", "supervisor"}} {
-		if _, err := st.UpsertStaffFromClaims(ctx, s.id, "", s.role, "billing"); err != nil {
+		if _, err := st.RegisterStaff(ctx, s.id, "", s.role, "billing"); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// Members known only from a token are never picked, though they would
+	// win every tie (no cases, first ids, the preferred team).
+	for _, s := range []struct{ id, role, team string }{{"a0", "agent", "billing"}, {"s0", "supervisor", "quality"}} {
+		if got, err := st.UpsertStaffFromClaims(ctx, s.id, "", s.role, s.team); err != nil || got.Confirmed {
+			t.Fatalf("registered from a token: %+v, %v", got, err)
 		}
 	}
 	id := "11111111-2222-4333-8444-555555555558"
@@ -223,7 +230,7 @@ func TestLeastLoadedAssignment(t *testing.T) {
 			t.Errorf("after %s: open cases a1=%d a2=%d, want %d and %d", step.sql, l["a1"], l["a2"], step.a1, step.a2)
 		}
 	}
-	if _, err := st.UpdateStaff(ctx, "a2", nil, nil, ptr(false)); err != nil {
+	if _, _, err := st.UpdateStaff(ctx, "a2", store.StaffChange{Active: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := st.LeastLoaded(ctx, "billing", "agent", ""); got != "a1" {
