@@ -175,10 +175,11 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 
 // ExecuteRemedy carries out one remedy exactly once: money through
 // Payments with the remedy's idempotency key, anything else recorded as a
-// fulfilment under the same key.
+// fulfilment under the same key (workflows.RemedyKinds says which is
+// which); a tracked fulfilment starts as ordered, for staff to move on.
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if isMoney(r.Type) {
+	if workflows.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -188,17 +189,26 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type)
+	status := workflows.FulfilmentDone
+	if in.Track {
+		status = workflows.FulfilmentOrdered
+	}
+	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type, status)
 }
 
 // ReverseRemedy undoes a remedy done earlier (the saga's compensation).
+// A reversal the provider refuses is not retried: a person must undo it.
 func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if isMoney(r.Type) {
-		return heartbeating(ctx, func() error {
+	if workflows.IsMoney(r.Type) {
+		err := heartbeating(ctx, func() error {
 			return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
 		})
+		if errors.Is(err, ErrPaymentDeclined) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "ReversalDeclined", err)
+		}
+		return err
 	}
 	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
 }
@@ -231,10 +241,6 @@ func heartbeating(ctx context.Context, call func() error) error {
 	close(done)
 	<-stopped
 	return err
-}
-
-func isMoney(t string) bool {
-	return t == workflows.RemedyRefund || t == workflows.RemedyGoodwill || t == workflows.RemedyVoucher
 }
 
 // OpenSurvey creates the survey and sends the customer its link.

@@ -61,6 +61,17 @@ type Change struct {
 	Row      CaseRow   `json:"row"`
 	Messages []Message `json:"messages,omitempty"`
 	Language string    `json:"language"`
+	// Fulfilment, when set, moves a fulfilment's row in the same
+	// transaction as the event.
+	Fulfilment *FulfilmentChange `json:"fulfilment,omitempty"`
+}
+
+// FulfilmentChange is a fulfilment's new state, by its execute key.
+type FulfilmentChange struct {
+	Key   string `json:"key"`
+	State string `json:"state"`
+	Note  string `json:"note,omitempty"`
+	By    string `json:"by"`
 }
 
 // CaseRow is the part of the case row the workflow owns.
@@ -93,6 +104,9 @@ type CaseRow struct {
 	// approval: the least role that may approve, and since when.
 	ApprovalRole  string     `json:"approval_role,omitempty"`
 	ApprovalSince *time.Time `json:"approval_since,omitempty"`
+	// ReversalFailed flags a case with a remedy whose reversal failed
+	// for good and must be undone by a person.
+	ReversalFailed bool `json:"reversal_failed,omitempty"`
 	// PendingApproval summarises the proposal awaiting approval, for the
 	// approvers' inbox; nil when nothing awaits approval.
 	PendingApproval *PendingApproval `json:"pending_approval,omitempty"`
@@ -142,6 +156,9 @@ type RemedyInput struct {
 	Remedy Remedy `json:"remedy"`
 	// IdempotencyKey is derived from the case, the proposal and the remedy.
 	IdempotencyKey string `json:"idempotency_key"`
+	// Track records a fulfilment as ordered, for staff to move on, rather
+	// than done (VersionRemedies).
+	Track bool `json:"track,omitempty"`
 }
 
 // SurveyInput opens the follow-up survey of a case.

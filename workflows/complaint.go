@@ -99,6 +99,8 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 			err = w.awaitApproval(ctx)
 		case StatusExecuting:
 			err = w.execute(ctx)
+		case StatusFulfilling:
+			err = w.awaitFulfilment(ctx)
 		case StatusAwaitingCustomer:
 			err = w.awaitCustomer(ctx)
 		case StatusClosed:
@@ -348,7 +350,7 @@ func (w *complaint) row() CaseRow {
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
 		AppealCount: w.st.AppealCount, RepeatCount: len(w.st.RepeatContacts), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
-		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore}
+		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
 	for _, d := range w.st.Deadlines {
 		r.Breached = r.Breached || d.Breached
 		due := d.DueAt

@@ -9,7 +9,7 @@ import (
 
 // openStatuses are the statuses in which a case is still being handled.
 var openStatuses = []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo,
-	StatusAwaitingApproval, StatusExecuting, StatusAwaitingCustomer}
+	StatusAwaitingApproval, StatusExecuting, StatusFulfilling, StatusAwaitingCustomer}
 
 // investigable are the statuses in which handlers investigate and propose.
 var investigable = []string{StatusAcknowledged, StatusInvestigating}
@@ -45,6 +45,7 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 		{UpdateCustomerInfo, w.customerInfo, w.validateCustomerInfo},
 		{UpdateWithdraw, w.withdraw, w.validateWithdraw},
 		{UpdateSurvey, w.surveyAnswerHandler, w.validateSurvey},
+		{UpdateFulfilment, w.fulfilment, w.validateFulfilment},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

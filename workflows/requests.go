@@ -141,7 +141,7 @@ func optionalText(field, v string, max int) error {
 	return requireText(field, v, max)
 }
 
-// RemedyTypes lists the valid remedy types.
+// RemedyTypes lists the valid remedy types: the types of RemedyKinds.
 var RemedyTypes = []string{RemedyRefund, RemedyReplacement, RemedyRepair, RemedyVoucher, RemedyGoodwill, RemedyApology, RemedyExplanation}
 
 // MaxAmount is the largest single remedy amount accepted (100,000,000.00).
@@ -175,12 +175,12 @@ func ValidateProposal(r ProposalRequest) error {
 		if rem.Amount > MaxAmount {
 			return invalid(f+".amount", "is too large")
 		}
-		switch rem.Type {
-		case RemedyRefund, RemedyVoucher, RemedyGoodwill:
+		switch k, _ := KindOf(rem.Type); k.Amount {
+		case AmountRequired:
 			if rem.Amount == 0 {
 				return invalid(f+".amount", "is required for a "+rem.Type)
 			}
-		case RemedyApology, RemedyExplanation:
+		case AmountNone:
 			if rem.Amount != 0 {
 				return invalid(f+".amount", "an "+rem.Type+" carries no amount")
 			}
