@@ -290,8 +290,8 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			}
 		}
 	}
-	if alerts != 11 {
-		t.Errorf("%d rules loaded, want 11", alerts)
+	if alerts != 12 {
+		t.Errorf("%d rules loaded, want 12", alerts)
 	}
 	var firing struct {
 		Data struct {
