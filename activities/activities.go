@@ -157,7 +157,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 		return workflows.AssignResult{}, err
 	}
 	if id != "" {
-		return workflows.AssignResult{Assignee: id, Team: team, Role: role}, nil
+		return workflows.AssignResult{Assignee: id, Name: a.displayName(ctx, id), Team: team, Role: role}, nil
 	}
 	// Nobody at that level in the team: escalate to the team's
 	// supervisor or anyone above the level, team first.
@@ -170,7 +170,21 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 		return workflows.AssignResult{}, err
 	}
 	a.logger(ctx).Warn("no handler at level; escalated", "case_id", in.CaseID, "team", team, "role", role, "assignee", id)
-	return workflows.AssignResult{Assignee: id, Team: team, Role: up, Escalated: true}, nil
+	return workflows.AssignResult{Assignee: id, Name: a.displayName(ctx, id), Team: team, Role: up, Escalated: true}, nil
+}
+
+// displayName is a staff member's name as the staff directory holds it,
+// or "" when it holds none but the login id (a token without a name
+// claim), so that a customer is told the team rather than a login id.
+func (a *Activities) displayName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	st, err := a.Store.GetStaff(ctx, id)
+	if err != nil || strings.TrimSpace(st.Name) == "" || st.Name == id {
+		return ""
+	}
+	return st.Name
 }
 
 // ExecuteRemedy carries out one remedy exactly once: money through

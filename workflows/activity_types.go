@@ -144,7 +144,11 @@ type AssignInput struct {
 // the level was available and the team's supervisor (or the next level)
 // took it; Assignee is empty only when nobody at all is registered yet.
 type AssignResult struct {
-	Assignee  string `json:"assignee"`
+	Assignee string `json:"assignee"`
+	// Name is the assignee's display name from the staff directory,
+	// empty when it has none but the login id: customers are told this,
+	// or the team, never the login id.
+	Name      string `json:"name,omitempty"`
 	Team      string `json:"team"`
 	Role      string `json:"role"`
 	Escalated bool   `json:"escalated"`

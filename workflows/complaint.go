@@ -251,7 +251,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{
 		Key: "ack", Audience: "customer", Kind: "acknowledgement",
-		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": handlerName(as), "due": w.localTime(due)},
+		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": as.Name, "team": as.Team, "due": w.localTime(due)},
 	}}
 	if as.Assignee != "" {
 		msgs = append(msgs, Message{Key: "assigned", Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
@@ -265,13 +265,6 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	return w.apply(ctx, Event{Type: "acknowledged", Actor: actorSystem, At: now, Payload: map[string]any{
 		"assignee": as.Assignee, "team": as.Team, "escalated": as.Escalated, "resolve_due_at": due,
 	}}, msgs...)
-}
-
-func handlerName(as AssignResult) string {
-	if as.Assignee == "" {
-		return as.Team
-	}
-	return as.Assignee
 }
 
 // assignRetry is how often an unowned case looks for a handler again.

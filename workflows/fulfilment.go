@@ -88,7 +88,7 @@ func (w *complaint) fulfilment(ctx workflow.Context, r FulfilmentRequest) (State
 			Message{Key: fmt.Sprintf("fulfilment-failed-%d-%s", p.Number, rem.ID), Audience: "customer", Kind: "fulfilment_failed",
 				Params: map[string]string{"case_number": w.st.CaseNumber}},
 			Message{Key: fmt.Sprintf("fulfilment-failed-staff-%d-%s", p.Number, rem.ID), Audience: "staff", Recipient: w.st.Assignee,
-				Kind: "fulfilment_failed", Params: map[string]string{"case_number": w.st.CaseNumber, "remedy": rem.ID, "note": r.Note}})
+				Kind: "fulfilment_failed", Params: map[string]string{"case_number": w.st.CaseNumber, "remedy": rem.Type, "note": r.Note}})
 	} else {
 		w.changed++
 	}

@@ -147,7 +147,7 @@ func (w *complaint) rollBack(ctx, actx workflow.Context, done []int, failure err
 	p := w.st.Proposal
 	now := workflow.Now(ctx)
 	slices.Reverse(done)
-	var stuck []string
+	var stuck, stuckTypes []string
 	for _, i := range done {
 		r := &p.Remedies[i]
 		if err := workflow.ExecuteActivity(actx, ActivityReverseRemedy, RemedyInput{
@@ -160,6 +160,7 @@ func (w *complaint) rollBack(ctx, actx workflow.Context, done []int, failure err
 			// the provider refused it): a person must undo it.
 			r.State = RemedyReversalFailed
 			stuck = append(stuck, r.ID)
+			stuckTypes = append(stuckTypes, r.Type)
 			w.st.ReversalFailed = append(w.st.ReversalFailed, r.ID)
 			w.count(ctx, "complaints_reversal_failures", map[string]string{"type": r.Type})
 			continue
@@ -178,7 +179,7 @@ func (w *complaint) rollBack(ctx, actx workflow.Context, done []int, failure err
 	if len(stuck) > 0 {
 		payload["reversal_failed"] = stuck
 		msgs = append(msgs, Message{Key: fmt.Sprintf("reversal-failed-%d", p.Number), Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team,
-			Kind: "reversal_failed", Params: map[string]string{"case_number": w.st.CaseNumber, "remedies": strings.Join(stuck, ", ")}})
+			Kind: "reversal_failed", Params: map[string]string{"case_number": w.st.CaseNumber, "remedies": strings.Join(stuckTypes, ",")}})
 		msgs[0].Kind = "execution_failed_pending"
 	}
 	return w.apply(ctx, Event{Type: "execution_failed", Actor: actorSystem, At: now, Payload: payload}, msgs...)
