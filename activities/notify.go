@@ -172,6 +172,7 @@ var statusWords = map[string][2]string{
 	workflows.StatusAwaitingInfo:     {"等待您补充信息", "waiting for information from you"},
 	workflows.StatusAwaitingApproval: {"处理方案正在审批", "our proposed resolution is being approved"},
 	workflows.StatusExecuting:        {"正在执行处理方案", "the resolution is being carried out"},
+	workflows.StatusFulfilling:       {"正在为您安排更换或维修", "we are arranging the replacement or repair"},
 	workflows.StatusAwaitingCustomer: {"等待您确认处理方案", "waiting for you to accept or reject our resolution"},
 	workflows.StatusClosed:           {"已办结", "closed"},
 	workflows.StatusWithdrawn:        {"已撤回", "withdrawn"},
@@ -362,12 +363,12 @@ func regulatorName(r string, zh bool) string { return pick(regulators, r, zh) }
 // remedyNames are the remedy kinds (workflows.RemedyKinds) in words.
 var remedyNames = map[string][2]string{
 	workflows.RemedyRefund:      {"退款", "refund"},
-	workflows.RemedyReplacement: {"更换", "replacement"},
+	workflows.RemedyReplacement: {"换货", "replacement"},
 	workflows.RemedyRepair:      {"维修", "repair"},
 	workflows.RemedyVoucher:     {"代金券", "voucher"},
 	workflows.RemedyGoodwill:    {"补偿金", "goodwill payment"},
-	workflows.RemedyApology:     {"致歉", "apology"},
-	workflows.RemedyExplanation: {"情况说明", "explanation"},
+	workflows.RemedyApology:     {"道歉", "apology"},
+	workflows.RemedyExplanation: {"解释说明", "explanation"},
 }
 
 var clockNames = map[string][2]string{

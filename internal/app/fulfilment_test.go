@@ -81,12 +81,17 @@ func TestFulfilmentThroughTheAPI(t *testing.T) {
 	}
 	s.must(200, "POST", path+"p1-r1", sup, map[string]any{"state": "done"}, nil)
 	var tr struct {
-		Status string `json:"status"`
+		Status   string `json:"status"`
+		TimeZone string `json:"time_zone"`
 	}
 	eventually(t, "awaiting_customer", func() bool {
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
 		return tr.Status == workflows.StatusAwaitingCustomer
 	})
+	// The page says times in the case's calendar zone, as the messages do.
+	if tr.TimeZone != "Asia/Shanghai" {
+		t.Errorf("tracking time_zone = %q, want the default profile's calendar zone Asia/Shanghai", tr.TimeZone)
+	}
 	s.must(200, "POST", "/v1/track/"+created.TrackingToken+"/response", "", map[string]any{"decision": "accept"}, nil)
 	// The survey ends the case (and completes the history recorded).
 	var surveyToken string
