@@ -131,6 +131,10 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		now := workflow.Now(ctx)
 		w.st.FulfilmentSince = &now
 		w.setStatus(ctx, StatusFulfilling)
+		// The customer is told the decision now: the regulators' clocks
+		// (decide and tell the customer) are met; delivery runs under
+		// the fulfilment clock.
+		w.markMet(now, ClockResolve, ClockFirstResponse)
 		return w.apply(ctx, Event{Type: "fulfilment_ordered", Actor: actorSystem, At: now,
 			Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
 			Message{Key: fmt.Sprintf("fulfilment-ordered-%d", p.Number), Audience: "customer", Kind: "fulfilment_ordered",

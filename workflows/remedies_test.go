@@ -135,6 +135,13 @@ func TestFulfilmentClockAndFailure(t *testing.T) {
 	if got := h.notificationKinds("customer"); !slices.Contains(got, "fulfilment_failed") {
 		t.Errorf("customer notifications = %v", got)
 	}
+	// The decision reached the customer when the repair was ordered: the
+	// resolution clock is met, not breached by the slow repair.
+	for _, d := range st.Deadlines {
+		if d.Clock == wf.ClockResolve && (!d.Met || d.Breached) {
+			t.Errorf("resolve clock met=%v breached=%v", d.Met, d.Breached)
+		}
+	}
 	if st.Compensation != 100_00 {
 		t.Errorf("compensation = %d, want the refund only", st.Compensation)
 	}
