@@ -13,11 +13,10 @@ const handlerRoles = ['agent', 'supervisor', 'manager', 'director'];
 export async function renderCase(main, call, me, id) {
   const ctx = { call, me, kinds: [] };
   const c = await call('GET', '/v1/complaints/' + encodeURIComponent(id));
-  if (c.actions.includes('proposal')) {
-    // The remedy types and their amount rules are the workflow's own
-    // table (workflows.RemedyKinds).
-    ctx.kinds = (await call('GET', '/v1/remedy-kinds')).remedy_kinds;
-  }
+  // The remedy types and their amount rules are the workflow's own table
+  // (workflows.RemedyKinds); fetched whatever the actions now, because a
+  // decision drawn in place (findings) may offer the proposal next.
+  ctx.kinds = (await call('GET', '/v1/remedy-kinds')).remedy_kinds;
   let staff = [];
   if (c.actions.includes('assign') && levels[me.role] >= 2 || me.role === 'admin') {
     try {
