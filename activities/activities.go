@@ -170,7 +170,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 		return workflows.AssignResult{}, storeError("least loaded", err)
 	}
 	if id != "" {
-		return workflows.AssignResult{Assignee: id, Team: team, Role: role}, nil
+		return workflows.AssignResult{Assignee: id, Name: a.displayName(ctx, id), Team: team, Role: role}, nil
 	}
 	// Nobody at that level in the team: escalate to the team's
 	// supervisor or anyone above the level, team first.
@@ -183,15 +183,30 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 		return workflows.AssignResult{}, storeError("any at least", err)
 	}
 	a.logger(ctx).Warn("no handler at level; escalated", "case_id", in.CaseID, "team", team, "role", role, "assignee", id)
-	return workflows.AssignResult{Assignee: id, Team: team, Role: up, Escalated: true}, nil
+	return workflows.AssignResult{Assignee: id, Name: a.displayName(ctx, id), Team: team, Role: up, Escalated: true}, nil
+}
+
+// displayName is a staff member's name as the staff directory holds it,
+// or "" when it holds none but the login id (a token without a name
+// claim), so that a customer is told the team rather than a login id.
+func (a *Activities) displayName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	st, err := a.Store.GetStaff(ctx, id)
+	if err != nil || strings.TrimSpace(st.Name) == "" || st.Name == id {
+		return ""
+	}
+	return st.Name
 }
 
 // ExecuteRemedy carries out one remedy exactly once: money through
 // Payments with the remedy's idempotency key, anything else recorded as a
-// fulfilment under the same key.
+// fulfilment under the same key (workflows.RemedyKinds says which is
+// which); a tracked fulfilment starts as ordered, for staff to move on.
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if isMoney(r.Type) {
+	if workflows.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -201,17 +216,26 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type)
+	status := workflows.FulfilmentDone
+	if in.Track {
+		status = workflows.FulfilmentOrdered
+	}
+	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type, status)
 }
 
 // ReverseRemedy undoes a remedy done earlier (the saga's compensation).
+// A reversal the provider refuses is not retried: a person must undo it.
 func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if isMoney(r.Type) {
-		return heartbeating(ctx, func() error {
+	if workflows.IsMoney(r.Type) {
+		err := heartbeating(ctx, func() error {
 			return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
 		})
+		if errors.Is(err, ErrPaymentDeclined) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "ReversalDeclined", err)
+		}
+		return err
 	}
 	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
 }
@@ -244,10 +268,6 @@ func heartbeating(ctx context.Context, call func() error) error {
 	close(done)
 	<-stopped
 	return err
-}
-
-func isMoney(t string) bool {
-	return t == workflows.RemedyRefund || t == workflows.RemedyGoodwill || t == workflows.RemedyVoucher
 }
 
 // OpenSurvey creates the survey of a closing (round) and sends the

@@ -131,7 +131,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 func validStatus(s string) bool {
 	switch s {
 	case wf.StatusReceived, wf.StatusAcknowledged, wf.StatusInvestigating, wf.StatusAwaitingInfo, wf.StatusAwaitingApproval,
-		wf.StatusExecuting, wf.StatusAwaitingCustomer, wf.StatusClosed, wf.StatusWithdrawn:
+		wf.StatusExecuting, wf.StatusFulfilling, wf.StatusAwaitingCustomer, wf.StatusClosed, wf.StatusWithdrawn:
 		return true
 	}
 	return false
@@ -178,6 +178,9 @@ type CaseView struct {
 	Findings         *wf.Findings       `json:"findings,omitempty"`
 	PendingQuestion  string             `json:"pending_question,omitempty"`
 	Live             bool               `json:"live"`
+	// ReversalFailed lists the remedies whose reversal failed for good:
+	// a person must undo them by hand.
+	ReversalFailed []string `json:"reversal_failed"`
 	// Actions are the decisions the reader may take now (empty when the
 	// live state could not be read).
 	Actions []string `json:"actions"`
@@ -220,7 +223,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		maskCase(&cs)
 	}
 	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
-		Actions: []string{}}
+		Actions: []string{}, ReversalFailed: []string{}}
 	if st == nil {
 		q, err := s.queryState(c, cs)
 		if err == nil {
@@ -250,6 +253,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 			v.RepeatContacts = st.RepeatContacts
 		}
 		v.Findings = st.Findings
+		if st.ReversalFailed != nil {
+			v.ReversalFailed = st.ReversalFailed
+		}
 		v.PendingQuestion = st.PendingQuestion
 		if st.Assignee != "" {
 			a := st.Assignee

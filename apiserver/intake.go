@@ -295,6 +295,9 @@ type Tracking struct {
 	Proposal     *TrackProposal  `json:"proposal,omitempty"`
 	Question     string          `json:"question,omitempty"`
 	Language     string          `json:"language"`
+	// TimeZone is the IANA zone of the case's business calendar: the
+	// messages give times in it, so the page does too, naming it.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // TrackProposal is the resolution awaiting the customer's answer.
@@ -331,7 +334,8 @@ func (s *Server) track(c *gin.Context) {
 	if msgs == nil {
 		msgs = []store.Message{}
 	}
-	t := Tracking{CaseNumber: cs.CaseNumber, Status: cs.Status, ExpectedBy: cs.ResolveDueAt, Messages: msgs, Language: cs.Language}
+	t := Tracking{CaseNumber: cs.CaseNumber, Status: cs.Status, ExpectedBy: cs.ResolveDueAt, Messages: msgs, Language: cs.Language,
+		TimeZone: s.caseZone(c, cs.Profile)}
 	if cs.SurveyStatus != nil {
 		t.SurveyStatus = *cs.SurveyStatus
 	}
@@ -344,6 +348,20 @@ func (s *Server) track(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, t)
+}
+
+// caseZone is the time zone of a profile's calendar, "" when unknown (the
+// page then uses the viewer's own zone, naming it).
+func (s *Server) caseZone(c *gin.Context, profile string) string {
+	p, ok := wf.Profiles()[profile]
+	if !ok {
+		return ""
+	}
+	cal, err := s.store.Calendar(c, p.CalendarID)
+	if err != nil {
+		return ""
+	}
+	return cal.TimeZone
 }
 
 func (s *Server) trackResponse(c *gin.Context) {

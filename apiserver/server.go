@@ -137,6 +137,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 		staff.POST("/complaints/:id/"+d.path, s.allow(decisionRoles(d.action)...), d.handle)
 	}
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
+	staff.GET("/remedy-kinds", s.allow(readers...), s.remedyKinds)
 	staff.GET("/reports/breakdown", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.breakdown)
 	staff.GET("/reports/monthly", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.monthly)
 	staff.GET("/incidents", s.allow(readers...), s.listIncidents)
@@ -188,6 +189,7 @@ func (s *Server) decisions() []decision {
 		{wf.ActionApprove, "approvals", s.approval},
 		{wf.ActionRequestExtension, "extensions", s.requestExtension},
 		{wf.ActionDecideExtension, "extensions/decision", s.decideExtension},
+		{wf.ActionFulfilment, "fulfilments/:remedy", s.fulfilment},
 	}
 }
 

@@ -14,6 +14,7 @@ const (
 	ActionApprove          = "approval"
 	ActionRequestExtension = "request_extension"
 	ActionDecideExtension  = "decide_extension"
+	ActionFulfilment       = "fulfilment"
 )
 
 // Actions lists the decisions actor may take on a case in state st, in a
@@ -60,6 +61,17 @@ func Actions(st State, actor Actor) []string {
 		{ActionDecideExtension, func() bool {
 			for _, d := range st.Deadlines {
 				if w.validateDecideExtension(nil, ExtensionDecision{Actor: actor, Clock: d.Clock, Decision: "approve"}) == nil {
+					return true
+				}
+			}
+			return false
+		}},
+		{ActionFulfilment, func() bool {
+			if st.Proposal == nil {
+				return false
+			}
+			for _, r := range st.Proposal.Remedies {
+				if w.validateFulfilment(nil, FulfilmentRequest{Actor: actor, RemedyID: r.ID, State: FulfilmentFailed, Note: probe}) == nil {
 					return true
 				}
 			}

@@ -61,6 +61,17 @@ type Change struct {
 	Row      CaseRow   `json:"row"`
 	Messages []Message `json:"messages,omitempty"`
 	Language string    `json:"language"`
+	// Fulfilment, when set, moves a fulfilment's row in the same
+	// transaction as the event.
+	Fulfilment *FulfilmentChange `json:"fulfilment,omitempty"`
+}
+
+// FulfilmentChange is a fulfilment's new state, by its execute key.
+type FulfilmentChange struct {
+	Key   string `json:"key"`
+	State string `json:"state"`
+	Note  string `json:"note,omitempty"`
+	By    string `json:"by"`
 }
 
 // CaseRow is the part of the case row the workflow owns.
@@ -93,6 +104,9 @@ type CaseRow struct {
 	// approval: the least role that may approve, and since when.
 	ApprovalRole  string     `json:"approval_role,omitempty"`
 	ApprovalSince *time.Time `json:"approval_since,omitempty"`
+	// ReversalFailed flags a case with a remedy whose reversal failed
+	// for good and must be undone by a person.
+	ReversalFailed bool `json:"reversal_failed,omitempty"`
 	// PendingApproval summarises the proposal awaiting approval, for the
 	// approvers' inbox; nil when nothing awaits approval.
 	PendingApproval *PendingApproval `json:"pending_approval,omitempty"`
@@ -130,7 +144,11 @@ type AssignInput struct {
 // the level was available and the team's supervisor (or the next level)
 // took it; Assignee is empty only when nobody at all is registered yet.
 type AssignResult struct {
-	Assignee  string `json:"assignee"`
+	Assignee string `json:"assignee"`
+	// Name is the assignee's display name from the staff directory,
+	// empty when it has none but the login id: customers are told this,
+	// or the team, never the login id.
+	Name      string `json:"name,omitempty"`
 	Team      string `json:"team"`
 	Role      string `json:"role"`
 	Escalated bool   `json:"escalated"`
@@ -142,6 +160,9 @@ type RemedyInput struct {
 	Remedy Remedy `json:"remedy"`
 	// IdempotencyKey is derived from the case, the proposal and the remedy.
 	IdempotencyKey string `json:"idempotency_key"`
+	// Track records a fulfilment as ordered, for staff to move on, rather
+	// than done (VersionRemedies).
+	Track bool `json:"track,omitempty"`
 }
 
 // SurveyInput opens the follow-up survey of a case.

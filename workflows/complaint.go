@@ -108,6 +108,8 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 			err = w.awaitApproval(ctx)
 		case StatusExecuting:
 			err = w.execute(ctx)
+		case StatusFulfilling:
+			err = w.awaitFulfilment(ctx)
 		case StatusAwaitingCustomer:
 			err = w.awaitCustomer(ctx)
 		case StatusClosed:
@@ -270,7 +272,7 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	due := w.deadline(ClockResolve).DueAt
 	msgs := []Message{{
 		Key: "ack", Audience: "customer", Kind: "acknowledgement",
-		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": handlerName(as), "due": w.localTime(due)},
+		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": as.Name, "team": as.Team, "due": w.localTime(due)},
 	}}
 	if as.Assignee != "" {
 		msgs = append(msgs, Message{Key: "assigned", Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
@@ -284,13 +286,6 @@ func (w *complaint) acknowledge(ctx workflow.Context) error {
 	return w.apply(ctx, Event{Type: "acknowledged", Actor: actorSystem, At: now, Payload: map[string]any{
 		"assignee": as.Assignee, "team": as.Team, "escalated": as.Escalated, "resolve_due_at": due,
 	}}, msgs...)
-}
-
-func handlerName(as AssignResult) string {
-	if as.Assignee == "" {
-		return as.Team
-	}
-	return as.Assignee
 }
 
 // assignRetry is how often an unowned case looks for a handler again.
@@ -387,7 +382,7 @@ func (w *complaint) row() CaseRow {
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
 		AppealCount: w.st.AppealCount, RepeatCount: len(w.st.RepeatContacts), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
-		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore}
+		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
 	for _, d := range w.st.Deadlines {
 		r.Breached = r.Breached || d.Breached
 		due := d.DueAt

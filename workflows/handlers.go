@@ -9,7 +9,7 @@ import (
 
 // openStatuses are the statuses in which a case is still being handled.
 var openStatuses = []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo,
-	StatusAwaitingApproval, StatusExecuting, StatusAwaitingCustomer}
+	StatusAwaitingApproval, StatusExecuting, StatusFulfilling, StatusAwaitingCustomer}
 
 // investigable are the statuses in which handlers investigate and propose.
 var investigable = []string{StatusAcknowledged, StatusInvestigating}
@@ -48,6 +48,7 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 		{UpdateCustomerInfo, guarded(w, true, w.customerInfo), validator(w, w.validateCustomerInfo)},
 		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w, w.validateWithdraw)},
 		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w, w.validateSurvey)},
+		{UpdateFulfilment, guarded(w, true, w.fulfilment), validator(w, w.validateFulfilment)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -79,7 +80,12 @@ func (w *complaint) awaitApproval(ctx workflow.Context) error {
 
 // execute carries out the approved remedies, each exactly once. If one
 // fails for good, the ones done are reversed (saga), the case returns to
-// its handler and the customer is told.
+// its handler and the customer is told. From VersionRemedies on, a
+// reversal that fails for good does not fail the workflow: the remedy is
+// flagged reversal_failed on the case and in its audit trail, a person is
+// asked to undo it by hand, and the case goes on; and fulfilments
+// (replacement, repair) are ordered, and the case waits for staff to
+// mark them done before it asks the customer to confirm.
 func (w *complaint) execute(ctx workflow.Context) error {
 	p := w.st.Proposal
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -95,12 +101,13 @@ func (w *complaint) execute(ctx workflow.Context) error {
 	var failure error
 	for i := range p.Remedies {
 		r := &p.Remedies[i]
-		if r.State == "done" {
+		if r.State == "done" || r.State == FulfilmentOrdered || r.State == FulfilmentShipped {
 			done = append(done, i)
 			continue
 		}
+		track := w.remedies() && IsFulfilment(r.Type)
 		err := workflow.ExecuteActivity(actx, ActivityExecuteRemedy, RemedyInput{
-			CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "execute"),
+			CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "execute"), Track: track,
 		}).Get(ctx, nil)
 		if err != nil {
 			r.State = "failed"
@@ -108,35 +115,94 @@ func (w *complaint) execute(ctx workflow.Context) error {
 			break
 		}
 		r.State = "done"
+		if track {
+			r.State = FulfilmentOrdered
+		}
 		done = append(done, i)
 		w.count(ctx, "complaints_remedies_executed", map[string]string{"type": r.Type, "currency": r.Currency})
-		if r.Amount > 0 {
+		if r.Amount > 0 && (IsMoney(r.Type) || !w.remedies()) {
 			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"type": r.Type, "currency": r.Currency}).Counter("complaints_remedy_amount_minor").Inc(r.Amount)
 		}
 	}
-	now := workflow.Now(ctx)
 	if failure != nil {
-		slices.Reverse(done)
-		for _, i := range done {
-			r := &p.Remedies[i]
-			if err := workflow.ExecuteActivity(actx, ActivityReverseRemedy, RemedyInput{
-				CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "reverse"),
-			}).Get(ctx, nil); err != nil {
-				return fmt.Errorf("reverse remedy %s: %w", r.ID, err)
-			}
-			r.State = "undone"
-		}
-		w.setStatus(ctx, StatusInvestigating)
-		return w.apply(ctx, Event{Type: "execution_failed", Actor: actorSystem, At: now,
-			Payload: map[string]any{"proposal": p.Number, "error": rootMessage(failure), "remedies": p.Remedies}},
-			Message{Key: fmt.Sprintf("exec-failed-%d", p.Number), Audience: "customer", Kind: "execution_failed",
-				Params: map[string]string{"case_number": w.st.CaseNumber}},
-			Message{Key: fmt.Sprintf("exec-failed-staff-%d", p.Number), Audience: "staff", Recipient: w.st.Assignee, Kind: "execution_failed_staff",
+		return w.rollBack(ctx, actx, done, failure)
+	}
+	if w.remedies() && w.fulfilmentsPending() {
+		now := workflow.Now(ctx)
+		w.st.FulfilmentSince = &now
+		w.setStatus(ctx, StatusFulfilling)
+		// The customer is told the decision now: the regulators' clocks
+		// (decide and tell the customer) are met; delivery runs under
+		// the fulfilment clock.
+		w.markMet(ctx, now, ClockResolve, ClockFirstResponse, ClockSummaryResolution, ClockAppeal)
+		return w.apply(ctx, Event{Type: "fulfilment_ordered", Actor: actorSystem, At: now,
+			Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
+			Message{Key: fmt.Sprintf("fulfilment-ordered-%d", p.Number), Audience: "customer", Kind: "fulfilment_ordered",
+				Params: map[string]string{"case_number": w.st.CaseNumber, "message": p.Message}},
+			Message{Key: fmt.Sprintf("fulfilment-ordered-staff-%d", p.Number), Audience: "staff", Recipient: w.st.Assignee, Kind: "fulfilment_ordered",
 				Params: map[string]string{"case_number": w.st.CaseNumber}})
 	}
+	return w.resolve(ctx)
+}
+
+// rollBack reverses the remedies done (latest first) after one failed for
+// good, and returns the case to its handler.
+func (w *complaint) rollBack(ctx, actx workflow.Context, done []int, failure error) error {
+	p := w.st.Proposal
+	now := workflow.Now(ctx)
+	slices.Reverse(done)
+	var stuck, stuckTypes []string
+	for _, i := range done {
+		r := &p.Remedies[i]
+		if err := workflow.ExecuteActivity(actx, ActivityReverseRemedy, RemedyInput{
+			CaseID: w.st.CaseID, Remedy: *r, IdempotencyKey: RemedyKey(w.st.CaseID, r.ID, "reverse"),
+		}).Get(ctx, nil); err != nil {
+			if !w.remedies() {
+				return fmt.Errorf("reverse remedy %s: %w", r.ID, err)
+			}
+			// The reversal failed for good (its retries are spent or
+			// the provider refused it): a person must undo it.
+			r.State = RemedyReversalFailed
+			stuck = append(stuck, r.ID)
+			stuckTypes = append(stuckTypes, r.Type)
+			w.st.ReversalFailed = append(w.st.ReversalFailed, r.ID)
+			w.count(ctx, "complaints_reversal_failures", map[string]string{"type": r.Type})
+			continue
+		}
+		r.State = "undone"
+	}
+	w.st.FulfilmentSince = nil
+	w.setStatus(ctx, StatusInvestigating)
+	payload := map[string]any{"proposal": p.Number, "error": rootMessage(failure), "remedies": p.Remedies}
+	msgs := []Message{
+		{Key: fmt.Sprintf("exec-failed-%d", p.Number), Audience: "customer", Kind: "execution_failed",
+			Params: map[string]string{"case_number": w.st.CaseNumber}},
+		{Key: fmt.Sprintf("exec-failed-staff-%d", p.Number), Audience: "staff", Recipient: w.st.Assignee, Kind: "execution_failed_staff",
+			Params: map[string]string{"case_number": w.st.CaseNumber}},
+	}
+	if len(stuck) > 0 {
+		payload["reversal_failed"] = stuck
+		msgs = append(msgs, Message{Key: fmt.Sprintf("reversal-failed-%d", p.Number), Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team,
+			Kind: "reversal_failed", Params: map[string]string{"case_number": w.st.CaseNumber, "remedies": strings.Join(stuckTypes, ",")}})
+		msgs[0].Kind = "execution_failed_pending"
+	}
+	return w.apply(ctx, Event{Type: "execution_failed", Actor: actorSystem, At: now, Payload: payload}, msgs...)
+}
+
+// resolve tells the customer the resolution carried out and starts the
+// confirmation window.
+func (w *complaint) resolve(ctx workflow.Context) error {
+	p := w.st.Proposal
+	now := workflow.Now(ctx)
 	total, currency, _ := Total(p.Remedies)
+	if w.remedies() {
+		// Only money paid is compensation; a replacement's value
+		// counted towards the approval, but is not paid.
+		total, currency = paidTotal(p.Remedies)
+	}
 	w.st.Compensation += total
 	w.st.ResolvedAt = &now
+	w.st.FulfilmentSince = nil
 	w.setStatus(ctx, StatusAwaitingCustomer)
 	// A resolution sent within the profile's summary-resolution window
 	// (FCA DISP 1.5: by the end of the 3rd business day) is a summary
@@ -159,6 +225,19 @@ func (w *complaint) execute(ctx workflow.Context) error {
 		Message{Key: fmt.Sprintf("resolution-%d", p.Number), Audience: "customer", Kind: kind,
 			Params: map[string]string{"case_number": w.st.CaseNumber, "message": p.Message, "amount": FormatMoney(total, currency),
 				"confirm_by": w.localTime(confirmBy), "regulator": w.st.Clocks.Regulator}})
+}
+
+// paidTotal adds the amounts of the remedies that move money.
+func paidTotal(rs []Remedy) (int64, string) {
+	var total int64
+	currency := ""
+	for _, r := range rs {
+		if IsMoney(r.Type) && r.Amount > 0 {
+			total += r.Amount
+			currency = r.Currency
+		}
+	}
+	return total, currency
 }
 
 // RemedyKey is the idempotency key of one operation (execute, reverse) on

@@ -135,7 +135,7 @@ func ValidateComplaintText(c Complaint) error {
 	return errs.err()
 }
 
-// RemedyTypes lists the valid remedy types.
+// RemedyTypes lists the valid remedy types: the types of RemedyKinds.
 var RemedyTypes = []string{RemedyRefund, RemedyReplacement, RemedyRepair, RemedyVoucher, RemedyGoodwill, RemedyApology, RemedyExplanation}
 
 // MaxAmount is the largest single remedy amount accepted (100,000,000.00).
@@ -173,12 +173,12 @@ func ValidateProposal(r ProposalRequest) error {
 		case rem.Amount > MaxAmount:
 			errs.add(f+".amount", "is too large")
 		}
-		switch rem.Type {
-		case RemedyRefund, RemedyVoucher, RemedyGoodwill:
+		switch k, _ := KindOf(rem.Type); k.Amount {
+		case AmountRequired:
 			if rem.Amount == 0 {
 				errs.add(f+".amount", "is required for a "+rem.Type)
 			}
-		case RemedyApology, RemedyExplanation:
+		case AmountNone:
 			if rem.Amount != 0 {
 				errs.add(f+".amount", "an "+rem.Type+" carries no amount")
 			}

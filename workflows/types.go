@@ -27,6 +27,7 @@ const (
 	UpdateCustomerInfo     = "customer-info"
 	UpdateWithdraw         = "withdraw"
 	UpdateSurvey           = "survey"
+	UpdateFulfilment       = "fulfilment"
 
 	QueryState = "state"
 )
@@ -39,6 +40,9 @@ const (
 	StatusAwaitingInfo     = "awaiting_info"
 	StatusAwaitingApproval = "awaiting_approval"
 	StatusExecuting        = "executing"
+	// StatusFulfilling: the remedies are done except goods or work
+	// (replacement, repair) that staff are delivering (VersionRemedies).
+	StatusFulfilling       = "fulfilling"
 	StatusAwaitingCustomer = "awaiting_customer"
 	StatusClosed           = "closed"
 	StatusWithdrawn        = "withdrawn"
@@ -116,8 +120,15 @@ const (
 	// VersionClocks: an appeal starts the profile's appeal clock, whose
 	// warnings and breach are raised like the other clocks'.
 	VersionClocks = 3
+	// VersionRemedies: a reversal that fails for good flags the remedy
+	// for a person instead of failing the workflow; fulfilments
+	// (replacement, repair) are ordered, moved by staff through shipped
+	// to done or failed under a fulfilment clock, and the case waits for
+	// them (status fulfilling) before asking the customer to confirm;
+	// compensation counts only money paid.
+	VersionRemedies = 4
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionClocks
+	CurrentVersion = VersionRemedies
 )
 
 // NewInput is the input of a new case.
@@ -160,8 +171,12 @@ type Remedy struct {
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency,omitempty"`
 	Note     string `json:"note,omitempty"`
-	// State is pending, done, failed or undone.
+	// State is pending, done, failed, undone or reversal_failed; a
+	// fulfilment (VersionRemedies) is ordered, shipped, done or failed.
 	State string `json:"state"`
+	// FulfilmentNote is staff's last note on a fulfilment (a carrier's
+	// tracking number, why it failed).
+	FulfilmentNote string `json:"fulfilment_note,omitempty"`
 }
 
 // Proposal is a resolution awaiting approval: remedies, or a reasoned
@@ -256,6 +271,11 @@ type State struct {
 	// handling round and has its own closing message and survey (a case
 	// reopened by a repeat contact closes again).
 	SurveyRound int `json:"survey_round,omitempty"`
+	// ReversalFailed lists the remedies (ids) whose reversal failed for
+	// good: money paid or goods ordered that a person must undo by hand.
+	ReversalFailed []string `json:"reversal_failed,omitempty"`
+	// FulfilmentSince is when the case began to wait for its fulfilments.
+	FulfilmentSince *time.Time `json:"fulfilment_since,omitempty"`
 }
 
 // IntakeResult answers the intake update.

@@ -292,8 +292,8 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			}
 		}
 	}
-	if alerts != 15 {
-		t.Errorf("%d rules loaded, want 15", alerts)
+	if alerts != 16 {
+		t.Errorf("%d rules loaded, want 16", alerts)
 	}
 	var firing struct {
 		Data struct {

@@ -45,6 +45,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", missing + "/approvals", map[string]any{"decision": "approve"}, handlers, 404},
 		{"POST", missing + "/extensions", map[string]any{"clock": "resolve", "reason": "r"}, handlers, 404},
 		{"POST", missing + "/extensions/decision", map[string]any{"clock": "resolve", "decision": "approve"}, handlers, 404},
+		{"POST", missing + "/fulfilments/p1-r1", map[string]any{"state": "done"}, handlers, 404},
+		{"GET", "/v1/remedy-kinds", nil, readers, 200},
 		{"GET", "/v1/profiles", nil, readers, 200},
 		{"GET", "/v1/reports/breakdown?by=channel", nil, []string{"supervisor", "manager", "director", "admin", "auditor"}, 200},
 		{"GET", "/v1/reports/monthly?month=2026-11&level=team", nil, []string{"supervisor", "manager", "director", "admin", "auditor"}, 200},

@@ -78,6 +78,9 @@ type Profile struct {
 	MaxAppeals int `json:"max_appeals"`
 	// Regulator names the body the final response refers the customer to.
 	Regulator string `json:"regulator"`
+	// Fulfilment is how long staff have to deliver a replacement or
+	// repair once ordered; nil: the workflow's default (10 working days).
+	Fulfilment *Rule `json:"fulfilment,omitempty"`
 }
 
 // Spec returns the profile's spec of a clock.
@@ -240,6 +243,7 @@ func Profiles() map[string]Profile {
 		InfoReminder: 3 * day, InfoTimeout: 7 * day,
 		SurveyDelay: 3 * day, SurveyReminder: 4 * day, SurveyExpiry: 14 * day,
 		MaxAppeals: 2, Regulator: "the relevant regulator or ombudsman",
+		Fulfilment: &Rule{Unit: WorkingDays, Days: 10},
 	}
 	with := func(name, cal, desc string, f func(*Profile)) Profile {
 		p := base

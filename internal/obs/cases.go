@@ -19,7 +19,7 @@ type CaseCollector struct {
 	Store   *store.Store
 	Timeout time.Duration
 
-	open, atRisk, breached, team, handler, pending, oldest, up *prometheus.Desc
+	open, atRisk, breached, team, handler, pending, oldest, up, reversal *prometheus.Desc
 }
 
 // NewCaseCollector builds the collector.
@@ -33,13 +33,14 @@ func NewCaseCollector(st *store.Store) *CaseCollector {
 		handler:  prometheus.NewDesc("complaints_handler_open_cases", "Open cases per handler.", []string{"team", "handler"}, nil),
 		pending:  prometheus.NewDesc("complaints_pending_approvals", "Cases awaiting approval by the least role that may approve.", []string{"role"}, nil),
 		oldest:   prometheus.NewDesc("complaints_pending_approval_oldest_seconds", "Age of the oldest case awaiting approval, by role.", []string{"role"}, nil),
+		reversal: prometheus.NewDesc("complaints_reversal_failed_cases", "Open cases with a remedy whose reversal failed for good: a person must undo it.", []string{"team"}, nil),
 		up:       prometheus.NewDesc("complaints_case_stats_up", "1 when the open-case gauges could be read from PostgreSQL.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *CaseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.atRisk, c.breached, c.team, c.handler, c.pending, c.oldest, c.up} {
+	for _, d := range []*prometheus.Desc{c.open, c.atRisk, c.breached, c.team, c.handler, c.pending, c.oldest, c.up, c.reversal} {
 		ch <- d
 	}
 }
@@ -54,6 +55,7 @@ func (c *CaseCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	reversals := map[string]int{"none": 0}
 	type key4 struct{ a, b, c, d string }
 	type key3 struct{ a, b, c string }
 	open, risk, breach := map[key4]int{}, map[key3]int{}, map[key3]int{}
@@ -69,6 +71,9 @@ func (c *CaseCollector) Collect(ch chan<- prometheus.Metric) {
 			team = "none"
 		}
 		teams[team] += g.Count
+		if g.ReversalFailed > 0 {
+			reversals[team] += g.ReversalFailed
+		}
 		if g.Assignee != "" {
 			handlers[[2]string{team, g.Assignee}] += g.Count
 		}
@@ -79,6 +84,10 @@ func (c *CaseCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range risk {
 		ch <- prometheus.MustNewConstMetric(c.atRisk, prometheus.GaugeValue, float64(n), k.a, k.b, k.c)
 		ch <- prometheus.MustNewConstMetric(c.breached, prometheus.GaugeValue, float64(breach[k]), k.a, k.b, k.c)
+	}
+	// Zero under "none" at least, so the alert reads a series.
+	for t, n := range reversals {
+		ch <- prometheus.MustNewConstMetric(c.reversal, prometheus.GaugeValue, float64(n), t)
 	}
 	for t, n := range teams {
 		ch <- prometheus.MustNewConstMetric(c.team, prometheus.GaugeValue, float64(n), t)

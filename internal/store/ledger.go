@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/complaint-handling/complaints/workflows"
 )
 
 // LedgerEntry is one money movement.
@@ -50,10 +53,11 @@ func (s *Store) LedgerForCase(ctx context.Context, caseID string) ([]LedgerEntry
 }
 
 // RecordFulfilment records a non-money remedy (replacement, repair,
-// apology ...) as done, once.
-func (s *Store) RecordFulfilment(ctx context.Context, key, caseID, remedyID, remedyType string) error {
+// apology ...) once, as done or, for goods or work staff will deliver, as
+// ordered.
+func (s *Store) RecordFulfilment(ctx context.Context, key, caseID, remedyID, remedyType, status string) error {
 	_, err := s.Pool.Exec(ctx, `INSERT INTO fulfilments (idempotency_key, case_id, remedy_id, remedy_type, status)
-        VALUES ($1, $2, $3, $4, 'done') ON CONFLICT (idempotency_key) DO NOTHING`, key, caseID, remedyID, remedyType)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`, key, caseID, remedyID, remedyType, status)
 	if err != nil {
 		return fmt.Errorf("store.RecordFulfilment(%s): %w", key, err)
 	}
@@ -65,6 +69,44 @@ func (s *Store) UndoFulfilment(ctx context.Context, key string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE fulfilments SET status = 'undone', updated_at = now() WHERE idempotency_key = $1`, key)
 	if err != nil {
 		return fmt.Errorf("store.UndoFulfilment(%s): %w", key, err)
+	}
+	return nil
+}
+
+// Fulfilment is one fulfilments row.
+type Fulfilment struct {
+	RemedyID   string    `json:"remedy_id"`
+	RemedyType string    `json:"remedy_type"`
+	Status     string    `json:"status"`
+	Note       string    `json:"note,omitempty"`
+	UpdatedBy  string    `json:"updated_by,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// FulfilmentsForCase returns a case's fulfilments, oldest first.
+func (s *Store) FulfilmentsForCase(ctx context.Context, caseID string) ([]Fulfilment, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT remedy_id, remedy_type, status, COALESCE(note, ''), COALESCE(updated_by, ''), updated_at
+        FROM fulfilments WHERE case_id = $1 ORDER BY id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store.FulfilmentsForCase(%s): %w", caseID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Fulfilment, error) {
+		var f Fulfilment
+		err := r.Scan(&f.RemedyID, &f.RemedyType, &f.Status, &f.Note, &f.UpdatedBy, &f.UpdatedAt)
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store.FulfilmentsForCase(%s): %w", caseID, err)
+	}
+	return out, nil
+}
+
+// moveFulfilment sets a fulfilment's state within a case's change; an
+// undone row stays undone.
+func moveFulfilment(ctx context.Context, db execer, f workflows.FulfilmentChange) error {
+	if _, err := db.Exec(ctx, `UPDATE fulfilments SET status = $2, note = NULLIF($3, ''), updated_by = $4, updated_at = now()
+        WHERE idempotency_key = $1 AND status <> 'undone'`, f.Key, f.State, f.Note, f.By); err != nil {
+		return fmt.Errorf("move fulfilment %s: %w", f.Key, err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 type OpenCaseGroup struct {
 	Status, Profile, Category, Region, Team, Assignee string
 	Count, AtRisk, Breached                           int
+	// ReversalFailed counts cases with a remedy whose reversal failed.
+	ReversalFailed int
 }
 
 // PendingApprovals counts cases awaiting approval by the least role that
@@ -26,7 +28,7 @@ type PendingApprovals struct {
 func (s *Store) OpenCaseStats(ctx context.Context) ([]OpenCaseGroup, []PendingApprovals, error) {
 	rows, err := s.Pool.Query(ctx, `
 SELECT status, profile, category, COALESCE(region, ''), COALESCE(team_id, ''), COALESCE(assignee_id, ''),
-       count(*), count(*) FILTER (WHERE at_risk), count(*) FILTER (WHERE breached)
+       count(*), count(*) FILTER (WHERE at_risk), count(*) FILTER (WHERE breached), count(*) FILTER (WHERE reversal_failed)
 FROM cases WHERE status NOT IN ('closed', 'withdrawn')
 GROUP BY 1, 2, 3, 4, 5, 6`)
 	if err != nil {
@@ -35,7 +37,7 @@ GROUP BY 1, 2, 3, 4, 5, 6`)
 	var groups []OpenCaseGroup
 	for rows.Next() {
 		var g OpenCaseGroup
-		if err := rows.Scan(&g.Status, &g.Profile, &g.Category, &g.Region, &g.Team, &g.Assignee, &g.Count, &g.AtRisk, &g.Breached); err != nil {
+		if err := rows.Scan(&g.Status, &g.Profile, &g.Category, &g.Region, &g.Team, &g.Assignee, &g.Count, &g.AtRisk, &g.Breached, &g.ReversalFailed); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("store.OpenCaseStats: %w", err)
 		}

@@ -178,6 +178,11 @@ func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []No
 			if err := applyRow(ctx, tx, ch.CaseID, ch.Seq, ch.Row); err != nil {
 				return err
 			}
+			if ch.Fulfilment != nil {
+				if err := moveFulfilment(ctx, tx, *ch.Fulfilment); err != nil {
+					return err
+				}
+			}
 		}
 		return queueNotifications(ctx, tx, notes)
 	})
@@ -214,12 +219,12 @@ UPDATE cases SET status = $3, survey_status = NULLIF($4, ''), assignee_id = NULL
     cause = NULLIF($19, ''), cause_detail = NULLIF($20, ''), responsibility = NULLIF($21, ''), compensation_minor = $22,
     outcome = NULLIF($23, ''), survey_score = NULLIF($24, 0), last_seq = $2, updated_at = now(),
     ack_due_at = COALESCE($25, ack_due_at), resolve_due_at = COALESCE($26, resolve_due_at),
-    approval_role = NULLIF($27, ''), approval_since = $28, pending_approval = $29
+    approval_role = NULLIF($27, ''), approval_since = $28, pending_approval = $29, reversal_failed = $30
 WHERE id = $1 AND last_seq < $2`,
 		caseID, seq, r.Status, r.SurveyStatus, r.Assignee, r.Team, r.Level, r.Category, r.Severity, r.Priority,
 		r.AppealCount, r.RepeatCount, r.TransferCount, r.Breached, r.AtRisk, r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt,
 		r.Cause, r.CauseDetail, r.Responsibility, r.Compensation, r.Outcome, r.SurveyScore, r.AckDueAt, r.ResolveDueAt,
-		r.ApprovalRole, r.ApprovalSince, r.PendingApproval)
+		r.ApprovalRole, r.ApprovalSince, r.PendingApproval, r.ReversalFailed)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}

@@ -11,8 +11,12 @@ const handlerRoles = ['agent', 'supervisor', 'manager', 'director'];
 // renderCase draws case id; call is the console's API client and me the
 // signed-in staff member (together, ctx below).
 export async function renderCase(main, call, me, id) {
-  const ctx = { call, me };
+  const ctx = { call, me, kinds: [] };
   const c = await call('GET', '/v1/complaints/' + encodeURIComponent(id));
+  // The remedy types and their amount rules are the workflow's own table
+  // (workflows.RemedyKinds); fetched whatever the actions now, because a
+  // decision drawn in place (findings) may offer the proposal next.
+  ctx.kinds = (await call('GET', '/v1/remedy-kinds')).remedy_kinds;
   let staff = [];
   if (c.actions.includes('assign') && levels[me.role] >= 2 || me.role === 'admin') {
     try {
@@ -129,8 +133,16 @@ function findingsCard(f) {
       ['findings.summary', f.summary]]));
 }
 
+// remediesCard lists the remedies with their state, and flags the ones
+// whose reversal failed: a person must undo those by hand.
 function remediesCard(c) {
-  return h('section', { class: 'card', id: 'remedies' }, h('h2', {}, t('remedies.title')), remedyList(c.remedies));
+  const failed = c.reversal_failed || [];
+  return h('section', { class: 'card', id: 'remedies' }, h('h2', {}, t('remedies.title')),
+    failed.length ? h('p', { class: 'form-error', id: 'reversal-failed', role: 'alert' }, t('remedies.reversal_failed')) : null,
+    h('ul', {}, c.remedies.map((r) => h('li', { 'data-remedy': r.id }, tOr('remedy.' + r.type, r.type),
+      r.amount ? ' · ' + money(r.amount, r.currency) : '', r.note ? ' — ' + r.note : '',
+      r.state ? h('span', { class: 'badge' + (r.state === 'failed' || r.state === 'reversal_failed' ? ' bad' : '') }, tOr('remedy_state.' + r.state, r.state)) : null,
+      r.fulfilment_note ? h('span', { class: 'muted' }, ' ', r.fulfilment_note) : null))));
 }
 
 function repeatsCard(c) {
@@ -279,6 +291,18 @@ function actionsCard(ctx, c, staff, rerender) {
         h('button', { type: 'submit', class: 'danger', value: 'reject' }, t('approval.reject')))],
     (v, ev) => ({ clock: v.clock, decision: ev.submitter ? ev.submitter.value : 'approve', comment: v.comment })));
   }
+  if (a('fulfilment')) {
+    // One form for each replacement or repair still to deliver.
+    for (const r of c.remedies.filter((x) => x.state === 'ordered' || x.state === 'shipped')) {
+      const next = r.state === 'ordered' ? ['shipped', 'done', 'failed'] : ['done', 'failed'];
+      add('fulfilment', 'action.fulfilment', decisionForm(ctx, c, 'fulfilments/' + encodeURIComponent(r.id), rerender, [
+        h('p', {}, tOr('remedy.' + r.type, r.type), r.note ? ' — ' + r.note : '', ' · ', tOr('remedy_state.' + r.state, r.state)),
+        ...field('state', 'fulfilment.state', select('state', next, 'remedy_state.', next[0])),
+        ...field('note', 'fulfilment.note', h('input', { name: 'note', maxlength: 1000 })),
+        h('p', { class: 'hint' }, t('fulfilment.hint')),
+        h('button', { type: 'submit', class: 'primary' }, t('action.save'))], (v) => ({ state: v.state, note: v.note || '' })), true);
+    }
+  }
   return h('section', { class: 'card', id: 'actions' }, h('h2', {}, t('action.title')),
     forms.length ? forms : h('p', { class: 'muted', id: 'no-actions' }, t('action.none')));
 }
@@ -287,7 +311,7 @@ function actionsCard(ctx, c, staff, rerender) {
 // minor units) or a reasoned refusal, and the message to the customer.
 function proposalForm(ctx, c, rerender) {
   const rows = h('div', { id: 'remedy-rows' });
-  const types = ['refund', 'replacement', 'repair', 'voucher', 'goodwill', 'apology', 'explanation'];
+  const types = ctx.kinds.map((k) => k.type);
   const addRow = () => {
     const i = rows.children.length;
     rows.append(h('div', { class: 'remedy-row', 'data-row': i },

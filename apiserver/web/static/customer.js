@@ -64,7 +64,32 @@ function initForm() {
 
 // The steps a complaint goes through, as the customer sees them.
 const steps = ['received', 'acknowledged', 'investigating', 'awaiting_approval', 'awaiting_customer', 'closed'];
-const stepOf = { awaiting_info: 'investigating', executing: 'awaiting_approval', withdrawn: 'closed' };
+const stepOf = { awaiting_info: 'investigating', executing: 'awaiting_approval', fulfilling: 'awaiting_approval', withdrawn: 'closed' };
+
+// The case's calendar zone (the tracking API's time_zone): every time the
+// customer sees is said in it and names it, as the messages do ("... CST"),
+// with the viewer's own time beside it when their zone differs.
+let caseZone = '';
+const viewerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const locale = lang === 'zh' ? 'zh-CN' : 'en-GB';
+
+function zoned(iso, zone) {
+  const opts = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: lang === 'zh' ? 'long' : 'short' };
+  if (zone) opts.timeZone = zone;
+  try {
+    return new Intl.DateTimeFormat(locale, opts).format(new Date(iso));
+  } catch (e) {
+    return when(iso);
+  }
+}
+
+function whenCase(iso) {
+  if (!iso) return '';
+  if (!caseZone) return zoned(iso, '');
+  const inCase = zoned(iso, caseZone);
+  const sameClock = new Date(iso).toLocaleString('en-GB', { timeZone: caseZone }) === new Date(iso).toLocaleString('en-GB', { timeZone: viewerZone });
+  return sameClock ? inCase : inCase + ' (' + t('track.your_time') + ' ' + zoned(iso, viewerZone) + ')';
+}
 
 async function initTrack() {
   let data;
@@ -82,6 +107,7 @@ async function initTrack() {
 }
 
 function renderTrack(d) {
+  caseZone = d.time_zone || '';
   const now = stepOf[d.status] || d.status;
   const idx = steps.indexOf(now);
   const card = h('section', { class: 'card narrow', id: 'track' },
@@ -91,7 +117,7 @@ function renderTrack(d) {
     h('ol', { class: 'steps', 'aria-label': t('track.progress') },
       steps.map((s, i) => h('li', { class: i < idx ? 'done' : i === idx ? 'now' : '' }, t('track.step.' + s)))),
     d.expected_resolution_at && d.status !== 'closed' && d.status !== 'withdrawn'
-      ? h('p', {}, t('track.expected'), ' ', h('strong', {}, when(d.expected_resolution_at))) : null,
+      ? h('p', {}, t('track.expected'), ' ', h('strong', { id: 'expected' }, whenCase(d.expected_resolution_at))) : null,
   );
   const parts = [card];
   if (d.proposal) parts.push(proposalCard(d.proposal));
@@ -189,7 +215,7 @@ function messagesCard(messages) {
   return h('section', { class: 'card narrow', id: 'messages' },
     h('h2', {}, t('track.messages')),
     list.length ? h('ul', { class: 'messages' }, list.map((m) => h('li', {},
-      h('strong', {}, m.subject), ' ', h('time', { class: 'muted' }, when(m.created_at)),
+      h('strong', {}, m.subject), ' ', h('time', { class: 'muted' }, whenCase(m.created_at)),
       h('div', { class: 'body' }, m.body)))) : h('p', { class: 'muted' }, t('track.no_messages')));
 }
 

@@ -156,8 +156,8 @@ CREATE TABLE ledger (
 );
 CREATE INDEX ledger_case_idx ON ledger (case_id);
 
--- fulfilments records non-money remedies (replacement, repair, voucher,
--- apology ...) executed once each.
+-- fulfilments records non-money remedies (replacement, repair, apology,
+-- explanation: see 00014 and workflows.RemedyKinds) executed once each.
 CREATE TABLE fulfilments (
     id              bigserial PRIMARY KEY,
     idempotency_key text NOT NULL UNIQUE,
