@@ -382,6 +382,7 @@ var clockNames = map[string][2]string{
 	"resolve":            {"处理时限", "resolution clock"},
 	"summary_resolution": {"简易处理时限", "summary resolution clock"},
 	"fulfilment":         {"履行时限", "fulfilment clock"},
+	"appeal":             {"申诉复核时限", "appeal clock"},
 }
 
 var dimensionNames = map[string][2]string{

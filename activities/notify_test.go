@@ -19,7 +19,7 @@ func sampleParams(regulator, amount string) map[string]string {
 		"case_number": "CMP-20260302-000017", "handler": "", "team": "billing", "due": "2026-03-09 18:00 CST",
 		"confirm_by": "2026-03-19 18:00 CST", "deemed_at": "2026-03-19 18:00 CST", "question": "请提供账单截图",
 		"message": "我们将退还多收的电费，并向您致歉。", "amount": amount, "regulator": regulator, "status": workflows.StatusInvestigating,
-		"reason": "需要调取通话录音", "survey_url": "https://complaints.example.com/survey/AbC-12_x", "remedies": "refund,goodwill",
+		"reason": "需要调取通话录音", "survey_url": "https://complaints.example.com/survey/AbC-12_x", "tracking_url": "https://complaints.example.com/track/AbC-12_x", "remedies": "refund,goodwill",
 		"remedy": "repair", "note": "缺少配件", "comment": "金额过高", "clock": "resolve", "elapsed": "80%",
 		"dimension": "category", "value": "电费账单", "recent": "12", "usual": "2.5", "linked": "12", "incident_id": "7",
 	}
@@ -128,5 +128,37 @@ func TestCustomersNeverSeeLoginIDs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryClockHasItsNameInBothLanguages renders a staff warning for each
+// clock any built-in profile runs (its registration clocks, its appeal
+// clock, and the fulfilment clock), so a clock added without its words
+// does not reach a Chinese message as an English identifier.
+func TestEveryClockHasItsNameInBothLanguages(t *testing.T) {
+	names := map[string]bool{"fulfilment": true}
+	for _, p := range clock.Profiles() {
+		for _, s := range p.Clocks {
+			names[s.Clock] = true
+		}
+		if p.Appeal != nil {
+			names[p.Appeal.Clock] = true
+		}
+	}
+	for name := range names {
+		params := sampleParams("the relevant regulator or ombudsman", "120.00 CNY")
+		params["clock"] = name
+		m := workflows.Message{Audience: "staff", Kind: "clock_warning", Params: params}
+		_, zh, err := activities.RenderText(m, "zh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := latin.FindAllString(allowed.ReplaceAllString(zh, ""), -1); len(w) > 0 {
+			t.Errorf("clock %s: English %q in %q", name, w, zh)
+		}
+		_, en, _ := activities.RenderText(m, "en")
+		if strings.Contains(en, name+" ") && !strings.Contains(en, " clock") {
+			t.Errorf("clock %s: no words for it in English: %q", name, en)
+		}
 	}
 }
