@@ -113,7 +113,12 @@ func TestCustomersNeverSeeLoginIDs(t *testing.T) {
 		{"u-83f2a1", "王芳", "由王芳负责处理", "handled by 王芳"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := st.UpsertStaffFromClaims(ctx, tc.id, tc.name, workflows.RoleAgent, "billing"); err != nil {
+			// A confirmed member (only they take cases), whose display
+			// name in the directory is tc.name.
+			if _, err := st.RegisterStaff(ctx, tc.id, tc.name, workflows.RoleAgent, "billing"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Pool.Exec(ctx, `UPDATE staff SET name = $2 WHERE id = $1`, tc.id, tc.name); err != nil {
 				t.Fatal(err)
 			}
 			as, err := acts.AssignCase(ctx, workflows.AssignInput{CaseID: "c", Category: "billing", Team: "billing"})

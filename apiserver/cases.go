@@ -379,7 +379,7 @@ type remedyBody struct {
 // remediesOf converts remedy bodies; an amount that is not a whole number
 // of the currency's minor units (100.5 JPY) is a 422 naming each such
 // field, written here, and ok is false.
-func remediesOf(c *gin.Context, bs []remedyBody) (_ []wf.Remedy, ok bool) {
+func remediesOf(bs []remedyBody) ([]wf.Remedy, []FieldProblem) {
 	var out []wf.Remedy
 	var bad []FieldProblem
 	for i, rb := range bs {
@@ -392,11 +392,7 @@ func remediesOf(c *gin.Context, bs []remedyBody) (_ []wf.Remedy, ok bool) {
 		}
 		out = append(out, wf.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
 	}
-	if len(bad) > 0 {
-		invalidFields(c, bad...)
-		return nil, false
-	}
-	return out, true
+	return out, bad
 }
 
 type proposalBody struct {
@@ -435,16 +431,22 @@ func (s *Server) findings(c *gin.Context) {
 	})
 }
 
+// proposal is refused here with every bad field at once: text no field
+// may hold, amounts that do not fit their currency, and what the
+// workflow's content checks find (as bodyDecision does for the others).
 func (s *Server) proposal(c *gin.Context) {
 	var b proposalBody
-	if !decode(c, &b) {
-		return
-	}
-	remedies, ok := remediesOf(c, b.Remedies)
+	ok, bad := decodeKeepingText(c, &b)
 	if !ok {
 		return
 	}
-	s.sendDecision(c, wf.UpdateProposal, wf.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message})
+	remedies, amounts := remediesOf(b.Remedies)
+	req := wf.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message}
+	if bad = mergeProblems(bad, amounts); len(bad) > 0 {
+		invalidFields(c, mergeProblems(bad, contentProblems(req))...)
+		return
+	}
+	s.sendDecision(c, wf.UpdateProposal, req)
 }
 
 func (s *Server) approval(c *gin.Context) {

@@ -39,8 +39,9 @@ func FuzzComplaintDecoding(f *testing.F) {
 					return false, nil
 				}
 				r := wf.ProposalRequest{Message: b.Message, RefusalReason: b.RefusalReason}
-				var ok bool
-				if r.Remedies, ok = remediesOf(c, b.Remedies); !ok {
+				var amounts []FieldProblem
+				if r.Remedies, amounts = remediesOf(b.Remedies); len(amounts) > 0 {
+					invalidFields(c, amounts...)
 					return false, nil
 				}
 				_ = wf.ValidateProposal(r)

@@ -202,8 +202,9 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 	r := wf.IncidentResolution{Findings: wf.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
 		ResponsibleUnit: b.ResponsibleUnit, ResponsiblePerson: b.ResponsiblePerson, Summary: b.Summary},
 		Message: b.Message, ProposedBy: me, ProposedAt: time.Now().UTC()}
-	var ok bool
-	if r.Remedies, ok = remediesOf(c, b.Remedies); !ok {
+	var amounts []FieldProblem
+	if r.Remedies, amounts = remediesOf(b.Remedies); len(amounts) > 0 {
+		invalidFields(c, amounts...)
 		return
 	}
 	// The same checks every case's workflow makes, so a bad resolution is
