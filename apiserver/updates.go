@@ -1,0 +1,126 @@
+package apiserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/complaint-handling/complaints/internal/envelope"
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// update sends an update to a case's workflow and waits for its result.
+// With an Idempotency-Key header the update id is derived from it, so a
+// client retrying after a timeout attaches to the same update (Temporal
+// deduplicates update ids) and gets its result instead of acting twice.
+//
+// viewAllows says the case row the caller acted on (PostgreSQL) allows
+// the action. The row can be ahead of the workflow for a few seconds:
+// when a worker dies in a workflow task after its local activities wrote
+// the row, another worker redoes the task after the task's timeout, and
+// an update validated meanwhile is refused as in the wrong state (make
+// chaos found it). Then the update is sent again, with the same id, until
+// the workflow catches up or TEMPORAL_TIMEOUT passes: a refused update
+// changed nothing and is not remembered, so the same id is validated
+// afresh, and a client's later retry still finds the accepted one's
+// result.
+//
+// The update is signed with the caller (decisionContext), so the worker
+// acts only on what an authenticated caller of this API asked for.
+func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, viewAllows bool) (wf.State, error) {
+	ctx, cancel := context.WithTimeout(decisionContext(c, cs.ID), s.cfg.TemporalTimeout)
+	defer cancel()
+	updateID := ""
+	if key := c.GetHeader("Idempotency-Key"); key != "" {
+		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key + callerScope(c)))
+		updateID = name + "-" + hex.EncodeToString(h[:12])
+	}
+	for {
+		st, err := s.updateOnce(ctx, cs, updateID, name, arg)
+		if err == nil || !viewAllows || !isWrongState(err) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name string, arg any) (wf.State, error) {
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID: updateID, WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return wf.State{}, caseClosed(err)
+	}
+	var st wf.State
+	if err := h.Get(ctx, &st); err != nil {
+		return wf.State{}, caseClosed(err)
+	}
+	return st, nil
+}
+
+// decisionContext carries who is acting, for the decision envelope that
+// the Temporal client's interceptor signs on every update: the staff
+// member of the request's token, or the customer (intake, or a tracking
+// or survey link, authenticated by the link's token).
+func decisionContext(c *gin.Context, caseID string) context.Context {
+	actor := envelope.Customer
+	if st := staffOf(c); st != nil {
+		actor = envelope.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
+	}
+	return envelope.WithCase(envelope.WithActor(c, actor), caseID)
+}
+
+// caseClosed turns Temporal's NotFound for an update into errCaseClosed:
+// the caller has read the case's row, so its workflow has completed.
+func caseClosed(err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w: %w", errCaseClosed, err)
+	}
+	return err
+}
+
+// customerViewAllows says the case row allows a customer's action: what
+// the tracking page offered the customer.
+func customerViewAllows(name string, cs store.Case) bool {
+	switch name {
+	case wf.UpdateCustomerResponse:
+		return cs.Status == wf.StatusAwaitingCustomer
+	case wf.UpdateCustomerInfo:
+		return cs.Status == wf.StatusAwaitingInfo
+	case wf.UpdateWithdraw:
+		return cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn
+	}
+	return false
+}
+
+func (s *Server) queryState(c *gin.Context, cs store.Case) (wf.State, error) {
+	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
+	defer cancel()
+	v, err := s.temporal.QueryWorkflow(ctx, cs.WorkflowID, "", wf.QueryState)
+	if err != nil {
+		return wf.State{}, err
+	}
+	var st wf.State
+	if err := v.Get(&st); err != nil {
+		return wf.State{}, err
+	}
+	if st.CaseID != cs.ID {
+		// The matter's workflow has moved on to a newer case.
+		return wf.State{}, fmt.Errorf("query: case %s is no longer running: %w", cs.ID, store.ErrNotFound)
+	}
+	return st, nil
+}
