@@ -81,8 +81,12 @@ func newRejectingHarness(t *testing.T, reject ...string) (*harness, *metricCount
 	t.Helper()
 	st := env.NewStore(t)
 	ctx := context.Background()
-	if _, err := st.Pool.Exec(ctx, `
+	// The trigger is the owner's (the application's role may create
+	// none); it runs as the role that inserts, which may read its table.
+	owner := env.OwnerPool(t, st)
+	if _, err := owner.Exec(ctx, `
 CREATE TABLE reject_events (type text PRIMARY KEY);
+GRANT SELECT ON reject_events TO PUBLIC;
 CREATE FUNCTION reject_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM reject_events WHERE type = NEW.type) THEN
@@ -94,7 +98,7 @@ CREATE TRIGGER reject_events BEFORE INSERT ON case_events FOR EACH ROW EXECUTE F
 		t.Fatal(err)
 	}
 	for _, r := range reject {
-		if _, err := st.Pool.Exec(ctx, `INSERT INTO reject_events VALUES ($1)`, r); err != nil {
+		if _, err := owner.Exec(ctx, `INSERT INTO reject_events VALUES ($1)`, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +110,7 @@ CREATE TRIGGER reject_events BEFORE INSERT ON case_events FOR EACH ROW EXECUTE F
 // repair lets the database take every event again.
 func (h *harness) repair() {
 	h.t.Helper()
-	if _, err := h.st.Pool.Exec(context.Background(), `DELETE FROM reject_events`); err != nil {
+	if _, err := env.OwnerPool(h.t, h.st).Exec(context.Background(), `DELETE FROM reject_events`); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -135,6 +135,9 @@ func startStack(ctx context.Context, o Options) (*stack, error) {
 		"LOG_LEVEL=warn", "DATA_DIR=" + o.Dir,
 		// Staff sign in with minted tokens and take cases at once.
 		"STAFF_AUTO_CONFIRM=on",
+		// The load and chaos scripts' one agent, supervisor and manager
+		// work every team's cases (the team rule has its own tests).
+		"TEAM_ISOLATION=off",
 	}
 	s.env = append(s.env, o.ExtraEnv...)
 	return s, nil
