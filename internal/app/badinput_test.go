@@ -117,7 +117,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 	// Requests that pass validation wait for their workflow; on a loaded
 	// machine (four clients here, other tests beside) the default 10 s
 	// can run out, which would be a 503 that says nothing about input.
-	s := startStack(t, "TEMPORAL_TIMEOUT", "30s")
+	s := startStack(t, "TEMPORAL_TIMEOUT", "60s")
 	agent, sup := s.token("ag-1", "agent", "billing"), s.token("su-1", "supervisor", "billing")
 	mgr, admin := s.token("mg-1", "manager", "billing"), s.token("ad-1", "admin", "billing")
 	for _, tok := range []string{agent, sup, mgr, admin} {

@@ -178,15 +178,27 @@ func (b *browser) until(ctx context.Context, what, cond string) {
 	b.t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		var ok bool
-		b.run(ctx, chromedp.Evaluate(cond, &ok))
-		if ok {
-			return
+		// After each reload the page has a few seconds to draw before the
+		// next: a page whose calls take longer than the polling interval
+		// (a loaded machine) would otherwise be reloaded while it still
+		// says "Loading…", for ever.
+		settle := time.Now().Add(5 * time.Second)
+		for {
+			var ok bool
+			b.run(ctx, chromedp.Evaluate(cond, &ok))
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				var page string
+				b.run(ctx, chromedp.Evaluate(`document.body.innerText.slice(0, 500)`, &page))
+				b.t.Fatalf("timed out waiting for %s; the page reads: %s", what, page)
+			}
+			if time.Now().After(settle) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(500 * time.Millisecond)
 		b.run(ctx, chromedp.Reload(), chromedp.WaitReady("body"))
 	}
 }
