@@ -42,6 +42,7 @@ func TestErrorKindsMapToStatus(t *testing.T) {
 			Remedies: []wf.Remedy{{Type: "cash"}, {Type: wf.RemedyRefund, Amount: -1}, {Type: wf.RemedyRefund, Amount: 5, Currency: "yuan", Note: "\x00"}}})),
 			http.StatusUnprocessableEntity, []string{"message", "remedies[0].type", "remedies[1].amount", "remedies[2].currency", "remedies[2].note"}},
 		{"wrong state", acrossTemporal(fmt.Errorf("%w: the case is closed", wf.ErrWrongState)), http.StatusConflict, nil},
+		{"case blocked", acrossTemporal(fmt.Errorf("%w: waiting for repair", wf.ErrCaseBlocked)), http.StatusServiceUnavailable, nil},
 		{"authority", acrossTemporal(fmt.Errorf("%w: needs a manager", wf.ErrAuthority)), http.StatusForbidden, nil},
 		{"self approval", acrossTemporal(wf.ErrSelfApproval), http.StatusForbidden, nil},
 		{"not found", fmt.Errorf("get: %w", store.ErrNotFound), http.StatusNotFound, nil},

@@ -16,6 +16,10 @@ import (
 var (
 	ErrInvalid    = errors.New("invalid")
 	ErrWrongState = errors.New("wrong state")
+	// ErrCaseBlocked is every decision on a case while a change of the
+	// workflow's own waits for its records to be repaired (see
+	// rejections.go): not the caller's doing, and not the case's state.
+	ErrCaseBlocked = errors.New("case blocked")
 )
 
 // Application error types: the kinds as they cross Temporal.
@@ -30,6 +34,11 @@ const (
 	// exception or a constraint violation): retrying cannot make it
 	// succeed. The workflow undoes the change it had made in its state.
 	ErrTypeStoreRejected = "StoreRejected"
+	// ErrTypeCaseBlocked is ErrCaseBlocked: the case refuses every decision
+	// until an operator repairs what its records refused. A row that allows
+	// the action is no reason to send the decision again (the API's
+	// catch-up after a lost workflow task waits only on WrongState).
+	ErrTypeCaseBlocked = "CaseBlocked"
 )
 
 // FieldError names one bad field of a request.
@@ -133,6 +142,9 @@ func AppError(err error) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]FieldError(fe)}})
 	case errors.Is(err, ErrWrongState):
 		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), ErrWrongState.Error()+": "), ErrTypeWrongState,
+			temporal.ApplicationErrorOptions{NonRetryable: true})
+	case errors.Is(err, ErrCaseBlocked):
+		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), ErrCaseBlocked.Error()+": "), ErrTypeCaseBlocked,
 			temporal.ApplicationErrorOptions{NonRetryable: true})
 	case errors.Is(err, ErrAuthority), errors.Is(err, ErrSelfApproval):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeForbidden, temporal.ApplicationErrorOptions{NonRetryable: true})

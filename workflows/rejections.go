@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -22,7 +23,7 @@ import (
 //     reminders, closing, the survey...) keeps the case where it is and is
 //     tried again every storeRejectedRetry, so an operator can repair the
 //     data or the schema. Meanwhile the case is blocked: updates are
-//     refused as in the wrong state and no other change is written, so the
+//     refused (ErrTypeCaseBlocked) and no other change is written, so the
 //     refused one keeps its sequence number and the row lags the workflow
 //     by that one change only;
 //   - either way complaints_store_rejected_total{change} counts it, and the
@@ -103,13 +104,12 @@ func guarded[T, R any](w *complaint, hold bool, fn func(workflow.Context, T) (R,
 // the workflow's own waits for the store (w.blocked).
 func validator[T any](w *complaint, fn func(workflow.Context, T) error) func(workflow.Context, T) error {
 	return func(ctx workflow.Context, r T) error {
-		if err := fn(ctx, r); err != nil {
-			return AppError(err)
-		}
 		if w.handlesRejections() && w.blocked > 0 {
-			return AppError(wrongState("the case's records refused a change and are waiting for repair; try again later"))
+			// First: whatever else the validator would say, this is why the
+			// case refuses now.
+			return AppError(fmt.Errorf("%w: the case's records refused a change and are waiting for repair; try again later", ErrCaseBlocked))
 		}
-		return nil
+		return AppError(fn(ctx, r))
 	}
 }
 
