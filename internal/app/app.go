@@ -295,6 +295,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, err
 		}
 		handler = api.Handler()
+		a.closeFns = append(a.closeFns, newKeyPruner(st, time.Hour, logger, a.Registry).start(context.WithoutCancel(ctx)))
 		// The open-case gauges come from PostgreSQL; the API (one or more
 		// instances) reports them, the workers report their own activity.
 		a.Registry.MustRegister(obs.NewCaseCollector(st))
