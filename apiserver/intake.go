@@ -240,6 +240,9 @@ func (s *Server) createComplaint(c *gin.Context) {
 		s.fail(c, "intake", err)
 		return
 	}
+	if s.repeatsExceeded(c, wfID) {
+		return
+	}
 	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
 	defer cancel()
 	// When the workflow task that was to take the filing fails

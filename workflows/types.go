@@ -127,8 +127,14 @@ const (
 	// them (status fulfilling) before asking the customer to confirm;
 	// compensation counts only money paid.
 	VersionRemedies = 4
+	// VersionBoundedContacts: a case keeps its last maxRepeatContacts
+	// repeat contacts and maxIntakeKeys intake keys (with RepeatCount the
+	// total), and tells its handler of repeat contacts at most once an
+	// hour, so a stranger filing the same matter thousands of times cannot
+	// grow the workflow's state past Temporal's limits and break the case.
+	VersionBoundedContacts = 6
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionRemedies
+	CurrentVersion = VersionBoundedContacts
 )
 
 // NewInput is the input of a new case.
@@ -225,18 +231,21 @@ type RepeatContact struct {
 
 // State is what the state query returns and what continue-as-new carries.
 type State struct {
-	CaseID          string          `json:"case_id"`
-	CaseNumber      string          `json:"case_number"`
-	Status          string          `json:"status"`
-	SurveyStatus    string          `json:"survey_status,omitempty"`
-	Category        string          `json:"category"`
-	Severity        string          `json:"severity"`
-	Priority        int             `json:"priority"`
-	Assignee        string          `json:"assignee,omitempty"`
-	Team            string          `json:"team,omitempty"`
-	Level           string          `json:"level"`
-	AppealCount     int             `json:"appeal_count"`
-	RepeatContacts  []RepeatContact `json:"repeat_contacts,omitempty"`
+	CaseID         string          `json:"case_id"`
+	CaseNumber     string          `json:"case_number"`
+	Status         string          `json:"status"`
+	SurveyStatus   string          `json:"survey_status,omitempty"`
+	Category       string          `json:"category"`
+	Severity       string          `json:"severity"`
+	Priority       int             `json:"priority"`
+	Assignee       string          `json:"assignee,omitempty"`
+	Team           string          `json:"team,omitempty"`
+	Level          string          `json:"level"`
+	AppealCount    int             `json:"appeal_count"`
+	RepeatContacts []RepeatContact `json:"repeat_contacts,omitempty"`
+	// RepeatCount is how many repeat contacts the case has had, from
+	// VersionBoundedContacts on, when RepeatContacts keeps the last few.
+	RepeatCount     int             `json:"repeat_count,omitempty"`
 	Deadlines       []Deadline      `json:"deadlines"`
 	Findings        *Findings       `json:"findings,omitempty"`
 	Proposal        *Proposal       `json:"proposal,omitempty"`
