@@ -190,7 +190,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m, err := parse(raw)
+	m, err := Parse(raw)
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: "unparseable message: " + err.Error()}
 	}
@@ -213,9 +213,9 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
-// parse reads a message with go-message: the decoded subject, the
+// Parse reads a message with go-message: the decoded subject, the
 // threading headers and the text and HTML parts, decoded to UTF-8.
-func parse(raw []byte) (Message, error) {
+func Parse(raw []byte) (Message, error) {
 	m := Message{Raw: raw}
 	r, err := gmail.CreateReader(bytes.NewReader(raw))
 	if err != nil && !message.IsUnknownCharset(err) {
