@@ -51,6 +51,8 @@ type Options struct {
 	// *smtp.SMTPError refuses with its code. It may block, as a slow or
 	// stuck server does; the message is accepted only if it returns nil.
 	Reply func(n int, m Message) error
+	// OnMessage is called with each accepted message.
+	OnMessage func(Message)
 }
 
 // Server is the running server.
@@ -70,6 +72,17 @@ type Server struct {
 // Start starts a server on a free loopback port, stopped at the test's end.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
+	s, stop, err := Serve("127.0.0.1:0", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop() })
+	return s
+}
+
+// Serve starts a server on addr (the development mail catcher uses it
+// too); stop closes it.
+func Serve(addr string, opts Options) (_ *Server, stop func() error, _ error) {
 	s := &Server{opts: opts}
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "mx.test"
@@ -78,19 +91,18 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.TLS {
 		cert, roots, err := selfSigned()
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.Roots = roots
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	s.Addr = l.Addr().String()
 	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
+	return s, srv.Close, nil
 }
 
 // URL is the server's SMTP_URL.
@@ -206,10 +218,13 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
 	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
 	ss.s.accepted = append(ss.s.accepted, m)
 	ss.s.tlsSeen = ss.s.tlsSeen || isTLS
 	ss.s.authSeen = ss.s.authSeen || ss.authed
+	ss.s.mu.Unlock()
+	if ss.s.opts.OnMessage != nil {
+		ss.s.opts.OnMessage(m)
+	}
 	return nil
 }
 
