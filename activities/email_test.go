@@ -54,6 +54,21 @@ func TestEmailNotifierQueuesOncePerRecipient(t *testing.T) {
 		{CaseID: caseID, Key: caseID + ":assigned", Audience: "staff", Recipient: "ann", Kind: "assigned", Language: "zh,en", Subject: "s", Body: "b"},
 		{CaseID: caseID, Key: caseID + ":warn", Audience: "staff", Recipient: "role:supervisor@billing", Kind: "clock_warning", Language: "zh,en", Subject: "s", Body: "b"},
 	}
+	// An incident's notice to supervisors belongs to no case.
+	incident := store.Notification{Key: "incident-opened:" + caseID, Audience: "staff", Recipient: "role:supervisor@billing",
+		Kind: "incident_opened", Language: "zh,en", Subject: "s", Body: "b"}
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO notifications (idem_key, audience, recipient, kind, language, subject, body)
+        VALUES ($1, 'staff', $2, 'incident_opened', 'zh,en', 's', 'b')`, incident.Key, incident.Recipient); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Send(ctx, incident); err != nil {
+		t.Fatalf("an incident's notice: %v", err)
+	}
+	var incidentTo string
+	if err := st.Pool.QueryRow(ctx, `SELECT address FROM deliveries WHERE idem_key = $1 AND case_id IS NULL`, incident.Key).Scan(&incidentTo); err != nil ||
+		incidentTo != "sue@staff.example" {
+		t.Errorf("the incident's notice went to %q: %v", incidentTo, err)
+	}
 	if err := st.QueueNotifications(ctx, notes); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,11 @@ func (a *App) startMail(ctx context.Context, st *store.Store, next activities.No
 	base, secret := cfg.PublicBaseURL, []byte(a.Secrets.Token)
 	d := &mail.Dispatcher{Store: st, Sender: sender, From: cfg.Mail.From,
 		Links: func(caseID, audience, language string) []mail.Link {
-			if audience != "customer" {
+			switch {
+			case audience != "customer" && caseID == "":
+				// An incident's notice to supervisors.
+				return []mail.Link{{Label: "系统性问题 / Incidents", URL: base + "/console/incidents"}}
+			case audience != "customer":
 				return []mail.Link{{Label: "案件页面 / Case page", URL: base + "/console/cases/" + caseID}}
 			}
 			label := "Follow your complaint"

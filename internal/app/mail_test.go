@@ -123,6 +123,16 @@ func TestEmailThroughTheStack(t *testing.T) {
 		t.Errorf("assignment: %q\n%s", assigned.Subject, assigned.Text)
 	}
 
+	// Someone files again about the same order without the token: the
+	// tracking link goes to the address on file, by email too.
+	s.must(200, "POST", "/v1/complaints", "", body, nil, "Idempotency-Key", "mail-2")
+	again := srv.Wait(t, 30*time.Second, "sending the tracking link to the address on file", func(m mailtest.Message) bool {
+		return m.To == "wang.fang@example.com" && strings.Contains(m.Subject, "跟踪链接")
+	})
+	if !strings.Contains(again.Text, created.TrackingURL) || len(again.InReplyTo) != 1 || again.InReplyTo[0] != ack.MessageID {
+		t.Errorf("tracking link message:\n%s\nin reply to %v", again.Text, again.InReplyTo)
+	}
+
 	s.must(200, "POST", "/v1/complaints/"+created.ID+"/findings", agent, map[string]any{"cause": "billing.fees",
 		"cause_detail": "billing.fees.unexpected", "responsibility": "company", "responsible_unit": "card services",
 		"summary": "A fee was charged that the terms did not allow."}, nil)

@@ -389,3 +389,33 @@ func TestAttemptOfADeadWorkerIsSentOnce(t *testing.T) {
 		t.Errorf("%d attempts without an end, want the dead worker's one", unfinished)
 	}
 }
+
+// TestIncidentNoticeHasNoCase sends an incident's notice to a supervisor:
+// it belongs to no case, and goes all the same.
+func TestIncidentNoticeHasNoCase(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	sender, _ := mail.NewSMTP(srv.URL(), false, 5*time.Second, nil)
+	st := env.NewStore(t)
+	ctx := context.Background()
+	key := "incident-opened:" + uuid()
+	if _, err := st.Pool.Exec(ctx, `INSERT INTO notifications (idem_key, audience, recipient, kind, language, subject, body)
+        VALUES ($1, 'staff', 'role:supervisor@billing', 'incident_opened', 'zh,en', '[INC-20261203-0001] 发现疑似系统性问题', '12 recent complaints')`, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueueDeliveries(ctx, []store.NewDelivery{{Key: key, Channel: "email", Address: "sue@staff.example",
+		MessageID: mail.MessageID(key, "example.com")}}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := dispatcher(t, st, sender)
+	d.Links = func(caseID, audience, _ string) []mail.Link {
+		if caseID != "" || audience != "staff" {
+			t.Errorf("links asked for case %q, audience %s", caseID, audience)
+		}
+		return []mail.Link{{Label: "Incidents", URL: "https://complaints.example.com/console/incidents"}}
+	}
+	runOnce(t, d)
+	msgs := srv.Messages()
+	if len(msgs) != 1 || msgs[0].Subject != "[INC-20261203-0001] 发现疑似系统性问题" || !strings.Contains(msgs[0].Text, "/console/incidents") {
+		t.Fatalf("messages %+v", msgs)
+	}
+}

@@ -39,7 +39,7 @@ func (s *Store) QueueDeliveries(ctx context.Context, ds []NewDelivery) error {
 			notBefore = &d.NotBefore
 		}
 		if _, err := s.Pool.Exec(ctx, `INSERT INTO deliveries (idem_key, case_id, channel, address, message_id, next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5, COALESCE($6, now())) ON CONFLICT (idem_key, channel, address) DO NOTHING`,
+            VALUES ($1, NULLIF($2, '')::uuid, $3, $4, $5, COALESCE($6, now())) ON CONFLICT (idem_key, channel, address) DO NOTHING`,
 			d.Key, d.CaseID, d.Channel, d.Address, d.MessageID, notBefore); err != nil {
 			return fmt.Errorf("store.QueueDeliveries(%s): %w", d.Key, err)
 		}
@@ -63,9 +63,12 @@ type EmailContext struct {
 func (s *Store) EmailRecipients(ctx context.Context, caseID, audience, recipient string) (EmailContext, error) {
 	var ec EmailContext
 	var customerEmail string
-	if err := s.Pool.QueryRow(ctx, `SELECT profile, customer_email FROM cases WHERE id = $1`, caseID).
-		Scan(&ec.Profile, &customerEmail); err != nil {
-		return ec, fmt.Errorf("store.EmailRecipients(%s): %w", caseID, err)
+	// An incident's notice to supervisors has no case.
+	if caseID != "" {
+		if err := s.Pool.QueryRow(ctx, `SELECT profile, customer_email FROM cases WHERE id = $1`, caseID).
+			Scan(&ec.Profile, &customerEmail); err != nil {
+			return ec, fmt.Errorf("store.EmailRecipients(%s): %w", caseID, err)
+		}
 	}
 	if audience == "customer" {
 		if customerEmail != "" {
@@ -119,15 +122,15 @@ WITH due AS (
     WHERE status IN ('queued','sending') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
-    UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + $2::interval
+    UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + make_interval(secs => $2)
     FROM due WHERE d.id = due.id
     RETURNING d.id, d.idem_key, d.case_id, d.channel, d.address, d.message_id, d.attempts
 )
-SELECT c.id, c.idem_key, c.case_id, c.channel, c.address, c.message_id, c.attempts,
-    n.audience, n.kind, n.language, n.subject, n.body, cs.case_number,
-    (SELECT f.idem_key FROM notifications f WHERE f.case_id = n.case_id AND f.audience = n.audience ORDER BY f.id LIMIT 1)
-FROM claimed c JOIN notifications n ON n.idem_key = c.idem_key JOIN cases cs ON cs.id = c.case_id`,
-			limit, lease.String())
+SELECT c.id, c.idem_key, COALESCE(c.case_id::text, ''), c.channel, c.address, c.message_id, c.attempts,
+    n.audience, n.kind, n.language, n.subject, n.body, COALESCE(cs.case_number, ''),
+    COALESCE((SELECT f.idem_key FROM notifications f WHERE f.case_id = n.case_id AND f.audience = n.audience ORDER BY f.id LIMIT 1), '')
+FROM claimed c JOIN notifications n ON n.idem_key = c.idem_key LEFT JOIN cases cs ON cs.id = c.case_id`,
+			limit, lease.Seconds())
 		if err != nil {
 			return err
 		}

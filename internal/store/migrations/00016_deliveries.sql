@@ -8,7 +8,9 @@
 CREATE TABLE deliveries (
     id              bigserial PRIMARY KEY,
     idem_key        text NOT NULL REFERENCES notifications (idem_key),
-    case_id         uuid NOT NULL REFERENCES cases (id),
+    -- case_id is empty for an incident's notice to supervisors, which
+    -- belongs to no case (as its notifications row).
+    case_id         uuid REFERENCES cases (id),
     channel         text NOT NULL CHECK (channel IN ('email')),
     address         text NOT NULL,
     -- message_id is the Message-ID every attempt sends, derived from the
