@@ -153,12 +153,15 @@ function repeatsCard(c) {
 // messagesCard lists the case's messages, newest first, each with the
 // channels it went by (the tracking page, email) and their status.
 function messagesCard(c) {
-  return h('section', { class: 'card', id: 'messages' }, h('h2', {}, t('messages.title'), h('span', { class: 'count' }, c.messages.length)),
-    h('ol', { class: 'timeline' }, c.messages.slice().reverse().map((m) => h('li', { 'data-kind': m.kind },
-      h('time', {}, when(m.created_at)), h('strong', {}, t('messages.audience.' + m.audience)), ' · ', m.subject,
-      h('div', { class: 'detail' }, m.deliveries.map((d) => h('span', { class: 'delivery', 'data-channel': d.channel, 'data-status': d.status },
-        t('messages.channel.' + d.channel), ': ', t('messages.status.' + d.status),
-        d.attempts > 1 ? ' (' + d.attempts + ')' : '', d.error ? ' · ' + d.error : '', ' '))))));
+  const delivery = (d) => h('span', { class: 'delivery', 'data-channel': d.channel, 'data-status': d.status },
+    t('messages.channel.' + d.channel), ': ', t('messages.status.' + d.status),
+    d.attempts > 1 ? ' (' + d.attempts + ')' : '', d.error ? ' · ' + d.error : '', ' ');
+  const item = (m) => h('li', { 'data-kind': m.kind },
+    h('time', {}, when(m.created_at)), h('strong', {}, t('messages.audience.' + m.audience)), ' · ', m.subject,
+    h('div', { class: 'detail' }, m.deliveries.map(delivery)));
+  return h('section', { class: 'card', id: 'messages' },
+    h('h2', {}, t('messages.title'), h('span', { class: 'count' }, c.messages.length)),
+    h('ol', { class: 'timeline' }, c.messages.slice().reverse().map(item)));
 }
 
 function timelineCard(c) {
