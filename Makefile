@@ -10,11 +10,16 @@ ROLE ?= manager
 SUB  ?= alice
 TEAM ?= billing
 
-.PHONY: run build test fuzz lint bench bench-quick bench-go cluster chaos token deps clean
+.PHONY: run build test fuzz lint bench bench-quick bench-go cluster chaos token deps clean mail-catcher
 
 ## run: build and start PostgreSQL, Temporal, the worker and the API in one process
 run: deps build
 	./$(BIN) dev
+
+## mail-catcher: an SMTP server on 127.0.0.1:1025 that shows every email at http://127.0.0.1:8025/
+##   (then, in another terminal: SMTP_URL=smtp://127.0.0.1:1025 MAIL_FROM=complaints@localhost make run)
+mail-catcher:
+	go run ./internal/mail/mailtest/catcher
 
 ## build: build the complaints binary into bin/
 build:

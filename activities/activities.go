@@ -122,7 +122,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error {
 	notes := make([]store.Notification, 0, len(ch.Messages))
 	for _, m := range ch.Messages {
-		n, err := Render(m, ch.Language)
+		n, err := Render(a.withSurveyLink(ch.CaseID, m), ch.Language)
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 		}

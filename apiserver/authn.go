@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 
@@ -121,6 +122,8 @@ type staffPatch struct {
 	Team      *string `json:"team"`
 	Active    *bool   `json:"active"`
 	Confirmed *bool   `json:"confirmed"`
+	// Email is where the member's notifications go ("" clears it).
+	Email *string `json:"email"`
 }
 
 // staffUpdate is a changed member and what became of the open cases they
@@ -151,11 +154,17 @@ func (s *Server) updateStaff(c *gin.Context) {
 			errs = append(errs, FieldProblem{Field: "team", Message: "no such team"})
 		}
 	}
+	if p.Email != nil && *p.Email != "" {
+		if a, err := mail.ParseAddress(*p.Email); err != nil || a.Address != *p.Email || len(*p.Email) > 254 {
+			errs = append(errs, FieldProblem{Field: "email", Message: "must be a plain email address such as ann@example.com"})
+		}
+	}
 	if len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
 	}
-	_, st, err := s.store.UpdateStaff(c, c.Param("id"), store.StaffChange{Role: p.Role, Team: p.Team, Active: p.Active, Confirmed: p.Confirmed})
+	_, st, err := s.store.UpdateStaff(c, c.Param("id"), store.StaffChange{Role: p.Role, Team: p.Team, Active: p.Active,
+		Confirmed: p.Confirmed, Email: p.Email})
 	if err != nil {
 		s.fail(c, "update staff", err)
 		return

@@ -184,6 +184,9 @@ type CaseView struct {
 	// Actions are the decisions the reader may take now (empty when the
 	// live state could not be read).
 	Actions []string `json:"actions"`
+	// Messages are the case's messages to the customer and to staff, each
+	// with the channels it went by and their status.
+	Messages []store.CaseMessage `json:"messages"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -217,13 +220,18 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 		s.fail(c, "events", err)
 		return
 	}
+	msgs, err := s.store.CaseMessages(c, cs.ID)
+	if err != nil {
+		s.fail(c, "messages", err)
+		return
+	}
 	masked := !seesPersonalData(staffOf(c).Role)
 	known := []string{cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail}
 	if masked {
 		maskCase(&cs)
 	}
 	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
-		Actions: []string{}, ReversalFailed: []string{}}
+		Actions: []string{}, ReversalFailed: []string{}, Messages: msgs}
 	if st == nil {
 		q, err := s.queryState(c, cs)
 		if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -43,6 +44,10 @@ type Config struct {
 	// TeamIsolation keeps agents and supervisors to their team's cases
 	// and their own.
 	TeamIsolation bool
+	// Notifier, when set, delivers the messages the API itself queues
+	// (the tracking link sent to the contact on file) after they are in
+	// the outbox: email when SMTP_URL is set.
+	Notifier activities.Notifier
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
 	Authority wf.AuthorityMatrix

@@ -44,7 +44,10 @@ func (s *Server) sendTrackingLink(c *gin.Context, cs store.Case) error {
 	}
 	n.CaseID = cs.ID
 	n.Key = cs.ID + ":tracking-link-" + time.Now().UTC().Format("2006010215")
-	return s.store.QueueNotifications(c, []store.Notification{n})
+	if err := s.store.QueueNotifications(c, []store.Notification{n}); err != nil || s.cfg.Notifier == nil {
+		return err
+	}
+	return s.cfg.Notifier.Send(c, n)
 }
 
 // existingCaseMessage tells an anonymous caller what became of its filing,

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -36,6 +37,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/envelope"
+	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/obs"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -60,6 +62,9 @@ type Options struct {
 	Profiles map[string]workflows.Clocks
 	// Payments overrides the ledger (tests plug in a provider).
 	Payments func(*store.Store) activities.Payments
+	// MailTLS overrides the SMTP client's TLS configuration (tests trust
+	// their own CA); nil uses the system's roots.
+	MailTLS *tls.Config
 }
 
 // App is a running system.
@@ -253,6 +258,16 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		if cfg.NotifyWebhookURL != "" {
 			notifier = activities.WebhookNotifier{URL: cfg.NotifyWebhookURL, Next: activities.OutboxNotifier{Store: st, Logger: logger}}
 		}
+		// The message counters exist without email too: every worker
+		// reports them, at zero, so the alert and the panel always have
+		// their series.
+		mailMetrics := mail.NewMetrics(a.Registry)
+		var stopMail func()
+		if cfg.Mail.Enabled() {
+			if notifier, stopMail, err = a.startMail(ctx, st, notifier, profiles, opts.MailTLS, mailMetrics); err != nil {
+				return nil, err
+			}
+		}
 		acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
 			Profiles: profiles, Authority: authority, TokenSecret: []byte(a.Secrets.Token), Logger: logger, Spike: cfg.Spike, Temporal: tc,
 			PublicBaseURL: cfg.PublicBaseURL}
@@ -267,6 +282,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, fmt.Errorf("worker start: %w", err)
 		}
 		a.closeFns = append(a.closeFns, a.worker.Stop)
+		if stopMail != nil {
+			a.closeFns = append(a.closeFns, stopMail)
+		}
 		if cfg.ReportRefresh > 0 {
 			stop := newSummaryRefresher(st, cfg.ReportZones, cfg.ReportRefresh, logger, a.Registry).start(context.WithoutCancel(ctx))
 			a.closeFns = append(a.closeFns, stop)
@@ -280,6 +298,16 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
+		var apiNotifier activities.Notifier
+		if cfg.Mail.Enabled() {
+			profiles := opts.Profiles
+			if profiles == nil {
+				profiles = workflows.Profiles()
+			}
+			if apiNotifier, _, err = a.startMail(ctx, st, activities.OutboxNotifier{Store: st, Logger: logger}, profiles, opts.MailTLS, nil); err != nil {
+				return nil, err
+			}
+		}
 		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
@@ -289,7 +317,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
 			TrustedProxies: cfg.TrustedProxies,
 			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: authority, StaffAutoConfirm: cfg.StaffAutoConfirm,
-			TeamIsolation: cfg.TeamIsolation,
+			TeamIsolation: cfg.TeamIsolation, Notifier: apiNotifier,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

@@ -127,7 +127,14 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 		t.Fatal(err)
 	}
 	s := &stack{t: t}
-	a, err := app.Start(context.Background(), cfg, app.Options{Run: app.RunAPI | app.RunWorker, Profiles: profiles,
+	run := app.RunAPI | app.RunWorker
+	for i := 0; i+1 < len(overrides); i += 2 {
+		// TEST_RUN=api runs no worker here: the test runs its own.
+		if overrides[i] == "TEST_RUN" && overrides[i+1] == "api" {
+			run = app.RunAPI
+		}
+	}
+	a, err := app.Start(context.Background(), cfg, app.Options{Run: run, Profiles: profiles,
 		Payments: func(st *store.Store) activities.Payments {
 			s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
 			return s.payments

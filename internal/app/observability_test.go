@@ -292,8 +292,8 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			}
 		}
 	}
-	if alerts != 16 {
-		t.Errorf("%d rules loaded, want 16", alerts)
+	if alerts != 17 {
+		t.Errorf("%d rules loaded, want 17", alerts)
 	}
 	var firing struct {
 		Data struct {

@@ -133,6 +133,9 @@ type Config struct {
 	// first real delivery channel); the outbox is written either way.
 	NotifyWebhookURL string
 
+	// Mail is outbound email (SMTP_URL, MAIL_FROM, SEND_WINDOW, MAIL_*).
+	Mail Mail
+
 	// PaymentsURL, when set, is the payment provider's HTTP API (POST
 	// /payments and /reversals with an Idempotency-Key header); every
 	// accepted payment is recorded in the ledger too. Empty means the
@@ -401,6 +404,9 @@ func Load(getenv func(string) string) (Config, error) {
 		c.PublicBaseURL = "http://" + DisplayAddr(c.HTTPAddr)
 	}
 	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
+	var mailErrs []error
+	c.Mail, mailErrs = loadMail(getenv)
+	errs = append(errs, mailErrs...)
 	return c, errors.Join(errs...)
 }
 

@@ -25,13 +25,16 @@ type Staff struct {
 	// automatically.
 	Confirmed bool      `json:"confirmed"`
 	CreatedAt time.Time `json:"created_at"`
+	// Email is where the member's notifications are sent (set by an
+	// admin; empty: the outbox only).
+	Email string `json:"email,omitempty"`
 }
 
-const staffColumns = `id, name, role, COALESCE(team_id, ''), active, confirmed, created_at`
+const staffColumns = `id, name, role, COALESCE(team_id, ''), active, confirmed, created_at, email`
 
 func scanStaff(r pgx.Row) (Staff, error) {
 	var st Staff
-	err := r.Scan(&st.ID, &st.Name, &st.Role, &st.Team, &st.Active, &st.Confirmed, &st.CreatedAt)
+	err := r.Scan(&st.ID, &st.Name, &st.Role, &st.Team, &st.Active, &st.Confirmed, &st.CreatedAt, &st.Email)
 	return st, err
 }
 
@@ -105,7 +108,7 @@ func (s *Store) ListStaff(ctx context.Context) ([]Staff, error) {
 
 // StaffChange is an admin's change to a directory entry; nil fields stay.
 type StaffChange struct {
-	Role, Team        *string
+	Role, Team, Email *string
 	Active, Confirmed *bool
 }
 
@@ -126,8 +129,8 @@ func (s *Store) UpdateStaff(ctx context.Context, id string, ch StaffChange) (bef
 		return Staff{}, Staff{}, fmt.Errorf("store.UpdateStaff(%s): %w", id, err)
 	}
 	after, err = scanStaff(tx.QueryRow(ctx, `UPDATE staff SET role = COALESCE($2, role), team_id = COALESCE($3, team_id),
-        active = COALESCE($4, active), confirmed = COALESCE($5, confirmed), updated_at = now() WHERE id = $1
-        RETURNING `+staffColumns, id, ch.Role, ch.Team, ch.Active, ch.Confirmed))
+        active = COALESCE($4, active), confirmed = COALESCE($5, confirmed), email = COALESCE($6, email), updated_at = now()
+        WHERE id = $1 RETURNING `+staffColumns, id, ch.Role, ch.Team, ch.Active, ch.Confirmed, ch.Email))
 	if err != nil {
 		return Staff{}, Staff{}, fmt.Errorf("store.UpdateStaff(%s): %w", id, err)
 	}

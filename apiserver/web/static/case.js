@@ -32,7 +32,7 @@ function drawCase(ctx, main, c, staff) {
   const rerender = (next) => drawCase(ctx, main, next, staff);
   const left = [summaryCard(c), c.pending_approvals ? approvalCard(ctx, c, rerender) : null, clocksCard(c),
     c.findings ? findingsCard(c.findings) : null, c.remedies.length && !c.pending_approvals ? remediesCard(c) : null,
-    c.repeat_contacts.length ? repeatsCard(c) : null, timelineCard(c)];
+    c.repeat_contacts.length ? repeatsCard(c) : null, (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
   const right = [actionsCard(ctx, c, staff, rerender)];
   clear(main).append(
     h('section', { class: 'card', id: 'case-head' },
@@ -148,6 +148,20 @@ function remediesCard(c) {
 function repeatsCard(c) {
   return h('section', { class: 'card', id: 'repeats' }, h('h2', {}, t('repeats.title'), h('span', { class: 'count' }, Math.max(c.repeat_count || 0, c.repeat_contacts.length))),
     h('ul', {}, c.repeat_contacts.map((r) => h('li', {}, when(r.at), ' · ', tOr('channel.' + r.channel, r.channel || ''), ' · ', r.subject || ''))));
+}
+
+// messagesCard lists the case's messages, newest first, each with the
+// channels it went by (the tracking page, email) and their status.
+function messagesCard(c) {
+  const delivery = (d) => h('span', { class: 'delivery', 'data-channel': d.channel, 'data-status': d.status },
+    t('messages.channel.' + d.channel), ': ', t('messages.status.' + d.status),
+    d.attempts > 1 ? ' (' + d.attempts + ')' : '', d.error ? ' · ' + d.error : '', ' ');
+  const item = (m) => h('li', { 'data-kind': m.kind },
+    h('time', {}, when(m.created_at)), h('strong', {}, t('messages.audience.' + m.audience)), ' · ', m.subject,
+    h('div', { class: 'detail' }, m.deliveries.map(delivery)));
+  return h('section', { class: 'card', id: 'messages' },
+    h('h2', {}, t('messages.title'), h('span', { class: 'count' }, c.messages.length)),
+    h('ol', { class: 'timeline' }, c.messages.slice().reverse().map(item)));
 }
 
 function timelineCard(c) {

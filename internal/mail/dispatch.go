@@ -1,0 +1,203 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/complaint-handling/complaints/internal/store"
+)
+
+// Sender sends one composed message; its error is a *Failure (anything
+// else counts as temporary).
+type Sender interface {
+	Send(ctx context.Context, m *gomail.Msg) error
+}
+
+// Metrics counts messages by channel and outcome.
+type Metrics struct{ messages *prometheus.CounterVec }
+
+// Message outcomes counted in complaints_messages_total: sent, retried (a
+// temporary failure, tried again later), failed (for good), bounced.
+var outcomes = []string{"sent", "retried", "failed", "bounced"}
+
+// NewMetrics registers complaints_messages_total{channel,status} on reg,
+// with every email outcome at zero so that rates and alerts have a series
+// before the first failure.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "complaints_messages_total",
+		Help: "Message delivery attempts' outcomes by channel (email) and status (sent, retried, failed, bounced)."},
+		[]string{"channel", "status"})}
+	for _, o := range outcomes {
+		m.messages.WithLabelValues("email", o)
+	}
+	reg.MustRegister(m.messages)
+	return m
+}
+
+// Dispatcher delivers the queued email deliveries: each worker process
+// runs one, and PostgreSQL hands each due delivery to one of them.
+//
+// The guarantee: an attempt is recorded, with a lease, before the message
+// is sent, and the delivery is marked sent once the server has accepted
+// it. A worker that dies before the server's acceptance (during the
+// connection or the data) leaves an attempt the server never accepted:
+// after the lease another worker sends it, once. A worker that dies in the
+// instant between the server's acceptance and the mark (a few
+// milliseconds) leaves a message that is sent again, with the same
+// Message-ID, which is then the evidence the receiver (and a person) can
+// use to drop the copy: at least once, never more than once per lease
+// expiry, and identical each time.
+type Dispatcher struct {
+	Store  *store.Store
+	Sender Sender
+	// From is the sender address (MAIL_FROM).
+	From string
+	// Links returns the links a case's message ends with: the tracking
+	// page for the customer, the case page of the console for staff.
+	Links func(caseID, audience, language string) []Link
+	// RetryBase is the first retry's wait; each later one doubles, up to
+	// an hour. MaxAttempts fails the delivery after that many attempts.
+	RetryBase   time.Duration
+	MaxAttempts int
+	// SendTimeout bounds an attempt; the lease is a little longer.
+	SendTimeout time.Duration
+	Poll        time.Duration
+	Metrics     *Metrics
+	Logger      *slog.Logger
+}
+
+// Start runs the dispatcher until ctx ends or stop is called; either
+// lets an attempt in flight end (within SendTimeout) and records it.
+func (d *Dispatcher) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d.Poll)
+		defer t.Stop()
+		for {
+			for {
+				n, err := d.RunOnce(ctx)
+				if err != nil && ctx.Err() == nil {
+					d.logger().Warn("deliveries", "err", err)
+				}
+				if n == 0 || err != nil {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// RunOnce claims one due delivery and attempts it; it returns how many it
+// attempted (0 or 1).
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	ds, err := d.Store.ClaimDeliveries(ctx, 1, d.SendTimeout+d.SendTimeout/2+time.Second)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	for _, del := range ds {
+		d.attempt(ctx, del)
+	}
+	return len(ds), nil
+}
+
+func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
+	log := d.logger().With("case_id", del.CaseID, "kind", del.Kind, "channel", del.Channel, "attempt", del.Attempt)
+	domain := Domain(d.From)
+	m := Message{From: d.From, To: del.Address, MessageID: del.MessageID, CaseNumber: del.CaseNumber,
+		Subject: del.Subject, Body: del.Body, Language: del.Language}
+	if del.ThreadKey != "" {
+		m.ThreadID = MessageID(del.ThreadKey, domain)
+	}
+	if d.Links != nil {
+		m.Links = d.Links(del.CaseID, del.Audience, del.Language)
+	}
+	var res store.AttemptResult
+	msg, err := Compose(m)
+	if err != nil {
+		// A message that cannot be composed (a malformed address) will
+		// not compose on a retry either.
+		err = &Failure{Err: err}
+	} else {
+		// A stopping process finishes the attempt it has begun: one cut
+		// off mid-data would be sent again by the next worker.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
+		err = d.Sender.Send(sctx, msg)
+		cancel()
+	}
+	switch f := (*Failure)(nil); {
+	case err == nil:
+		res = store.AttemptResult{Result: "sent"}
+	case errors.As(err, &f) && !f.Temporary:
+		res = store.AttemptResult{Result: "permanent", Code: f.Code, Detail: short(f)}
+	default:
+		res = store.AttemptResult{Result: "temporary", Detail: short(err)}
+		if errors.As(err, &f) {
+			res.Code = f.Code
+		}
+		if del.Attempt < d.MaxAttempts {
+			res.RetryAt = time.Now().Add(d.backoff(del.Attempt))
+		}
+	}
+	// The mark must be written even while the process stops.
+	status, ferr := d.Store.FinishAttempt(context.WithoutCancel(ctx), del.ID, del.Attempt, res)
+	if ferr != nil {
+		log.Warn("record attempt", "err", ferr)
+		return
+	}
+	outcome := status
+	if status == store.DeliveryQueued {
+		outcome = "retried"
+	}
+	if outcome != "" && d.Metrics != nil {
+		d.Metrics.messages.WithLabelValues(del.Channel, outcome).Inc()
+	}
+	if err != nil {
+		log.Warn("message not sent", "status", status, "code", res.Code, "err", res.Detail)
+	} else {
+		log.Info("message sent")
+	}
+}
+
+// backoff is the wait after the attempt-th attempt failed for now.
+func (d *Dispatcher) backoff(attempt int) time.Duration {
+	w := d.RetryBase
+	for i := 1; i < attempt && w < time.Hour; i++ {
+		w *= 2
+	}
+	return min(w, time.Hour)
+}
+
+// short is an error's text cut for staff to read (server replies are
+// short; connection errors name the address only).
+func short(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+func (d *Dispatcher) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger.With("component", "mail")
+}
