@@ -563,7 +563,7 @@ func noPersonalDataInTemporal(t *testing.T, s *stack, workflowID string, secrets
 	if len(resp.GetHistory().GetEvents()) < 10 {
 		t.Fatalf("history has only %d events", len(resp.GetHistory().GetEvents()))
 	}
-	conn, err := pgx.Connect(ctx, env.PG.URL("temporal"))
+	conn, err := pgx.Connect(ctx, env.Postgres(t).URL("temporal"))
 	if err != nil {
 		t.Fatal(err)
 	}
