@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -64,6 +65,9 @@ func SkipIfShort(t testing.TB) {
 // TestMain: os.Exit(testenv.Main(m, &env)).
 func Main(m *testing.M, env **Env) int {
 	flag.Parse() // testing.Short() is read by the tests, after this.
+	// The application's HTTP router runs in release mode, as the binaries
+	// set it (gin's debug mode prints every route of every test's server).
+	gin.SetMode(gin.ReleaseMode)
 	dir, err := os.MkdirTemp("", "complaints-test-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
