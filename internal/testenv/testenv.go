@@ -1,9 +1,11 @@
 // Package testenv starts the real dependencies tests need: a throwaway
 // PostgreSQL cluster (temporary folder, free port) with the application
-// schema migrated once into a template database, a fresh database cloned
-// from it per test, and an embedded Temporal server on the same cluster.
-// Each starts when the first test of the package asks for it, so a package
-// run whose tests need neither starts neither. Under go test -short (make
+// schema migrated once into a template database, and a fresh database
+// cloned from it per test (internal/app starts its embedded Temporal
+// server on the same cluster). The cluster starts when the first test of
+// the package asks for it, so a package run whose tests need none starts
+// none. The package links no Temporal server, so the test binaries of the
+// packages that use it stay small and quick to link. Under go test -short (make
 // test-short) a test that asks for one is skipped, saying so; otherwise,
 // when something cannot start, the test fails: it never skips.
 package testenv
@@ -26,12 +28,10 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/internal/temporalserver"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
-// Env is the package-wide PostgreSQL cluster (and Temporal server),
-// started by the first test that needs it and stopped by Main.
+// Env is the package-wide PostgreSQL cluster, started by the first test
+// that needs it and stopped by Main.
 type Env struct {
 	Dir     string
 	counter atomic.Int64
@@ -40,9 +40,8 @@ type Env struct {
 	pg     *pgserver.Server
 	pgErr  error
 
-	temporalOnce sync.Once
-	temporal     *temporalserver.Server
-	temporalErr  error
+	mu     sync.Mutex
+	atExit []func()
 }
 
 const templateDB = "complaints_template"
@@ -77,8 +76,8 @@ func Main(m *testing.M, env **Env) int {
 	e := &Env{Dir: dir}
 	*env = e
 	code := m.Run()
-	if e.temporal != nil {
-		_ = e.temporal.Stop()
+	for i := len(e.atExit) - 1; i >= 0; i-- {
+		e.atExit[i]()
 	}
 	if e.pg != nil {
 		_ = e.pg.Stop()
@@ -194,25 +193,14 @@ func openStore(t testing.TB, url string) *store.Store {
 // Pool returns the pool of a store (helper for raw queries in tests).
 func Pool(st *store.Store) *pgxpool.Pool { return st.Pool }
 
-// Temporal starts (once per package) an embedded Temporal server on the
-// package's PostgreSQL and returns it. Under -short it skips t.
-func (e *Env) Temporal(t testing.TB, searchAttrs bool) *temporalserver.Server {
-	t.Helper()
-	pg := e.Postgres(t)
-	e.temporalOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		e.temporal, e.temporalErr = temporalserver.Start(ctx, temporalserver.Options{
-			DatabaseURL:      pg.URL("postgres"),
-			Namespace:        "complaints",
-			SearchAttributes: workflows.SearchAttributeTypes(),
-			LogFile:          filepath.Join(e.Dir, "temporal.log"),
-		})
-	})
-	if e.temporalErr != nil {
-		t.Fatalf("testenv: Temporal server could not start: %v", e.temporalErr)
-	}
-	return e.temporal
+// AtExit registers fn to run when the package's tests have finished,
+// before PostgreSQL stops (in reverse order of registration): for what a
+// package starts on the cluster itself, such as internal/app's embedded
+// Temporal server.
+func (e *Env) AtExit(fn func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.atExit = append(e.atExit, fn)
 }
 
 // Logger returns a logger that writes to the test's log.
