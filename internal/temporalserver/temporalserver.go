@@ -1,7 +1,7 @@
 // Package temporalserver runs a Temporal server inside this process,
 // persisting into PostgreSQL: one database for history and one for
 // visibility, their schemas created or upgraded at start with the server's
-// own embedded schema packages. It is what `complaints dev` and the
+// own embedded schema packages. It is what `complaints-dev dev` and the
 // integration tests use when no TEMPORAL_ADDRESS is given.
 package temporalserver
 
