@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/complaint-handling/complaints/internal/app"
@@ -51,10 +50,6 @@ func commands() []cli.Command {
 		{Name: "chaos", Usage: "kill workers, APIs and the Temporal server, restart PostgreSQL and let the\n             payment provider misbehave under load; then check nothing was lost,\n             paid twice or left stuck: [--small] [--out chaos-report.json]",
 			Run: func(ctx context.Context, e cli.Env, args []string) error { return runChaos(ctx, args, e.Stdout) }},
 	}, cli.Production(devstack.Database)...)
-}
-
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, prog, commands(), args, getenv, stdout, stderr)
 }
 
 // dev runs the dev stack until SIGINT/SIGTERM, then shuts it down
