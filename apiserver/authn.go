@@ -59,7 +59,7 @@ func (s *Server) authenticate(c *gin.Context) (*store.Staff, bool) {
 		problem(c, http.StatusUnauthorized, "unauthorized", "use the Bearer scheme")
 		return nil, false
 	}
-	claims, err := s.verifier.Verify(strings.TrimSpace(tok))
+	claims, err := s.verifier.Verify(c.Request.Context(), strings.TrimSpace(tok))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="complaints", error="invalid_token"`)
 		problem(c, http.StatusUnauthorized, "unauthorized", "the token is invalid or expired")

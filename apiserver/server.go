@@ -82,7 +82,6 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	if cfg.Authority.Limits == nil {
 		cfg.Authority = wf.DefaultAuthority()
 	}
-	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
 		metrics: newHTTPMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
 	if cfg.PublicRate > 0 {
@@ -263,7 +262,6 @@ func (s *Server) recoverer() gin.HandlerFunc {
 // runs only the worker.
 func HealthHandler(tc client.Client, st *store.Store, reg *prometheus.Registry) http.Handler {
 	s := &Server{temporal: tc, store: st, registry: reg, logger: slog.Default()}
-	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/workflows"
 )
 
@@ -21,6 +22,7 @@ import (
 // edits an event of one case, the command fails naming that case and seq,
 // for that case and for all.
 func TestAuditVerifyCommand(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx := context.Background()
 	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(t.TempDir(), "pg")})
 	if err != nil {

@@ -36,6 +36,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/bench"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
+	"github.com/complaint-handling/complaints/internal/temporalserver"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -43,6 +44,36 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+// embedded is the package's Temporal server, on the package's PostgreSQL.
+var embedded struct {
+	once sync.Once
+	ts   *temporalserver.Server
+	err  error
+}
+
+// temporalServer starts the package's embedded Temporal server the first
+// time a test asks (testenv.Main stops it after the tests), and returns it.
+// Under -short it skips t, as env.Postgres does.
+func temporalServer(t *testing.T) *temporalserver.Server {
+	t.Helper()
+	pg := env.Postgres(t)
+	embedded.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		embedded.ts, embedded.err = temporalserver.Start(ctx, temporalserver.Options{
+			DatabaseURL: pg.URL("postgres"), Namespace: "complaints",
+			SearchAttributes: workflows.SearchAttributeTypes(), LogFile: filepath.Join(env.Dir, "temporal.log"),
+		})
+		if embedded.err == nil {
+			env.AtExit(func() { _ = embedded.ts.Stop() })
+		}
+	})
+	if embedded.err != nil {
+		t.Fatalf("the embedded Temporal server could not start: %v", embedded.err)
+	}
+	return embedded.ts
+}
 
 const (
 	jwtSecret   = "test-jwt-secret-0123456789abcdef0123456789"
@@ -97,7 +128,7 @@ func startStack(t *testing.T, overrides ...string) *stack {
 // startStackWith is startStack with the given clock profiles.
 func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, overrides ...string) *stack {
 	t.Helper()
-	ts := env.Temporal(t, true)
+	ts := temporalServer(t)
 	// The application runs as the role that may only read and append to
 	// the audit trail; the owner migrates.
 	appURL, ownerURL := env.NewDatabaseURLs(t)
@@ -570,7 +601,7 @@ func noPersonalDataInTemporal(t *testing.T, s *stack, workflowID string, secrets
 	if len(resp.GetHistory().GetEvents()) < 10 {
 		t.Fatalf("history has only %d events", len(resp.GetHistory().GetEvents()))
 	}
-	conn, err := pgx.Connect(ctx, env.PG.URL("temporal"))
+	conn, err := pgx.Connect(ctx, env.Postgres(t).URL("temporal"))
 	if err != nil {
 		t.Fatal(err)
 	}

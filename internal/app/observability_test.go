@@ -30,6 +30,9 @@ const deployDir = "../../deploy"
 // TestPrometheusRulesAndConfig runs promtool over the shipped Prometheus
 // configuration, alerting rules and the rules' unit tests.
 func TestPrometheusRulesAndConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs promtool on the deployment's Prometheus files (half a minute on a busy machine): skipped under -short; make test runs it")
+	}
 	for _, args := range [][]string{
 		{"check", "config", "prometheus.yml"},
 		{"check", "rules", "rules.yml"},

@@ -102,7 +102,7 @@ func TestTemporalMutualTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ts, err := temporalserver.Start(ctx, temporalserver.Options{
-		DatabaseURL: env.PG.URL("postgres"), HistoryDB: "temporal_mtls", VisibilityDB: "temporal_mtls_visibility",
+		DatabaseURL: env.Postgres(t).URL("postgres"), HistoryDB: "temporal_mtls", VisibilityDB: "temporal_mtls_visibility",
 		Namespace: "complaints", SearchAttributes: workflows.SearchAttributeTypes(), LogFile: filepath.Join(dir, "temporal.log"),
 		TLS: &temporalserver.TLS{CertFile: serverCert, KeyFile: serverKey, CAFile: caFile},
 	})

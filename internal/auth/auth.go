@@ -83,8 +83,9 @@ const (
 // expiry, issuer, audience (when configured), issued-at and not-before not
 // in the future beyond the skew, a known role, and sub, team and name as
 // printable text of a sane length. Every failure is ErrInvalidToken
-// (wrapped with the reason).
-func (v Verifier) Verify(token string) (Claims, error) {
+// (wrapped with the reason). ctx is the caller's (the request's): a JWKS
+// fetch it needs is abandoned when the caller goes away.
+func (v Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	var c Claims
 	iss := v.Issuer
 	if iss == "" {
@@ -100,7 +101,7 @@ func (v Verifier) Verify(token string) (Claims, error) {
 		alg = jwt.SigningMethodRS256.Alg()
 		keyFunc = func(t *jwt.Token) (any, error) {
 			kid, _ := t.Header["kid"].(string)
-			return v.JWKS.Key(context.Background(), kid)
+			return v.JWKS.Key(ctx, kid)
 		}
 	}
 	opts := []jwt.ParserOption{

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func TestMintAndVerify(t *testing.T) {
 		{"garbage", "not.a.token", false}, {"empty", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := v.Verify(tt.token)
+			c, err := v.Verify(context.Background(), tt.token)
 			if tt.ok && (err != nil || c.Subject != "alice" || c.Role != "manager" || c.Team != "billing") {
 				t.Errorf("Verify = %+v, %v", c, err)
 			}
@@ -90,7 +91,7 @@ func TestVerifyClaims(t *testing.T) {
 		{"name of 10 kB", func(c *Claims) { c.Name = strings.Repeat("n", 10000) }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := v.Verify(sign(tt.edit))
+			_, err := v.Verify(context.Background(), sign(tt.edit))
 			if tt.ok && err != nil {
 				t.Errorf("refused: %v", err)
 			}
@@ -100,7 +101,7 @@ func TestVerifyClaims(t *testing.T) {
 		})
 	}
 	// Without an audience configured, aud is not required.
-	if _, err := (Verifier{Secret: secret, Now: v.Now}).Verify(sign(func(c *Claims) { c.Audience = nil })); err != nil {
+	if _, err := (Verifier{Secret: secret, Now: v.Now}).Verify(context.Background(), sign(func(c *Claims) { c.Audience = nil })); err != nil {
 		t.Errorf("no audience configured: %v", err)
 	}
 }

@@ -1,11 +1,15 @@
 // Package bench is the load generator behind `make bench` and `make
-// bench-quick` (`complaints bench`). It starts the system as production
+// bench-quick` (`complaints-dev bench`). It starts the system as production
 // runs it - PostgreSQL, the Temporal server, a worker process and an API
 // process - drives it over HTTP with complaints from the CFPB sample, and
 // measures intake against the engine's own ceilings, whole lifecycles,
 // and a large number of open cases and case rows. Performance is judged as
 // ratios taken side by side in one run, because absolute figures drift on
-// shared machines; the targets are in the report, never in tests.
+// shared machines; the targets are in the report, never in tests. The
+// package also holds the supervised multi-process topology of `make
+// cluster` (cluster.go) and the fault injection of `make chaos` (chaos*.go):
+// tooling all, linked by cmd/complaints-dev only, never by the production
+// binary.
 package bench
 
 import (
@@ -253,7 +257,7 @@ func versions() map[string]string {
 
 // ShortClocks are the clock profiles of the bench worker: the default
 // profiles with the per-step windows short enough for a whole case,
-// survey included, to run in seconds. Only `complaints bench-worker` uses
+// survey included, to run in seconds. Only `complaints-dev bench-worker` uses
 // them; they are never a production setting.
 func ShortClocks() map[string]workflows.Clocks {
 	p := workflows.Profiles()

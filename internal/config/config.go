@@ -4,55 +4,15 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/complaint-handling/complaints/workflows"
 )
-
-// WorkerTuning is the Temporal worker's capacity. CacheSize is the
-// process-wide sticky workflow cache (cases kept in memory between their
-// workflow tasks; SDK default 10,000), the others the concurrent slots and
-// pollers of each kind.
-type WorkerTuning struct {
-	CacheSize       int
-	WorkflowTasks   int
-	Activities      int
-	LocalActivities int
-	WorkflowPollers int
-	ActivityPollers int
-}
-
-// Worker defaults chosen by measurement (BENCHMARKS.md): the SDK's own
-// sticky cache of 10,000 cases took the worker past 1 GiB with 10,000
-// cases open; 2,000 keeps it bounded, and a case evicted from the cache
-// replays its short history (about 60 events) at its next task. Two
-// workflow-task pollers (the SDK's default) left new cases' first tasks
-// waiting in the server on a busy machine; eight took them as they came.
-const (
-	DefaultWorkerCacheSize = 2000
-	DefaultWorkflowPollers = 8
-)
-
-// TLSFiles name the PEM files of a TLS client: its certificate and key
-// (mTLS), the CA that signed the server's certificate, and the name
-// expected in it (default: TEMPORAL_ADDRESS's host).
-type TLSFiles struct {
-	CertFile, KeyFile, CAFile, ServerName string
-}
-
-// Enabled says any TLS setting is given.
-func (t TLSFiles) Enabled() bool {
-	return t.CertFile != "" || t.KeyFile != "" || t.CAFile != "" || t.ServerName != ""
-}
 
 // Config is every setting the binaries read.
 type Config struct {
@@ -192,221 +152,22 @@ type Config struct {
 }
 
 // Load reads the environment through getenv (os.Getenv in production, a map
-// in tests), applies defaults and validates.
+// in tests), applies defaults and validates. Each topic's loader reads its
+// settings and returns its problems; Load reports every bad setting at
+// once, each naming its variable.
 func Load(getenv func(string) string) (Config, error) {
-	c := Config{
-		DatabaseURL:       getenv("DATABASE_URL"),
-		DataDir:           or(getenv("DATA_DIR"), ".data"),
-		TemporalAddress:   getenv("TEMPORAL_ADDRESS"),
-		TemporalNamespace: or(getenv("TEMPORAL_NAMESPACE"), "complaints"),
-		TaskQueue:         or(getenv("TEMPORAL_TASK_QUEUE"), "complaints"),
-		TemporalFrontend:  or(getenv("TEMPORAL_FRONTEND_ADDR"), "127.0.0.1:7233"),
-		HTTPAddr:          or(getenv("HTTP_ADDR"), ":8080"),
-		WorkerHTTPAddr:    or(getenv("WORKER_HTTP_ADDR"), ":8081"),
-		PublicBaseURL:     getenv("PUBLIC_BASE_URL"),
-		JWTSecret:         getenv("JWT_SECRET"),
-		TokenSecret:       getenv("TOKEN_SECRET"),
-		JWTJWKSURL:        getenv("JWT_JWKS_URL"),
-		JWTIssuer:         getenv("JWT_ISSUER"),
-		JWTAudience:       getenv("JWT_AUDIENCE"),
-		LogLevel:          or(getenv("LOG_LEVEL"), "info"),
-		NotifyWebhookURL:  getenv("NOTIFY_WEBHOOK_URL"),
-		PaymentsURL:       getenv("PAYMENTS_URL"),
-		PayloadKeys:       getenv("PAYLOAD_KEYS"),
-		PayloadKeyID:      getenv("PAYLOAD_KEY_ID"),
-
-		DecisionSigningKey:         getenv("DECISION_SIGNING_KEY"),
-		DecisionSigningKeyPrevious: getenv("DECISION_SIGNING_KEY_PREVIOUS"),
-		TemporalTLS: TLSFiles{CertFile: getenv("TEMPORAL_TLS_CERT"), KeyFile: getenv("TEMPORAL_TLS_KEY"),
-			CAFile: getenv("TEMPORAL_TLS_CA"), ServerName: getenv("TEMPORAL_TLS_SERVER_NAME")},
-	}
-	c.MigrateDatabaseURL = getenv("MIGRATE_DATABASE_URL")
+	c := Config{LogLevel: or(getenv("LOG_LEVEL"), "info")}
 	var errs []error
-	var err error
-	if c.MaxBodyBytes, err = Int(getenv, "MAX_BODY_BYTES", 128<<10); err != nil || c.MaxBodyBytes < 1024 {
-		errs = append(errs, errors.New("MAX_BODY_BYTES: must be an integer of at least 1024"))
-	}
-	if c.PublicBurst, err = Int(getenv, "PUBLIC_RATE_BURST", 30); err != nil || c.PublicBurst < 0 {
-		errs = append(errs, errors.New("PUBLIC_RATE_BURST: must be a non-negative integer"))
-	}
-	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		_, _, cerr := net.ParseCIDR(p)
-		if cerr != nil && net.ParseIP(p) == nil {
-			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP address nor a CIDR", p))
-			continue
-		}
-		c.TrustedProxies = append(c.TrustedProxies, p)
-	}
-	switch v := getenv("STAFF_AUTO_CONFIRM"); v {
-	case "", "off":
-	case "on":
-		c.StaffAutoConfirm = true
-	default:
-		errs = append(errs, fmt.Errorf("STAFF_AUTO_CONFIRM: %q must be on or off", v))
-	}
-	switch v := getenv("TEAM_ISOLATION"); v {
-	case "", "on":
-		c.TeamIsolation = true
-	case "off":
-	default:
-		errs = append(errs, fmt.Errorf("TEAM_ISOLATION: %q must be on or off", v))
-	}
-	c.PublicRate = 2
-	if v := getenv("PUBLIC_RATE"); v != "" {
-		f, perr := strconv.ParseFloat(v, 64)
-		if perr != nil || f < 0 {
-			errs = append(errs, errors.New("PUBLIC_RATE: must be a non-negative number of requests per second (0 disables)"))
-		}
-		c.PublicRate = f
-	}
-	// Zero takes the SDK's default for the worker's settings.
-	for _, v := range []struct {
-		name     string
-		dst      *int
-		def, min int
-	}{{"WORKER_CACHE_SIZE", &c.Worker.CacheSize, DefaultWorkerCacheSize, 0}, {"WORKER_WORKFLOW_TASKS", &c.Worker.WorkflowTasks, 0, 0},
-		{"WORKER_ACTIVITIES", &c.Worker.Activities, 0, 0}, {"WORKER_LOCAL_ACTIVITIES", &c.Worker.LocalActivities, 0, 0},
-		{"WORKER_WORKFLOW_POLLERS", &c.Worker.WorkflowPollers, DefaultWorkflowPollers, 0}, {"WORKER_ACTIVITY_POLLERS", &c.Worker.ActivityPollers, 0, 0},
-		{"DATABASE_MAX_CONNS", &c.DatabaseMaxConns, 40, 2}} {
-		n, err := Int(getenv, v.name, v.def)
-		if err != nil || n < v.min {
-			errs = append(errs, fmt.Errorf("%s: %q must be a whole number, at least %d", v.name, getenv(v.name), v.min))
-			continue
-		}
-		*v.dst = n
-	}
-	if c.ShutdownTimeout, err = duration(getenv, "SHUTDOWN_TIMEOUT", 20*time.Second); err != nil {
-		errs = append(errs, err)
-	}
-	if v := getenv("SHUTDOWN_DRAIN"); v != "" {
-		if c.ShutdownDrain, err = time.ParseDuration(v); err != nil || c.ShutdownDrain < 0 {
-			errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN: %q is not a duration such as 5s (0 for none)", v))
-		}
-	}
-	if c.TemporalTimeout, err = duration(getenv, "TEMPORAL_TIMEOUT", 10*time.Second); err != nil {
-		errs = append(errs, err)
-	}
-	if c.PaymentsTimeout, err = duration(getenv, "PAYMENTS_TIMEOUT", 15*time.Second); err != nil {
-		errs = append(errs, err)
-	}
-	c.Spike = workflows.DefaultSpikeRule()
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"SYSTEMIC_WINDOW", &c.Spike.Window}, {"SYSTEMIC_BASELINE", &c.Spike.Baseline}, {"SYSTEMIC_INTERVAL", &c.Spike.Interval}} {
-		if *d.dst, err = duration(getenv, d.name, *d.dst); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if c.Spike.MinCount, err = Int(getenv, "SYSTEMIC_MIN_COUNT", c.Spike.MinCount); err != nil {
-		errs = append(errs, errors.New("SYSTEMIC_MIN_COUNT: must be an integer"))
-	}
-	if v := getenv("SYSTEMIC_FACTOR"); v != "" {
-		if c.Spike.Factor, err = strconv.ParseFloat(v, 64); err != nil {
-			errs = append(errs, errors.New("SYSTEMIC_FACTOR: must be a number"))
-		}
-	}
-	if v := getenv("SYSTEMIC_DIMENSIONS"); v != "" {
-		c.Spike.Dimensions = strings.Split(strings.ReplaceAll(v, " ", ""), ",")
-	}
-	if err := c.Spike.Validate(); err != nil {
-		// The rule names its field; the variable is SYSTEMIC_<FIELD>.
-		field, _, _ := strings.Cut(err.Error(), ":")
-		errs = append(errs, fmt.Errorf("SYSTEMIC_%s: %w", strings.ToUpper(field), err))
-	}
-	switch v := or(getenv("SYSTEMIC_DETECTOR"), "on"); v {
-	case "on", "off":
-		c.SpikeDetector = v == "on"
-	default:
-		errs = append(errs, fmt.Errorf("SYSTEMIC_DETECTOR: %q is not on or off", v))
-	}
-	for _, z := range strings.Split(or(getenv("REPORT_ZONES"), "UTC"), ",") {
-		z = strings.TrimSpace(z)
-		if _, err := time.LoadLocation(z); err != nil || z == "" || z == "Local" {
-			errs = append(errs, fmt.Errorf("REPORT_ZONES: %q is not an IANA time zone", z))
-			continue
-		}
-		if !slices.Contains(c.ReportZones, z) {
-			c.ReportZones = append(c.ReportZones, z)
-		}
-	}
-	if getenv("REPORT_REFRESH") != "off" {
-		if c.ReportRefresh, err = duration(getenv, "REPORT_REFRESH", 5*time.Second); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for name, v := range map[string]string{"DATABASE_URL": c.DatabaseURL, "MIGRATE_DATABASE_URL": c.MigrateDatabaseURL} {
-		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql")) {
-			errs = append(errs, fmt.Errorf("%s: must be a postgres:// URL", name))
-		}
-	}
-	if c.MigrateDatabaseURL != "" && c.DatabaseURL == "" {
-		errs = append(errs, errors.New("MIGRATE_DATABASE_URL: set DATABASE_URL too (the embedded database of `dev` makes its own roles)"))
-	}
-	if c.Authority, err = authority(getenv); err != nil {
-		errs = append(errs, err)
-	}
-	for name, addr := range map[string]string{"HTTP_ADDR": c.HTTPAddr, "WORKER_HTTP_ADDR": c.WorkerHTTPAddr, "TEMPORAL_FRONTEND_ADDR": c.TemporalFrontend} {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
-		}
-	}
-	if c.TemporalAddress != "" {
-		if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
-			errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress))
-		}
-	}
-	if c.JWTJWKSURL != "" {
-		if u, err := url.Parse(c.JWTJWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, errors.New("JWT_JWKS_URL: must be an http(s) URL"))
-		}
-	}
-	switch v := or(getenv("PAYLOAD_ACCEPT_PLAINTEXT"), "false"); v {
-	case "true", "false":
-		c.PayloadAcceptPlaintext = v == "true"
-	default:
-		errs = append(errs, fmt.Errorf("PAYLOAD_ACCEPT_PLAINTEXT: %q is not true or false", v))
-	}
-	for name, v := range map[string]string{"DECISION_SIGNING_KEY": c.DecisionSigningKey, "DECISION_SIGNING_KEY_PREVIOUS": c.DecisionSigningKeyPrevious} {
-		if v != "" && len(v) < 32 {
-			errs = append(errs, fmt.Errorf("%s: must be at least 32 characters", name))
-		}
-	}
-	if c.DecisionMaxAge, err = duration(getenv, "DECISION_MAX_AGE", 5*time.Minute); err != nil {
-		errs = append(errs, err)
-	}
-	if t := c.TemporalTLS; (t.CertFile == "") != (t.KeyFile == "") {
-		errs = append(errs, errors.New("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both or neither"))
-	}
-	if (c.PayloadKeys == "") != (c.PayloadKeyID == "") {
-		errs = append(errs, errors.New("PAYLOAD_KEYS and PAYLOAD_KEY_ID: set both or neither"))
-	}
-	for name, v := range map[string]string{"NOTIFY_WEBHOOK_URL": c.NotifyWebhookURL, "PAYMENTS_URL": c.PaymentsURL} {
-		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			errs = append(errs, fmt.Errorf("%s: must be an http(s) URL", name))
-		}
+	for _, load := range []func(func(string) string, *Config) []error{
+		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSystemic, loadReports, loadCurrency,
+	} {
+		errs = append(errs, load(getenv, &c)...)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel))
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-		errs = append(errs, errors.New("JWT_SECRET: must be at least 32 characters"))
-	}
-	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
-		errs = append(errs, errors.New("TOKEN_SECRET: must be at least 32 characters"))
-	}
-	if c.PublicBaseURL == "" {
-		c.PublicBaseURL = "http://" + DisplayAddr(c.HTTPAddr)
-	}
-	c.PublicBaseURL = strings.TrimRight(c.PublicBaseURL, "/")
-	var mailErrs []error
-	c.Mail, mailErrs = loadMail(getenv)
-	errs = append(errs, mailErrs...)
 	return c, errors.Join(errs...)
 }
 
@@ -415,10 +176,10 @@ func Load(getenv func(string) string) (Config, error) {
 func (c Config) RequireExternal() error {
 	var errs []error
 	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL: required (use `complaints dev` for an embedded database)"))
+		errs = append(errs, errors.New("DATABASE_URL: required (`make run`, i.e. `complaints-dev dev`, runs an embedded database)"))
 	}
 	if c.TemporalAddress == "" {
-		errs = append(errs, errors.New("TEMPORAL_ADDRESS: required (use `complaints dev` for an embedded Temporal server)"))
+		errs = append(errs, errors.New("TEMPORAL_ADDRESS: required (`make run`, i.e. `complaints-dev dev`, runs an embedded Temporal server)"))
 	}
 	if c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL: required"))
@@ -433,66 +194,6 @@ func (c Config) RequireExternal() error {
 		errs = append(errs, errors.New("DECISION_SIGNING_KEY: required (workers accept only decisions the API signed)"))
 	}
 	return errors.Join(errs...)
-}
-
-// authority reads AUTHORITY_MATRIX, BASE_CURRENCY, CURRENCIES and
-// CURRENCY_RATES into one validated matrix.
-func authority(getenv func(string) string) (workflows.AuthorityMatrix, error) {
-	m := workflows.DefaultAuthority()
-	if v := getenv("AUTHORITY_MATRIX"); v != "" {
-		dec := json.NewDecoder(strings.NewReader(v))
-		dec.DisallowUnknownFields()
-		m = workflows.AuthorityMatrix{}
-		if err := dec.Decode(&m); err != nil {
-			return m, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-		}
-	}
-	if m.Currency == "" || getenv("BASE_CURRENCY") != "" {
-		m.Currency = strings.ToUpper(or(getenv("BASE_CURRENCY"), workflows.LegacyCurrency))
-	}
-	if _, ok := workflows.MinorUnits(m.Currency); !ok {
-		return m, fmt.Errorf("BASE_CURRENCY: %q is not an ISO 4217 code of %s", m.Currency, strings.Join(workflows.SupportedCurrencies(), ", "))
-	}
-	rates := map[string]string{}
-	for _, kv := range strings.Split(getenv("CURRENCY_RATES"), ",") {
-		if kv = strings.TrimSpace(kv); kv == "" {
-			continue
-		}
-		code, rate, _ := strings.Cut(kv, "=")
-		code = strings.ToUpper(strings.TrimSpace(code))
-		if _, err := workflows.ParseRate(strings.TrimSpace(rate)); err != nil {
-			return m, fmt.Errorf("CURRENCY_RATES: %s: %w (write CODE=value of one unit in %s, e.g. JPY=0.0478)", code, err, m.Currency)
-		}
-		rates[code] = strings.TrimSpace(rate)
-	}
-	var errs []error
-	for _, code := range strings.Split(or(getenv("CURRENCIES"), m.Currency), ",") {
-		code = strings.ToUpper(strings.TrimSpace(code))
-		switch _, known := workflows.MinorUnits(code); {
-		case !known:
-			errs = append(errs, fmt.Errorf("CURRENCIES: %q is not an ISO 4217 code of %s", code, strings.Join(workflows.SupportedCurrencies(), ", ")))
-		case code == m.Currency:
-		case rates[code] == "":
-			errs = append(errs, fmt.Errorf("CURRENCY_RATES: %s is in CURRENCIES and needs a rate into %s", code, m.Currency))
-		default:
-			if m.Rates == nil {
-				m.Rates = map[string]string{}
-			}
-			m.Rates[code] = rates[code]
-		}
-	}
-	for _, code := range slices.Sorted(maps.Keys(rates)) {
-		if _, listed := m.Rates[code]; !listed {
-			errs = append(errs, fmt.Errorf("CURRENCY_RATES: %s is not in CURRENCIES", code))
-		}
-	}
-	if len(errs) > 0 {
-		return m, errors.Join(errs...)
-	}
-	if err := m.Validate(); err != nil {
-		return m, fmt.Errorf("AUTHORITY_MATRIX: %w", err)
-	}
-	return m, nil
 }
 
 // String prints the configuration with secrets redacted.

@@ -114,3 +114,22 @@ func TestStringRedactsSecrets(t *testing.T) {
 		t.Errorf("String leaks a secret: %s", s)
 	}
 }
+
+// TestEveryBadSettingAtOnce sets one bad variable of each topic's loader:
+// one error names them all, so an operator fixes the environment in one go.
+func TestEveryBadSettingAtOnce(t *testing.T) {
+	bad := map[string]string{
+		"DATABASE_URL": "mysql://x", "TEMPORAL_ADDRESS": "nohost", "HTTP_ADDR": "8080", "JWT_SECRET": "short",
+		"PAYMENTS_URL": "ftp://pay", "SYSTEMIC_FACTOR": "many", "REPORT_ZONES": "Mars/Olympus", "BASE_CURRENCY": "XXX",
+		"LOG_LEVEL": "loud",
+	}
+	_, err := Load(env(bad))
+	if err == nil {
+		t.Fatal("Load accepted every bad setting")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("the error does not name %s:\n%v", name, err)
+		}
+	}
+}

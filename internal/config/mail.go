@@ -107,3 +107,10 @@ func minutes(s string) (int, error) {
 	}
 	return t.Hour()*60 + t.Minute(), nil
 }
+
+// loadMailSettings is loadMail as one of Load's topic loaders.
+func loadMailSettings(getenv func(string) string, c *Config) []error {
+	var errs []error
+	c.Mail, errs = loadMail(getenv)
+	return errs
+}

@@ -9,12 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/complaint-handling/complaints/internal/pgserver"
+	"github.com/complaint-handling/complaints/internal/testenv"
 )
 
 // TestAppRole: EnsureAppRole turns the role a migration may have created
 // without a login into one with a password kept 0600 in the cluster folder,
 // with no privileges of its own, and does it again after a restart.
 func TestAppRole(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx := context.Background()
 	dir := filepath.Join(tempDir(t), "pg")
 	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/complaint-handling/complaints/internal/pgserver"
+	"github.com/complaint-handling/complaints/internal/testenv"
 )
 
 func tempDir(t *testing.T) string {
@@ -26,6 +27,7 @@ func tempDir(t *testing.T) string {
 // stops it, plants a stale postmaster.pid (as a killed run leaves), and
 // starts again: the row is still there.
 func TestRestartKeepsDataAndHandlesStalePID(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx := context.Background()
 	dir := filepath.Join(tempDir(t), "pg")
 	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})
@@ -80,6 +82,7 @@ func TestRestartKeepsDataAndHandlesStalePID(t *testing.T) {
 
 // TestCrashedPostgresIsRecovered kills postgres abruptly and starts again.
 func TestCrashedPostgresIsRecovered(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx := context.Background()
 	dir := filepath.Join(tempDir(t), "pg")
 	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})

@@ -39,6 +39,7 @@ func caseWithEvents(t *testing.T, st *store.Store, id string, n int) {
 // nor switch off the trigger that guards it, while it still reads and
 // appends.
 func TestAppRoleCannotRewriteTheTrail(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "11111111-2222-4333-8444-000000000001"
@@ -103,6 +104,7 @@ func tamper(t *testing.T, owner *pgxpool.Pool, sql string, args ...any) {
 // TestVerifyAuditDetectsTampering edits the trail as the owner in each way
 // the chain must reveal, and checks VerifyAudit names the first broken seq.
 func TestVerifyAuditDetectsTampering(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		sql     string

@@ -14,6 +14,7 @@ import (
 // column are refused for good; a cancelled statement and a closed pool
 // are not (they are worth retrying).
 func TestRejectedClassifiesPostgreSQLErrors(t *testing.T) {
+	t.Parallel()
 	// The application's role may create no tables: the test's own table
 	// is the owner's, and so are the statements it classifies.
 	pool := env.OwnerPool(t, env.NewStore(t))

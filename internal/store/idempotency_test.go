@@ -15,6 +15,7 @@ import (
 // released key is free for a corrected request; keys of other scopes do
 // not meet.
 func TestClaimIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	h := func(s string) []byte { b := sha256.Sum256([]byte(s)); return b[:] }
 	scope, other := h("staff:ann\x00POST /v1/complaints/x/notes\x00k1"), h("staff:ava\x00POST /v1/complaints/x/notes\x00k1")

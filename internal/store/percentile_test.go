@@ -24,6 +24,7 @@ func sortedPercentile(xs []float64, p float64) float64 {
 // one value up, with many ties, sorted and reversed input and random
 // spreads.
 func TestPercentilesCont(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 5))
 	inputs := map[string][]float64{"one": {7}, "two": {9, 1}, "ties": {5, 5, 5, 5, 5, 5}}
 	for _, n := range []int{3, 10, 11, 101, 1000, 4097} {

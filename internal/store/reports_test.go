@@ -204,6 +204,7 @@ func f(x float64) *float64 { return &x }
 // the report summary with some days not yet taken in (read from the case
 // rows), from the summary up to date, and from the case rows alone.
 func TestBreakdownFigures(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	cases := generate(600)
 	ctx := context.Background()
@@ -369,6 +370,7 @@ func show(g store.BreakdownGroup) string {
 // TestMonthlyReport checks the accountability report of August 2026 per
 // branch and per team against figures computed in Go.
 func TestMonthlyReport(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	cases := generate(600)
 	insertGenerated(t, st, 0, cases)

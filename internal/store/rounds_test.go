@@ -14,6 +14,7 @@ import (
 // of receipt in the case's calendar zone, not in UTC (a case received at
 // 07:00 in Beijing was numbered with the day before).
 func TestCaseNumberDateInTheCalendarZone(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
@@ -46,6 +47,7 @@ func TestCaseNumberDateInTheCalendarZone(t *testing.T) {
 // closes the round before (at most one open survey per case), and each
 // round may have its own recovery task; both stay idempotent.
 func TestSurveyRounds(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "31111111-2222-4333-8444-555555555555"

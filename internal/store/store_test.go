@@ -87,6 +87,7 @@ func newCase(id string) store.NewCase {
 }
 
 func TestInsertCaseIsIdempotent(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "11111111-2222-4333-8444-555555555555"
@@ -114,6 +115,7 @@ func TestInsertCaseIsIdempotent(t *testing.T) {
 }
 
 func TestApplyChangeOnceAndAppendOnly(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "11111111-2222-4333-8444-555555555556"
@@ -149,6 +151,7 @@ func TestApplyChangeOnceAndAppendOnly(t *testing.T) {
 }
 
 func TestLedgerUniqueKey(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "11111111-2222-4333-8444-555555555557"
@@ -167,6 +170,7 @@ func TestLedgerUniqueKey(t *testing.T) {
 }
 
 func TestLeastLoadedAssignment(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	for _, s := range []struct{ id, role string }{{"a1", "agent"}, {"a2", "agent"}, {"s1", "supervisor"}} {
@@ -246,6 +250,7 @@ func ptr[T any](v T) *T { return &v }
 // TestSeedSyntheticCasesGrows seeds the benchmark's synthetic rows in two
 // steps, as the bench grows them, without clashing numbers or events.
 func TestSeedSyntheticCasesGrows(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	now := time.Now()

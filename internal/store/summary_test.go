@@ -47,6 +47,7 @@ func pending(t *testing.T, st *store.Store) int {
 // refresh that finds another at work leaves the marks alone, and a zone
 // no longer listed is dropped.
 func TestSummaryRefresh(t *testing.T) {
+	t.Parallel()
 	st := env.NewStore(t)
 	ctx := context.Background()
 	cases := generate(200)

@@ -1,7 +1,7 @@
 // Package temporalserver runs a Temporal server inside this process,
 // persisting into PostgreSQL: one database for history and one for
 // visibility, their schemas created or upgraded at start with the server's
-// own embedded schema packages. It is what `complaints dev` and the
+// own embedded schema packages. It is what `complaints-dev dev` and the
 // integration tests use when no TEMPORAL_ADDRESS is given.
 package temporalserver
 
@@ -21,9 +21,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -34,7 +31,8 @@ import (
 	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/tools/common/schema"
 	sqltool "go.temporal.io/server/tools/sql"
-	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/complaint-handling/complaints/internal/temporalns"
 )
 
 // Options configures the embedded server.
@@ -274,59 +272,10 @@ func (s *Server) registerNamespace(ctx context.Context) error {
 	return EnsureNamespace(ctx, c, s.opts.Namespace, s.opts.Retention, s.opts.SearchAttributes)
 }
 
-// EnsureNamespace registers namespace (if missing) and the custom search
-// attributes (those missing) on the cluster c talks to. It is used for the
-// embedded server and, at start, for an external cluster.
+// EnsureNamespace is temporalns.Ensure, kept for the callers of this
+// package.
 func EnsureNamespace(ctx context.Context, c client.Client, namespace string, retention time.Duration, attrs map[string]enumspb.IndexedValueType) error {
-	ws := c.WorkflowService()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := ws.RegisterNamespace(cctx, &workflowservice.RegisterNamespaceRequest{
-			Namespace:                        namespace,
-			WorkflowExecutionRetentionPeriod: durationpb.New(retention),
-		})
-		cancel()
-		var exists *serviceerror.NamespaceAlreadyExists
-		if err == nil || errors.As(err, &exists) {
-			break
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("temporalserver: register namespace %s: %w", namespace, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if len(attrs) == 0 {
-		return nil
-	}
-	os := c.OperatorService()
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		list, err := os.ListSearchAttributes(cctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-		cancel()
-		if err == nil {
-			missing := map[string]enumspb.IndexedValueType{}
-			for name, typ := range attrs {
-				if _, ok := list.GetCustomAttributes()[name]; !ok {
-					missing[name] = typ
-				}
-			}
-			if len(missing) == 0 {
-				return nil
-			}
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			_, err = os.AddSearchAttributes(cctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
-			cancel()
-			var already *serviceerror.AlreadyExists
-			if err == nil || errors.As(err, &already) {
-				continue // list again to confirm
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("temporalserver: search attributes on %s: %w", namespace, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return temporalns.Ensure(ctx, c, namespace, retention, attrs)
 }
 
 // sqlConfig turns a postgres:// URL into Temporal's SQL config for the pgx plugin.

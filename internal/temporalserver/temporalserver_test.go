@@ -15,6 +15,7 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/internal/testenv"
 )
 
 func echo(ctx workflow.Context, s string) (string, error) { return "echo:" + s, nil }
@@ -23,6 +24,7 @@ func echo(ctx workflow.Context, s string) (string, error) { return "echo:" + s, 
 // a workflow, restarts the server on the same databases and checks the
 // workflow's result and the search attributes are still there.
 func TestServerOnPostgres(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "tsrv-*")
 	if err != nil {

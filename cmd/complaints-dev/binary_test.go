@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/complaint-handling/complaints/internal/testenv"
 )
 
-// The tests of this package run the complaints binary as `make run`,
+// The tests of this package run the tooling binary as `make run`,
 // `make bench`, `make cluster` and `make chaos` do; it is built once.
 var (
 	binDir    string
@@ -27,10 +29,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// binary builds the complaints binary (once) and returns its path.
+// binary builds the complaints-dev binary (once) and returns its path.
 func binary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(binDir, "complaints")
+	// Every test here runs the binary, which starts PostgreSQL and Temporal.
+	testenv.SkipIfShort(t)
+	bin := filepath.Join(binDir, "complaints-dev")
 	buildOnce.Do(func() { buildOut, buildErr = exec.Command("go", "build", "-o", bin, ".").CombinedOutput() })
 	if buildErr != nil {
 		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
