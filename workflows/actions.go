@@ -38,7 +38,7 @@ func Actions(st State, actor Actor) []string {
 		{ActionRequestInfo, func() bool { return w.validateRequestInfo(nil, InfoRequest{Actor: actor, Question: probe}) == nil }},
 		{ActionEscalate, func() bool { return w.validateEscalate(nil, EscalateRequest{Actor: actor, Reason: probe}) == nil }},
 		{ActionClassify, func() bool {
-			return w.validateClassification(nil, ClassificationRequest{Actor: actor, Category: Categories[0], Severity: Severities[0], Reason: probe}) == nil
+			return w.validateClassification(nil, ClassificationRequest{Actor: actor, Category: Categories()[0], Severity: Severities()[0], Reason: probe}) == nil
 		}},
 		{ActionFindings, func() bool {
 			return w.validateFindings(nil, FindingsRequest{Actor: actor, Findings: Findings{Cause: "p", CauseDetail: "p.p",
