@@ -28,7 +28,7 @@ func Channels() []string {
 }
 
 // Languages returns the languages a case, its messages and the pages may
-// be in.
+// be in; the pages default to the first.
 func Languages() []string { return []string{"zh", "en"} }
 
 type customerBody struct {
