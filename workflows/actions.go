@@ -17,6 +17,12 @@ const (
 	ActionFulfilment       = "fulfilment"
 )
 
+// ActionNames returns every action Actions may return, in its order.
+func ActionNames() []string {
+	return []string{ActionAssign, ActionTransfer, ActionNote, ActionRequestInfo, ActionEscalate, ActionClassify, ActionFindings,
+		ActionPropose, ActionApprove, ActionRequestExtension, ActionDecideExtension, ActionFulfilment}
+}
+
 // Actions lists the decisions actor may take on a case in state st, in a
 // fixed order, so the console offers exactly those. It asks the update
 // validators themselves, each with a request whose content is valid: an
