@@ -71,14 +71,11 @@ type CreatedComplaint struct {
 const MaxDescription = wf.MaxDescription
 
 func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
-	var errs []FieldProblem
 	// Every text field goes through the workflow's own check (the one
 	// its intake validator makes), so the two cannot disagree.
-	for _, f := range wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
+	errs := slices.Clone(wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
 		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
-		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
-		errs = append(errs, f)
-	}
+		Product: b.Product, Region: b.Region, Branch: b.Branch})))
 	if b.Customer.Phone == "" && b.Customer.Email == "" {
 		errs = append(errs, wf.NewProblem(wf.CodeContactRequired, "give a phone number or an email address so we can reach you").At("customer.phone"))
 	}
