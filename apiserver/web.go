@@ -23,7 +23,6 @@ import (
 //go:embed web
 var webFS embed.FS
 
-
 // web renders the customer pages and the staff console. Every page is a
 // server-rendered shell with its strings; its script talks to the same
 // JSON API, under the same authorisation, as any other client.
