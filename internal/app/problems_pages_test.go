@@ -12,9 +12,10 @@ import (
 )
 
 // TestErrorDetailsInThePagesLanguage checks a Chinese page words the API's
-// field errors in Chinese, from their codes, on the customer's form, the
-// tracking page and the console's case page, in headless Chromium against
-// the real stack; the same error on an English page reads in English.
+// field errors in Chinese, from their codes and parameters, on the
+// customer's form, tracking page and survey and the console's case page,
+// in headless Chromium against the real stack; the same error on an
+// English page reads in English.
 func TestErrorDetailsInThePagesLanguage(t *testing.T) {
 	s := startStack(t)
 	agentTok := s.token("agent-lin", "agent", "billing")
@@ -92,11 +93,48 @@ func TestErrorDetailsInThePagesLanguage(t *testing.T) {
 	chinese("the empty answer's error", b.text(customer, `#info-form [data-field=answer]`), "必填")
 	b.shot(customer, "track-info-error-zh")
 
-	var status string
-	s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &struct {
-		Status *string `json:"status"`
-	}{&status})
-	if status != workflows.StatusAwaitingInfo {
-		t.Errorf("the refused decisions changed the case: %s", status)
+	var tr struct {
+		Status   string                        `json:"status"`
+		Messages []struct{ Kind, Body string } `json:"messages"`
 	}
+	s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
+	if tr.Status != workflows.StatusAwaitingInfo {
+		t.Errorf("the refused decisions changed the case: %s", tr.Status)
+	}
+
+	// 5. A rejection without a reason on the tracking page, then a survey
+	// without a score: the answer, an apology approved by a supervisor.
+	supTok := s.token("sup-zhou", "supervisor", "billing")
+	s.must(200, "GET", "/v1/me", supTok, nil, nil)
+	s.must(200, "POST", "/v1/track/"+created.TrackingToken+"/info", "", map[string]any{"answer": "11月3日和11月5日"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+created.ID+"/findings", agentTok, map[string]any{"cause": "billing.duplicate",
+		"cause_detail": "billing.duplicate.meter_read_twice", "responsibility": "customer", "summary": "两次扣费是两个月的电费。"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+created.ID+"/proposal", agentTok, map[string]any{
+		"remedies": []map[string]any{{"type": "explanation"}}, "message": "两笔扣费分别是十月和十一月的电费，明细见附件。"}, nil)
+	s.must(200, "POST", "/v1/complaints/"+created.ID+"/approvals", supTok, map[string]any{"decision": "approve"}, nil)
+	b.run(customer, chromedp.Navigate(b.base+"/track/"+created.TrackingToken))
+	b.until(customer, "the proposal", `!!document.querySelector('#proposal')`)
+	b.expectFailedCall("/response")
+	b.run(customer, click(`#reject`), click(`#send-reject`),
+		poll(`document.querySelector('#response-form [data-field=comment]').textContent !== ''`))
+	chinese("a rejection without a reason", b.text(customer, `#response-form [data-field=comment]`), "请说明理由")
+	b.shot(customer, "track-reject-error-zh")
+	b.run(customer, click(`#accept`))
+	var surveyToken string
+	eventually(t, "survey sent", func() bool {
+		tr.Messages = nil
+		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
+		for _, m := range tr.Messages {
+			if l := regexp.MustCompile(`/survey/([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Body); m.Kind == "survey" && l != nil {
+				surveyToken = l[1]
+			}
+		}
+		return surveyToken != ""
+	})
+	b.run(customer, chromedp.Navigate(b.base+"/survey/"+surveyToken), visible(`#survey-form`))
+	b.expectFailedCall("/v1/surveys/")
+	b.run(customer, click(`#survey-form button[type=submit]`),
+		poll(`document.querySelector('#survey-form [data-field=score]').textContent !== ''`))
+	chinese("a survey without a score", b.text(customer, `#survey-form [data-field=score]`), "必须在 1 到 5 之间")
+	b.shot(customer, "survey-error-zh")
 }
