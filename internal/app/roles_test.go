@@ -97,6 +97,8 @@ func TestRoleMatrix(t *testing.T) {
 	s.must(401, "POST", "/v1/complaints", wrongSig, map[string]any{}, nil)
 	s.must(404, "GET", "/v1/track/not-a-token", "", nil, nil)
 	s.must(404, "POST", "/v1/surveys/not-a-token", "", map[string]any{"score": 3}, nil)
+	s.must(200, "GET", "/v1/lists", "", nil, nil)
+	s.must(401, "GET", "/v1/lists", wrongSig, nil, nil)
 }
 
 // teamRule files a billing case and a delivery case (handled by the
