@@ -141,7 +141,7 @@ func ParseAmount(number, currency string) (int64, error) {
 			return 0, NewProblem(CodeTooManyDecimals, fmt.Sprintf("must be a whole number of minor units: %s has %d decimals, so 12.34 %s is 1234", currency, n, currency),
 				"currency", currency, "decimals", n)
 		}
-		return 0, NewProblem(CodeNotACurrency, "must be a whole number of the currency's minor units")
+		return 0, NewProblem(CodeTooManyDecimals, "must be a whole number of the currency's minor units", "currency", currency)
 	}
 	if !r.Num().IsInt64() {
 		return 0, NewProblem(CodeTooLarge, "is too large")

@@ -47,20 +47,19 @@ func TextProblem(v string, max int, kind TextKind) (Problem, bool) {
 	n := 0
 	for _, r := range v {
 		n++
-		char := fmt.Sprintf("U+%04X", r)
 		switch {
 		case r == 0:
-			return NewProblem(CodeControlCharacter, "must not contain NUL (\\u0000)", "char", char), true
+			return NewProblem(CodeControlCharacter, "must not contain NUL (\\u0000)", "char", charOf(r)), true
 		case r == '\t' || r == '\n' || r == '\r':
 			if kind != FreeText {
-				return NewProblem(CodeLineBreak, fmt.Sprintf("must not contain control character %s (one line of text)", char), "char", char), true
+				return NewProblem(CodeLineBreak, fmt.Sprintf("must not contain control character %s (one line of text)", charOf(r)), "char", charOf(r)), true
 			}
 		case unicode.IsControl(r):
-			return NewProblem(CodeControlCharacter, fmt.Sprintf("must not contain control character %s", char), "char", char), true
+			return NewProblem(CodeControlCharacter, fmt.Sprintf("must not contain control character %s", charOf(r)), "char", charOf(r)), true
 		case r == utf8.RuneError:
 			return NewProblem(CodeReplacementCharacter, "must not contain U+FFFD (a lone surrogate such as \\ud800 or invalid encoding)"), true
 		case r >= 0xFDD0 && r <= 0xFDEF, r&0xFFFE == 0xFFFE:
-			return NewProblem(CodeNoncharacter, fmt.Sprintf("must not contain the noncharacter %s", char), "char", char), true
+			return NewProblem(CodeNoncharacter, fmt.Sprintf("must not contain the noncharacter %s", charOf(r)), "char", charOf(r)), true
 		}
 	}
 	if n > max {
@@ -68,6 +67,9 @@ func TextProblem(v string, max int, kind TextKind) (Problem, bool) {
 	}
 	return Problem{}, false
 }
+
+// charOf names a character as U+XXXX.
+func charOf(r rune) string { return fmt.Sprintf("U+%04X", r) }
 
 // CheckRequiredText is CheckText for a field that must not be blank.
 func CheckRequiredText(v string, max int, kind TextKind) string {
