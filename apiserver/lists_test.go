@@ -173,6 +173,7 @@ func TestListsAreLabelledInEveryLanguage(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("GET /v1/lists: %d bytes, Cache-Control %q", w.Body.Len(), w.Header().Get("Cache-Control"))
 	type labelled struct {
 		value  string
 		labels Labels
