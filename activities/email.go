@@ -53,7 +53,7 @@ func (e EmailNotifier) Send(ctx context.Context, n store.Notification) error {
 	}
 	ds := make([]store.NewDelivery, 0, len(rc.Addresses))
 	for _, addr := range rc.Addresses {
-		ds = append(ds, store.NewDelivery{Key: n.Key, CaseID: n.CaseID, Channel: "email", Address: addr,
+		ds = append(ds, store.NewDelivery{Key: n.Key, CaseID: n.CaseID, Channel: store.MessageEmail, Address: addr,
 			MessageID: mail.MessageID(n.Key, e.Domain), NotBefore: notBefore})
 	}
 	return e.Store.QueueDeliveries(ctx, ds)

@@ -141,8 +141,8 @@ func (s *Server) updateStaff(c *gin.Context) {
 		return
 	}
 	var errs []FieldProblem
-	if p.Role != nil && !slices.Contains(auth.Roles, *p.Role) {
-		errs = append(errs, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(auth.Roles, ", ")})
+	if p.Role != nil && !slices.Contains(auth.Roles(), *p.Role) {
+		errs = append(errs, wf.OneOf(auth.Roles()...).At("role"))
 	}
 	if p.Team != nil {
 		ok, err := s.store.TeamExists(c, *p.Team)
@@ -151,7 +151,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 			return
 		}
 		if !ok {
-			errs = append(errs, FieldProblem{Field: "team", Message: "no such team"})
+			errs = append(errs, wf.NewProblem(wf.CodeUnknownTeam, "no such team").At("team"))
 		}
 	}
 	if p.Email != nil && *p.Email != "" {

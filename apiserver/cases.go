@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,24 +25,24 @@ func (s *Server) listComplaints(c *gin.Context) {
 	var errs []FieldProblem
 	var approvable bool
 	if f.Status != "" && !validStatus(f.Status) {
-		errs = append(errs, FieldProblem{"status", "is not a known status"})
+		errs = append(errs, wf.OneOfSaying("is not a known status", wf.Statuses()...).At("status"))
 	}
 	if f.Category != "" && !wf.ValidCategory(f.Category) {
-		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(wf.Categories, ", ")})
+		errs = append(errs, wf.OneOf(wf.Categories()...).At("category"))
 	}
 	if f.Severity != "" && !wf.ValidSeverity(f.Severity) {
-		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(wf.Severities, ", ")})
+		errs = append(errs, wf.OneOf(wf.Severities()...).At("severity"))
 	}
 	if f.Sort != "" && f.Sort != "created_at" && f.Sort != "priority" {
-		errs = append(errs, FieldProblem{"sort", "must be created_at or priority"})
+		errs = append(errs, wf.OneOfSaying("must be created_at or priority", "created_at", "priority").At("sort"))
 	}
 	if len(f.Q) > 200 {
-		errs = append(errs, FieldProblem{"q", "must be at most 200 characters"})
+		errs = append(errs, wf.TooLong(200).At("q"))
 	}
 	if v := q.Get("breached"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			errs = append(errs, FieldProblem{"breached", "must be true or false"})
+			errs = append(errs, notBoolean().At("breached"))
 		}
 		f.Breached = &b
 	}
@@ -52,7 +53,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		if v := q.Get(p.name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				errs = append(errs, FieldProblem{p.name, "must be true or false"})
+				errs = append(errs, notBoolean().At(p.name))
 			}
 			*p.dst = b
 		}
@@ -70,7 +71,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if v := q.Get("survey_score_max"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 5 {
-			errs = append(errs, FieldProblem{"survey_score_max", "must be from 1 to 5"})
+			errs = append(errs, wf.OutOfRange(1, 5).At("survey_score_max"))
 		}
 		f.SurveyScoreMax = n
 	}
@@ -81,7 +82,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				errs = append(errs, FieldProblem{p.name, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z"})
+				errs = append(errs, wf.NewProblem(wf.CodeNotATime, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z").At(p.name))
 			}
 			*p.dst = &t
 		}
@@ -89,13 +90,13 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			errs = append(errs, FieldProblem{"limit", "must be from 1 to 200"})
+			errs = append(errs, wf.OutOfRange(1, 200).At("limit"))
 		}
 		f.Limit = n
 	}
 	if v := q.Get("cursor"); v != "" {
 		if err := decodeCursor(v, &f); err != nil {
-			errs = append(errs, FieldProblem{"cursor", "is not a cursor this API returned"})
+			errs = append(errs, wf.NewProblem(wf.CodeInvalidCursor, "is not a cursor this API returned").At("cursor"))
 		}
 	}
 	if len(errs) > 0 {
@@ -128,14 +129,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 	c.JSON(http.StatusOK, resp)
 }
 
-func validStatus(s string) bool {
-	switch s {
-	case wf.StatusReceived, wf.StatusAcknowledged, wf.StatusInvestigating, wf.StatusAwaitingInfo, wf.StatusAwaitingApproval,
-		wf.StatusExecuting, wf.StatusFulfilling, wf.StatusAwaitingCustomer, wf.StatusClosed, wf.StatusWithdrawn:
-		return true
-	}
-	return false
-}
+func validStatus(s string) bool { return slices.Contains(wf.Statuses(), s) }
 
 func encodeCursor(cs store.Case) string {
 	raw := fmt.Sprintf("%d|%s|%d", cs.CreatedAt.UnixNano(), cs.ID, cs.Priority)
@@ -289,12 +283,12 @@ func (s *Server) assign(c *gin.Context) {
 		return
 	}
 	if b.Assignee == "" {
-		invalidFields(c, FieldProblem{"assignee", "is required"})
+		invalidFields(c, wf.Required().At("assignee"))
 		return
 	}
 	st, err := s.store.GetStaff(c, b.Assignee)
 	if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
-		invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
+		invalidFields(c, notAHandler().At("assignee"))
 		return
 	}
 	s.sendDecision(c, wf.UpdateAssign, wf.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
@@ -314,7 +308,7 @@ func (s *Server) transfer(c *gin.Context) {
 	if b.Assignee != "" {
 		st, err := s.store.GetStaff(c, b.Assignee)
 		if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
-			invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
+			invalidFields(c, notAHandler().At("assignee"))
 			return
 		}
 	}
@@ -325,7 +319,7 @@ func (s *Server) transfer(c *gin.Context) {
 			return
 		}
 		if !ok {
-			invalidFields(c, FieldProblem{"team", "no such team"})
+			invalidFields(c, wf.NewProblem(wf.CodeUnknownTeam, "no such team").At("team"))
 			return
 		}
 	}
@@ -399,7 +393,7 @@ func remediesOf(bs []remedyBody) ([]wf.Remedy, []FieldProblem) {
 		if rb.Amount != "" {
 			var err error
 			if amount, err = wf.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
-				bad = append(bad, FieldProblem{Field: fmt.Sprintf("remedies[%d].amount", i), Message: err.Error()})
+				bad = append(bad, wf.ProblemOf(err).At(fmt.Sprintf("remedies[%d].amount", i)))
 			}
 		}
 		out = append(out, wf.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
@@ -497,9 +491,11 @@ func contentProblems(req any) []FieldProblem {
 	case wf.ApprovalRequest:
 		err = wf.ValidateDecision(r.Decision, r.Comment)
 	}
-	var out []FieldProblem
-	for _, f := range wf.InvalidFieldsOf(err) {
-		out = append(out, FieldProblem{f.Field, f.Message})
-	}
-	return out
+	return wf.InvalidFieldsOf(err)
+}
+
+func notBoolean() wf.Problem { return wf.NewProblem(wf.CodeNotABoolean, "must be true or false") }
+
+func notAHandler() wf.Problem {
+	return wf.NewProblem(wf.CodeNotAHandler, "is not an active case handler")
 }

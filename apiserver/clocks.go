@@ -86,7 +86,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 		cal.ID = c.Param("id")
 	}
 	if cal.ID != c.Param("id") {
-		invalidFields(c, FieldProblem{"id", "must match the calendar id in the path"})
+		invalidFields(c, wf.NewProblem(wf.CodePathMismatch, "must match the calendar id in the path").At("id"))
 		return
 	}
 	version, err := s.store.PutCalendar(c, cal, staffOf(c).ID)
@@ -94,7 +94,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 	if errors.As(err, &verr) {
 		fields := make([]FieldProblem, 0, len(verr.Problems))
 		for _, p := range verr.Problems {
-			fields = append(fields, FieldProblem{Field: p.Field, Message: p.Message})
+			fields = append(fields, wf.NewProblem(wf.CodeInvalidCalendar, p.Message).At(p.Field))
 		}
 		invalidFields(c, fields...)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // ctxReplay marks a request whose Idempotency-Key was used before with
@@ -37,7 +38,7 @@ func (s *Server) idempotency() gin.HandlerFunc {
 			return
 		}
 		if len(key) > 200 || !utf8.ValidString(key) {
-			invalidFields(c, FieldProblem{"Idempotency-Key", "must be at most 200 characters"})
+			invalidFields(c, wf.TooLong(200).At("Idempotency-Key"))
 			return
 		}
 		var body []byte

@@ -32,7 +32,7 @@ type IncidentCase struct {
 func (s *Server) listIncidents(c *gin.Context) {
 	status := c.Query("status")
 	if status != "" && status != "open" && status != "closed" {
-		invalidFields(c, FieldProblem{"status", "must be open or closed"})
+		invalidFields(c, wf.OneOfSaying("must be open or closed", "open", "closed").At("status"))
 		return
 	}
 	list, err := s.store.Incidents(c, status)
@@ -97,10 +97,10 @@ func (s *Server) postIncidentUpdate(c *gin.Context) {
 	}
 	switch {
 	case strings.TrimSpace(b.Message) == "":
-		invalidFields(c, FieldProblem{"message", "is required"})
+		invalidFields(c, wf.Required().At("message"))
 		return
 	case utf8.RuneCountInString(b.Message) > 4000:
-		invalidFields(c, FieldProblem{"message", "must be at most 4000 characters"})
+		invalidFields(c, wf.TooLong(4000).At("message"))
 		return
 	}
 	inc, ok := s.openIncident(c, "updates go to open incidents only")
@@ -160,7 +160,7 @@ func (s *Server) closeIncident(c *gin.Context) {
 		return
 	}
 	if strings.TrimSpace(b.Note) == "" {
-		invalidFields(c, FieldProblem{"note", "is required: say what was found and done"})
+		invalidFields(c, wf.RequiredBecause(": say what was found and done").At("note"))
 		return
 	}
 	inc, ok := s.openIncident(c, "the incident is closed already")
@@ -258,16 +258,16 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 	p := wf.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
 	req, err := s.cfg.Authority.Require(p)
 	if err != nil {
-		invalidFields(c, FieldProblem{"remedies", err.Error()})
+		invalidFields(c, wf.ProblemOf(err).At("remedies"))
 		return
 	}
 	p.Required = req
 	if b.Decision != "approve" && b.Decision != "reject" {
-		invalidFields(c, FieldProblem{"decision", "must be approve or reject"})
+		invalidFields(c, wf.OneOfSaying("must be approve or reject", "approve", "reject").At("decision"))
 		return
 	}
 	if b.Decision == "reject" && strings.TrimSpace(b.Comment) == "" {
-		invalidFields(c, FieldProblem{"comment", "a rejection needs a comment saying why"})
+		invalidFields(c, wf.ReasonRequired("a rejection needs a comment saying why").At("comment"))
 		return
 	}
 	if err := s.cfg.Authority.CanApprove(p, me); err != nil {

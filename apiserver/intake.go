@@ -22,8 +22,14 @@ import (
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
-// Channels a complaint may arrive by.
-var Channels = []string{"phone", "email", "web", "social", "store", "post", "regulator"}
+// Channels returns the channels a complaint may arrive by.
+func Channels() []string {
+	return []string{"phone", "email", "web", "social", "store", "post", "regulator"}
+}
+
+// Languages returns the languages a case, its messages and the pages may
+// be in; the pages default to the first.
+func Languages() []string { return []string{"zh", "en"} }
 
 type customerBody struct {
 	ID    string `json:"id"`
@@ -65,42 +71,39 @@ type CreatedComplaint struct {
 const MaxDescription = wf.MaxDescription
 
 func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
-	var errs []FieldProblem
 	// Every text field goes through the workflow's own check (the one
 	// its intake validator makes), so the two cannot disagree.
-	for _, f := range wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
+	errs := slices.Clone(wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
 		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
-		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
-		errs = append(errs, FieldProblem{f.Field, f.Message})
-	}
+		Product: b.Product, Region: b.Region, Branch: b.Branch})))
 	if b.Customer.Phone == "" && b.Customer.Email == "" {
-		errs = append(errs, FieldProblem{"customer.phone", "give a phone number or an email address so we can reach you"})
+		errs = append(errs, wf.NewProblem(wf.CodeContactRequired, "give a phone number or an email address so we can reach you").At("customer.phone"))
 	}
 	if b.Customer.Email != "" {
 		if a, err := mail.ParseAddress(b.Customer.Email); err != nil || a.Address != b.Customer.Email {
-			errs = append(errs, FieldProblem{"customer.email", "is not a valid email address"})
+			errs = append(errs, wf.NewProblem(wf.CodeInvalidEmail, "is not a valid email address").At("customer.email"))
 		}
 	}
 	if b.Customer.Phone != "" && strings.Trim(b.Customer.Phone, "+0123456789 -()") != "" {
-		errs = append(errs, FieldProblem{"customer.phone", "may contain only digits, spaces, + - ( )"})
+		errs = append(errs, wf.NewProblem(wf.CodeInvalidPhone, "may contain only digits, spaces, + - ( )").At("customer.phone"))
 	}
-	if !slices.Contains(Channels, b.Channel) {
-		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
+	if !slices.Contains(Channels(), b.Channel) {
+		errs = append(errs, wf.OneOf(Channels()...).At("channel"))
 	}
-	if b.Language != "" && b.Language != "zh" && b.Language != "en" {
-		errs = append(errs, FieldProblem{"language", "must be zh or en"})
+	if b.Language != "" && !slices.Contains(Languages(), b.Language) {
+		errs = append(errs, wf.OneOfSaying("must be zh or en", Languages()...).At("language"))
 	}
 	if b.Profile != "" && !profiles(b.Profile) {
-		errs = append(errs, FieldProblem{"profile", "is not a known clock profile"})
+		errs = append(errs, wf.NewProblem(wf.CodeUnknownProfile, "is not a known clock profile").At("profile"))
 	}
 	if b.ReceivedAt != nil {
 		switch {
 		case !staff:
-			errs = append(errs, FieldProblem{"received_at", "may only be given by staff entering a complaint"})
+			errs = append(errs, wf.NewProblem(wf.CodeStaffOnly, "may only be given by staff entering a complaint").At("received_at"))
 		case b.ReceivedAt.After(now.Add(time.Minute)):
-			errs = append(errs, FieldProblem{"received_at", "must not be in the future"})
+			errs = append(errs, wf.NewProblem(wf.CodeInFuture, "must not be in the future").At("received_at"))
 		case b.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
-			errs = append(errs, FieldProblem{"received_at", "must be within the last year"})
+			errs = append(errs, wf.NewProblem(wf.CodeTooOld, "must be within the last year").At("received_at"))
 		}
 	}
 	return errs

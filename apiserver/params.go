@@ -39,13 +39,13 @@ func (s *Server) checkParams() gin.HandlerFunc {
 		sort.Strings(names)
 		var errs []FieldProblem
 		for _, name := range names {
-			if msg := wf.CheckText(name, 100, wf.SingleLine); msg != "" {
-				errs = append(errs, FieldProblem{"(query)", "a parameter's name " + msg})
+			if p, bad := wf.TextProblem(name, 100, wf.SingleLine); bad {
+				errs = append(errs, p.Prefixed("a parameter's name ").At("(query)"))
 				continue
 			}
 			for _, v := range q[name] {
-				if msg := wf.CheckText(v, MaxQueryValue, wf.SingleLine); msg != "" {
-					errs = append(errs, FieldProblem{name, msg})
+				if p, bad := wf.TextProblem(v, MaxQueryValue, wf.SingleLine); bad {
+					errs = append(errs, p.At(name))
 					break
 				}
 			}

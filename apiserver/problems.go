@@ -20,11 +20,10 @@ import (
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
-// FieldProblem names one bad field.
-type FieldProblem struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+// FieldProblem names one bad field: its English message, and the
+// problem's stable code and parameters, from which clients (the pages)
+// word it in their reader's language (see workflows.Problem).
+type FieldProblem = wf.FieldError
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
@@ -84,12 +83,12 @@ func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 			if field == "" {
 				field = "(body)"
 			}
-			problem(c, http.StatusBadRequest, "wrong type", "", FieldProblem{Field: field, Message: "must be a " + jsonKind(typeErr.Type.Kind().String())})
+			problem(c, http.StatusBadRequest, "wrong type", "", wf.NewProblem(wf.CodeWrongType, "must be a "+jsonKind(typeErr.Type.Kind().String()), "type", jsonKind(typeErr.Type.Kind().String())).At(field))
 		case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 			problem(c, http.StatusBadRequest, "malformed JSON", "the body is not a JSON object")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			problem(c, http.StatusBadRequest, "unknown field", "", FieldProblem{Field: f, Message: "is not a known field"})
+			problem(c, http.StatusBadRequest, "unknown field", "", wf.NewProblem(wf.CodeUnknownField, "is not a known field").At(f))
 		default:
 			problem(c, http.StatusBadRequest, "malformed JSON", "")
 		}
@@ -120,8 +119,8 @@ func unstorableText(body []byte) []FieldProblem {
 	walk = func(path string, v any) {
 		switch t := v.(type) {
 		case string:
-			if msg := storableText(t); msg != "" {
-				out = append(out, FieldProblem{path, msg})
+			if p, bad := storableText(t); bad {
+				out = append(out, p.At(path))
 			}
 		case []any:
 			for i, e := range t {
@@ -138,8 +137,8 @@ func unstorableText(body []byte) []FieldProblem {
 				if path != "" {
 					p = path + "." + k
 				}
-				if msg := storableText(k); msg != "" {
-					out = append(out, FieldProblem{p, "the field's name " + msg})
+				if prob, bad := storableText(k); bad {
+					out = append(out, prob.Prefixed("the field's name ").At(p))
 					continue
 				}
 				walk(p, t[k])
@@ -155,14 +154,14 @@ func unstorableText(body []byte) []FieldProblem {
 	return out
 }
 
-func storableText(s string) string {
+func storableText(s string) (wf.Problem, bool) {
 	switch {
 	case strings.ContainsRune(s, 0):
-		return "must not contain NUL (\\u0000)"
+		return wf.NewProblem(wf.CodeControlCharacter, "must not contain NUL (\\u0000)", "char", "U+0000"), true
 	case strings.ContainsRune(s, utf8.RuneError):
-		return "must be valid UTF-8 text (no invalid bytes, lone surrogates such as \\ud800, or U+FFFD)"
+		return wf.NewProblem(wf.CodeInvalidEncoding, "must be valid UTF-8 text (no invalid bytes, lone surrogates such as \\ud800, or U+FFFD)"), true
 	}
-	return ""
+	return wf.Problem{}, false
 }
 
 func jsonKind(k string) string {
@@ -232,12 +231,9 @@ func (s *Server) kindProblem(c *gin.Context, op string, err error) {
 	errors.As(err, &app)
 	switch wf.ErrorType(err) {
 	case wf.ErrTypeInvalid:
-		var fields []FieldProblem
-		for _, f := range wf.InvalidFields(err) {
-			fields = append(fields, FieldProblem{f.Field, f.Message})
-		}
+		fields := wf.InvalidFields(err)
 		if len(fields) == 0 {
-			fields = []FieldProblem{{"(body)", "is invalid"}}
+			fields = []FieldProblem{wf.NewProblem(wf.CodeInvalid, "is invalid").At("(body)")}
 		}
 		invalidFields(c, fields...)
 	case wf.ErrTypeWrongState:

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // reportDate reads a report bound: a date (YYYY-MM-DD, midnight in the
@@ -36,7 +37,7 @@ func (s *Server) reportZone(c *gin.Context, name string, errs *[]FieldProblem) (
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil || !known {
-		*errs = append(*errs, FieldProblem{"tz", "is not an IANA time zone the database knows (such as Asia/Shanghai or UTC)"})
+		*errs = append(*errs, wf.NewProblem(wf.CodeUnknownTimeZone, "is not an IANA time zone the database knows (such as Asia/Shanghai or UTC)").At("tz"))
 		return time.UTC, true
 	}
 	return loc, true
@@ -51,29 +52,26 @@ func (s *Server) breakdown(c *gin.Context) {
 	if !ok {
 		return
 	}
-	known := make([]string, 0, len(store.ReportDimensions))
-	for d := range store.ReportDimensions {
-		known = append(known, d)
-	}
+	known := store.ReportDimensions()
 	sort.Strings(known)
 	by := c.Query("by")
 	if by == "" {
-		errs = append(errs, FieldProblem{"by", "is required: one to three of " + strings.Join(known, ", ")})
+		errs = append(errs, wf.RequiredBecause(": one to three of "+strings.Join(known, ", ")).At("by"))
 	}
 	for _, d := range strings.Split(by, ",") {
 		d = strings.TrimSpace(d)
 		switch {
 		case by == "":
 		case !slices.Contains(known, d):
-			errs = append(errs, FieldProblem{"by", d + " is not one of " + strings.Join(known, ", ")})
+			errs = append(errs, wf.OneOfSaying(d+" is not one of "+strings.Join(known, ", "), known...).At("by"))
 		case slices.Contains(q.By, d):
-			errs = append(errs, FieldProblem{"by", d + " is given twice"})
+			errs = append(errs, wf.NewProblem(wf.CodeDuplicate, d+" is given twice", "value", d).At("by"))
 		default:
 			q.By = append(q.By, d)
 		}
 	}
 	if len(q.By) > 3 {
-		errs = append(errs, FieldProblem{"by", "at most three dimensions"})
+		errs = append(errs, wf.NewProblem(wf.CodeTooMany, "at most three dimensions", "max", 3).At("by"))
 	}
 	for _, bound := range []struct {
 		name string
@@ -82,24 +80,24 @@ func (s *Server) breakdown(c *gin.Context) {
 		if v := c.Query(bound.name); v != "" {
 			t, ok := reportDate(v, loc)
 			if !ok {
-				errs = append(errs, FieldProblem{bound.name, "must be a date (YYYY-MM-DD) or an RFC 3339 time"})
+				errs = append(errs, wf.NewProblem(wf.CodeNotADate, "must be a date (YYYY-MM-DD) or an RFC 3339 time").At(bound.name))
 				continue
 			}
 			*bound.dst = &t
 		}
 	}
 	if q.From != nil && q.To != nil && !q.To.After(*q.From) {
-		errs = append(errs, FieldProblem{"to", "must be after from"})
+		errs = append(errs, wf.NewProblem(wf.CodeNotAfter, "must be after from", "other", "from").At("to"))
 	}
 	for name, vals := range c.Request.URL.Query() {
 		switch {
 		case name == "by" || name == "from" || name == "to" || name == "tz":
-		case slices.Contains(store.TimeDimensions, name):
-			errs = append(errs, FieldProblem{name, "groups only; use from and to for a date range"})
-		case store.ReportDimensions[name] != "":
+		case slices.Contains(store.TimeDimensions(), name):
+			errs = append(errs, wf.NewProblem(wf.CodeGroupOnly, "groups only; use from and to for a date range").At(name))
+		case store.IsReportDimension(name):
 			q.Filters[name] = vals[len(vals)-1]
 		default:
-			errs = append(errs, FieldProblem{name, "is not a report parameter"})
+			errs = append(errs, unknownParameter().At(name))
 		}
 	}
 	if len(errs) > 0 {
@@ -129,19 +127,19 @@ func (s *Server) monthly(c *gin.Context) {
 	}
 	month, err := time.ParseInLocation("2006-01", c.Query("month"), loc)
 	if err != nil {
-		errs = append(errs, FieldProblem{"month", "must be a month as YYYY-MM"})
+		errs = append(errs, wf.NewProblem(wf.CodeNotAMonth, "must be a month as YYYY-MM").At("month"))
 	}
 	level := c.Query("level")
 	if store.MonthlyLevels[level] == "" {
-		errs = append(errs, FieldProblem{"level", "must be branch, team or handler"})
+		errs = append(errs, wf.OneOfSaying("must be branch, team or handler", "branch", "team", "handler").At("level"))
 	}
 	format := c.DefaultQuery("format", "json")
 	if format != "json" && format != "csv" {
-		errs = append(errs, FieldProblem{"format", "must be json or csv"})
+		errs = append(errs, wf.OneOfSaying("must be json or csv", "json", "csv").At("format"))
 	}
 	for name := range c.Request.URL.Query() {
 		if !slices.Contains([]string{"month", "level", "tz", "format"}, name) {
-			errs = append(errs, FieldProblem{name, "is not a report parameter"})
+			errs = append(errs, unknownParameter().At(name))
 		}
 	}
 	if len(errs) > 0 {
@@ -187,4 +185,8 @@ func csvSafe(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+func unknownParameter() wf.Problem {
+	return wf.NewProblem(wf.CodeUnknownParameter, "is not a report parameter")
 }

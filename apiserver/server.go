@@ -95,10 +95,10 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	if err != nil {
 		return nil, fmt.Errorf("apiserver.New: %w", err)
 	}
+	s.web = w
 	if s.engine, err = s.routes(); err != nil {
 		return nil, fmt.Errorf("apiserver.New: %w", err)
 	}
-	s.web = w
 	w.routes(s.engine, s)
 	return s, nil
 }
@@ -124,6 +124,11 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.GET("/openapi.json", openapiHandler())
 
 	v1 := r.Group("/v1")
+	lists, err := listsHandler(s.web.dict)
+	if err != nil {
+		return nil, err
+	}
+	v1.GET("/lists", s.optionalStaff(), s.rateLimitPublic(), lists)
 	public := v1.Group("", noStore(), s.optionalStaff(), s.rateLimitPublic(), s.idempotency())
 	public.POST("/complaints", s.createComplaint)
 	public.GET("/track/:token", s.track)
@@ -158,10 +163,11 @@ func (s *Server) routes() (*gin.Engine, error) {
 	return r, nil
 }
 
-// readers may read cases; handlers decide on them.
+// readers may read cases (every role); handlers decide on them (the
+// roles with an approval level).
 var (
-	readers  = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
-	handlers = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}
+	readers  = wf.Roles()
+	handlers = slices.DeleteFunc(wf.Roles(), func(r string) bool { return wf.RoleLevel(r) == 0 })
 )
 
 // decisionRoles is who may take a staff decision at all (the workflow then

@@ -23,9 +23,6 @@ import (
 //go:embed web
 var webFS embed.FS
 
-// Languages the pages speak; the first is the default.
-var pageLanguages = []string{"zh", "en"}
-
 // web renders the customer pages and the staff console. Every page is a
 // server-rendered shell with its strings; its script talks to the same
 // JSON API, under the same authorisation, as any other client.
@@ -42,7 +39,7 @@ type web struct {
 
 func newWeb() (*web, error) {
 	w := &web{dict: map[string]map[string]string{}}
-	for _, lang := range pageLanguages {
+	for _, lang := range Languages() {
 		raw, err := webFS.ReadFile("web/i18n/" + lang + ".json")
 		if err != nil {
 			return nil, fmt.Errorf("web: %w", err)
@@ -167,7 +164,7 @@ func (w *web) language(c *gin.Context, caseLang string) string {
 			return l
 		}
 	}
-	return pageLanguages[0]
+	return Languages()[0]
 }
 
 func (w *web) render(c *gin.Context, page, token, lang string) {

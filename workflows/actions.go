@@ -17,6 +17,12 @@ const (
 	ActionFulfilment       = "fulfilment"
 )
 
+// ActionNames returns every action Actions may return, in its order.
+func ActionNames() []string {
+	return []string{ActionAssign, ActionTransfer, ActionNote, ActionRequestInfo, ActionEscalate, ActionClassify, ActionFindings,
+		ActionPropose, ActionApprove, ActionRequestExtension, ActionDecideExtension, ActionFulfilment}
+}
+
 // Actions lists the decisions actor may take on a case in state st, in a
 // fixed order, so the console offers exactly those. It asks the update
 // validators themselves, each with a request whose content is valid: an
@@ -38,7 +44,7 @@ func Actions(st State, actor Actor) []string {
 		{ActionRequestInfo, func() bool { return w.validateRequestInfo(nil, InfoRequest{Actor: actor, Question: probe}) == nil }},
 		{ActionEscalate, func() bool { return w.validateEscalate(nil, EscalateRequest{Actor: actor, Reason: probe}) == nil }},
 		{ActionClassify, func() bool {
-			return w.validateClassification(nil, ClassificationRequest{Actor: actor, Category: Categories[0], Severity: Severities[0], Reason: probe}) == nil
+			return w.validateClassification(nil, ClassificationRequest{Actor: actor, Category: Categories()[0], Severity: Severities()[0], Reason: probe}) == nil
 		}},
 		{ActionFindings, func() bool {
 			return w.validateFindings(nil, FindingsRequest{Actor: actor, Findings: Findings{Cause: "p", CauseDetail: "p.p",

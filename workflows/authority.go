@@ -164,7 +164,8 @@ func (m AuthorityMatrix) Require(p Proposal) (Requirement, error) {
 		}
 	}
 	if r.MinRole == "" {
-		return r, fmt.Errorf("no role may approve a total of %s", FormatMoney(total, currency))
+		return r, NewProblem(CodeBeyondEveryLimit, fmt.Sprintf("no role may approve a total of %s", FormatMoney(total, currency)),
+			"total", FormatMoney(total, currency))
 	}
 	if m.FourEyesAbove >= 0 && base > m.FourEyesAbove {
 		r.Approvers = 2
@@ -219,7 +220,8 @@ func Total(rs []Remedy) (int64, string, error) {
 			continue
 		}
 		if currency != "" && r.Currency != currency {
-			return 0, "", fmt.Errorf("remedies mix currencies %s and %s", currency, r.Currency)
+			return 0, "", NewProblem(CodeMixedCurrencies, fmt.Sprintf("remedies mix currencies %s and %s", currency, r.Currency),
+				"currencies", currency+", "+r.Currency)
 		}
 		currency = r.Currency
 		total += r.Amount

@@ -16,6 +16,12 @@ const (
 	ClockAppeal            = clock.Appeal
 )
 
+// ClockNames returns the name of every clock a profile may run, in the
+// order a case meets them.
+func ClockNames() []string {
+	return []string{ClockAcknowledge, ClockFirstResponse, ClockSummaryResolution, ClockResolve, ClockAppeal}
+}
+
 // Clocks is the snapshot of the clock profile a case runs under, calendar
 // included, taken when the case is registered so the workflow replays
 // deterministically; a calendar or profile changed later applies to new

@@ -85,7 +85,10 @@ func (m AuthorityMatrix) ToBase(amount int64, code string) (int64, error) {
 	}
 	from, ok := MinorUnits(code)
 	if !ok || !m.Accepts(code) {
-		return 0, fmt.Errorf("%w: %s (this case accepts %s)", ErrCurrency, code, strings.Join(m.Currencies(), ", "))
+		p := NewProblem(CodeCurrencyNotAccepted, fmt.Sprintf("%s: %s (this case accepts %s)", ErrCurrency, code, strings.Join(m.Currencies(), ", ")),
+			"currency", code, "allowed", strings.Join(m.Currencies(), ", "))
+		p.kind = ErrCurrency
+		return 0, p
 	}
 	to, ok := MinorUnits(m.Base())
 	if !ok {
@@ -128,18 +131,20 @@ func ParseRate(s string) (*big.Rat, error) {
 func ParseAmount(number, currency string) (int64, error) {
 	r, ok := new(big.Rat).SetString(number)
 	if !ok || strings.ContainsAny(number, "/") {
-		return 0, errors.New("must be a number")
+		return 0, NewProblem(CodeNotANumber, "must be a number")
 	}
 	if !r.IsInt() {
 		if n, known := MinorUnits(currency); known && n == 0 {
-			return 0, fmt.Errorf("must be a whole number: %s has no minor unit, so amounts are whole %s", currency, currency)
+			return 0, NewProblem(CodeTooManyDecimals, fmt.Sprintf("must be a whole number: %s has no minor unit, so amounts are whole %s", currency, currency),
+				"currency", currency, "decimals", 0)
 		} else if known {
-			return 0, fmt.Errorf("must be a whole number of minor units: %s has %d decimals, so 12.34 %s is 1234", currency, n, currency)
+			return 0, NewProblem(CodeTooManyDecimals, fmt.Sprintf("must be a whole number of minor units: %s has %d decimals, so 12.34 %s is 1234", currency, n, currency),
+				"currency", currency, "decimals", n)
 		}
-		return 0, errors.New("must be a whole number of the currency's minor units")
+		return 0, NewProblem(CodeTooManyDecimals, "must be a whole number of the currency's minor units", "currency", currency)
 	}
 	if !r.Num().IsInt64() {
-		return 0, errors.New("is too large")
+		return 0, NewProblem(CodeTooLarge, "is too large")
 	}
 	return r.Num().Int64(), nil
 }
@@ -185,7 +190,8 @@ func (m AuthorityMatrix) CheckCurrencies(rs []Remedy) error {
 	for i, r := range rs {
 		if r.Amount != 0 && !m.Accepts(r.Currency) {
 			return invalid(fmt.Sprintf("remedies[%d].currency", i),
-				fmt.Sprintf("%q is not accepted: use one of %s", r.Currency, strings.Join(m.Currencies(), ", ")))
+				NewProblem(CodeCurrencyNotAccepted, fmt.Sprintf("%q is not accepted: use one of %s", r.Currency, strings.Join(m.Currencies(), ", ")),
+					"currency", r.Currency, "allowed", strings.Join(m.Currencies(), ", ")))
 		}
 	}
 	return nil

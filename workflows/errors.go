@@ -41,10 +41,13 @@ const (
 	ErrTypeCaseBlocked = "CaseBlocked"
 )
 
-// FieldError names one bad field of a request.
+// FieldError names one bad field of a request: the problem's stable code
+// and parameters (see Problem) besides its English message.
 type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string         `json:"field"`
+	Message string         `json:"message"`
+	Code    string         `json:"code,omitempty"`
+	Params  map[string]any `json:"params,omitempty"`
 }
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
@@ -74,8 +77,8 @@ func (e FieldErrors) Unwrap() []error {
 type fieldErrs struct{ list FieldErrors }
 
 // add records a bad field.
-func (c *fieldErrs) add(field, msg string) {
-	c.list = append(c.list, FieldError{Field: field, Message: msg})
+func (c *fieldErrs) add(field string, p Problem) {
+	c.list = append(c.list, p.At(field))
 }
 
 // merge records the bad fields of err (nil adds nothing); an error that is
@@ -89,15 +92,15 @@ func (c *fieldErrs) merge(err error) {
 
 // text checks an optional text field.
 func (c *fieldErrs) text(field, v string, max int, kind TextKind) {
-	if msg := CheckText(v, max, kind); msg != "" {
-		c.add(field, msg)
+	if p, bad := TextProblem(v, max, kind); bad {
+		c.add(field, p)
 	}
 }
 
 // required checks a text field that must not be blank.
 func (c *fieldErrs) required(field, v string, max int, kind TextKind) {
-	if msg := CheckRequiredText(v, max, kind); msg != "" {
-		c.add(field, msg)
+	if p, bad := RequiredTextProblem(v, max, kind); bad {
+		c.add(field, p)
 	}
 }
 
@@ -119,7 +122,7 @@ func JoinFieldErrors(errs ...error) error {
 	return c.err()
 }
 
-func invalid(field, msg string) error { return FieldErrors{{Field: field, Message: msg}} }
+func invalid(field string, p Problem) error { return FieldErrors{p.At(field)} }
 
 func wrongState(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrWrongState, fmt.Sprintf(format, args...))

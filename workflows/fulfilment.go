@@ -45,13 +45,13 @@ func (w *complaint) validateFulfilment(ctx workflow.Context, r FulfilmentRequest
 		return err
 	}
 	if !slices.Contains([]string{FulfilmentShipped, FulfilmentDone, FulfilmentFailed}, r.State) {
-		return invalid("state", "must be one of shipped, done, failed")
+		return invalid("state", OneOf(FulfilmentShipped, FulfilmentDone, FulfilmentFailed))
 	}
 	if err := optionalText("note", r.Note, 1000); err != nil {
 		return err
 	}
 	if r.State == FulfilmentFailed && r.Note == "" {
-		return invalid("note", "say why the fulfilment failed")
+		return invalid("note", ReasonRequired("say why the fulfilment failed"))
 	}
 	if w.st.Status != StatusFulfilling || w.st.Proposal == nil {
 		return wrongState("the case is %s, not waiting for a fulfilment", w.st.Status)
@@ -61,7 +61,7 @@ func (w *complaint) validateFulfilment(ctx workflow.Context, r FulfilmentRequest
 	}
 	i := slices.IndexFunc(w.st.Proposal.Remedies, func(x Remedy) bool { return x.ID == r.RemedyID })
 	if i < 0 || !IsFulfilment(w.st.Proposal.Remedies[i].Type) {
-		return invalid("remedy_id", "names no replacement or repair of this case's resolution")
+		return invalid("remedy_id", NewProblem(CodeUnknownRemedy, "names no replacement or repair of this case's resolution"))
 	}
 	if from := w.st.Proposal.Remedies[i].State; !FulfilmentNext(from, r.State) {
 		return wrongState("the %s is %s; it cannot become %s", w.st.Proposal.Remedies[i].Type, from, r.State)

@@ -63,7 +63,7 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 
 func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
 	if c.CaseID == "" {
-		return invalid("case_id", "is required")
+		return invalid("case_id", Required())
 	}
 	if err := ValidateComplaintText(c); err != nil {
 		return err

@@ -11,11 +11,11 @@ import (
 
 func (w *complaint) extendable(name string) (*Deadline, error) {
 	if name == "" {
-		return nil, invalid("clock", "is required")
+		return nil, invalid("clock", Required())
 	}
 	d := w.deadlineRef(name)
 	if d == nil {
-		return nil, invalid("clock", fmt.Sprintf("the case has no %q clock", name))
+		return nil, invalid("clock", NewProblem(CodeNoSuchClock, fmt.Sprintf("the case has no %q clock", name), "clock", name))
 	}
 	return d, nil
 }

@@ -86,7 +86,7 @@ func (w *complaint) withdraw(ctx workflow.Context, r WithdrawRequest) (State, er
 func (w *complaint) validateSurvey(ctx workflow.Context, r SurveyAnswer) error {
 	var errs fieldErrs
 	if r.Score < 1 || r.Score > 5 {
-		errs.add("score", "must be from 1 to 5")
+		errs.add("score", OutOfRange(1, 5))
 	}
 	errs.text("comment", r.Comment, MaxText, FreeText)
 	if err := errs.err(); err != nil {

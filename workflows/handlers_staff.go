@@ -10,7 +10,7 @@ import (
 
 func (w *complaint) requireStaff(a Actor) error {
 	if a.ID == "" {
-		return invalid("actor", "is required")
+		return invalid("actor", Required())
 	}
 	if RoleLevel(a.Role) == 0 && a.Role != RoleAdmin {
 		return fmt.Errorf("%w: role %s may not act on cases", ErrAuthority, a.Role)
@@ -32,8 +32,8 @@ func (w *complaint) validateAssign(ctx workflow.Context, r AssignRequest) error 
 	if err := w.requireStaff(r.Actor); err != nil {
 		return err
 	}
-	if msg := CheckRequiredText(r.Assignee, 200, SingleLine); msg != "" {
-		return invalid("assignee", msg)
+	if p, bad := RequiredTextProblem(r.Assignee, 200, SingleLine); bad {
+		return invalid("assignee", p)
 	}
 	if RoleLevel(r.Actor.Role) < RoleLevel(RoleSupervisor) && r.Actor.Role != RoleAdmin && r.Assignee != r.Actor.ID {
 		return fmt.Errorf("%w: an agent may only take a case themselves; a supervisor assigns it to others", ErrAuthority)
@@ -55,13 +55,13 @@ func (w *complaint) validateTransfer(ctx workflow.Context, r TransferRequest) er
 	}
 	var errs fieldErrs
 	if r.Assignee == "" && r.Team == "" {
-		errs.add("assignee", "name an assignee or a team")
+		errs.add("assignee", NewProblem(CodeAssigneeOrTeam, "name an assignee or a team"))
 	}
 	errs.text("assignee", r.Assignee, 200, SingleLine)
 	errs.text("team", r.Team, 200, SingleLine)
 	errs.required("reason", r.Reason, 1000, FreeText)
 	if r.Assignee != "" && r.Assignee == w.st.Assignee {
-		errs.add("assignee", "the case is already with "+r.Assignee)
+		errs.add("assignee", NewProblem(CodeAlreadyAssigned, "the case is already with "+r.Assignee, "assignee", r.Assignee))
 	}
 	if err := errs.err(); err != nil {
 		return err
@@ -201,10 +201,10 @@ func (w *complaint) validateClassification(ctx workflow.Context, r Classificatio
 	}
 	var errs fieldErrs
 	if !ValidCategory(r.Category) {
-		errs.add("category", "must be one of "+strings.Join(Categories, ", "))
+		errs.add("category", OneOf(Categories()...))
 	}
 	if !ValidSeverity(r.Severity) {
-		errs.add("severity", "must be one of "+strings.Join(Severities, ", "))
+		errs.add("severity", OneOf(Severities()...))
 	}
 	errs.required("reason", r.Reason, 1000, FreeText)
 	if err := errs.err(); err != nil {
@@ -261,7 +261,7 @@ func (w *complaint) validateProposal(ctx workflow.Context, r ProposalRequest) er
 	}
 	_, err := w.st.Authority.Require(Proposal{Remedies: r.Remedies, RefusalReason: r.RefusalReason})
 	if err != nil {
-		return invalid("remedies", err.Error())
+		return invalid("remedies", ProblemOf(err))
 	}
 	return nil
 }
@@ -299,10 +299,10 @@ func ValidateDecision(decision, comment string) error {
 func decisionErrs(decision, comment, accept, why string) error {
 	var errs fieldErrs
 	if decision != accept && decision != "reject" {
-		errs.add("decision", "must be "+accept+" or reject")
+		errs.add("decision", OneOfSaying("must be "+accept+" or reject", accept, "reject"))
 	}
 	if decision == "reject" && strings.TrimSpace(comment) == "" {
-		errs.add("comment", why)
+		errs.add("comment", ReasonRequired(why))
 	} else {
 		errs.text("comment", comment, MaxText, FreeText)
 	}

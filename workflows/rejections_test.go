@@ -230,7 +230,7 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 		{"info_received", []act{{wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Which card?"}}},
 			act{wf.UpdateCustomerInfo, wf.CustomerInfo{Answer: "The Visa ending 1234."}}, true, hr},
 		{"escalated", nil, act{wf.UpdateEscalate, wf.EscalateRequest{Actor: actor("sup-sue"), Reason: "regulator asked"}}, true, hr},
-		{"classification_override", nil, act{wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: wf.Categories[0], Severity: wf.Severities[0], Reason: "read again"}}, true, hr},
+		{"classification_override", nil, act{wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: wf.Categories()[0], Severity: wf.Severities()[0], Reason: "read again"}}, true, hr},
 		{"findings", nil, toFindings[0], true, hr},
 		{"proposed", toFindings, toProposal[1], true, hr},
 		{"approval_given", toProposal, toCustomer[2], true, hr},

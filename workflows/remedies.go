@@ -48,6 +48,16 @@ var remedyKinds = []RemedyKind{
 // RemedyKinds returns the table of remedy kinds (a copy).
 func RemedyKinds() []RemedyKind { return slices.Clone(remedyKinds) }
 
+// RemedyTypes returns the valid remedy types: the types of RemedyKinds,
+// in its order.
+func RemedyTypes() []string {
+	out := make([]string, len(remedyKinds))
+	for i, k := range remedyKinds {
+		out[i] = k.Type
+	}
+	return out
+}
+
 // KindOf returns the kind of a remedy type, and false for an unknown type.
 func KindOf(remedyType string) (RemedyKind, bool) {
 	i := slices.IndexFunc(remedyKinds, func(k RemedyKind) bool { return k.Type == remedyType })

@@ -97,16 +97,16 @@ const MaxText = 4000
 // requireText checks a free-text field that must not be blank (see
 // CheckText).
 func requireText(field, v string, max int) error {
-	if msg := CheckRequiredText(v, max, FreeText); msg != "" {
-		return invalid(field, msg)
+	if p, bad := RequiredTextProblem(v, max, FreeText); bad {
+		return invalid(field, p)
 	}
 	return nil
 }
 
 // optionalText checks a free-text field that may be empty.
 func optionalText(field, v string, max int) error {
-	if msg := CheckText(v, max, FreeText); msg != "" {
-		return invalid(field, msg)
+	if p, bad := TextProblem(v, max, FreeText); bad {
+		return invalid(field, p)
 	}
 	return nil
 }
@@ -135,9 +135,6 @@ func ValidateComplaintText(c Complaint) error {
 	return errs.err()
 }
 
-// RemedyTypes lists the valid remedy types: the types of RemedyKinds.
-var RemedyTypes = []string{RemedyRefund, RemedyReplacement, RemedyRepair, RemedyVoucher, RemedyGoodwill, RemedyApology, RemedyExplanation}
-
 // MaxAmount is the largest single remedy amount accepted (100,000,000.00).
 const MaxAmount = 100_000_000_00
 
@@ -148,50 +145,50 @@ func ValidateProposal(r ProposalRequest) error {
 	errs.required("message", r.Message, MaxText, FreeText)
 	if r.RefusalReason != "" {
 		if len(r.Remedies) > 0 {
-			errs.add("remedies", "a refusal has no remedies")
+			errs.add("remedies", NewProblem(CodeRefusalWithRemedies, "a refusal has no remedies"))
 		}
 		errs.required("refusal_reason", r.RefusalReason, MaxText, FreeText)
 		return errs.err()
 	}
 	if len(r.Remedies) == 0 {
-		errs.add("remedies", "propose at least one remedy, or a refusal_reason")
+		errs.add("remedies", NewProblem(CodeRemedyOrRefusal, "propose at least one remedy, or a refusal_reason"))
 	}
 	if len(r.Remedies) > 20 {
-		errs.add("remedies", "at most 20 remedies")
+		errs.add("remedies", NewProblem(CodeTooMany, "at most 20 remedies", "max", 20))
 		return errs.err()
 	}
 	ok := true
 	for i, rem := range r.Remedies {
 		n := len(errs.list)
 		f := fmt.Sprintf("remedies[%d]", i)
-		if !contains(RemedyTypes, rem.Type) {
-			errs.add(f+".type", "must be one of "+strings.Join(RemedyTypes, ", "))
+		if !contains(RemedyTypes(), rem.Type) {
+			errs.add(f+".type", OneOf(RemedyTypes()...))
 		}
 		switch {
 		case rem.Amount < 0:
-			errs.add(f+".amount", "must not be negative")
+			errs.add(f+".amount", NewProblem(CodeNegative, "must not be negative"))
 		case rem.Amount > MaxAmount:
-			errs.add(f+".amount", "is too large")
+			errs.add(f+".amount", NewProblem(CodeTooLarge, "is too large"))
 		}
 		switch k, _ := KindOf(rem.Type); k.Amount {
 		case AmountRequired:
 			if rem.Amount == 0 {
-				errs.add(f+".amount", "is required for a "+rem.Type)
+				errs.add(f+".amount", NewProblem(CodeAmountRequired, "is required for a "+rem.Type, "remedy", rem.Type))
 			}
 		case AmountNone:
 			if rem.Amount != 0 {
-				errs.add(f+".amount", "an "+rem.Type+" carries no amount")
+				errs.add(f+".amount", NewProblem(CodeAmountNotAllowed, "an "+rem.Type+" carries no amount", "remedy", rem.Type))
 			}
 		}
 		if rem.Amount > 0 && !validCurrency(rem.Currency) {
-			errs.add(f+".currency", "must be an ISO 4217 currency code such as CNY")
+			errs.add(f+".currency", NewProblem(CodeNotACurrency, "must be an ISO 4217 currency code such as CNY"))
 		}
 		errs.text(f+".note", rem.Note, 1000, FreeText)
 		ok = ok && len(errs.list) == n
 	}
 	if ok && len(r.Remedies) > 0 {
 		if _, _, err := Total(r.Remedies); err != nil {
-			errs.add("remedies", err.Error())
+			errs.add("remedies", ProblemOf(err))
 		}
 	}
 	return errs.err()
@@ -204,6 +201,18 @@ func validCurrency(c string) bool {
 	return ok
 }
 
+// Who is responsible for what the customer complains of, as findings say.
+const (
+	ResponsibilityCompany    = "company"
+	ResponsibilityCustomer   = "customer"
+	ResponsibilityThirdParty = "third_party"
+)
+
+// Responsibilities returns every value findings' responsibility may take.
+func Responsibilities() []string {
+	return []string{ResponsibilityCompany, ResponsibilityCustomer, ResponsibilityThirdParty}
+}
+
 // ValidateFindings checks findings' content and reports every bad field.
 func ValidateFindings(f Findings) error {
 	var errs fieldErrs
@@ -211,16 +220,16 @@ func ValidateFindings(f Findings) error {
 	n := len(errs.list)
 	errs.required("cause_detail", f.CauseDetail, 200, SingleLine)
 	if len(errs.list) == n && !strings.HasPrefix(f.CauseDetail, f.Cause+".") {
-		errs.add("cause_detail", "must refine cause (e.g. cause claims.slow, cause_detail claims.slow.missing_documents)")
+		errs.add("cause_detail", NewProblem(CodeMustRefineCause, "must refine cause (e.g. cause claims.slow, cause_detail claims.slow.missing_documents)"))
 	}
 	switch f.Responsibility {
-	case "company":
+	case ResponsibilityCompany:
 		if strings.TrimSpace(f.ResponsibleUnit) == "" {
-			errs.add("responsible_unit", "is required when the company is responsible")
+			errs.add("responsible_unit", RequiredBecause(" when the company is responsible"))
 		}
-	case "customer", "third_party":
+	case ResponsibilityCustomer, ResponsibilityThirdParty:
 	default:
-		errs.add("responsibility", "must be one of company, customer, third_party")
+		errs.add("responsibility", OneOf(Responsibilities()...))
 	}
 	errs.text("responsible_unit", f.ResponsibleUnit, 200, SingleLine)
 	errs.text("responsible_person", f.ResponsiblePerson, 200, SingleLine)

@@ -48,6 +48,14 @@ const (
 	StatusWithdrawn        = "withdrawn"
 )
 
+// Statuses returns every case status, in the order a case meets them; the
+// API's lists (GET /v1/lists), its OpenAPI enums and the pages derive from
+// it.
+func Statuses() []string {
+	return []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo, StatusAwaitingApproval,
+		StatusExecuting, StatusFulfilling, StatusAwaitingCustomer, StatusClosed, StatusWithdrawn}
+}
+
 // Survey statuses of a closed case.
 const (
 	SurveyScheduled = "scheduled"
@@ -157,6 +165,12 @@ const (
 	RoleAdmin      = "admin"
 	RoleAuditor    = "auditor"
 )
+
+// Roles returns every staff role a token may carry: the approval roles,
+// lowest first (see RoleLevel), then admin and auditor.
+func Roles() []string {
+	return []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector, RoleAdmin, RoleAuditor}
+}
 
 // Remedy types.
 const (

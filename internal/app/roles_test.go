@@ -57,7 +57,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"PATCH", "/v1/staff/nobody", map[string]any{"active": true}, []string{"admin"}, 404},
 	}
 	tokens := map[string]string{}
-	for _, role := range auth.Roles {
+	for _, role := range auth.Roles() {
 		team := "billing"
 		if role == "admin" || role == "auditor" {
 			team = ""
@@ -80,7 +80,7 @@ func TestRoleMatrix(t *testing.T) {
 					t.Errorf("%s: %d, want 401", label, got)
 				}
 			}
-			for _, role := range auth.Roles {
+			for _, role := range auth.Roles() {
 				got := s.call(r.method, r.path, tokens[role], r.body, new(map[string]any))
 				want := http.StatusForbidden
 				if slices.Contains(r.allowed, role) {
@@ -97,6 +97,8 @@ func TestRoleMatrix(t *testing.T) {
 	s.must(401, "POST", "/v1/complaints", wrongSig, map[string]any{}, nil)
 	s.must(404, "GET", "/v1/track/not-a-token", "", nil, nil)
 	s.must(404, "POST", "/v1/surveys/not-a-token", "", map[string]any{"score": 3}, nil)
+	s.must(200, "GET", "/v1/lists", "", nil, nil)
+	s.must(401, "GET", "/v1/lists", wrongSig, nil, nil)
 }
 
 // teamRule files a billing case and a delivery case (handled by the
@@ -113,7 +115,7 @@ func teamRule(t *testing.T, s *stack, tokens map[string]string) {
 		t.Fatalf("the delivery case is with %s of team %s, want sup-delivery of delivery", deref(v.Assignee), deref(v.Team))
 	}
 	sameTeamOnly := []string{"agent", "supervisor"}
-	for _, role := range auth.Roles {
+	for _, role := range auth.Roles() {
 		var list struct{ Complaints []struct{ ID string } }
 		s.must(200, "GET", "/v1/complaints?limit=200", tokens[role], nil, &list)
 		var ids []string

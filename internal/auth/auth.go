@@ -16,8 +16,8 @@ import (
 	"github.com/complaint-handling/complaints/workflows"
 )
 
-// Roles are the staff roles a token may carry.
-var Roles = []string{workflows.RoleAgent, workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector, workflows.RoleAdmin, workflows.RoleAuditor}
+// Roles returns the staff roles a token may carry (workflows.Roles).
+func Roles() []string { return workflows.Roles() }
 
 // Claims are a staff token's claims.
 type Claims struct {
@@ -38,8 +38,8 @@ func Mint(secret []byte, sub, role, team, name string, ttl time.Duration, now ti
 	if sub == "" {
 		return "", errors.New("auth.Mint: sub is required")
 	}
-	if !slices.Contains(Roles, role) {
-		return "", fmt.Errorf("auth.Mint: role %q is not one of %v", role, Roles)
+	if !slices.Contains(Roles(), role) {
+		return "", fmt.Errorf("auth.Mint: role %q is not one of %v", role, Roles())
 	}
 	c := Claims{Role: role, Team: team, Name: name, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: sub, Issuer: Issuer, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
@@ -124,7 +124,7 @@ func (v Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if c.Subject == "" {
 		return Claims{}, fmt.Errorf("%w: no sub", ErrInvalidToken)
 	}
-	if !slices.Contains(Roles, c.Role) {
+	if !slices.Contains(Roles(), c.Role) {
 		return Claims{}, fmt.Errorf("%w: unknown role %q", ErrInvalidToken, c.Role)
 	}
 	for _, f := range []struct {

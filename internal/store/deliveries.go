@@ -22,6 +22,30 @@ const (
 	DeliveryBounced = "bounced"
 )
 
+// DeliveryStatuses lists the statuses above.
+func DeliveryStatuses() []string {
+	return []string{DeliveryQueued, DeliverySending, DeliverySent, DeliveryFailed, DeliveryBounced}
+}
+
+// Message channels: how a case message reaches its reader. Every
+// customer message is on the tracking page; email is a delivery.
+const (
+	MessageTrackingPage = "tracking_page"
+	MessageEmail        = "email"
+)
+
+// MessageChannels lists the channels above.
+func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail} }
+
+// Message audiences: who a message is for.
+const (
+	AudienceCustomer = "customer"
+	AudienceStaff    = "staff"
+)
+
+// Audiences lists the audiences above.
+func Audiences() []string { return []string{AudienceCustomer, AudienceStaff} }
+
 // NewDelivery is a notification to send by a channel to one address.
 type NewDelivery struct {
 	Key, CaseID, Channel, Address, MessageID string
@@ -251,8 +275,8 @@ WHERE n.case_id = $1 ORDER BY n.id, d.id`, caseID)
 		}
 		if n := len(out); n == 0 || out[n-1].Key != m.Key {
 			m.Deliveries = []MessageDelivery{}
-			if m.Audience == "customer" && m.Kind != "tracking_link" {
-				m.Deliveries = append(m.Deliveries, MessageDelivery{Channel: "tracking_page", Status: outbox, SentAt: outboxSent})
+			if m.Audience == AudienceCustomer && m.Kind != "tracking_link" {
+				m.Deliveries = append(m.Deliveries, MessageDelivery{Channel: MessageTrackingPage, Status: outbox, SentAt: outboxSent})
 			}
 			out = append(out, m)
 		}

@@ -11,30 +11,58 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ReportDimensions are the dimensions a breakdown may group and filter by,
-// each with the SQL expression it reads (over the case rows as c). day, week and month group by the
-// date of receipt in the report's time zone; they do not filter.
-var ReportDimensions = map[string]string{
-	"category":       "c.category",
-	"cause":          "COALESCE(c.cause, '')",
-	"cause_detail":   "COALESCE(c.cause_detail, '')",
-	"responsibility": "COALESCE(c.responsibility, '')",
-	"channel":        "c.channel",
-	"region":         "c.region",
-	"branch":         "c.branch",
-	"product":        "c.product",
-	"team":           "COALESCE(c.team_id, '')",
-	"handler":        "COALESCE(c.assignee_id, '')",
-	"profile":        "c.profile",
-	"severity":       "c.severity",
-	"status":         "c.status",
-	"day":            "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM-DD')",
-	"week":           `to_char(c.received_at AT TIME ZONE @tz, 'IYYY-"W"IW')`,
-	"month":          "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM')",
+// reportDimensions are the dimensions a breakdown may group and filter by,
+// in the order the API lists them, each with the SQL expression it reads
+// (over the case rows as c). day, week and month group by the date of
+// receipt in the report's time zone; they do not filter.
+var reportDimensions = [...]struct{ name, sql string }{
+	{"category", "c.category"},
+	{"cause", "COALESCE(c.cause, '')"},
+	{"cause_detail", "COALESCE(c.cause_detail, '')"},
+	{"responsibility", "COALESCE(c.responsibility, '')"},
+	{"channel", "c.channel"},
+	{"region", "c.region"},
+	{"branch", "c.branch"},
+	{"product", "c.product"},
+	{"team", "COALESCE(c.team_id, '')"},
+	{"handler", "COALESCE(c.assignee_id, '')"},
+	{"profile", "c.profile"},
+	{"severity", "c.severity"},
+	{"status", "c.status"},
+	{"day", "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM-DD')"},
+	{"week", `to_char(c.received_at AT TIME ZONE @tz, 'IYYY-"W"IW')`},
+	{"month", "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM')"},
 }
 
-// TimeDimensions group only.
-var TimeDimensions = []string{"day", "week", "month"}
+// ReportDimensions returns the name of every dimension a breakdown may
+// group by, in order; all but the TimeDimensions may also filter.
+func ReportDimensions() []string {
+	out := make([]string, len(reportDimensions))
+	for i, d := range reportDimensions {
+		out[i] = d.name
+	}
+	return out
+}
+
+// IsReportDimension says whether a breakdown may group by name.
+func IsReportDimension(name string) bool {
+	_, ok := dimensionSQL(name)
+	return ok
+}
+
+// dimensionSQL is the SQL expression a report dimension reads, and false
+// for a name that is none.
+func dimensionSQL(name string) (string, bool) {
+	for _, d := range reportDimensions {
+		if d.name == name {
+			return d.sql, true
+		}
+	}
+	return "", false
+}
+
+// TimeDimensions returns the dimensions that group only.
+func TimeDimensions() []string { return []string{"day", "week", "month"} }
 
 // BreakdownQuery asks for figures grouped by dimensions, over cases
 // received in [From, To), filtered by dimension values.
@@ -133,12 +161,12 @@ func (s *Store) inBreakdown(ctx context.Context, q BreakdownQuery, fn func(pgx.T
 		return fmt.Errorf("no dimension")
 	}
 	for _, d := range q.By {
-		if _, ok := ReportDimensions[d]; !ok {
+		if !IsReportDimension(d) {
 			return fmt.Errorf("unknown dimension %q", d)
 		}
 	}
 	for k := range q.Filters {
-		if _, ok := ReportDimensions[k]; !ok || slices.Contains(TimeDimensions, k) {
+		if !IsReportDimension(k) || slices.Contains(TimeDimensions(), k) {
 			return fmt.Errorf("%q cannot filter", k)
 		}
 	}
@@ -175,12 +203,13 @@ func scanBreakdown(ctx context.Context, tx pgx.Tx, q BreakdownQuery) ([]Breakdow
 	}
 	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
 		args = append(args, q.Filters[k])
-		where = append(where, fmt.Sprintf("%s = $%d", ReportDimensions[k], len(args)))
+		expr, _ := dimensionSQL(k)
+		where = append(where, fmt.Sprintf("%s = $%d", expr, len(args)))
 	}
 	var cols, groups []string
 	tzParam := ""
 	for i, d := range q.By {
-		expr := ReportDimensions[d]
+		expr, _ := dimensionSQL(d)
 		if strings.Contains(expr, "@tz") {
 			if tzParam == "" {
 				args = append(args, zoneOf(q))

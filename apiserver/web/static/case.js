@@ -3,24 +3,22 @@
 // contacts and the timeline; beside them only the decisions the case
 // allows this reader (the API's `actions`), each a form whose errors
 // appear beside the field the API names.
-import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge } from './common.js';
-
-const levels = { agent: 1, supervisor: 2, manager: 3, director: 4 };
-const handlerRoles = ['agent', 'supervisor', 'manager', 'director'];
+import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values } from './common.js';
 
 // renderCase draws case id; call is the console's API client and me the
 // signed-in staff member (together, ctx below).
 export async function renderCase(main, call, me, id) {
-  const ctx = { call, me, kinds: [] };
-  const c = await call('GET', '/v1/complaints/' + encodeURIComponent(id));
-  // The remedy types and their amount rules are the workflow's own table
-  // (workflows.RemedyKinds); fetched whatever the actions now, because a
-  // decision drawn in place (findings) may offer the proposal next.
-  ctx.kinds = (await call('GET', '/v1/remedy-kinds')).remedy_kinds;
+  // The lists (remedy kinds with their amount rules, categories, roles
+  // and their levels ...) are the API's (GET /v1/lists); fetched whatever
+  // the actions now, because a decision drawn in place (findings) may
+  // offer the proposal next.
+  const [c, l] = await Promise.all([call('GET', '/v1/complaints/' + encodeURIComponent(id)), lists()]);
+  const level = (role) => (l.roles.find((r) => r.value === role) || { level: 0 }).level;
+  const ctx = { call, me, lists: l, kinds: l.remedy_kinds };
   let staff = [];
-  if (c.actions.includes('assign') && levels[me.role] >= 2 || me.role === 'admin') {
+  if (c.actions.includes('assign') && level(me.role) >= 2 || me.role === 'admin') {
     try {
-      staff = (await call('GET', '/v1/staff')).staff.filter((s) => s.active && handlerRoles.includes(s.role));
+      staff = (await call('GET', '/v1/staff')).staff.filter((s) => s.active && level(s.role) > 0);
     } catch (err) {
       staff = [];
     }
@@ -248,7 +246,7 @@ function actionsCard(ctx, c, staff, rerender) {
       ...field('cause', 'findings.cause', h('input', { name: 'cause', value: f.cause || '', placeholder: 'billing.duplicate', maxlength: 100 })),
       ...field('cause_detail', 'findings.cause_detail', h('input', { name: 'cause_detail', value: f.cause_detail || '', placeholder: 'billing.duplicate.meter_read_twice', maxlength: 200 })),
       h('p', { class: 'hint' }, t('findings.cause_hint')),
-      ...field('responsibility', 'findings.responsibility', select('responsibility', ['company', 'customer', 'third_party'], 'responsibility.', f.responsibility)),
+      ...field('responsibility', 'findings.responsibility', select('responsibility', values(ctx.lists.responsibilities), 'responsibility.', f.responsibility)),
       ...field('responsible_unit', 'findings.responsible_unit', h('input', { name: 'responsible_unit', value: f.responsible_unit || '', maxlength: 200 })),
       ...field('responsible_person', 'findings.responsible_person', h('input', { name: 'responsible_person', value: f.responsible_person || '', maxlength: 200 })),
       ...field('summary', 'findings.summary', h('textarea', { name: 'summary', rows: 3 }, f.summary || '')),
@@ -282,8 +280,8 @@ function actionsCard(ctx, c, staff, rerender) {
   }
   if (a('classification')) {
     add('classification', 'action.classification', decisionForm(ctx, c, 'classification', rerender, [
-      ...field('category', 'case.category', select('category', ['product_quality', 'service_attitude', 'delivery_delay', 'billing', 'safety', 'other'], 'category.', c.category)),
-      ...field('severity', 'list.severity', select('severity', ['low', 'medium', 'high', 'critical'], 'severity.', c.severity)),
+      ...field('category', 'case.category', select('category', values(ctx.lists.categories), 'category.', c.category)),
+      ...field('severity', 'list.severity', select('severity', values(ctx.lists.severities), 'severity.', c.severity)),
       ...field('reason', 'action.reason', h('textarea', { name: 'reason', rows: 2 })),
       h('button', { type: 'submit', class: 'primary' }, t('action.save'))], (v) => v));
   }
@@ -325,7 +323,7 @@ function actionsCard(ctx, c, staff, rerender) {
 // minor units) or a reasoned refusal, and the message to the customer.
 function proposalForm(ctx, c, rerender) {
   const rows = h('div', { id: 'remedy-rows' });
-  const types = ctx.kinds.map((k) => k.type);
+  const types = values(ctx.kinds);
   const addRow = () => {
     const i = rows.children.length;
     rows.append(h('div', { class: 'remedy-row', 'data-row': i },

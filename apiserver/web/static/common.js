@@ -109,11 +109,46 @@ export function clearProblem(form) {
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
 }
 
-// fieldMessage translates the API's message for a field where the
-// dictionary has it; otherwise it shows the API's own words.
-function fieldMessage(fe) {
+// fieldMessage words a field error in the page's language from its code
+// and parameters (problem.<code>); for a code the dictionary does not know,
+// or a parameter its words need but the error lacks, it shows the API's
+// English message.
+export function fieldMessage(fe) {
   const label = tOr('field.' + fe.field, fe.field);
-  return label + ': ' + tOr('msg.' + fe.message, fe.message);
+  return label + ': ' + problemMessage(fe);
+}
+
+// Parameters whose values are themselves words to translate, with the
+// prefix of their keys (a remedy type, a clock's name, another field).
+const paramWords = { remedy: 'remedy.', clock: 'clock.', other: 'field.' };
+
+export function problemMessage(fe) {
+  const tmpl = fe.code === undefined ? undefined : dict['problem.' + fe.code];
+  if (tmpl === undefined) return fe.message;
+  const params = fe.params || {};
+  let complete = true;
+  const s = tmpl.replace(/\{(\w+)\}/g, (m, k) => {
+    if (params[k] === undefined) {
+      complete = false;
+      return m;
+    }
+    return paramWords[k] ? tOr(paramWords[k] + params[k], String(params[k])) : String(params[k]);
+  });
+  return complete ? s : fe.message;
+}
+
+// lists fetches the API's lists (GET /v1/lists) once per page: statuses,
+// remedy kinds, channels, roles ... each written once, in the Go code.
+// opts.token is the staff token, so staff are not rate-limited.
+let listsOnce;
+export function lists(opts = {}) {
+  if (!listsOnce) listsOnce = api('GET', '/v1/lists', undefined, opts).catch((e) => { listsOnce = undefined; throw e; });
+  return listsOnce;
+}
+
+// values is the values of one of those lists.
+export function values(list) {
+  return list.map((x) => x.value);
 }
 
 // problemText is what to tell a person about a failed call.
@@ -126,7 +161,10 @@ export function problemText(err) {
     case 409: return t('error.409') + (err.problem.detail ? ' ' + err.problem.detail : '');
     case 429: return t('error.429');
     case 503: return t('error.503');
-    default: return err.status >= 500 ? t('error.500') : (err.problem.detail || err.problem.title || t('error.500'));
+    default:
+      if (err.status >= 500) return t('error.500');
+      if ((err.problem.errors || []).length) return err.problem.errors.map(fieldMessage).join(' ');
+      return err.problem.detail || err.problem.title || t('error.500');
   }
 }
 

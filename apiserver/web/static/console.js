@@ -3,7 +3,7 @@
 // dashboard. It is a client of the JSON API: every read and decision goes
 // through the same routes, roles and workflow validators as any other
 // client, and the page shows only what the API answers.
-import { t, tOr, h, clear, api, showProblem, clearProblem, problemText, formValues, when, money, busy, statusBadge } from './common.js';
+import { t, tOr, h, clear, api, showProblem, clearProblem, problemText, formValues, when, money, busy, statusBadge, lists, values } from './common.js';
 import { renderDashboard } from './dashboard.js';
 import { renderReports } from './reports.js';
 import { renderIncidents, renderIncident } from './incidents.js';
@@ -12,10 +12,8 @@ import { renderCase } from './case.js';
 const page = document.body.dataset.page;
 const main = document.getElementById('main');
 const tokenKey = 'complaints.staffToken';
-const levels = { agent: 1, supervisor: 2, manager: 3, director: 4 };
-const handlerRoles = ['agent', 'supervisor', 'manager', 'director'];
 
-const session = { token: sessionStorage.getItem(tokenKey) || '', me: null };
+const session = { token: sessionStorage.getItem(tokenKey) || '', me: null, lists: null };
 
 // call is api() with the signed-in staff token; a 401 sends the reader
 // back to sign in.
@@ -40,7 +38,7 @@ async function start() {
   if (page === 'signin') return renderSignIn();
   if (!session.token) return signOut(false);
   try {
-    session.me = await call('GET', '/v1/me');
+    [session.me, session.lists] = await Promise.all([call('GET', '/v1/me'), lists({ token: session.token })]);
   } catch (err) {
     return fail(err);
   }
@@ -147,7 +145,7 @@ function caseTable(cases, kind) {
 // The inbox views each role has, with the list query that fills them.
 function inboxViews(me) {
   const team = me.team ? '&team=' + encodeURIComponent(me.team) : '';
-  const handler = levels[me.role] > 0;
+  const handler = session.lists.roles.some((r) => r.value === me.role && r.level > 0);
   const views = [];
   if (handler) views.push({ id: 'mine', q: 'assignee=' + encodeURIComponent(me.id) + '&open=true&sort=priority' });
   if (handler || me.role === 'admin') views.push({ id: 'unassigned', q: 'unassigned=true&open=true&sort=priority' + team });
@@ -180,12 +178,13 @@ async function renderInbox() {
 }
 
 // Search offers the API's list filters; the URL keeps them.
-const searchFilters = [
+// The lists among them (status, category, severity, channel) are the API's.
+const searchFilters = (l) => [
   { name: 'q', type: 'text' },
-  { name: 'status', options: ['received', 'acknowledged', 'investigating', 'awaiting_info', 'awaiting_approval', 'executing', 'awaiting_customer', 'closed', 'withdrawn'], prefix: 'status.' },
-  { name: 'category', options: ['product_quality', 'service_attitude', 'delivery_delay', 'billing', 'safety', 'other'], prefix: 'category.' },
-  { name: 'severity', options: ['low', 'medium', 'high', 'critical'], prefix: 'severity.' },
-  { name: 'channel', options: ['phone', 'email', 'web', 'social', 'store', 'post', 'regulator'], prefix: 'channel.' },
+  { name: 'status', options: values(l.statuses), prefix: 'status.' },
+  { name: 'category', options: values(l.categories), prefix: 'category.' },
+  { name: 'severity', options: values(l.severities), prefix: 'severity.' },
+  { name: 'channel', options: values(l.channels), prefix: 'channel.' },
   { name: 'assignee', type: 'text' },
   { name: 'team', type: 'text' },
   { name: 'region', type: 'text' },
@@ -198,7 +197,7 @@ const searchFilters = [
 async function renderSearch() {
   const params = new URLSearchParams(location.search);
   const form = h('form', { id: 'search-form', class: 'filters', novalidate: true },
-    searchFilters.map((f) => h('div', {},
+    searchFilters(session.lists).map((f) => h('div', {},
       h('label', {}, t('filter.' + f.name),
         f.options
           ? h('select', { name: f.name }, f.noAny ? null : h('option', { value: '' }, t('filter.any')),

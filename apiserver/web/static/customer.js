@@ -1,7 +1,7 @@
 // The customer's pages: the complaint form (/), the tracking page
 // (/track/{token}) and the survey (/survey/{token}). They use the public
 // API only; the tracking and survey tokens are the customer's keys.
-import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, lang } from './common.js';
+import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, lang, lists } from './common.js';
 
 const page = document.body.dataset.page;
 const token = document.body.dataset.token;
@@ -62,9 +62,9 @@ function initForm() {
   });
 }
 
-// The steps a complaint goes through, as the customer sees them.
-const steps = ['received', 'acknowledged', 'investigating', 'awaiting_approval', 'awaiting_customer', 'closed'];
-const stepOf = { awaiting_info: 'investigating', executing: 'awaiting_approval', fulfilling: 'awaiting_approval', withdrawn: 'closed' };
+// The case statuses (GET /v1/lists), each with the step of the progress
+// the customer sees it as: the steps are the statuses that are their own.
+let statuses = [];
 
 // The case's calendar zone (the tracking API's time_zone): every time the
 // customer sees is said in it and names it, as the messages do ("... CST"),
@@ -92,9 +92,10 @@ function whenCase(iso) {
 }
 
 async function initTrack() {
-  let data;
+  let data, l;
   try {
-    data = await api('GET', '/v1/track/' + encodeURIComponent(token));
+    [data, l] = await Promise.all([api('GET', '/v1/track/' + encodeURIComponent(token)), lists()]);
+    statuses = l.statuses;
   } catch (err) {
     clear(main).append(h('section', { class: 'card narrow' }, h('h1', {}, t('track.title')), h('p', { class: 'form-error' }, problemText(err))));
     return;
@@ -108,7 +109,8 @@ async function initTrack() {
 
 function renderTrack(d) {
   caseZone = d.time_zone || '';
-  const now = stepOf[d.status] || d.status;
+  const steps = statuses.filter((s) => s.step === s.value).map((s) => s.value);
+  const now = (statuses.find((s) => s.value === d.status) || { step: d.status }).step;
   const idx = steps.indexOf(now);
   const card = h('section', { class: 'card narrow', id: 'track' },
     h('p', { class: 'muted' }, t('track.case'), ' ', h('strong', { id: 'case-number' }, d.case_number)),

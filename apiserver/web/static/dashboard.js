@@ -2,7 +2,7 @@
 // from the breakdown report (the same figures as the API and the monthly
 // report): volume by category and by channel per day, open cases by
 // status, SLA breaches per day and the satisfaction trend per week.
-import { t, tOr, h, clear, problemText } from './common.js';
+import { t, tOr, h, clear, problemText, lists } from './common.js';
 
 const svgNS = 'http://www.w3.org/2000/svg';
 const palette = ['#1f5fa8', '#e07b39', '#3a9d5d', '#b3261e', '#7b5ea7', '#8c8c8c', '#c9a227', '#2aa1b3'];
@@ -122,12 +122,12 @@ export async function renderDashboard(main, call) {
   const from = new Date(today.getTime() - (span - 1) * 86400000);
   const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
   const q = (by) => `/v1/reports/breakdown?by=${by}&from=${iso(from)}&to=${iso(new Date(today.getTime() + 86400000))}&tz=${encodeURIComponent(tz)}`;
-  let cat, chan, status, daily, weekly;
+  let cat, chan, status, daily, weekly, l;
   try {
-    [cat, chan, status, daily, weekly] = await Promise.all([
+    [cat, chan, status, daily, weekly, l] = await Promise.all([
       call('GET', q('day,category')), call('GET', q('day,channel')),
       call('GET', `/v1/reports/breakdown?by=status&tz=${encodeURIComponent(tz)}`),
-      call('GET', q('day')), call('GET', q('week'))]);
+      call('GET', q('day')), call('GET', q('week')), lists()]);
   } catch (err) {
     clear(main).append(h('section', { class: 'card' }, h('p', { class: 'form-error', id: 'page-error' }, problemText(err))));
     return;
@@ -141,7 +141,8 @@ export async function renderDashboard(main, call) {
   const keysOf = (groups, dim) => [...new Set(groups.map((g) => g.key[dim]))].sort();
   const received = daily.groups.reduce((n, g) => n + g.count, 0);
   const breaches = daily.groups.reduce((n, g) => n + Math.round(g.breach_rate * g.count), 0);
-  const open = status.groups.filter((g) => g.key.status !== 'closed' && g.key.status !== 'withdrawn');
+  const openStatuses = l.statuses.filter((s) => s.open).map((s) => s.value);
+  const open = status.groups.filter((g) => openStatuses.includes(g.key.status));
   const answers = weekly.groups.reduce((n, g) => n + g.survey_answers, 0);
   const points = weekly.groups.reduce((n, g) => n + (g.survey_average || 0) * g.survey_answers, 0);
   const byDay = new Map(daily.groups.map((g) => [g.key.day, g]));

@@ -2,9 +2,7 @@
 // one incident with its linked complaints, the updates sent to their
 // customers, and what supervisors do with it: send an update, propose or
 // decide one resolution for every case, close it.
-import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast } from './common.js';
-
-const supervisors = ['supervisor', 'manager', 'director'];
+import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, lists, values } from './common.js';
 
 export async function renderIncidents(main, call) {
   const { incidents } = await call('GET', '/v1/incidents');
@@ -21,14 +19,15 @@ export async function renderIncidents(main, call) {
 }
 
 export async function renderIncident(main, call, me, id) {
-  const view = await call('GET', '/v1/incidents/' + encodeURIComponent(id));
-  draw(main, call, me, view);
+  const [view, l] = await Promise.all([call('GET', '/v1/incidents/' + encodeURIComponent(id)), lists()]);
+  draw(main, call, me, view, l);
 }
 
-function draw(main, call, me, view) {
+function draw(main, call, me, view, l) {
   const i = view.incident;
-  const redraw = (next) => draw(main, call, me, next);
-  const canAct = supervisors.includes(me.role) && i.status === 'open';
+  const redraw = (next) => draw(main, call, me, next, l);
+  // Supervisors and above act (the API's roles with level 2 and more).
+  const canAct = l.roles.some((r) => r.value === me.role && r.level >= 2) && i.status === 'open';
   const side = [];
   if (canAct) {
     side.push(actionForm(call, i, 'updates', 'incident.send_update', [
@@ -36,7 +35,7 @@ function draw(main, call, me, view) {
       h('div', { class: 'field-error', 'data-field': 'message' }),
       h('p', { class: 'hint' }, t('incident.update_hint', { n: i.linked })),
       h('button', { type: 'submit', class: 'primary', id: 'send-update' }, t('incident.send'))], (v) => ({ message: v.message || '' }), redraw, true));
-    if (!i.resolution_status || i.resolution_status === 'rejected') side.push(resolutionForm(call, i, redraw));
+    if (!i.resolution_status || i.resolution_status === 'rejected') side.push(resolutionForm(call, i, redraw, l));
     if (i.resolution_status === 'proposed') {
       side.push(actionForm(call, i, 'resolution/decision', 'incident.decide', [
         h('label', {}, t('approval.comment'), h('textarea', { name: 'comment', rows: 2 })),
@@ -100,17 +99,17 @@ function actionForm(call, inc, path, title, fields, build, redraw, open) {
   return h('details', { class: 'action', open }, h('summary', {}, t(title)), form);
 }
 
-function resolutionForm(call, inc, redraw) {
+function resolutionForm(call, inc, redraw, l) {
   const field = (name, label, input) => [h('label', {}, t(label), input), h('div', { class: 'field-error', 'data-field': name })];
   return actionForm(call, inc, 'resolution', 'incident.propose', [
     ...field('cause', 'findings.cause', h('input', { name: 'cause', maxlength: 100 })),
     ...field('cause_detail', 'findings.cause_detail', h('input', { name: 'cause_detail', maxlength: 200 })),
     ...field('responsibility', 'findings.responsibility', h('select', { name: 'responsibility' },
-      ['company', 'customer', 'third_party'].map((o) => h('option', { value: o }, tOr('responsibility.' + o, o))))),
+      values(l.responsibilities).map((o) => h('option', { value: o }, tOr('responsibility.' + o, o))))),
     ...field('responsible_unit', 'findings.responsible_unit', h('input', { name: 'responsible_unit', maxlength: 200 })),
     ...field('summary', 'findings.summary', h('textarea', { name: 'summary', rows: 2 })),
     h('div', { class: 'row' },
-      h('label', {}, t('remedy.type'), h('select', { name: 'type' }, ['refund', 'voucher', 'goodwill', 'repair', 'replacement', 'apology', 'explanation']
+      h('label', {}, t('remedy.type'), h('select', { name: 'type' }, values(l.remedy_kinds)
         .map((o) => h('option', { value: o }, tOr('remedy.' + o, o))))),
       h('label', {}, t('remedy.amount'), h('input', { name: 'amount', inputmode: 'decimal', placeholder: '0.00' })),
       h('label', {}, t('remedy.currency'), h('input', { name: 'currency', value: 'CNY', maxlength: 3 }))),

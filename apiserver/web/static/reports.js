@@ -2,7 +2,7 @@
 // handler, volume and its change, speed, severity mix, breaches, appeals,
 // satisfaction and compensation, ranked by volume. The page prints cleanly
 // (the browser's print to paper or PDF) and downloads the same as CSV.
-import { t, tOr, h, clear, problemText } from './common.js';
+import { t, tOr, h, clear, problemText, lists, values } from './common.js';
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return '—';
@@ -17,6 +17,8 @@ function thisMonth() {
 }
 
 export async function renderReports(main, call, token) {
+  // Most severe first: the API lists severities lowest first.
+  const severities = values((await lists()).severities).reverse();
   const params = new URLSearchParams(location.search);
   const month = /^\d{4}-\d{2}$/.test(params.get('month') || '') ? params.get('month') : thisMonth();
   const level = ['branch', 'team', 'handler'].includes(params.get('level')) ? params.get('level') : 'team';
@@ -60,7 +62,7 @@ export async function renderReports(main, call, token) {
           h('td', {}, r.rank), h('td', {}, r.unit || t('report.none')), h('td', { class: 'num' }, r.count),
           h('td', { class: 'num' }, r.change === null || r.change === undefined ? '—' : (r.change > 0 ? '+' : '') + Math.round(r.change * 100) + '%'),
           h('td', {}, duration(r.acknowledge_p50_s)), h('td', {}, duration(r.resolve_p50_s)),
-          h('td', {}, ['critical', 'high', 'medium', 'low'].filter((s) => (r.severity || {})[s] > 0).map((s) => tOr('severity.' + s, s) + ' ' + r.severity[s]).join(' · ')),
+          h('td', {}, severities.filter((s) => (r.severity || {})[s] > 0).map((s) => tOr('severity.' + s, s) + ' ' + r.severity[s]).join(' · ')),
           h('td', { class: 'num' }, r.breaches), h('td', { class: 'num' }, r.appeals),
           h('td', { class: 'num' }, r.survey_average === null || r.survey_average === undefined ? '—' : r.survey_average.toFixed(1)),
           h('td', { class: 'num' }, (r.compensation_minor / 100).toFixed(2))))))) : h('p', { class: 'muted' }, t('list.empty'))));
