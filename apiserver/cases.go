@@ -184,6 +184,9 @@ type CaseView struct {
 	// Actions are the decisions the reader may take now (empty when the
 	// live state could not be read).
 	Actions []string `json:"actions"`
+	// WorkflowUIURL opens the case's workflow in the Temporal Web UI, for
+	// engineers when TEMPORAL_UI_URL is set.
+	WorkflowUIURL string `json:"workflow_ui_url,omitempty"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -267,6 +270,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	}
 	if masked {
 		maskView(&v, known)
+	}
+	if staffOf(c).Role == wf.RoleEngineer {
+		v.WorkflowUIURL = s.workflowUIURL(cs)
 	}
 	c.JSON(http.StatusOK, v)
 }

@@ -150,6 +150,10 @@ const (
 	RoleDirector   = "director"
 	RoleAdmin      = "admin"
 	RoleAuditor    = "auditor"
+	// RoleEngineer runs the system: reads cases with personal data masked
+	// and workflows' payloads through the API's codec endpoint; decides
+	// nothing.
+	RoleEngineer = "engineer"
 )
 
 // Remedy types.

@@ -35,6 +35,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/internal/temporalui"
 	"github.com/complaint-handling/complaints/workflows"
 )
 
@@ -137,11 +138,22 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 func serve(ctx context.Context, cfg config.Config, opts app.Options, logger *slog.Logger, stdout io.Writer, dev bool) error {
 	started := time.Now()
 	logger.Info("starting", "config", cfg.String())
+	if dev && cfg.TemporalUIURL == "" && cfg.TemporalUIAddr != "off" {
+		cfg.TemporalUIURL = temporalui.URLFor(cfg.TemporalUIAddr)
+	}
 	a, err := app.Start(ctx, cfg, opts, logger)
 	if err != nil {
 		return err
 	}
 	if dev {
+		ui, err := startTemporalUI(ctx, a)
+		if err != nil {
+			a.Shutdown(ctx)
+			return err
+		}
+		if ui != nil {
+			defer ui.Stop()
+		}
 		printBanner(stdout, a, time.Since(started))
 	} else {
 		logger.Info("ready", "addr", a.APIAddr, "startup", time.Since(started).String())
@@ -175,10 +187,38 @@ Complaint handling is ready (started in %s).
   Metrics      %s/metrics
   Temporal     %s
   PostgreSQL   %s
-
+%s
 %s
 Press Ctrl-C to stop.
-`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, devTokens(a, base))
+`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, engineerLines(a), devTokens(a, base))
+}
+
+// startTemporalUI serves the Temporal Web UI for the dev stack
+// (TEMPORAL_UI_ADDR; nil when off), pointed at its Temporal frontend and at
+// the API's codec endpoint.
+func startTemporalUI(ctx context.Context, a *app.App) (*temporalui.Server, error) {
+	if a.Config.TemporalUIAddr == "off" {
+		return nil, nil
+	}
+	hostPort := a.Config.TemporalAddress
+	if a.TServer != nil {
+		hostPort = a.TServer.HostPort()
+	}
+	return temporalui.Start(ctx, temporalui.Options{Addr: a.Config.TemporalUIAddr, TemporalAddress: hostPort,
+		Namespace: a.Config.TemporalNamespace, CodecEndpoint: a.Config.PublicBaseURL + "/codec"})
+}
+
+// engineerLines are the banner's lines for engineers: the Temporal Web UI
+// and the embedded Temporal server's own metrics.
+func engineerLines(a *app.App) string {
+	var b strings.Builder
+	if a.Config.TemporalUIURL != "" && a.Config.TemporalUIAddr != "off" {
+		fmt.Fprintf(&b, "  Temporal UI  %s (payloads decoded for engineers: docs/engineers.md)\n", a.Config.TemporalUIURL)
+	}
+	if a.TServer != nil && a.TServer.MetricsAddr() != "" {
+		fmt.Fprintf(&b, "  Engine       http://%s/metrics (the Temporal server's metrics)\n", a.TServer.MetricsAddr())
+	}
+	return b.String()
 }
 
 // devTokens are ready staff tokens for trying the console, printed only
@@ -195,7 +235,7 @@ func devTokens(a *app.App, base string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Sign in at %s/console/ with one of these staff tokens (team billing, valid 12h):\n", base)
-	for _, p := range []struct{ sub, role string }{{"ann", "agent"}, {"sue", "supervisor"}, {"max", "manager"}} {
+	for _, p := range []struct{ sub, role string }{{"ann", "agent"}, {"sue", "supervisor"}, {"max", "manager"}, {"eve", "engineer"}} {
 		tok, err := auth.Mint([]byte(a.Secrets.JWT), p.sub, p.role, "billing", "", 12*time.Hour, time.Now())
 		if err != nil {
 			return how
@@ -263,7 +303,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 func token(cfg config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	sub := fs.String("sub", "", "staff id (the token's sub)")
-	role := fs.String("role", "", "agent, supervisor, manager, director, admin or auditor")
+	role := fs.String("role", "", "agent, supervisor, manager, director, admin, auditor or engineer")
 	team := fs.String("team", "", "team id, e.g. billing")
 	name := fs.String("name", "", "display name")
 	ttl := fs.Duration("ttl", 12*time.Hour, "validity")

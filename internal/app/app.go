@@ -181,6 +181,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
 	}
+	endpointCodec, err := codec.New(a.Secrets.PayloadKeyID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
 	if cfg.PayloadAcceptPlaintext {
 		logger.Error("PAYLOAD_ACCEPT_PLAINTEXT=true: unencrypted Temporal payloads are accepted; anyone who reaches the Temporal frontend can send this process plaintext. " +
 			"Use it only to drain cases started before the payload codec, watch complaints_codec_plaintext_accepted_total, and turn it off")
@@ -290,6 +294,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			TrustedProxies: cfg.TrustedProxies,
 			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: authority, StaffAutoConfirm: cfg.StaffAutoConfirm,
 			TeamIsolation: cfg.TeamIsolation,
+			// The codec endpoint's own codec counts no refusals: a bad
+			// payload an engineer sends is not an attack on the workers.
+			PayloadCodec: endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
+			TemporalUIURL: cfg.TemporalUIURL,
 		}, logger, a.Registry)
 		if err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ import (
 )
 
 // Roles are the staff roles a token may carry.
-var Roles = []string{workflows.RoleAgent, workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector, workflows.RoleAdmin, workflows.RoleAuditor}
+var Roles = []string{workflows.RoleAgent, workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector, workflows.RoleAdmin, workflows.RoleAuditor, workflows.RoleEngineer}
 
 // Claims are a staff token's claims.
 type Claims struct {
