@@ -39,7 +39,9 @@ func startEngineerStack(t *testing.T) *engineerStack {
 		t.Fatal(err)
 	}
 	uiURL := fmt.Sprintf("http://localhost:%d", port)
-	s := startStack(t, "TEMPORAL_UI_URL", uiURL, "CODEC_ALLOWED_ORIGINS", uiURL)
+	// A busy machine (five engineers testing at once) may take its time
+	// over a first intake.
+	s := startStack(t, "TEMPORAL_UI_URL", uiURL, "CODEC_ALLOWED_ORIGINS", uiURL, "TEMPORAL_TIMEOUT", "60s")
 	apiLocal := "http://localhost:" + s.app.APIAddr[strings.LastIndex(s.app.APIAddr, ":")+1:]
 	ui, err := temporalui.Start(context.Background(), temporalui.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port),
 		TemporalAddress: s.app.Config.TemporalAddress, Namespace: s.app.Config.TemporalNamespace, CodecEndpoint: apiLocal + "/codec"})
