@@ -440,8 +440,13 @@ func TestTemporalUIShowsACaseDecoded(t *testing.T) {
 	}
 	// The UI's own console messages (its version check, its feature
 	// probes) are not ours to judge: its tab is not listened to.
-	ui, cancel := chromedp.NewContext(b.root, chromedp.WithTargetID(tid))
+	ui, cancel := chromedp.NewContext(console, chromedp.WithTargetID(tid))
 	defer cancel()
+	// The first Run attaches to the tab: with the tab's own context, never
+	// one with a timeout (as browser.tab does).
+	if err := chromedp.Run(ui); err != nil {
+		t.Fatalf("attach to the UI's tab: %v", err)
+	}
 	var text string
 	b.run(ui, poll(`document.body && document.body.innerText.includes('Refund not received')`),
 		chromedp.Evaluate(`document.body.innerText`, &text))
@@ -451,7 +456,7 @@ func TestTemporalUIShowsACaseDecoded(t *testing.T) {
 		}
 	}
 	var png []byte
-	b.run(ui, chromedp.Sleep(time.Second), chromedp.FullScreenshot(&png, 90))
+	b.run(ui, chromedp.Sleep(time.Second), chromedp.FullScreenshot(&png, 100))
 	if err := os.WriteFile(filepath.Join(b.shots, "temporal-ui-case.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
