@@ -146,10 +146,12 @@ func serve(ctx context.Context, cfg config.Config, opts app.Options, logger *slo
 		return err
 	}
 	if dev {
+		// The UI is a convenience: the system runs without it (a port
+		// taken by another process, say), and says so.
 		ui, err := startTemporalUI(ctx, a)
 		if err != nil {
-			a.Shutdown(ctx)
-			return err
+			logger.Warn("the Temporal UI is not served", "addr", a.Config.TemporalUIAddr, "err", err)
+			a.Config.TemporalUIAddr = "off"
 		}
 		if ui != nil {
 			defer ui.Stop()
