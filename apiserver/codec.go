@@ -95,7 +95,8 @@ func (s *Server) codecRoutes(r *gin.Engine) {
 
 // codecCORS answers the Temporal UI's origin (CODEC_ALLOWED_ORIGINS) with
 // the CORS headers that let it read the answer and send its credentials.
-// Other origins get none, and a preflight from one is refused.
+// A decode or encode from any other browser origin is refused (403).
+// Tools send no Origin.
 func (s *Server) codecCORS() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		origin := c.GetHeader("Origin")
@@ -105,8 +106,13 @@ func (s *Server) codecCORS() gin.HandlerFunc {
 			return
 		}
 		if !slices.Contains(s.cfg.CodecOrigins, origin) {
-			if c.Request.Method == http.MethodOptions {
+			// A page of another origin is refused outright, not only
+			// denied the answer. Setting the codec cookie is not: it
+			// takes the bearer token itself, which no other page holds
+			// (the console, of the API's own origin, calls it).
+			if c.FullPath() != "/codec/session" {
 				problem(c, http.StatusForbidden, "forbidden", "this origin may not call the codec endpoint")
+				return
 			}
 			c.Next()
 			return

@@ -248,6 +248,14 @@ func TestTemporalUIAndCodecEndpoint(t *testing.T) {
 		if got, body, _ := s.codec(t, "decode", tampered, "Authorization", "Bearer "+eng); got != 422 {
 			t.Errorf("a tampered payload: %d %s", got, body)
 		}
+		// A page of another site, or another port of this one, that got
+		// the request past the browser (a simple request needs no
+		// preflight) is refused, token or not.
+		for _, origin := range []string{"http://evil.example", "http://localhost:1", s.base} {
+			if got, body, _ := s.codec(t, "decode", payloads, "Authorization", "Bearer "+eng, "Origin", origin); got != 403 {
+				t.Errorf("decode from the page of %s: %d %s", origin, got, body)
+			}
+		}
 	})
 
 	t.Run("preflight", func(t *testing.T) {
