@@ -48,11 +48,9 @@ type dashboard struct {
 	Title      string `json:"title"`
 	Templating struct {
 		List []struct {
-			Name  string `json:"name"`
-			Type  string `json:"type"`
-			Query struct {
-				Query string `json:"query"`
-			} `json:"query"`
+			Name  string   `json:"name"`
+			Type  string   `json:"type"`
+			Query varQuery `json:"query"`
 		} `json:"list"`
 	} `json:"templating"`
 	Panels []struct {
@@ -65,6 +63,20 @@ type dashboard struct {
 			Expr string `json:"expr"`
 		} `json:"targets"`
 	} `json:"panels"`
+}
+
+// varQuery is a variable's query: an object with the query, or for a
+// constant variable its value as a plain string.
+type varQuery struct {
+	Query string `json:"query"`
+}
+
+func (q *varQuery) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &q.Query)
+	}
+	type plain varQuery
+	return json.Unmarshal(b, (*plain)(q))
 }
 
 func loadDashboards(t *testing.T) []dashboard {
