@@ -59,8 +59,23 @@ func startEngineerStack(t *testing.T) *engineerStack {
 // returns the case id and its workflow id.
 func (s *engineerStack) fileAndWait(t *testing.T, agent string) (id, workflowID string) {
 	t.Helper()
+	// Filed with a client that waits as long as the API may (the stack's
+	// TEMPORAL_TIMEOUT): on a machine shared by several test runs a first
+	// intake can outlast the common helper's 20 s.
+	b, _ := json.Marshal(complaintBody)
+	req, _ := http.NewRequest("POST", s.base+"/v1/complaints", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+agent)
+	resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("POST /v1/complaints: %v", err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	var cr map[string]any
-	s.must(201, "POST", "/v1/complaints", agent, complaintBody, &cr)
+	if resp.StatusCode != 201 || json.Unmarshal(raw, &cr) != nil {
+		t.Fatalf("POST /v1/complaints = %d: %s", resp.StatusCode, raw)
+	}
 	id = cr["id"].(string)
 	eventually(t, "acknowledged", func() bool {
 		var v struct{ Status string }
