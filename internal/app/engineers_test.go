@@ -60,21 +60,31 @@ func startEngineerStack(t *testing.T) *engineerStack {
 func (s *engineerStack) fileAndWait(t *testing.T, agent string) (id, workflowID string) {
 	t.Helper()
 	// Filed with a client that waits as long as the API may (the stack's
-	// TEMPORAL_TIMEOUT): on a machine shared by several test runs a first
-	// intake can outlast the common helper's 20 s.
+	// TEMPORAL_TIMEOUT), and once more with the same Idempotency-Key if
+	// the first attempt gets no answer: on a machine shared by several
+	// test runs an intake can outlast a minute (the open liveness defect
+	// of the bad-input test's notes).
 	b, _ := json.Marshal(complaintBody)
-	req, _ := http.NewRequest("POST", s.base+"/v1/complaints", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+agent)
-	resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("POST /v1/complaints: %v", err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	key := "engineers-" + strings.ReplaceAll(t.Name(), "/", "-")
 	var cr map[string]any
-	if resp.StatusCode != 201 || json.Unmarshal(raw, &cr) != nil {
-		t.Fatalf("POST /v1/complaints = %d: %s", resp.StatusCode, raw)
+	for attempt := 1; ; attempt++ {
+		req, _ := http.NewRequest("POST", s.base+"/v1/complaints", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+agent)
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if (resp.StatusCode == 201 || resp.StatusCode == 200) && json.Unmarshal(raw, &cr) == nil {
+				break
+			}
+			err = fmt.Errorf("%d %s", resp.StatusCode, raw)
+		}
+		if attempt == 3 {
+			t.Fatalf("POST /v1/complaints: %v", err)
+		}
+		t.Logf("POST /v1/complaints, attempt %d: %v", attempt, err)
 	}
 	id = cr["id"].(string)
 	eventually(t, "acknowledged", func() bool {
