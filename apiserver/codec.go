@@ -315,10 +315,12 @@ func (s *Server) decodeForCodec(in []*commonpb.Payload) ([]*commonpb.Payload, er
 }
 
 // codecPersonalKeys are the JSON keys whose whole value is personal in a
-// workflow's payloads: the case view's, and the customer (id, name, phone,
-// email) of a complaint.
+// workflow's payloads: the case view's, the customer (id, name, phone,
+// email) of a complaint, and its idempotency key, which holds the
+// customer's id.
 var codecPersonalKeys = func() map[string]bool {
-	m := map[string]bool{"customer": true}
+	// A complaint's idempotency key names the customer too.
+	m := map[string]bool{"customer": true, "idempotency_key": true}
 	for k := range personalKeys {
 		m[k] = true
 	}

@@ -64,7 +64,15 @@ func (s *engineerStack) fileAndWait(t *testing.T, agent string) (id, workflowID 
 	// the first attempt gets no answer: on a machine shared by several
 	// test runs an intake can outlast a minute (the open liveness defect
 	// of the bad-input test's notes).
-	b, _ := json.Marshal(complaintBody)
+	// A matter of its own: the same customer and order as another test's
+	// case would attach to that case's workflow (update-with-start, use
+	// existing), on a task queue whose worker stopped with its test.
+	body := map[string]any{}
+	for k, v := range complaintBody {
+		body[k] = v
+	}
+	body["order_ref"] = "ORD-ENG-" + strings.ReplaceAll(t.Name(), "/", "-")
+	b, _ := json.Marshal(body)
 	key := "engineers-" + strings.ReplaceAll(t.Name(), "/", "-")
 	var cr map[string]any
 	for attempt := 1; ; attempt++ {
