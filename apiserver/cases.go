@@ -181,6 +181,9 @@ type CaseView struct {
 	// Messages are the case's messages to the customer and to staff, each
 	// with the channels it went by and their status.
 	Messages []store.CaseMessage `json:"messages"`
+	// WorkflowUIURL opens the case's workflow in the Temporal Web UI, for
+	// engineers when TEMPORAL_UI_URL is set.
+	WorkflowUIURL string `json:"workflow_ui_url,omitempty"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -269,6 +272,9 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	}
 	if masked {
 		maskView(&v, known)
+	}
+	if staffOf(c).Role == wf.RoleEngineer {
+		v.WorkflowUIURL = s.workflowUIURL(cs)
 	}
 	c.JSON(http.StatusOK, v)
 }

@@ -123,6 +123,11 @@ var personalKeys = map[string]bool{"customer_name": true, "customer_phone": true
 // value under a personal key (an audit event's payload: notes, questions,
 // answers, findings, proposals).
 func maskJSON(raw json.RawMessage, text func(string) string) json.RawMessage {
+	return maskJSONKeys(raw, text, personalKeys)
+}
+
+// maskJSONKeys is maskJSON with the given personal keys.
+func maskJSONKeys(raw json.RawMessage, text func(string) string, keys map[string]bool) json.RawMessage {
 	if len(raw) == 0 {
 		return raw
 	}
@@ -144,7 +149,7 @@ func maskJSON(raw json.RawMessage, text func(string) string) json.RawMessage {
 			}
 		case map[string]any:
 			for k, e := range x {
-				x[k] = walk(e, personal || personalKeys[k])
+				x[k] = walk(e, personal || keys[k])
 			}
 		}
 		return v

@@ -51,6 +51,15 @@ type Config struct {
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
 	Authority wf.AuthorityMatrix
+	// PayloadCodec, Namespace and CodecOrigins serve the codec endpoint
+	// (codec.go): the codec, the Temporal namespace it serves, and the
+	// browser origins (the Temporal UI's) allowed to call it.
+	PayloadCodec PayloadCodec
+	Namespace    string
+	CodecOrigins []string
+	// TemporalUIURL is the Temporal Web UI's base URL: engineers' case
+	// views link to the case's workflow there (empty: no link).
+	TemporalUIURL string
 }
 
 // Server is the HTTP API.
@@ -68,6 +77,8 @@ type Server struct {
 	// wfIDKey keys the hash in matter workflow ids.
 	wfIDKey []byte
 	zones   zones
+	// codecMetrics count the codec endpoint's calls.
+	codecMetrics *codecMetrics
 }
 
 // New builds the API with every dependency passed in.
@@ -83,7 +94,7 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 		cfg.Authority = wf.DefaultAuthority()
 	}
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
-		metrics: newHTTPMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
+		metrics: newHTTPMetrics(reg), codecMetrics: newCodecMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
 	if cfg.PublicRate > 0 {
 		burst := cfg.PublicBurst
 		if burst <= 0 {
@@ -160,6 +171,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)
 	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
+	s.codecRoutes(r)
 	return r, nil
 }
 

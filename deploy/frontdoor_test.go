@@ -101,8 +101,24 @@ func checkComposeFrontDoor(t *testing.T, p *types.Project) {
 		if len(s.Ports) != 0 {
 			t.Errorf("%s publishes %v on the host", name, s.Ports)
 		}
-		if _, on := s.Networks["complaints"]; on || len(s.Networks) != 1 {
-			t.Errorf("%s is on %v; want the temporal network alone", name, s.Networks)
+		want := 1
+		if name == "temporal" {
+			// Its metrics port is for Prometheus, on a network of their own.
+			want = 2
+			if _, on := s.Networks["temporal-metrics"]; !on {
+				t.Errorf("temporal is on %v; want temporal-metrics for its metrics too", s.Networks)
+			}
+		}
+		if _, on := s.Networks["complaints"]; on || len(s.Networks) != want {
+			t.Errorf("%s is on %v; want the temporal network alone (and temporal-metrics for the server)", name, s.Networks)
+		}
+	}
+	if n, ok := p.Networks["temporal-metrics"]; !ok || !n.Internal {
+		t.Errorf("the temporal-metrics network is %+v; want an internal network", n)
+	}
+	for name, s := range all {
+		if _, on := s.Networks["temporal-metrics"]; on && name != "temporal" && name != "prometheus" {
+			t.Errorf("%s joins the Temporal server's metrics network", name)
 		}
 	}
 	if _, ok := p.DisabledServices["temporal-ui"]; !ok {

@@ -84,12 +84,37 @@ func TestClockMetLateIsBreached(t *testing.T) {
 	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": wf.ClockAcknowledge}); n != 1 {
 		t.Errorf("acknowledge breaches counted %d times, want 1", n)
 	}
+	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": wf.ClockAcknowledge}); n != 0 {
+		t.Errorf("a late acknowledgement counted %d times as met in time (the SLO's good events)", n)
+	}
 	rows, err := h.st.Monthly(context.Background(), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "team", "Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 1 || rows[0].Breaches != 1 {
 		t.Errorf("monthly report = %+v, want one case, breached", rows)
+	}
+}
+
+// TestClockMetInTimeIsCounted: an acknowledgement in time counts once in
+// complaints_clock_met_total (the SLOs' good events, deploy/prometheus/
+// slo.yml) and no breach.
+func TestClockMetInTimeIsCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, shanghai) // a Thursday
+	h.startAt("default", now)
+	scope := h.withMetrics()
+	h.env.SetStartTime(now.UTC())
+	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	st := h.run()
+	if ack := deadlineOf(t, st, wf.ClockAcknowledge); !ack.Met || ack.Breached {
+		t.Fatalf("acknowledge clock: %+v", ack)
+	}
+	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": wf.ClockAcknowledge, "profile": "default"}); n != 1 {
+		t.Errorf("acknowledgement in time counted %d times, want 1", n)
+	}
+	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": wf.ClockAcknowledge}); n != 0 {
+		t.Errorf("acknowledge breaches counted %d times, want 0", n)
 	}
 }
 

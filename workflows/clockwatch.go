@@ -210,6 +210,10 @@ func (w *complaint) markMet(ctx workflow.Context, at time.Time, clocks ...string
 		if slices.Contains(clocks, d.Clock) && !d.Met && !d.Breached {
 			if cal.MarkMet(d, at) {
 				w.countBreach(ctx, *d)
+			} else {
+				// The SLOs' good events (deploy/prometheus/slo.yml): a
+				// metric, not a command, so the history is unchanged.
+				w.count(ctx, "complaints_clock_met", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 			}
 			changed = true
 		}

@@ -164,12 +164,16 @@ const (
 	RoleDirector   = "director"
 	RoleAdmin      = "admin"
 	RoleAuditor    = "auditor"
+	// RoleEngineer runs the system: reads cases with personal data masked
+	// and workflows' payloads through the API's codec endpoint; decides
+	// nothing.
+	RoleEngineer = "engineer"
 )
 
 // Roles returns every staff role a token may carry: the approval roles,
 // lowest first (see RoleLevel), then admin and auditor.
 func Roles() []string {
-	return []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector, RoleAdmin, RoleAuditor}
+	return []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector, RoleAdmin, RoleAuditor, RoleEngineer}
 }
 
 // Remedy types.

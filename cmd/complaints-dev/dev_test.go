@@ -30,9 +30,9 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	bin := binary(t)
-	httpPort, temporalPort := freePort(t, 0), freePort(t, 20000)
+	httpPort, temporalPort, uiPort := freePort(t, 0), freePort(t, 20000), freePort(t, 0)
 	envv := append(os.Environ(), "DATA_DIR="+filepath.Join(dir, "data"), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort),
-		fmt.Sprintf("TEMPORAL_FRONTEND_ADDR=127.0.0.1:%d", temporalPort), "LOG_LEVEL=warn")
+		fmt.Sprintf("TEMPORAL_FRONTEND_ADDR=127.0.0.1:%d", temporalPort), fmt.Sprintf("TEMPORAL_UI_ADDR=127.0.0.1:%d", uiPort), "LOG_LEVEL=warn")
 	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 
 	var out *syncBuffer
@@ -73,6 +73,16 @@ func TestDevSurvivesRestartAndKill(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&me); err != nil || !me.Confirmed {
 			t.Errorf("the banner's manager is not confirmed: %+v %v", me, err)
 		}
+		resp.Body.Close()
+	}
+	// The Temporal Web UI is served beside it, printed with the others.
+	uiURL := fmt.Sprintf("http://localhost:%d", uiPort)
+	if !strings.Contains(out.String(), "Temporal UI  "+uiURL) {
+		t.Errorf("the banner does not name the Temporal UI at %s:\n%s", uiURL, out.String())
+	}
+	if resp, err := http.Get(uiURL + "/"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET the Temporal UI: %v %v", resp, err)
+	} else {
 		resp.Body.Close()
 	}
 	if resp, err := http.Get(base + "/console/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {

@@ -22,6 +22,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
@@ -60,6 +61,8 @@ type App struct {
 	APIAddr  string
 	DBURL    string
 	worker   sdkworker.Worker
+	// endpointCodec serves the API's codec endpoint.
+	endpointCodec *codec.Codec
 	http     *http.Server
 	draining atomic.Bool
 	stopOnce sync.Once

@@ -70,6 +70,8 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			TrustedProxies: cfg.TrustedProxies,
 			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: a.authority(), StaffAutoConfirm: cfg.StaffAutoConfirm,
 			TeamIsolation: cfg.TeamIsolation, Notifier: apiNotifier,
+			PayloadCodec: a.endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
+			TemporalUIURL: cfg.TemporalUIURL,
 		}, a.Logger, a.Registry)
 		if err != nil {
 			return err

@@ -22,7 +22,7 @@ import (
 func TestRoleMatrix(t *testing.T) {
 	s := startStack(t, "TEAM_ISOLATION", "on")
 	handlers := []string{"agent", "supervisor", "manager", "director"}
-	readers := append(slices.Clone(handlers), "admin", "auditor")
+	readers := append(slices.Clone(handlers), "admin", "auditor", "engineer")
 	assigners := append(slices.Clone(handlers), "admin")
 	const missing = "/v1/complaints/00000000-0000-4000-8000-000000000000"
 	routes := []struct {

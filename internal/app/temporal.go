@@ -35,6 +35,12 @@ func (a *App) dialTemporal(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("PAYLOAD_KEYS: %w", err)
 	}
+	// The API's codec endpoint (POST /codec/decode) has its own codec,
+	// which counts no refusals: a bad payload an engineer sends is not an
+	// attack on the workers.
+	if a.endpointCodec, err = codec.New(a.Secrets.PayloadKeyID, keys); err != nil {
+		return fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
 	if cfg.PayloadAcceptPlaintext {
 		a.Logger.Error("PAYLOAD_ACCEPT_PLAINTEXT=true: unencrypted Temporal payloads are accepted; anyone who reaches the Temporal frontend can send this process plaintext. " +
 			"Use it only to drain cases started before the payload codec, watch complaints_codec_plaintext_accepted_total, and turn it off")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/complaint-handling/complaints/workflows"
@@ -149,6 +150,15 @@ type Config struct {
 	// the summary (0, from "off": this process does not refresh it).
 	ReportZones   []string
 	ReportRefresh time.Duration
+
+	// Engineers' tools (docs/engineers.md). TemporalUIAddr is where the dev
+	// stack serves the Temporal Web UI ("off": not at all); TemporalUIURL
+	// is the UI's base URL that engineers' case pages link to (in dev, the
+	// served UI's when unset); CodecOrigins are the browser origins (the
+	// UI's) allowed to call the API's codec endpoint.
+	TemporalUIAddr string
+	TemporalUIURL  string
+	CodecOrigins   []string
 }
 
 // Load reads the environment through getenv (os.Getenv in production, a map
@@ -160,6 +170,7 @@ func Load(getenv func(string) string) (Config, error) {
 	var errs []error
 	for _, load := range []func(func(string) string, *Config) []error{
 		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSystemic, loadReports, loadCurrency,
+		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
 	} {
 		errs = append(errs, load(getenv, &c)...)
 	}
@@ -267,4 +278,53 @@ func Int(getenv func(string) string, name string, def int) (int, error) {
 		return def, fmt.Errorf("%s: %q is not an integer", name, v)
 	}
 	return n, nil
+}
+
+// DefaultTemporalUIAddr is where the dev stack serves the Temporal Web UI.
+const DefaultTemporalUIAddr = "127.0.0.1:8233"
+
+// loadEngineerTools reads TEMPORAL_UI_ADDR, TEMPORAL_UI_URL and
+// CODEC_ALLOWED_ORIGINS (default: the origin of TEMPORAL_UI_URL, else the
+// dev UI's, http://localhost:8233).
+func (c *Config) loadEngineerTools(getenv func(string) string) []error {
+	var errs []error
+	c.TemporalUIAddr = or(getenv("TEMPORAL_UI_ADDR"), DefaultTemporalUIAddr)
+	if c.TemporalUIAddr != "off" {
+		if _, _, err := net.SplitHostPort(c.TemporalUIAddr); err != nil {
+			errs = append(errs, fmt.Errorf("TEMPORAL_UI_ADDR: %q is not host:port or off", c.TemporalUIAddr))
+		}
+	}
+	c.TemporalUIURL = strings.TrimRight(getenv("TEMPORAL_UI_URL"), "/")
+	if c.TemporalUIURL != "" {
+		if _, err := origin(c.TemporalUIURL); err != nil {
+			errs = append(errs, fmt.Errorf("TEMPORAL_UI_URL: %w", err))
+		}
+	}
+	origins := getenv("CODEC_ALLOWED_ORIGINS")
+	if origins == "" {
+		origins = "http://localhost:8233"
+		if o, err := origin(c.TemporalUIURL); err == nil && c.TemporalUIURL != "" {
+			origins = o
+		}
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if got, err := origin(o); err != nil || got != o {
+			errs = append(errs, fmt.Errorf("CODEC_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port], no path)", o))
+			continue
+		}
+		c.CodecOrigins = append(c.CodecOrigins, o)
+	}
+	return errs
+}
+
+// origin is the scheme://host[:port] of an http(s) URL.
+func origin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
 }

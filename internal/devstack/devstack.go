@@ -21,6 +21,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
+	"github.com/complaint-handling/complaints/internal/temporalui"
 	"github.com/complaint-handling/complaints/workflows"
 )
 
@@ -32,6 +33,8 @@ type Stack struct {
 	PG       *pgserver.Server
 	Temporal *temporalserver.Server
 	App      *app.App
+	// UI is the Temporal Web UI, nil when off or not served.
+	UI       *temporalui.Server
 	closeFns []func()
 }
 
@@ -58,6 +61,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, err
 		}
 	}
+	if s.Config.TemporalUIURL == "" && s.Config.TemporalUIAddr != "off" {
+		// The case view links engineers to the UI this stack serves.
+		s.Config.TemporalUIURL = temporalui.URLFor(s.Config.TemporalUIAddr)
+	}
 	ao := opts.App
 	ao.DevSecrets = true
 	a, err := app.Start(ctx, s.Config, ao, logger)
@@ -65,7 +72,42 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		return nil, err
 	}
 	s.App = a
+	s.startTemporalUI(ctx)
 	return s, nil
+}
+
+// startTemporalUI serves the Temporal Web UI (TEMPORAL_UI_ADDR, unless
+// off), pointed at the stack's Temporal frontend and at the API's codec
+// endpoint. The UI is a convenience: the system runs without it (a port
+// taken by another process, say), and says so.
+func (s *Stack) startTemporalUI(ctx context.Context) {
+	a := s.App
+	if a.Config.TemporalUIAddr == "off" {
+		return
+	}
+	ui, err := temporalui.Start(ctx, temporalui.Options{Addr: a.Config.TemporalUIAddr, TemporalAddress: a.Config.TemporalAddress,
+		Namespace: a.Config.TemporalNamespace, CodecEndpoint: a.Config.PublicBaseURL + "/codec"})
+	if err != nil {
+		s.Logger.Warn("the Temporal UI is not served", "addr", a.Config.TemporalUIAddr, "err", err)
+		a.Config.TemporalUIAddr = "off"
+		return
+	}
+	s.UI = ui
+	s.closeLater(ui.Stop)
+}
+
+// engineerLines are the banner's lines for engineers: the Temporal Web UI
+// and the embedded Temporal server's own metrics.
+func (s *Stack) engineerLines() string {
+	var b strings.Builder
+	a := s.App
+	if a.Config.TemporalUIURL != "" && a.Config.TemporalUIAddr != "off" {
+		fmt.Fprintf(&b, "  Temporal UI  %s (payloads decoded for engineers: docs/engineers.md)\n", a.Config.TemporalUIURL)
+	}
+	if s.Temporal != nil && s.Temporal.MetricsAddr() != "" {
+		fmt.Fprintf(&b, "  Engine       http://%s/metrics (the Temporal server's metrics)\n", s.Temporal.MetricsAddr())
+	}
+	return b.String()
 }
 
 // startPostgres starts the private PostgreSQL cluster under DATA_DIR when
@@ -187,10 +229,10 @@ Complaint handling is ready (started in %s).
   Metrics      %s/metrics
   Temporal     %s
   PostgreSQL   %s
-
+%s
 %s
 Press Ctrl-C to stop.
-`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, devTokens(ctx, a, base))
+`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, s.engineerLines(), devTokens(ctx, a, base))
 }
 
 // devTokens are ready staff tokens for trying the console, printed only

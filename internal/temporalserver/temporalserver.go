@@ -100,6 +100,8 @@ type Server struct {
 	srv      temporal.Server
 	hostPort string
 	opts     Options
+	// metricsAddr serves the server's own Prometheus metrics.
+	metricsAddr string
 }
 
 // Start sets up the schema, starts the server, and registers the namespace
@@ -171,7 +173,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	cfg := &config.Config{}
 	cfg.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host}
-	cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{ListenAddress: net.JoinHostPort(host, strconv.Itoa(ports[6])), HandlerPath: "/metrics"}}
+	metricsAddr := net.JoinHostPort(host, strconv.Itoa(ports[6]))
+	cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{ListenAddress: metricsAddr, HandlerPath: "/metrics"}}
 	cfg.Persistence = config.Persistence{
 		DefaultStore:     "history",
 		VisibilityStore:  "visibility",
@@ -238,7 +241,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporalserver: start: %w", err)
 	}
-	s := &Server{srv: srv, hostPort: hostPort, opts: opts}
+	s := &Server{srv: srv, hostPort: hostPort, opts: opts, metricsAddr: metricsAddr}
 	if err := s.registerNamespace(ctx); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -248,6 +251,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 // HostPort is the frontend's address.
 func (s *Server) HostPort() string { return s.hostPort }
+
+// MetricsAddr is host:port of the server's own Prometheus metrics
+// (/metrics): persistence latency and errors, shard movements, task queue
+// backlog, schedule-to-start latency (docs/engineers.md).
+func (s *Server) MetricsAddr() string { return s.metricsAddr }
 
 // Namespace is the registered namespace.
 func (s *Server) Namespace() string { return s.opts.Namespace }

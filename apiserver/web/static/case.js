@@ -41,8 +41,27 @@ function drawCase(ctx, main, c, staff) {
         h('span', { class: 'badge' }, t('case.level'), ' ', tOr('role.' + c.level, c.level)),
         c.breached ? h('span', { class: 'badge bad' }, t('clock.breached')) : null,
         !c.breached && c.at_risk ? h('span', { class: 'badge warn' }, t('clock.at_risk')) : null,
-        c.live ? null : h('span', { class: 'badge warn' }, t('case.not_live')))),
+        c.live ? null : h('span', { class: 'badge warn' }, t('case.not_live'))),
+      c.workflow_ui_url ? workflowLink(ctx, c) : null),
     h('div', { class: 'case-grid' }, h('div', {}, left), h('div', {}, right)));
+}
+
+// workflowLink opens the case's workflow in the Temporal Web UI (engineers,
+// when TEMPORAL_UI_URL is set). The UI cannot send our token to the codec
+// endpoint, only cookies: the link first sets the codec cookie
+// (POST /codec/session), so the UI shows the payloads decoded.
+function workflowLink(ctx, c) {
+  const a = h('a', { href: c.workflow_ui_url, id: 'workflow-ui', target: '_blank', rel: 'noopener' }, t('case.workflow_ui'));
+  a.addEventListener('click', async (ev) => {
+    ev.preventDefault();
+    try {
+      await ctx.call('POST', '/codec/session');
+    } catch (err) {
+      toast(t('case.codec_session_failed'));
+    }
+    window.open(c.workflow_ui_url, '_blank', 'noopener');
+  });
+  return h('p', { class: 'hint' }, a, ' ', t('case.workflow_ui_hint'));
 }
 
 function facts(pairs) {
