@@ -37,10 +37,10 @@ type PayloadCodec interface {
 	Decode([]*commonpb.Payload) ([]*commonpb.Payload, error)
 }
 
-// CodecCookie carries an engineer's staff token to the codec endpoint from
+// codecCookieName carries an engineer's staff token to the codec endpoint from
 // the Temporal Web UI, which can send cookies ("include credentials") but
 // not a token of ours. It is HttpOnly, limited to /codec and SameSite=Strict.
-const CodecCookie = "complaints_codec"
+const codecCookieName = "complaints_codec"
 
 // codecRoles may call the codec endpoint.
 var codecRoles = []string{wf.RoleEngineer}
@@ -167,7 +167,7 @@ func (s *Server) countCodec() gin.HandlerFunc {
 func (s *Server) codecCookieAuth() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.GetHeader("Authorization") == "" {
-			if tok, err := c.Cookie(CodecCookie); err == nil && tok != "" {
+			if tok, err := c.Cookie(codecCookieName); err == nil && tok != "" {
 				c.Request.Header.Set("Authorization", "Bearer "+tok)
 			}
 		}
@@ -199,7 +199,7 @@ func (s *Server) endCodecSession(c *gin.Context) {
 }
 
 func (s *Server) setCodecCookie(c *gin.Context, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: CodecCookie, Value: value, Path: "/codec", MaxAge: maxAge,
+	http.SetCookie(c.Writer, &http.Cookie{Name: codecCookieName, Value: value, Path: "/codec", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: strings.HasPrefix(s.cfg.PublicBaseURL, "https://")})
 }
 
