@@ -280,6 +280,9 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 
 	var handler http.Handler
 	if opts.Run&RunAPI != 0 {
+		for _, w := range cfg.Warnings() {
+			logger.Warn("unsafe setting", "warning", w)
+		}
 		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
