@@ -124,7 +124,9 @@ func TestHostilePass(t *testing.T) {
 				t.Errorf("the billing supervisor sees team %q in the reports (teams %v)", team, teams)
 			}
 		}
-		var all struct{ Groups []struct{ Key map[string]string } }
+		var all struct {
+			Groups []struct{ Key map[string]string }
+		}
 		s.must(200, "GET", "/v1/reports/breakdown?by=team", aud, nil, &all)
 		if len(all.Groups) < 2 {
 			t.Errorf("the auditor sees %d teams, want every team", len(all.Groups))
