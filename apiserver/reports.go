@@ -191,6 +191,11 @@ func (s *Server) monthly(c *gin.Context) {
 	if rows == nil {
 		rows = []store.MonthlyRow{}
 	}
+	if freeTextDimensions[level] && !seesPersonalData(staffOf(c).Role) {
+		for i := range rows {
+			rows[i].Unit = maskText(rows[i].Unit)
+		}
+	}
 	if format == "json" {
 		c.JSON(http.StatusOK, gin.H{"month": month.Format("2006-01"), "level": level, "time_zone": tz, "rows": rows})
 		return

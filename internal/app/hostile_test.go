@@ -55,7 +55,7 @@ func TestHostilePass(t *testing.T) {
 	// Any staff token got an existing case's tracking token by filing for
 	// its customer and order.
 	victim := s.file("email:zhang.wei@example.com", "ORD-V-1", map[string]any{
-		"product": "kettle bought with card 5500 0000 0000 0004"})
+		"product": "kettle bought with card 5500 0000 0000 0004", "branch": "SH-01 desk, call 13912345678"})
 	t.Run("staff filing for another team's customer", func(t *testing.T) {
 		body := map[string]any{}
 		for k, v := range complaintBody {
@@ -95,6 +95,11 @@ func TestHostilePass(t *testing.T) {
 					t.Errorf("auditor's breakdown by %s shows %q: %.400s", by, secret, raw)
 				}
 			}
+		}
+		var raw json.RawMessage
+		s.must(200, "GET", "/v1/reports/monthly?level=branch&month="+time.Now().UTC().Format("2006-01"), aud, nil, &raw)
+		if strings.Contains(string(raw), "139123456") || !strings.Contains(string(raw), "SH-01 desk") {
+			t.Errorf("auditor's monthly report by branch: %.400s; want the branch with its phone number masked", raw)
 		}
 	})
 
