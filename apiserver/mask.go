@@ -221,8 +221,11 @@ func maskText(s string) string {
 			if end < len(f) && (f[end] == 'X' || f[end] == 'x') && end-i == 17 {
 				end++
 			}
-			if joinedPersonal(f, i, end) {
+			if end > i && joinedPersonal(f, i, end) {
 				hide(i, end, func(span []rune) { hideDigits(span, max(len(span)-4, 0)) })
+			}
+			if end == i {
+				end = i + 1 // a '+' joined to a code: step over it
 			}
 			for end < len(f) && isASCIIWord(f[end]) {
 				end++

@@ -40,6 +40,7 @@ func TestMaskText(t *testing.T) {
 		{"card joined to letters", "card4111111111111111", []string{"411111111111"}, []string{"card", "1111"}},
 		{"resident id joined to letters", "id11010519491231002x", []string{"11010519491231"}, nil},
 		{"international number after a phone word", "Tel:0044207946095", []string{"004420794"}, nil},
+		{"plus joined to a code ends", "a+86 and x*+1 555 and ab-+", nil, []string{"a+86"}},
 		{"Chinese punctuation kept", "您好，我的订单。", nil, []string{"您好，我的订单。"}},
 		{"references joined to letters kept", "invoice INV2026112301 and SKU12345678", nil, []string{"INV2026112301", "SKU12345678"}},
 	} {

@@ -683,7 +683,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	var status, survey string
 	eventually(t, "survey answered", func() bool {
-		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(survey_status, '') FROM cases WHERE customer_id = 'walk-1'`).Scan(&status, &survey)
+		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(survey_status, '') FROM cases WHERE order_ref = 'E-1'`).Scan(&status, &survey)
 		return status == "closed" && survey == "answered"
 	})
 }
