@@ -85,19 +85,18 @@ func (s *Server) idempotency() gin.HandlerFunc {
 func idempotentReplay(c *gin.Context) bool { return c.GetBool(ctxReplay) }
 
 // idempotencyCaller is who a key belongs to: the staff member, or for an
-// anonymous filing the customer id it files for (a customer's keys cannot
+// anonymous filing the customer id derived from its contact details (a customer's keys cannot
 // collide with another customer's), or anonymous (whose routes carry
 // their tracking or survey token in the path).
 func idempotencyCaller(c *gin.Context, canon []byte) string {
 	if st := staffOf(c); st != nil {
 		return "staff:" + st.ID
 	}
-	var b struct {
-		Customer struct {
-			ID string `json:"id"`
-		} `json:"customer"`
-	}
+	var b complaintBody
 	if c.FullPath() == "/v1/complaints" && json.Unmarshal(canon, &b) == nil {
+		if id := anonymousCustomerID(b.Customer); id != "" {
+			return "customer:" + id
+		}
 		return "customer:" + b.Customer.ID
 	}
 	return "anonymous"

@@ -19,7 +19,7 @@ import (
 )
 
 // IncidentCase is a linked complaint as an incident lists it (no
-// personal data).
+// personal data: its subject is masked).
 type IncidentCase struct {
 	ID         string `json:"id"`
 	CaseNumber string `json:"case_number"`
@@ -68,8 +68,16 @@ func (s *Server) writeIncident(c *gin.Context, code int, inc store.Incident, ext
 		s.fail(c, "incident updates", err)
 		return
 	}
+	// The linked cases are listed as any list is: only those in the
+	// reader's scope (the team rule), and masked for everyone (the
+	// incident's counts stay global: they name no one).
+	sc := s.scopeOf(staffOf(c))
 	out := make([]IncidentCase, 0, len(cases))
 	for _, cs := range cases {
+		if sc != nil && !sc.Sees(cs) {
+			continue
+		}
+		maskCase(&cs)
 		out = append(out, IncidentCase{ID: cs.ID, CaseNumber: cs.CaseNumber, Subject: cs.Subject, Status: cs.Status,
 			Channel: cs.Channel, ReceivedAt: cs.ReceivedAt.UTC().Format("2006-01-02T15:04:05Z07:00")})
 	}

@@ -191,6 +191,9 @@ func (s *Server) createComplaint(c *gin.Context) {
 	staff := staffOf(c)
 	now := time.Now().UTC()
 	profiles := wf.Profiles()
+	if staff == nil {
+		b.deriveAnonymousCustomer()
+	}
 	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
@@ -211,11 +214,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 				s.fail(c, "get case", err)
 				return
 			}
-			if staff == nil {
-				s.answerExisting(c, cs.ID, cs.CaseNumber, cs.Status, false)
-				return
-			}
-			c.JSON(http.StatusOK, s.created(cs.ID, cs.CaseNumber, cs.Status, false))
+			s.answerKnownCase(c, staff, cs.ID, cs.CaseNumber, cs.Status, false)
 			return
 		}
 	}
@@ -285,15 +284,29 @@ func (s *Server) createComplaint(c *gin.Context) {
 	// An anonymous caller gets the token of the case it has just opened,
 	// and of no other: knowing a customer's id and order reference, or
 	// replaying a request, is not proof of being that customer.
-	if staff == nil && (existing || idempotentReplay(c)) {
-		s.answerExisting(c, res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
+	if existing || staff == nil && idempotentReplay(c) {
+		s.answerKnownCase(c, staff, res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
 		return
 	}
-	status := http.StatusCreated
-	if existing {
-		status = http.StatusOK
+	c.JSON(http.StatusCreated, s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact))
+}
+
+// answerKnownCase answers a filing that went to a case it did not open
+// (a repeat contact, or a replayed request): with the token only for
+// staff who may handle the case (staffSeesToken), else as answerExisting.
+func (s *Server) answerKnownCase(c *gin.Context, staff *store.Staff, id, number, status string, repeat bool) {
+	if staff != nil {
+		ok, err := s.staffSeesToken(c, staff, id)
+		if err != nil {
+			s.fail(c, "get case", err)
+			return
+		}
+		if ok {
+			c.JSON(http.StatusOK, s.created(id, number, status, repeat))
+			return
+		}
 	}
-	c.JSON(status, s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact))
+	s.answerExisting(c, id, number, status, repeat)
 }
 
 func (s *Server) created(id, number, status string, repeat bool) CreatedComplaint {

@@ -3,8 +3,12 @@ package apiserver
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -54,8 +58,16 @@ func maskCase(cs *store.Case) {
 	known := []string{cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail}
 	cs.CustomerID = maskCustomerID(cs.CustomerID)
 	cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail = mask(cs.CustomerName), mask(cs.CustomerPhone), mask(cs.CustomerEmail)
-	for _, p := range []*string{&cs.Subject, &cs.Description, &cs.DesiredRemedy, &cs.OrderRef} {
-		*p = maskKnown(maskText(*p), known)
+	text := func(s string) string { return maskKnown(maskText(s), known) }
+	// Product, region and branch are free text too: a customer may write
+	// a card number or a phone number into any of them.
+	for _, p := range []*string{&cs.Subject, &cs.Description, &cs.DesiredRemedy, &cs.OrderRef, &cs.Product, &cs.Region, &cs.Branch} {
+		*p = text(*p)
+	}
+	if cs.PendingApproval != nil {
+		p := *cs.PendingApproval
+		p.Remedies = maskRemedies(p.Remedies, text)
+		cs.PendingApproval = &p
 	}
 }
 
@@ -170,30 +182,127 @@ var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(\.[\p{L}\p
 // numbers (7 to 15 digits, optionally with +, spaces, dashes, dots and
 // brackets; all but the last two hidden). Dates written 2026-11-23 are
 // left alone; other long numbers are hidden as phone numbers would be.
+// Matching reads each character in its NFKC form (full-width digits and
+// ＠ count as 0-9 and @), while the text shown keeps its own characters.
+// A number joined to letters (tel13912345678, card4111111111111111) is a
+// reference unless it is a card (Luhn), a resident id, a mainland mobile
+// number, or follows a phone word (tel, phone, mobile, cell, fax).
 func maskText(s string) string {
 	if s == "" {
 		return s
 	}
-	s = emailRE.ReplaceAllStringFunc(s, mask)
 	r := []rune(s)
-	for i := 0; i < len(r); i++ {
-		if !(isDigit(r[i]) || r[i] == '+' && i+1 < len(r) && isDigit(r[i+1])) {
-			continue
+	f := foldRunes(r)
+	// Emails, found in the folded text and masked in the original.
+	fs := string(f)
+	at := runeIndex(fs)
+	for _, m := range emailRE.FindAllStringIndex(fs, -1) {
+		a, b := at[m[0]], at[m[1]]
+		copy(r[a:b], []rune(mask(string(r[a:b]))))
+		for k := a; k < b; k++ {
+			f[k] = '*'
 		}
-		if i > 0 && (isASCIIWord(r[i-1]) || r[i-1] == '-' || r[i-1] == '*') {
-			// Part of a code or reference (C-2026-0001, v1): skip the run.
-			// Chinese text runs straight into numbers (电话13800138000), so
-			// only ASCII letters join one.
-			for i+1 < len(r) && isASCIIWord(r[i+1]) {
-				i++
+	}
+	hide := func(i, end int, maskSpan func([]rune)) {
+		span := slices.Clone(f[i:end])
+		maskSpan(span)
+		for k, c := range span {
+			if c == '*' && f[i+k] != '*' {
+				r[i+k], f[i+k] = '*', '*'
 			}
+		}
+	}
+	for i := 0; i < len(f); i++ {
+		if !(isDigit(f[i]) || f[i] == '+' && i+1 < len(f) && isDigit(f[i+1])) {
 			continue
 		}
-		end := runEnd(r, i)
-		maskRun(r[i:end])
+		if i > 0 && (isASCIIWord(f[i-1]) || f[i-1] == '-' || f[i-1] == '*') {
+			// Part of a code or reference (C-2026-0001, v1), unless the
+			// digits joined to it are personal.
+			end := i
+			for end < len(f) && isDigit(f[end]) {
+				end++
+			}
+			if end < len(f) && (f[end] == 'X' || f[end] == 'x') && end-i == 17 {
+				end++
+			}
+			if end > i && joinedPersonal(f, i, end) {
+				hide(i, end, func(span []rune) { hideDigits(span, max(len(span)-4, 0)) })
+			}
+			if end == i {
+				end = i + 1 // a '+' joined to a code: step over it
+			}
+			for end < len(f) && isASCIIWord(f[end]) {
+				end++
+			}
+			i = end - 1
+			continue
+		}
+		end := runEnd(f, i)
+		hide(i, end, maskRun)
 		i = end - 1
 	}
 	return string(r)
+}
+
+// foldRunes is r with each character that NFKC maps to one ASCII
+// character replaced by it (full-width digits, letters, ＠ and ．), so
+// that the patterns see them; every other character is kept, so indices
+// stay aligned with r.
+func foldRunes(r []rune) []rune {
+	f := make([]rune, len(r))
+	for i, c := range r {
+		f[i] = c
+		if c < utf8.RuneSelf {
+			continue
+		}
+		if n := norm.NFKC.String(string(c)); len(n) == 1 {
+			f[i] = rune(n[0])
+		}
+	}
+	return f
+}
+
+// runeIndex maps each byte offset of s that starts a rune (and len(s))
+// to the rune's index.
+func runeIndex(s string) map[int]int {
+	at := make(map[int]int, len(s)+1)
+	n := 0
+	for off := range s {
+		at[off] = n
+		n++
+	}
+	at[len(s)] = n
+	return at
+}
+
+// joinedPersonal reports whether the digits f[i:end], joined to the
+// letters or code before them, are personal all the same.
+func joinedPersonal(f []rune, i, end int) bool {
+	d := f[i:end]
+	switch {
+	case isResidentID(d, d):
+		return true
+	case len(d) >= 13 && len(d) <= 19 && luhn(d):
+		return true
+	case len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9':
+		return true
+	case len(d) < 7 || len(d) > 15:
+		return false
+	}
+	j := i
+	for j > 0 && (f[j-1] == '-' || f[j-1] == ':' || f[j-1] == '.') {
+		j--
+	}
+	k := j
+	for k > 0 && (f[k-1] >= 'a' && f[k-1] <= 'z' || f[k-1] >= 'A' && f[k-1] <= 'Z') {
+		k--
+	}
+	switch strings.ToLower(string(f[k:j])) {
+	case "tel", "phone", "mobile", "mob", "cell", "fax", "whatsapp", "wechat":
+		return true
+	}
+	return false
 }
 
 func isDigit(c rune) bool { return c >= '0' && c <= '9' }

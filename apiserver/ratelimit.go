@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -91,7 +92,7 @@ func (s *Server) rateLimitPublic() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		ok, wait := s.limiter.allow(c.ClientIP())
+		ok, wait := s.limiter.allow(limitKey(c.ClientIP()))
 		if !ok {
 			c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			problem(c, http.StatusTooManyRequests, "too many requests", "slow down and retry after the time in Retry-After")
@@ -99,6 +100,27 @@ func (s *Server) rateLimitPublic() gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// limitKey is the bucket a client address is limited under: an IPv4
+// address itself, and an IPv6 address's /64. One subscriber or cloud
+// host is given a whole /64 and may send from any address in it, so
+// keying on the full address would give it 2^64 fresh buckets. An
+// IPv4-mapped IPv6 address counts as the IPv4 address.
+func limitKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, err := ip.WithZone("").Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
 
 // noStore marks a customer's answers private: a tracking or survey answer

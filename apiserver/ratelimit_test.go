@@ -166,3 +166,38 @@ func TestCustomerAnswersAreNotStored(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv6RotationWithinASlash64IsOneClient is the attack: a caller given
+// an IPv6 /64 (any home line or cloud host) sends each request from
+// another address in it. The /64 is one bucket; another /64 has its own.
+func TestIPv6RotationWithinASlash64IsOneClient(t *testing.T) {
+	s := limitedServer(t)
+	var codes []int
+	for i := range 40 {
+		w := send(s, http.MethodPost, "/v1/complaints", fmt.Sprintf("[2001:db8:1:2::%x]:40000", i+1))
+		codes = append(codes, w.Code)
+	}
+	allowed := 0
+	for _, c := range codes {
+		if c != http.StatusTooManyRequests {
+			allowed++
+		}
+	}
+	if allowed != 2 {
+		t.Errorf("40 addresses of one /64: %d requests let through (statuses %v), want the burst of 2", allowed, codes)
+	}
+	if w := send(s, http.MethodPost, "/v1/complaints", "[2001:db8:1:3::1]:40000"); w.Code == http.StatusTooManyRequests {
+		t.Errorf("a neighbouring /64: %d, want its own bucket", w.Code)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"},
+		{"::ffff:192.0.2.7", "192.0.2.7"},
+		{"192.0.2.7", "192.0.2.7"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{"not-an-ip", "not-an-ip"},
+	} {
+		if got := limitKey(tc.in); got != tc.want {
+			t.Errorf("limitKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

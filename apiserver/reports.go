@@ -43,6 +43,10 @@ func (s *Server) reportZone(c *gin.Context, name string, errs *[]FieldProblem) (
 	return loc, true
 }
 
+// freeTextDimensions are the report dimensions whose values are free
+// text, which may carry personal data.
+var freeTextDimensions = map[string]bool{"cause_detail": true, "product": true, "region": true, "branch": true}
+
 // breakdown answers GET /v1/reports/breakdown: figures grouped by up to
 // three dimensions, over a date range, filtered by dimension values.
 func (s *Server) breakdown(c *gin.Context) {
@@ -105,6 +109,16 @@ func (s *Server) breakdown(c *gin.Context) {
 		invalidFields(c, errs...)
 		return
 	}
+	me := staffOf(c)
+	// A team-bound reader (a supervisor under TEAM_ISOLATION) sees the
+	// figures of their own team, whatever team filter was asked for.
+	if sc := s.scopeOf(me); sc != nil {
+		if sc.Team == "" {
+			c.JSON(http.StatusOK, gin.H{"groups": []store.BreakdownGroup{}})
+			return
+		}
+		q.Filters["team"] = sc.Team
+	}
 	groups, err := s.store.Breakdown(c, q)
 	if err != nil {
 		s.fail(c, "breakdown", err)
@@ -112,6 +126,17 @@ func (s *Server) breakdown(c *gin.Context) {
 	}
 	if groups == nil {
 		groups = []store.BreakdownGroup{}
+	}
+	// Free-text dimensions (what a handler or a customer typed) are
+	// masked for the roles that see personal data masked.
+	if !seesPersonalData(me.Role) {
+		for _, g := range groups {
+			for d, v := range g.Key {
+				if freeTextDimensions[d] {
+					g.Key[d] = maskText(v)
+				}
+			}
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"groups": groups})
 }
@@ -147,13 +172,27 @@ func (s *Server) monthly(c *gin.Context) {
 		invalidFields(c, errs...)
 		return
 	}
-	rows, err := s.store.Monthly(c, month, level, tz)
-	if err != nil {
-		s.fail(c, "monthly report", err)
-		return
+	// A team-bound reader's report covers their own team; without a
+	// team there is nothing of theirs to report.
+	var rows []store.MonthlyRow
+	sc := s.scopeOf(staffOf(c))
+	if sc == nil || sc.Team != "" {
+		team := ""
+		if sc != nil {
+			team = sc.Team
+		}
+		if rows, err = s.store.MonthlyForTeam(c, month, level, tz, team); err != nil {
+			s.fail(c, "monthly report", err)
+			return
+		}
 	}
 	if rows == nil {
 		rows = []store.MonthlyRow{}
+	}
+	if freeTextDimensions[level] && !seesPersonalData(staffOf(c).Role) {
+		for i := range rows {
+			rows[i].Unit = maskText(rows[i].Unit)
+		}
 	}
 	if format == "json" {
 		c.JSON(http.StatusOK, gin.H{"month": month.Format("2006-01"), "level": level, "time_zone": tz, "rows": rows})

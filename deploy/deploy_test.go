@@ -56,7 +56,7 @@ func exampleEnv(t *testing.T) map[string]string {
 	}
 	filled := map[string]string{"POSTGRES_PASSWORD": "pg-secret", "APP_DB_PASSWORD": "app-secret", "JWT_SECRET": strings.Repeat("j", 32),
 		"TOKEN_SECRET": strings.Repeat("t", 32), "PAYLOAD_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"DECISION_SIGNING_KEY": strings.Repeat("d", 32)}
+		"DECISION_SIGNING_KEY": strings.Repeat("d", 32), "GRAFANA_ADMIN_PASSWORD": "grafana-secret"}
 	for k, v := range filled {
 		if _, ok := env[k]; !ok {
 			t.Errorf(".env.example lacks %s", k)

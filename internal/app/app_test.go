@@ -132,6 +132,11 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 	// The application runs as the role that may only read and append to
 	// the audit trail; the owner migrates.
 	appURL, ownerURL := env.NewDatabaseURLs(t)
+	// Each test has its own TOKEN_SECRET, which keys the matter workflow
+	// ids: the package's tests share one Temporal namespace, and an
+	// anonymous filing's customer id is derived from its email, so two
+	// tests filing for the same address and order would otherwise meet in
+	// one workflow.
 	cfg, err := config.Load(func(k string) string {
 		for i := 0; i+1 < len(overrides); i += 2 {
 			if overrides[i] == k {
@@ -143,7 +148,7 @@ func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, override
 			"PUBLIC_RATE":  "0",
 			"DATABASE_URL": appURL, "MIGRATE_DATABASE_URL": ownerURL, "TEMPORAL_ADDRESS": ts.HostPort(), "TEMPORAL_NAMESPACE": ts.Namespace(),
 			"TEMPORAL_TASK_QUEUE": "q-" + strings.ReplaceAll(t.Name(), "/", "-"), "HTTP_ADDR": "127.0.0.1:0",
-			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret, "DATA_DIR": t.TempDir(),
+			"JWT_SECRET": jwtSecret, "TOKEN_SECRET": tokenSecret + "-" + t.Name(), "DATA_DIR": t.TempDir(),
 			"PAYLOAD_KEYS": testenv.PayloadKeys, "PAYLOAD_KEY_ID": testenv.PayloadKeyID,
 			"DECISION_SIGNING_KEY": testenv.DecisionSigningKey,
 			// Members first seen from a token take cases at once; the
@@ -716,7 +721,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	var status, survey string
 	eventually(t, "survey answered", func() bool {
-		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(survey_status, '') FROM cases WHERE customer_id = 'walk-1'`).Scan(&status, &survey)
+		_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT status, COALESCE(survey_status, '') FROM cases WHERE order_ref = 'E-1'`).Scan(&status, &survey)
 		return status == "closed" && survey == "answered"
 	})
 }

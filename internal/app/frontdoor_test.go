@@ -32,7 +32,9 @@ func awaitingApproval(t *testing.T, s *stack, customerID string) string {
 	agent := s.token("agent-ann", "agent", "billing")
 	s.must(200, "GET", "/v1/me", agent, nil, nil)
 	body := maps.Clone(complaintBody)
-	body["customer"] = map[string]any{"id": customerID, "name": "Li Na", "email": "li.na@example.com"}
+	// An anonymous filing's customer id is derived from its email: one
+	// address per customer keeps their cases apart.
+	body["customer"] = map[string]any{"id": customerID, "name": "Li Na", "email": customerID + "@example.com"}
 	var created struct{ ID string }
 	s.must(201, "POST", "/v1/complaints", "", body, &created)
 	s.must(200, "POST", "/v1/complaints/"+created.ID+"/findings", agent, map[string]any{"cause": "refund.delayed",

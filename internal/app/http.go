@@ -60,6 +60,9 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 				return err
 			}
 		}
+		for _, w := range cfg.Warnings() {
+			a.Logger.Warn("unsafe setting", "warning", w)
+		}
 		verifier := auth.Verifier{Secret: []byte(a.Secrets.JWT), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}

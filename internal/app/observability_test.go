@@ -180,7 +180,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 		for k, v := range complaintBody {
 			body[k] = v
 		}
-		body["customer"] = map[string]any{"id": fmt.Sprintf("obs-%d", i), "name": "Customer", "email": fmt.Sprintf("c%d@example.com", i)}
+		body["customer"] = map[string]any{"id": fmt.Sprintf("email:c%d@example.com", i), "name": "Customer", "email": fmt.Sprintf("c%d@example.com", i)}
 		body["order_ref"] = fmt.Sprintf("ORD-OBS-%d", i)
 		body["channel"], body["region"] = channel, region
 		var cr map[string]any
@@ -198,7 +198,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 	for k, v := range complaintBody {
 		rep[k] = v
 	}
-	rep["customer"] = map[string]any{"id": "obs-0", "name": "Customer", "email": "c0@example.com"}
+	rep["customer"] = map[string]any{"id": "email:c0@example.com", "name": "Customer", "email": "c0@example.com"}
 	rep["order_ref"], rep["channel"] = "ORD-OBS-0", "phone"
 	s.must(200, "POST", "/v1/complaints", "", rep, nil)
 

@@ -29,12 +29,12 @@ func victimBody() map[string]any {
 	}
 }
 
-// attackerBody files about the victim's matter: the same customer id and
-// an order reference that matches after case folding and trimming, with
-// the attacker's own contact details.
+// attackerBody files about the victim's matter: the victim's email (the
+// customer id is derived from it) and an order reference that matches
+// after case folding and trimming, under the attacker's name.
 func attackerBody() map[string]any {
 	b := victimBody()
-	b["customer"] = map[string]any{"id": "email:victim@example.com", "name": "Mallory", "email": "mallory@example.net"}
+	b["customer"] = map[string]any{"id": "email:victim@example.com", "name": "Mallory", "email": "victim@example.com"}
 	b["order_ref"] = "a-1001 "
 	b["subject"] = "Checking on this"
 	return b

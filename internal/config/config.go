@@ -195,6 +195,9 @@ func (c Config) RequireExternal() error {
 	if c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL: required"))
 	}
+	if w := c.jwksAudienceWarning(); w != "" {
+		errs = append(errs, errors.New(w))
+	}
 	if c.TokenSecret == "" {
 		errs = append(errs, errors.New("TOKEN_SECRET: required"))
 	}
@@ -327,4 +330,25 @@ func origin(raw string) (string, error) {
 		return "", fmt.Errorf("%q is not an http(s) URL", raw)
 	}
 	return u.Scheme + "://" + u.Host, nil
+}
+
+// Warnings are settings that are accepted but unsafe; the application
+// logs each at start (the production commands refuse them: RequireExternal).
+func (c Config) Warnings() []string {
+	var out []string
+	if w := c.jwksAudienceWarning(); w != "" {
+		out = append(out, w)
+	}
+	return out
+}
+
+// jwksAudienceWarning objects to JWKS mode without JWT_AUDIENCE: an
+// identity provider's keys sign the tokens of every application it
+// serves, so without an audience check a token issued for any of them is
+// taken as a staff token here.
+func (c Config) jwksAudienceWarning() string {
+	if c.JWTJWKSURL != "" && strings.TrimSpace(c.JWTAudience) == "" {
+		return "JWT_AUDIENCE: required with JWT_JWKS_URL (without it a token the identity provider issued for any other application is accepted)"
+	}
+	return ""
 }

@@ -300,6 +300,12 @@ type MonthlyRow struct {
 // Monthly is the accountability report of month (any instant in it) in
 // time zone tz, per unit of level, largest first.
 func (s *Store) Monthly(ctx context.Context, month time.Time, level, tz string) ([]MonthlyRow, error) {
+	return s.MonthlyForTeam(ctx, month, level, tz, "")
+}
+
+// MonthlyForTeam is Monthly over the cases of one team (every case when
+// team is empty): a team-bound reader's report.
+func (s *Store) MonthlyForTeam(ctx context.Context, month time.Time, level, tz, team string) ([]MonthlyRow, error) {
 	unit, ok := MonthlyLevels[level]
 	if !ok {
 		return nil, fmt.Errorf("store.Monthly: unknown level %q", level)
@@ -320,12 +326,12 @@ WITH cur AS (
         count(*) FILTER (WHERE severity = 'high') AS high, count(*) FILTER (WHERE severity = 'critical') AS critical,
         count(*) FILTER (WHERE breached) AS breaches, COALESCE(sum(appeal_count), 0) AS appeals,
         avg(survey_score)::float8 AS survey, COALESCE(sum(compensation_minor), 0)::bigint AS comp
-    FROM cases WHERE received_at >= $1 AND received_at < $2 GROUP BY 1),
-prev AS (SELECT %[1]s AS unit, count(*) AS n FROM cases WHERE received_at >= $3 AND received_at < $1 GROUP BY 1)
+    FROM cases WHERE received_at >= $1 AND received_at < $2 AND ($4 = '' OR team_id = $4) GROUP BY 1),
+prev AS (SELECT %[1]s AS unit, count(*) AS n FROM cases WHERE received_at >= $3 AND received_at < $1 AND ($4 = '' OR team_id = $4) GROUP BY 1)
 SELECT cur.unit, cur.n, COALESCE(prev.n, 0), cur.ack, cur.res, cur.low, cur.medium, cur.high, cur.critical,
     cur.breaches, cur.appeals, cur.survey, cur.comp
 FROM cur LEFT JOIN prev USING (unit)
-ORDER BY cur.n DESC, cur.unit`, unit), start, next, prev)
+ORDER BY cur.n DESC, cur.unit`, unit), start, next, prev, team)
 	if err != nil {
 		return nil, fmt.Errorf("store.Monthly: %w", err)
 	}
