@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -28,14 +29,14 @@ type Activities struct {
 	Payments Payments
 	Notifier Notifier
 	// Profiles are the clock profiles cases may run under.
-	Profiles  map[string]workflows.Clocks
-	Authority workflows.AuthorityMatrix
+	Profiles  map[string]complaint.Clocks
+	Authority complaint.AuthorityMatrix
 	// TokenSecret derives tracking and survey tokens (HMAC), so a retried
 	// activity returns the same token without storing it in clear.
 	TokenSecret []byte
 	Logger      *slog.Logger
 	// Spike is the systemic-issue rule the detector applies.
-	Spike workflows.SpikeRule
+	Spike complaint.SpikeRule
 	// Temporal sends cases the updates of an incident's resolution.
 	Temporal caseUpdater
 	// PublicBaseURL prefixes the links sent to customers (the survey).
@@ -101,7 +102,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 		return workflows.RegisterResult{}, err
 	}
 	clocks.Calendar = cal
-	deadlines, err := workflows.StartDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
+	deadlines, err := complaint.StartDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
 	if err != nil {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}
@@ -119,7 +120,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 }
 
 // ApplyChange writes one transition: audit event, case row, outbox.
-func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error {
+func (a *Activities) ApplyChange(ctx context.Context, ch complaint.Change) error {
 	notes := make([]store.Notification, 0, len(ch.Messages))
 	for _, m := range ch.Messages {
 		n, err := Render(m, ch.Language)
@@ -163,7 +164,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	}
 	role := in.Role
 	if role == "" {
-		role = workflows.RoleAgent
+		role = complaint.RoleAgent
 	}
 	id, err := a.Store.LeastLoaded(ctx, team, role, in.Exclude)
 	if err != nil {
@@ -175,8 +176,8 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	// Nobody at that level in the team: escalate to the team's
 	// supervisor or anyone above the level, team first.
 	up := role
-	if workflows.RoleLevel(up) < workflows.RoleLevel(workflows.RoleSupervisor) {
-		up = workflows.RoleSupervisor
+	if complaint.RoleLevel(up) < complaint.RoleLevel(complaint.RoleSupervisor) {
+		up = complaint.RoleSupervisor
 	}
 	id, err = a.Store.AnyAtLeast(ctx, team, up, in.Exclude)
 	if err != nil {
@@ -206,7 +207,7 @@ func (a *Activities) displayName(ctx context.Context, id string) string {
 // which); a tracked fulfilment starts as ordered, for staff to move on.
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if workflows.IsMoney(r.Type) {
+	if complaint.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -216,9 +217,9 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	status := workflows.FulfilmentDone
+	status := complaint.FulfilmentDone
 	if in.Track {
-		status = workflows.FulfilmentOrdered
+		status = complaint.FulfilmentOrdered
 	}
 	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type, status)
 }
@@ -227,7 +228,7 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 // A reversal the provider refuses is not retried: a person must undo it.
 func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if workflows.IsMoney(r.Type) {
+	if complaint.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -237,7 +238,7 @@ func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
+	return a.Store.UndoFulfilment(ctx, complaint.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
 }
 
 // heartbeating runs call while heartbeating every second, so that a worker
@@ -278,12 +279,12 @@ func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) e
 	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
 		return storeError("open survey", err)
 	}
-	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
+	n, err := Render(complaint.Message{Key: "survey", Audience: "customer", Kind: "survey",
 		Params: map[string]string{"survey_url": strings.TrimRight(a.PublicBaseURL, "/") + "/survey/" + tok}}, in.Language)
 	if err != nil {
 		return err
 	}
-	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+workflows.RoundKey("survey", round)
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+complaint.RoundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return storeError("queue survey link", err)
 	}
@@ -307,7 +308,7 @@ func (a *Activities) notify(ctx context.Context, n store.Notification) error {
 // OpenRecoveryTask opens a recovery task for the team's supervisor, one
 // per survey round.
 func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
-	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
+	sup, err := a.Store.AnyAtLeast(ctx, in.Team, complaint.RoleSupervisor, "")
 	if err != nil {
 		return storeError("any at least", err)
 	}

@@ -7,9 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 const ctxStaff = "staff"
@@ -85,9 +85,9 @@ func staffOf(c *gin.Context) *store.Staff {
 	return v.(*store.Staff)
 }
 
-func actorOf(c *gin.Context) wf.Actor {
+func actorOf(c *gin.Context) complaint.Actor {
 	st := staffOf(c)
-	return wf.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
+	return complaint.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
 }
 
 // allow lets only the given roles through (403 for others).
@@ -172,7 +172,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 // supervisors see their team's cases and those assigned to them (nil
 // means every case: managers, directors, admins and auditors).
 func (s *Server) scopeOf(st *store.Staff) *store.Scope {
-	if s.cfg.TeamIsolation && (st.Role == wf.RoleAgent || st.Role == wf.RoleSupervisor) {
+	if s.cfg.TeamIsolation && (st.Role == complaint.RoleAgent || st.Role == complaint.RoleSupervisor) {
 		return &store.Scope{Team: st.Team, Staff: st.ID}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -26,11 +27,11 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if f.Status != "" && !validStatus(f.Status) {
 		errs = append(errs, FieldProblem{"status", "is not a known status"})
 	}
-	if f.Category != "" && !wf.ValidCategory(f.Category) {
-		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(wf.Categories, ", ")})
+	if f.Category != "" && !complaint.ValidCategory(f.Category) {
+		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(complaint.Categories, ", ")})
 	}
-	if f.Severity != "" && !wf.ValidSeverity(f.Severity) {
-		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(wf.Severities, ", ")})
+	if f.Severity != "" && !complaint.ValidSeverity(f.Severity) {
+		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(complaint.Severities, ", ")})
 	}
 	if f.Sort != "" && f.Sort != "created_at" && f.Sort != "priority" {
 		errs = append(errs, FieldProblem{"sort", "must be created_at or priority"})
@@ -61,7 +62,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		me := staffOf(c)
 		var roles []string
 		for _, r := range handlers {
-			if wf.RoleLevel(r) <= wf.RoleLevel(me.Role) {
+			if complaint.RoleLevel(r) <= complaint.RoleLevel(me.Role) {
 				roles = append(roles, r)
 			}
 		}
@@ -130,8 +131,8 @@ func (s *Server) listComplaints(c *gin.Context) {
 
 func validStatus(s string) bool {
 	switch s {
-	case wf.StatusReceived, wf.StatusAcknowledged, wf.StatusInvestigating, wf.StatusAwaitingInfo, wf.StatusAwaitingApproval,
-		wf.StatusExecuting, wf.StatusFulfilling, wf.StatusAwaitingCustomer, wf.StatusClosed, wf.StatusWithdrawn:
+	case complaint.StatusReceived, complaint.StatusAcknowledged, complaint.StatusInvestigating, complaint.StatusAwaitingInfo, complaint.StatusAwaitingApproval,
+		complaint.StatusExecuting, complaint.StatusFulfilling, complaint.StatusAwaitingCustomer, complaint.StatusClosed, complaint.StatusWithdrawn:
 		return true
 	}
 	return false
@@ -170,14 +171,14 @@ func decodeCursor(v string, f *store.Filter) error {
 // CaseView is one case as staff see it.
 type CaseView struct {
 	store.Case
-	Timeline         []store.CaseEvent  `json:"timeline"`
-	Deadlines        []wf.Deadline      `json:"deadlines"`
-	PendingApprovals *wf.Proposal       `json:"pending_approvals"`
-	Remedies         []wf.Remedy        `json:"remedies"`
-	RepeatContacts   []wf.RepeatContact `json:"repeat_contacts"`
-	Findings         *wf.Findings       `json:"findings,omitempty"`
-	PendingQuestion  string             `json:"pending_question,omitempty"`
-	Live             bool               `json:"live"`
+	Timeline         []store.CaseEvent         `json:"timeline"`
+	Deadlines        []complaint.Deadline      `json:"deadlines"`
+	PendingApprovals *complaint.Proposal       `json:"pending_approvals"`
+	Remedies         []complaint.Remedy        `json:"remedies"`
+	RepeatContacts   []complaint.RepeatContact `json:"repeat_contacts"`
+	Findings         *complaint.Findings       `json:"findings,omitempty"`
+	PendingQuestion  string                    `json:"pending_question,omitempty"`
+	Live             bool                      `json:"live"`
 	// ReversalFailed lists the remedies whose reversal failed for good:
 	// a person must undo them by hand.
 	ReversalFailed []string `json:"reversal_failed"`
@@ -211,7 +212,7 @@ func (s *Server) visibleCase(c *gin.Context, id string) (store.Case, error) {
 
 // writeCase answers with the case view; st is the workflow state when the
 // caller has it already (after an update), else it is queried.
-func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
+func (s *Server) writeCase(c *gin.Context, cs store.Case, st *complaint.State) {
 	events, err := s.store.Events(c, cs.ID)
 	if err != nil {
 		s.fail(c, "events", err)
@@ -222,7 +223,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	if masked {
 		maskCase(&cs)
 	}
-	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
+	v := CaseView{Case: cs, Timeline: events, Deadlines: []complaint.Deadline{}, Remedies: []complaint.Remedy{}, RepeatContacts: []complaint.RepeatContact{},
 		Actions: []string{}, ReversalFailed: []string{}}
 	if st == nil {
 		q, err := s.queryState(c, cs)
@@ -245,7 +246,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 			if st.Proposal.Remedies != nil {
 				v.Remedies = st.Proposal.Remedies
 			}
-			if st.Status == wf.StatusAwaitingApproval {
+			if st.Status == complaint.StatusAwaitingApproval {
 				v.PendingApprovals = st.Proposal
 			}
 		}
@@ -285,11 +286,11 @@ func (s *Server) assign(c *gin.Context) {
 		return
 	}
 	st, err := s.store.GetStaff(c, b.Assignee)
-	if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+	if err != nil || !st.Active || complaint.RoleLevel(st.Role) == 0 {
 		invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
 		return
 	}
-	s.sendDecision(c, wf.UpdateAssign, wf.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
+	s.sendDecision(c, wf.UpdateAssign, complaint.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
 }
 
 type transferBody struct {
@@ -305,7 +306,7 @@ func (s *Server) transfer(c *gin.Context) {
 	}
 	if b.Assignee != "" {
 		st, err := s.store.GetStaff(c, b.Assignee)
-		if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+		if err != nil || !st.Active || complaint.RoleLevel(st.Role) == 0 {
 			invalidFields(c, FieldProblem{"assignee", "is not an active case handler"})
 			return
 		}
@@ -321,7 +322,7 @@ func (s *Server) transfer(c *gin.Context) {
 			return
 		}
 	}
-	s.sendDecision(c, wf.UpdateTransfer, wf.TransferRequest{Actor: actorOf(c), Assignee: b.Assignee, Team: b.Team, Reason: b.Reason})
+	s.sendDecision(c, wf.UpdateTransfer, complaint.TransferRequest{Actor: actorOf(c), Assignee: b.Assignee, Team: b.Team, Reason: b.Reason})
 }
 
 func (s *Server) sendDecision(c *gin.Context, name string, req any) {
@@ -332,7 +333,7 @@ func (s *Server) sendDecision(c *gin.Context, name string, req any) {
 	}
 	// An approval the approvals inbox offered (the row awaits one) is sent
 	// again while the workflow catches up with its own row (see update).
-	st, err := s.update(c, cs, name, req, name == wf.UpdateApproval && cs.Status == wf.StatusAwaitingApproval)
+	st, err := s.update(c, cs, name, req, name == wf.UpdateApproval && cs.Status == complaint.StatusAwaitingApproval)
 	if err != nil {
 		s.fail(c, name, err)
 		return
@@ -379,18 +380,18 @@ type remedyBody struct {
 // remediesOf converts remedy bodies; an amount that is not a whole number
 // of the currency's minor units (100.5 JPY) is a 422 naming each such
 // field, written here, and ok is false.
-func remediesOf(bs []remedyBody) ([]wf.Remedy, []FieldProblem) {
-	var out []wf.Remedy
+func remediesOf(bs []remedyBody) ([]complaint.Remedy, []FieldProblem) {
+	var out []complaint.Remedy
 	var bad []FieldProblem
 	for i, rb := range bs {
 		var amount int64
 		if rb.Amount != "" {
 			var err error
-			if amount, err = wf.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
+			if amount, err = complaint.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
 				bad = append(bad, FieldProblem{Field: fmt.Sprintf("remedies[%d].amount", i), Message: err.Error()})
 			}
 		}
-		out = append(out, wf.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
+		out = append(out, complaint.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
 	}
 	return out, bad
 }
@@ -406,28 +407,30 @@ type approvalBody struct {
 }
 
 func (s *Server) note(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateNote, func(b noteBody, a wf.Actor) any { return wf.NoteRequest{Actor: a, Text: b.Text} })
+	bodyDecision(s, c, wf.UpdateNote, func(b noteBody, a complaint.Actor) any { return complaint.NoteRequest{Actor: a, Text: b.Text} })
 }
 
 func (s *Server) requestInfo(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a wf.Actor) any {
-		return wf.InfoRequest{Actor: a, Question: b.Question}
+	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a complaint.Actor) any {
+		return complaint.InfoRequest{Actor: a, Question: b.Question}
 	})
 }
 
 func (s *Server) escalate(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateEscalate, func(b reasonBody, a wf.Actor) any { return wf.EscalateRequest{Actor: a, Reason: b.Reason} })
+	bodyDecision(s, c, wf.UpdateEscalate, func(b reasonBody, a complaint.Actor) any {
+		return complaint.EscalateRequest{Actor: a, Reason: b.Reason}
+	})
 }
 
 func (s *Server) classify(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a wf.Actor) any {
-		return wf.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
+	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a complaint.Actor) any {
+		return complaint.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
 	})
 }
 
 func (s *Server) findings(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateFindings, func(b findingsBody, a wf.Actor) any {
-		return wf.FindingsRequest{Actor: a, Findings: wf.Findings(b)}
+	bodyDecision(s, c, wf.UpdateFindings, func(b findingsBody, a complaint.Actor) any {
+		return complaint.FindingsRequest{Actor: a, Findings: complaint.Findings(b)}
 	})
 }
 
@@ -441,7 +444,7 @@ func (s *Server) proposal(c *gin.Context) {
 		return
 	}
 	remedies, amounts := remediesOf(b.Remedies)
-	req := wf.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message}
+	req := complaint.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message}
 	if bad = mergeProblems(bad, amounts); len(bad) > 0 {
 		invalidFields(c, mergeProblems(bad, contentProblems(req))...)
 		return
@@ -450,8 +453,8 @@ func (s *Server) proposal(c *gin.Context) {
 }
 
 func (s *Server) approval(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateApproval, func(b approvalBody, a wf.Actor) any {
-		return wf.ApprovalRequest{Actor: a, Decision: b.Decision, Comment: b.Comment}
+	bodyDecision(s, c, wf.UpdateApproval, func(b approvalBody, a complaint.Actor) any {
+		return complaint.ApprovalRequest{Actor: a, Decision: b.Decision, Comment: b.Comment}
 	})
 }
 
@@ -459,7 +462,7 @@ func (s *Server) approval(c *gin.Context) {
 // sends it.
 // A body with text no field may hold is refused here with every bad
 // field: those and what the request's content checks find.
-func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, wf.Actor) any) {
+func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, complaint.Actor) any) {
 	var b B
 	ok, bad := decodeKeepingText(c, &b)
 	if !ok {
@@ -478,15 +481,15 @@ func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, w
 func contentProblems(req any) []FieldProblem {
 	var err error
 	switch r := req.(type) {
-	case wf.FindingsRequest:
-		err = wf.ValidateFindings(r.Findings)
-	case wf.ProposalRequest:
-		err = wf.ValidateProposal(r)
-	case wf.ApprovalRequest:
-		err = wf.ValidateDecision(r.Decision, r.Comment)
+	case complaint.FindingsRequest:
+		err = complaint.ValidateFindings(r.Findings)
+	case complaint.ProposalRequest:
+		err = complaint.ValidateProposal(r)
+	case complaint.ApprovalRequest:
+		err = complaint.ValidateDecision(r.Decision, r.Comment)
 	}
 	var out []FieldProblem
-	for _, f := range wf.InvalidFieldsOf(err) {
+	for _, f := range complaint.InvalidFieldsOf(err) {
 		out = append(out, FieldProblem{f.Field, f.Message})
 	}
 	return out

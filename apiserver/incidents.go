@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -199,7 +200,7 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 		return
 	}
 	me := actorOf(c)
-	r := wf.IncidentResolution{Findings: wf.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
+	r := complaint.IncidentResolution{Findings: complaint.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
 		ResponsibleUnit: b.ResponsibleUnit, ResponsiblePerson: b.ResponsiblePerson, Summary: b.Summary},
 		Message: b.Message, ProposedBy: me, ProposedAt: time.Now().UTC()}
 	var amounts []FieldProblem
@@ -209,8 +210,8 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 	}
 	// The same checks every case's workflow makes, so a bad resolution is
 	// refused here with the field named, not case by case later.
-	if err := wf.JoinFieldErrors(wf.ValidateFindings(r.Findings),
-		wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}),
+	if err := complaint.JoinFieldErrors(complaint.ValidateFindings(r.Findings),
+		complaint.ValidateProposal(complaint.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}),
 		s.cfg.Authority.CheckCurrencies(r.Remedies)); err != nil {
 		s.kindProblem(c, "incident resolution", err)
 		return
@@ -255,7 +256,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 	}
 	me := actorOf(c)
 	r := *inc.Resolution
-	p := wf.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
+	p := complaint.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
 	req, err := s.cfg.Authority.Require(p)
 	if err != nil {
 		invalidFields(c, FieldProblem{"remedies", err.Error()})
@@ -292,7 +293,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		}
 		var ids []string
 		for _, cs := range cases {
-			if cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn {
+			if cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn {
 				ids = append(ids, cs.ID)
 			}
 		}

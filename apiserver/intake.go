@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -62,13 +63,13 @@ type CreatedComplaint struct {
 
 // MaxDescription is the longest description accepted, in characters (see
 // workflows.MaxDescription).
-const MaxDescription = wf.MaxDescription
+const MaxDescription = complaint.MaxDescription
 
 func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
 	var errs []FieldProblem
 	// Every text field goes through the workflow's own check (the one
 	// its intake validator makes), so the two cannot disagree.
-	for _, f := range wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
+	for _, f := range complaint.InvalidFieldsOf(complaint.ValidateComplaintText(complaint.Complaint{Customer: complaint.Customer(b.Customer),
 		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
 		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
 		errs = append(errs, FieldProblem{f.Field, f.Message})
@@ -187,7 +188,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 	}
 	staff := staffOf(c)
 	now := time.Now().UTC()
-	profiles := wf.Profiles()
+	profiles := complaint.Profiles()
 	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
@@ -226,9 +227,9 @@ func (s *Server) createComplaint(c *gin.Context) {
 	if b.ReceivedAt != nil {
 		received = b.ReceivedAt.UTC()
 	}
-	cmp := wf.Complaint{
+	cmp := complaint.Complaint{
 		CaseID: caseIDFor(scopedKey), IdempotencyKey: scopedKey,
-		Customer: wf.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
+		Customer: complaint.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
 		DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product, Region: b.Region, Branch: b.Branch,
 		Language: b.Language, Profile: b.Profile, ReceivedAt: received, Anonymous: staff == nil,
 	}

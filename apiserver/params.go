@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	wf "github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // MaxQueryValue is the longest query parameter value accepted, in
@@ -39,12 +39,12 @@ func (s *Server) checkParams() gin.HandlerFunc {
 		sort.Strings(names)
 		var errs []FieldProblem
 		for _, name := range names {
-			if msg := wf.CheckText(name, 100, wf.SingleLine); msg != "" {
+			if msg := complaint.CheckText(name, 100, complaint.SingleLine); msg != "" {
 				errs = append(errs, FieldProblem{"(query)", "a parameter's name " + msg})
 				continue
 			}
 			for _, v := range q[name] {
-				if msg := wf.CheckText(v, MaxQueryValue, wf.SingleLine); msg != "" {
+				if msg := complaint.CheckText(v, MaxQueryValue, complaint.SingleLine); msg != "" {
 					errs = append(errs, FieldProblem{name, msg})
 					break
 				}
@@ -55,7 +55,7 @@ func (s *Server) checkParams() gin.HandlerFunc {
 			return
 		}
 		for _, p := range c.Params {
-			if wf.CheckText(p.Value, 200, wf.SingleLine) != "" {
+			if complaint.CheckText(p.Value, 200, complaint.SingleLine) != "" {
 				problem(c, http.StatusNotFound, "not found", "")
 				return
 			}

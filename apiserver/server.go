@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -45,7 +46,7 @@ type Config struct {
 	TeamIsolation bool
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
-	Authority wf.AuthorityMatrix
+	Authority complaint.AuthorityMatrix
 }
 
 // Server is the HTTP API.
@@ -75,7 +76,7 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	}
 	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	if cfg.Authority.Limits == nil {
-		cfg.Authority = wf.DefaultAuthority()
+		cfg.Authority = complaint.DefaultAuthority()
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
@@ -138,34 +139,34 @@ func (s *Server) routes() (*gin.Engine, error) {
 	}
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/remedy-kinds", s.allow(readers...), s.remedyKinds)
-	staff.GET("/reports/breakdown", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.breakdown)
-	staff.GET("/reports/monthly", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.monthly)
+	staff.GET("/reports/breakdown", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.breakdown)
+	staff.GET("/reports/monthly", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.monthly)
 	staff.GET("/incidents", s.allow(readers...), s.listIncidents)
 	staff.GET("/incidents/:id", s.allow(readers...), s.getIncident)
-	staff.POST("/incidents/:id/updates", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.postIncidentUpdate)
-	staff.POST("/incidents/:id/close", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.closeIncident)
-	staff.POST("/incidents/:id/resolution", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.proposeIncidentResolution)
-	staff.POST("/incidents/:id/resolution/decision", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.decideIncidentResolution)
+	staff.POST("/incidents/:id/updates", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.postIncidentUpdate)
+	staff.POST("/incidents/:id/close", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.closeIncident)
+	staff.POST("/incidents/:id/resolution", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.proposeIncidentResolution)
+	staff.POST("/incidents/:id/resolution/decision", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.decideIncidentResolution)
 	staff.GET("/calendars", s.allow(readers...), s.listCalendars)
 	staff.GET("/calendars/:id", s.allow(readers...), s.getCalendar)
-	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)
-	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
-	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
+	staff.PUT("/calendars/:id", s.allow(complaint.RoleAdmin), s.putCalendar)
+	staff.GET("/staff", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin), s.listStaff)
+	staff.PATCH("/staff/:id", s.allow(complaint.RoleAdmin), s.updateStaff)
 	return r, nil
 }
 
 // readers may read cases; handlers decide on them.
 var (
-	readers  = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor}
-	handlers = []string{wf.RoleAgent, wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector}
+	readers  = []string{complaint.RoleAgent, complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor}
+	handlers = []string{complaint.RoleAgent, complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector}
 )
 
 // decisionRoles is who may take a staff decision at all (the workflow then
 // checks state and authority): case handlers, and admins may also assign
 // and transfer.
 func decisionRoles(action string) []string {
-	if action == wf.ActionAssign || action == wf.ActionTransfer {
-		return append(slices.Clone(handlers), wf.RoleAdmin)
+	if action == complaint.ActionAssign || action == complaint.ActionTransfer {
+		return append(slices.Clone(handlers), complaint.RoleAdmin)
 	}
 	return handlers
 }
@@ -178,25 +179,25 @@ type decision struct {
 
 func (s *Server) decisions() []decision {
 	return []decision{
-		{wf.ActionAssign, "assign", s.assign},
-		{wf.ActionTransfer, "transfer", s.transfer},
-		{wf.ActionNote, "notes", s.note},
-		{wf.ActionRequestInfo, "request-info", s.requestInfo},
-		{wf.ActionEscalate, "escalate", s.escalate},
-		{wf.ActionClassify, "classification", s.classify},
-		{wf.ActionFindings, "findings", s.findings},
-		{wf.ActionPropose, "proposal", s.proposal},
-		{wf.ActionApprove, "approvals", s.approval},
-		{wf.ActionRequestExtension, "extensions", s.requestExtension},
-		{wf.ActionDecideExtension, "extensions/decision", s.decideExtension},
-		{wf.ActionFulfilment, "fulfilments/:remedy", s.fulfilment},
+		{complaint.ActionAssign, "assign", s.assign},
+		{complaint.ActionTransfer, "transfer", s.transfer},
+		{complaint.ActionNote, "notes", s.note},
+		{complaint.ActionRequestInfo, "request-info", s.requestInfo},
+		{complaint.ActionEscalate, "escalate", s.escalate},
+		{complaint.ActionClassify, "classification", s.classify},
+		{complaint.ActionFindings, "findings", s.findings},
+		{complaint.ActionPropose, "proposal", s.proposal},
+		{complaint.ActionApprove, "approvals", s.approval},
+		{complaint.ActionRequestExtension, "extensions", s.requestExtension},
+		{complaint.ActionDecideExtension, "extensions/decision", s.decideExtension},
+		{complaint.ActionFulfilment, "fulfilments/:remedy", s.fulfilment},
 	}
 }
 
 // actionsFor is what the console offers actor on a case: what the
 // workflow's rules allow in its state, less what the actor's role may not
 // do through the API.
-func actionsFor(st wf.State, actor wf.Actor) []string {
+func actionsFor(st complaint.State, actor complaint.Actor) []string {
 	out := []string{}
 	for _, a := range wf.Actions(st, actor) {
 		if slices.Contains(decisionRoles(a), actor.Role) {

@@ -2,20 +2,10 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"go.temporal.io/sdk/temporal"
-)
-
-// Error kinds that validators and update handlers return, so the API maps
-// them to HTTP statuses in one place: ErrInvalid 422 (with every bad
-// field), ErrWrongState 409, ErrAuthority and ErrSelfApproval 403. They
-// cross Temporal as application errors whose Type is the kind (see
-// AppError), so the API switches on the type, never on message text.
-var (
-	ErrInvalid    = errors.New("invalid")
-	ErrWrongState = errors.New("wrong state")
 )
 
 // Application error types: the kinds as they cross Temporal.
@@ -32,95 +22,11 @@ const (
 	ErrTypeStoreRejected = "StoreRejected"
 )
 
-// FieldError names one bad field of a request.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// FieldErrors is every bad field of one request; it is ErrInvalid.
-type FieldErrors []FieldError
-
-func (e FieldErrors) Error() string {
-	parts := make([]string, len(e))
-	for i, f := range e {
-		parts[i] = f.Error()
-	}
-	return ErrInvalid.Error() + ": " + strings.Join(parts, "; ")
-}
-
-// Unwrap makes errors.Is(err, ErrInvalid) and errors.As(err, &FieldError{})
-// (the first bad field) hold.
-func (e FieldErrors) Unwrap() []error {
-	out := []error{ErrInvalid}
-	for _, f := range e {
-		out = append(out, f)
-	}
-	return out
-}
-
-// fieldErrs collects every bad field of a request.
-type fieldErrs struct{ list FieldErrors }
-
-// add records a bad field.
-func (c *fieldErrs) add(field, msg string) {
-	c.list = append(c.list, FieldError{Field: field, Message: msg})
-}
-
-// merge records the bad fields of err (nil adds nothing); an error that is
-// not ErrInvalid is returned for the caller to handle.
-func (c *fieldErrs) merge(err error) {
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		c.list = append(c.list, fe...)
-	}
-}
-
-// text checks an optional text field.
-func (c *fieldErrs) text(field, v string, max int, kind TextKind) {
-	if msg := CheckText(v, max, kind); msg != "" {
-		c.add(field, msg)
-	}
-}
-
-// required checks a text field that must not be blank.
-func (c *fieldErrs) required(field, v string, max int, kind TextKind) {
-	if msg := CheckRequiredText(v, max, kind); msg != "" {
-		c.add(field, msg)
-	}
-}
-
-// err is nil when no field was bad, else the FieldErrors.
-func (c *fieldErrs) err() error {
-	if len(c.list) == 0 {
-		return nil
-	}
-	return c.list
-}
-
-// JoinFieldErrors is one FieldErrors with the bad fields of every error
-// given (nil when there are none).
-func JoinFieldErrors(errs ...error) error {
-	var c fieldErrs
-	for _, err := range errs {
-		c.merge(err)
-	}
-	return c.err()
-}
-
-func invalid(field, msg string) error { return FieldErrors{{Field: field, Message: msg}} }
-
-func wrongState(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrWrongState, fmt.Sprintf(format, args...))
-}
-
 // AppError turns an error of one of the kinds above into the application
 // error that carries its kind across Temporal; other errors are returned
 // unchanged. The message is the reason shown to the caller.
 func AppError(err error) error {
-	var fe FieldErrors
+	var fe complaint.FieldErrors
 	var app *temporal.ApplicationError
 	switch {
 	case err == nil:
@@ -130,11 +36,11 @@ func AppError(err error) error {
 		return app
 	case errors.As(err, &fe):
 		return temporal.NewApplicationErrorWithOptions(fe.Error(), ErrTypeInvalid,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]FieldError(fe)}})
-	case errors.Is(err, ErrWrongState):
-		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), ErrWrongState.Error()+": "), ErrTypeWrongState,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]complaint.FieldError(fe)}})
+	case errors.Is(err, complaint.ErrWrongState):
+		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), complaint.ErrWrongState.Error()+": "), ErrTypeWrongState,
 			temporal.ApplicationErrorOptions{NonRetryable: true})
-	case errors.Is(err, ErrAuthority), errors.Is(err, ErrSelfApproval):
+	case errors.Is(err, complaint.ErrAuthority), errors.Is(err, complaint.ErrSelfApproval):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeForbidden, temporal.ApplicationErrorOptions{NonRetryable: true})
 	}
 	return err
@@ -142,26 +48,16 @@ func AppError(err error) error {
 
 // InvalidFields returns the bad fields an ErrTypeInvalid application error
 // carries (nil for any other error).
-func InvalidFields(err error) []FieldError {
+func InvalidFields(err error) []complaint.FieldError {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != ErrTypeInvalid {
 		return nil
 	}
-	var fs []FieldError
+	var fs []complaint.FieldError
 	if !app.HasDetails() || app.Details(&fs) != nil {
 		return nil
 	}
 	return fs
-}
-
-// InvalidFieldsOf returns the bad fields of an ErrInvalid error made in
-// this process (nil for any other error).
-func InvalidFieldsOf(err error) []FieldError {
-	var fe FieldErrors
-	if errors.As(err, &fe) {
-		return fe
-	}
-	return nil
 }
 
 // ErrorType is the kind of an application error (ErrType*), or "".

@@ -4,23 +4,24 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"go.temporal.io/sdk/workflow"
 )
 
 // openStatuses are the statuses in which a case is still being handled.
-var openStatuses = []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo,
-	StatusAwaitingApproval, StatusExecuting, StatusFulfilling, StatusAwaitingCustomer}
+var openStatuses = []string{complaint.StatusReceived, complaint.StatusAcknowledged, complaint.StatusInvestigating, complaint.StatusAwaitingInfo,
+	complaint.StatusAwaitingApproval, complaint.StatusExecuting, complaint.StatusFulfilling, complaint.StatusAwaitingCustomer}
 
 // investigable are the statuses in which handlers investigate and propose.
-var investigable = []string{StatusAcknowledged, StatusInvestigating}
+var investigable = []string{complaint.StatusAcknowledged, complaint.StatusInvestigating}
 
-func (w *complaint) isOpen() bool { return slices.Contains(openStatuses, w.st.Status) }
+func (w *caseWorkflow) isOpen() bool { return slices.Contains(openStatuses, w.st.Status) }
 
 // registerHandlers sets the query and every update with its validator. A
 // validator rejects a decision that is invalid in content, state or
 // authority; a rejected update leaves no trace in the history.
-func (w *complaint) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.st, nil }); err != nil {
+func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (complaint.State, error) { return w.st, nil }); err != nil {
 		return err
 	}
 	type handler struct {
@@ -60,15 +61,15 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 
 // --- intake and repeat contacts ---
 
-func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
+func (w *caseWorkflow) validateIntake(ctx workflow.Context, c complaint.Complaint) error {
 	if c.CaseID == "" {
-		return invalid("case_id", "is required")
+		return complaint.Invalid("case_id", "is required")
 	}
-	if err := ValidateComplaintText(c); err != nil {
+	if err := complaint.ValidateComplaintText(c); err != nil {
 		return err
 	}
-	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == StatusWithdrawn {
-		return wrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")
+	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == complaint.StatusWithdrawn {
+		return complaint.WrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")
 	}
 	return nil
 }
@@ -77,29 +78,29 @@ func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
 // registered, and attaches a later complaint on the same matter as a
 // repeat contact (reopening the case if it was closed, unless the contact
 // is anonymous: see Complaint.Anonymous).
-func (w *complaint) intake(ctx workflow.Context, c Complaint) (IntakeResult, error) {
+func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (IntakeResult, error) {
 	same := c.CaseID == w.st.CaseID || (c.IdempotencyKey != "" && slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey))
 	if !same {
 		now := workflow.Now(ctx)
-		w.st.RepeatContacts = append(w.st.RepeatContacts, RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)})
+		w.st.RepeatContacts = append(w.st.RepeatContacts, complaint.RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)})
 		if c.IdempotencyKey != "" {
 			w.st.IdempotencyKeys = append(w.st.IdempotencyKeys, c.IdempotencyKey)
 		}
-		w.st.Priority = min(w.st.Priority, PriorityFor(w.st.Severity, len(w.st.RepeatContacts)))
+		w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, len(w.st.RepeatContacts)))
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
-		reopen := w.st.Status == StatusClosed && !c.Anonymous
+		reopen := w.st.Status == complaint.StatusClosed && !c.Anonymous
 		if reopen {
 			w.st.SurveyStatus = ""
 			w.st.Outcome = ""
 			w.st.ClosedAt = nil
-			w.setStatus(ctx, StatusInvestigating)
+			w.setStatus(ctx, complaint.StatusInvestigating)
 		}
 		if err := workflow.Await(ctx, func() bool { return w.st.Registered }); err != nil {
 			return IntakeResult{}, err
 		}
-		if err := w.apply(ctx, Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
+		if err := w.apply(ctx, complaint.Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
 			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": len(w.st.RepeatContacts), "reopened": reopen}},
-			Message{Key: fmt.Sprintf("repeat-%d", len(w.st.RepeatContacts)), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
+			complaint.Message{Key: fmt.Sprintf("repeat-%d", len(w.st.RepeatContacts)), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return IntakeResult{}, err
 		}

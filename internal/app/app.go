@@ -32,6 +32,7 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
@@ -57,7 +58,7 @@ type Options struct {
 	// DATABASE_URL / TEMPORAL_ADDRESS (the `dev` command).
 	Embedded bool
 	// Profiles overrides the clock profiles (tests use short clocks).
-	Profiles map[string]workflows.Clocks
+	Profiles map[string]complaint.Clocks
 	// Payments overrides the ledger (tests plug in a provider).
 	Payments func(*store.Store) activities.Payments
 }
@@ -234,12 +235,12 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	// incident resolutions against it.
 	authority := cfg.Authority
 	if authority.Limits == nil {
-		authority = workflows.DefaultAuthority()
+		authority = complaint.DefaultAuthority()
 	}
 	if opts.Run&RunWorker != 0 {
 		profiles := opts.Profiles
 		if profiles == nil {
-			profiles = workflows.Profiles()
+			profiles = complaint.Profiles()
 		}
 		var payments activities.Payments = activities.LedgerPayments{Store: st}
 		if cfg.PaymentsURL != "" {

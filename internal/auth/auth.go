@@ -13,11 +13,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // Roles are the staff roles a token may carry.
-var Roles = []string{workflows.RoleAgent, workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector, workflows.RoleAdmin, workflows.RoleAuditor}
+var Roles = []string{complaint.RoleAgent, complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor}
 
 // Claims are a staff token's claims.
 type Claims struct {

@@ -1,4 +1,4 @@
-package workflows
+package complaint
 
 import (
 	"errors"
@@ -184,7 +184,7 @@ func FormatMoney(minor int64, currency string) string {
 func (m AuthorityMatrix) CheckCurrencies(rs []Remedy) error {
 	for i, r := range rs {
 		if r.Amount != 0 && !m.Accepts(r.Currency) {
-			return invalid(fmt.Sprintf("remedies[%d].currency", i),
+			return Invalid(fmt.Sprintf("remedies[%d].currency", i),
 				fmt.Sprintf("%q is not accepted: use one of %s", r.Currency, strings.Join(m.Currencies(), ", ")))
 		}
 	}

@@ -1,4 +1,4 @@
-package workflows
+package complaint
 
 import (
 	"fmt"
@@ -41,3 +41,7 @@ func StartDeadlines(c Clocks, receivedAt time.Time, severity string) ([]Deadline
 	}
 	return out, nil
 }
+
+// DefaultFulfilment is the fulfilment clock of a profile that names none:
+// goods or work are delivered within 10 working days of being ordered.
+var DefaultFulfilment = clock.Rule{Unit: clock.WorkingDays, Days: 10}

@@ -1,4 +1,4 @@
-package workflows
+package complaint
 
 import (
 	"fmt"
@@ -96,17 +96,17 @@ const MaxText = 4000
 
 // requireText checks a free-text field that must not be blank (see
 // CheckText).
-func requireText(field, v string, max int) error {
+func RequireText(field, v string, max int) error {
 	if msg := CheckRequiredText(v, max, FreeText); msg != "" {
-		return invalid(field, msg)
+		return Invalid(field, msg)
 	}
 	return nil
 }
 
 // optionalText checks a free-text field that may be empty.
-func optionalText(field, v string, max int) error {
+func OptionalText(field, v string, max int) error {
 	if msg := CheckText(v, max, FreeText); msg != "" {
-		return invalid(field, msg)
+		return Invalid(field, msg)
 	}
 	return nil
 }
@@ -120,19 +120,19 @@ const MaxDescription = 32000
 // CheckText and reports every bad one; the API checks the rest (channel,
 // email, phone, profile...).
 func ValidateComplaintText(c Complaint) error {
-	var errs fieldErrs
-	errs.required("customer.id", c.Customer.ID, 100, SingleLine)
-	errs.required("customer.name", c.Customer.Name, 200, SingleLine)
-	errs.text("customer.phone", c.Customer.Phone, 40, SingleLine)
-	errs.text("customer.email", c.Customer.Email, 254, SingleLine)
-	errs.required("subject", c.Subject, 200, FreeText)
-	errs.required("description", c.Description, MaxDescription, FreeText)
-	errs.text("desired_remedy", c.DesiredRemedy, 2000, FreeText)
-	errs.text("order_ref", c.OrderRef, 100, SingleLine)
-	errs.text("product", c.Product, 200, SingleLine)
-	errs.text("region", c.Region, 100, SingleLine)
-	errs.text("branch", c.Branch, 100, SingleLine)
-	return errs.err()
+	var errs Fields
+	errs.Required("customer.id", c.Customer.ID, 100, SingleLine)
+	errs.Required("customer.name", c.Customer.Name, 200, SingleLine)
+	errs.Text("customer.phone", c.Customer.Phone, 40, SingleLine)
+	errs.Text("customer.email", c.Customer.Email, 254, SingleLine)
+	errs.Required("subject", c.Subject, 200, FreeText)
+	errs.Required("description", c.Description, MaxDescription, FreeText)
+	errs.Text("desired_remedy", c.DesiredRemedy, 2000, FreeText)
+	errs.Text("order_ref", c.OrderRef, 100, SingleLine)
+	errs.Text("product", c.Product, 200, SingleLine)
+	errs.Text("region", c.Region, 100, SingleLine)
+	errs.Text("branch", c.Branch, 100, SingleLine)
+	return errs.Err()
 }
 
 // RemedyTypes lists the valid remedy types: the types of RemedyKinds.
@@ -144,57 +144,57 @@ const MaxAmount = 100_000_000_00
 // ValidateProposal checks a proposal request's content (not its state)
 // and reports every bad field.
 func ValidateProposal(r ProposalRequest) error {
-	var errs fieldErrs
-	errs.required("message", r.Message, MaxText, FreeText)
+	var errs Fields
+	errs.Required("message", r.Message, MaxText, FreeText)
 	if r.RefusalReason != "" {
 		if len(r.Remedies) > 0 {
-			errs.add("remedies", "a refusal has no remedies")
+			errs.Add("remedies", "a refusal has no remedies")
 		}
-		errs.required("refusal_reason", r.RefusalReason, MaxText, FreeText)
-		return errs.err()
+		errs.Required("refusal_reason", r.RefusalReason, MaxText, FreeText)
+		return errs.Err()
 	}
 	if len(r.Remedies) == 0 {
-		errs.add("remedies", "propose at least one remedy, or a refusal_reason")
+		errs.Add("remedies", "propose at least one remedy, or a refusal_reason")
 	}
 	if len(r.Remedies) > 20 {
-		errs.add("remedies", "at most 20 remedies")
-		return errs.err()
+		errs.Add("remedies", "at most 20 remedies")
+		return errs.Err()
 	}
 	ok := true
 	for i, rem := range r.Remedies {
 		n := len(errs.list)
 		f := fmt.Sprintf("remedies[%d]", i)
 		if !contains(RemedyTypes, rem.Type) {
-			errs.add(f+".type", "must be one of "+strings.Join(RemedyTypes, ", "))
+			errs.Add(f+".type", "must be one of "+strings.Join(RemedyTypes, ", "))
 		}
 		switch {
 		case rem.Amount < 0:
-			errs.add(f+".amount", "must not be negative")
+			errs.Add(f+".amount", "must not be negative")
 		case rem.Amount > MaxAmount:
-			errs.add(f+".amount", "is too large")
+			errs.Add(f+".amount", "is too large")
 		}
 		switch k, _ := KindOf(rem.Type); k.Amount {
 		case AmountRequired:
 			if rem.Amount == 0 {
-				errs.add(f+".amount", "is required for a "+rem.Type)
+				errs.Add(f+".amount", "is required for a "+rem.Type)
 			}
 		case AmountNone:
 			if rem.Amount != 0 {
-				errs.add(f+".amount", "an "+rem.Type+" carries no amount")
+				errs.Add(f+".amount", "an "+rem.Type+" carries no amount")
 			}
 		}
 		if rem.Amount > 0 && !validCurrency(rem.Currency) {
-			errs.add(f+".currency", "must be an ISO 4217 currency code such as CNY")
+			errs.Add(f+".currency", "must be an ISO 4217 currency code such as CNY")
 		}
-		errs.text(f+".note", rem.Note, 1000, FreeText)
+		errs.Text(f+".note", rem.Note, 1000, FreeText)
 		ok = ok && len(errs.list) == n
 	}
 	if ok && len(r.Remedies) > 0 {
 		if _, _, err := Total(r.Remedies); err != nil {
-			errs.add("remedies", err.Error())
+			errs.Add("remedies", err.Error())
 		}
 	}
-	return errs.err()
+	return errs.Err()
 }
 
 // validCurrency accepts the codes of the ISO 4217 table (currency.go);
@@ -206,26 +206,26 @@ func validCurrency(c string) bool {
 
 // ValidateFindings checks findings' content and reports every bad field.
 func ValidateFindings(f Findings) error {
-	var errs fieldErrs
-	errs.required("cause", f.Cause, 100, SingleLine)
+	var errs Fields
+	errs.Required("cause", f.Cause, 100, SingleLine)
 	n := len(errs.list)
-	errs.required("cause_detail", f.CauseDetail, 200, SingleLine)
+	errs.Required("cause_detail", f.CauseDetail, 200, SingleLine)
 	if len(errs.list) == n && !strings.HasPrefix(f.CauseDetail, f.Cause+".") {
-		errs.add("cause_detail", "must refine cause (e.g. cause claims.slow, cause_detail claims.slow.missing_documents)")
+		errs.Add("cause_detail", "must refine cause (e.g. cause claims.slow, cause_detail claims.slow.missing_documents)")
 	}
 	switch f.Responsibility {
 	case "company":
 		if strings.TrimSpace(f.ResponsibleUnit) == "" {
-			errs.add("responsible_unit", "is required when the company is responsible")
+			errs.Add("responsible_unit", "is required when the company is responsible")
 		}
 	case "customer", "third_party":
 	default:
-		errs.add("responsibility", "must be one of company, customer, third_party")
+		errs.Add("responsibility", "must be one of company, customer, third_party")
 	}
-	errs.text("responsible_unit", f.ResponsibleUnit, 200, SingleLine)
-	errs.text("responsible_person", f.ResponsiblePerson, 200, SingleLine)
-	errs.required("summary", f.Summary, MaxText, FreeText)
-	return errs.err()
+	errs.Text("responsible_unit", f.ResponsibleUnit, 200, SingleLine)
+	errs.Text("responsible_person", f.ResponsiblePerson, 200, SingleLine)
+	errs.Required("summary", f.Summary, MaxText, FreeText)
+	return errs.Err()
 }
 
 // ExtensionRequest asks to extend one of the case's clocks by the next
@@ -242,4 +242,34 @@ type ExtensionDecision struct {
 	Clock    string `json:"clock"`
 	Decision string `json:"decision"`
 	Comment  string `json:"comment,omitempty"`
+}
+
+// FulfilmentRequest moves one fulfilment (a replacement or repair of the
+// approved proposal) to shipped, done or failed.
+type FulfilmentRequest struct {
+	Actor    Actor  `json:"actor"`
+	RemedyID string `json:"remedy_id"`
+	State    string `json:"state"`
+	Note     string `json:"note,omitempty"`
+}
+
+// ValidateDecision checks an approve-or-reject decision's content: a
+// rejection says why. Every bad field is reported.
+func ValidateDecision(decision, comment string) error {
+	return DecisionErrors(decision, comment, "approve", "a rejection needs a comment saying why")
+}
+
+// decisionErrs checks a decision between accept (approve) and reject,
+// whose rejection must say why in comment, and reports every bad field.
+func DecisionErrors(decision, comment, accept, why string) error {
+	var errs Fields
+	if decision != accept && decision != "reject" {
+		errs.Add("decision", "must be "+accept+" or reject")
+	}
+	if decision == "reject" && strings.TrimSpace(comment) == "" {
+		errs.Add("comment", why)
+	} else {
+		errs.Text("comment", comment, MaxText, FreeText)
+	}
+	return errs.Err()
 }

@@ -1,0 +1,111 @@
+package complaint
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Error kinds that validators and update handlers return, so the API maps
+// them to HTTP statuses in one place: ErrInvalid 422 (with every bad
+// field), ErrWrongState 409, ErrAuthority and ErrSelfApproval 403. They
+// cross Temporal as application errors whose Type is the kind (see
+// AppError), so the API switches on the type, never on message text.
+var (
+	ErrInvalid    = errors.New("invalid")
+	ErrWrongState = errors.New("wrong state")
+)
+
+// FieldError names one bad field of a request.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// FieldErrors is every bad field of one request; it is ErrInvalid.
+type FieldErrors []FieldError
+
+func (e FieldErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, f := range e {
+		parts[i] = f.Error()
+	}
+	return ErrInvalid.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) and errors.As(err, &FieldError{})
+// (the first bad field) hold.
+func (e FieldErrors) Unwrap() []error {
+	out := []error{ErrInvalid}
+	for _, f := range e {
+		out = append(out, f)
+	}
+	return out
+}
+
+// fieldErrs collects every bad field of a request.
+type Fields struct{ list FieldErrors }
+
+// add records a bad field.
+func (c *Fields) Add(field, msg string) {
+	c.list = append(c.list, FieldError{Field: field, Message: msg})
+}
+
+// merge records the bad fields of err (nil adds nothing); an error that is
+// not ErrInvalid is returned for the caller to handle.
+func (c *Fields) Merge(err error) {
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		c.list = append(c.list, fe...)
+	}
+}
+
+// text checks an optional text field.
+func (c *Fields) Text(field, v string, max int, kind TextKind) {
+	if msg := CheckText(v, max, kind); msg != "" {
+		c.Add(field, msg)
+	}
+}
+
+// required checks a text field that must not be blank.
+func (c *Fields) Required(field, v string, max int, kind TextKind) {
+	if msg := CheckRequiredText(v, max, kind); msg != "" {
+		c.Add(field, msg)
+	}
+}
+
+// err is nil when no field was bad, else the FieldErrors.
+func (c *Fields) Err() error {
+	if len(c.list) == 0 {
+		return nil
+	}
+	return c.list
+}
+
+// JoinFieldErrors is one FieldErrors with the bad fields of every error
+// given (nil when there are none).
+func JoinFieldErrors(errs ...error) error {
+	var c Fields
+	for _, err := range errs {
+		c.Merge(err)
+	}
+	return c.Err()
+}
+
+func Invalid(field, msg string) error { return FieldErrors{{Field: field, Message: msg}} }
+
+func WrongState(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrWrongState, fmt.Sprintf(format, args...))
+}
+
+// InvalidFieldsOf returns the bad fields of an ErrInvalid error made in
+// this process (nil for any other error).
+func InvalidFieldsOf(err error) []FieldError {
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}
