@@ -6,9 +6,6 @@ package activities
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,24 +59,6 @@ func (a *Activities) Register(r interface {
 	r.RegisterActivityWithOptions(a.FinishIncident, activity.RegisterOptions{Name: workflows.ActivityFinishIncident})
 }
 
-// TrackingToken derives the customer's tracking token for a case.
-func TrackingToken(secret []byte, caseID string) string { return token(secret, "track:"+caseID) }
-
-// SurveyToken derives the survey link's token for a case's round (the
-// first round's keeps the form links already sent have).
-func SurveyToken(secret []byte, caseID string, round int) string {
-	if round <= 1 {
-		return token(secret, "survey:"+caseID)
-	}
-	return token(secret, fmt.Sprintf("survey:%s:%d", caseID, round))
-}
-
-func token(secret []byte, msg string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(msg))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
 // RegisterCase stores the case and returns its number, the customer's
 // tracking token and the clock profile snapshot the case runs under.
 func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInput) (workflows.RegisterResult, error) {
@@ -106,7 +85,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 	if err != nil {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}
-	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
+	tok := complaint.TrackingToken(a.TokenSecret, in.Complaint.CaseID)
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
 		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
 		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
@@ -275,7 +254,7 @@ func heartbeating(ctx context.Context, call func() error) error {
 // customer its link, each round under a key and a token of its own.
 func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) error {
 	round := max(in.Round, 1)
-	tok := SurveyToken(a.TokenSecret, in.CaseID, round)
+	tok := complaint.SurveyToken(a.TokenSecret, in.CaseID, round)
 	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
 		return storeError("open survey", err)
 	}

@@ -43,22 +43,6 @@ func TestRenderFollowsTheCaseLanguage(t *testing.T) {
 	}
 }
 
-func TestTokensAreStableAndScoped(t *testing.T) {
-	s := []byte("secret-secret-secret-secret-secret")
-	a, b := activities.TrackingToken(s, "case-1"), activities.TrackingToken(s, "case-1")
-	if a != b || len(a) < 40 {
-		t.Errorf("tokens %q %q", a, b)
-	}
-	if activities.TrackingToken(s, "case-2") == a || activities.SurveyToken(s, "case-1", 1) == a {
-		t.Error("tokens of different cases or purposes collide")
-	}
-	// Each closing's survey has a link of its own; the first keeps the
-	// form of the links sent before rounds.
-	if r1, r2 := activities.SurveyToken(s, "case-1", 1), activities.SurveyToken(s, "case-1", 2); r1 == r2 || activities.SurveyToken(s, "case-1", 0) != r1 {
-		t.Errorf("survey tokens of rounds 1 and 2: %q %q", r1, r2)
-	}
-}
-
 // TestWebhookNotifier delivers through an HTTP receiver with the
 // notification key as Idempotency-Key, and marks the outbox row sent, or
 // failed when the receiver errs.

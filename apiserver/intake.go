@@ -17,7 +17,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -278,7 +277,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 }
 
 func (s *Server) created(id, number, status string, repeat bool) CreatedComplaint {
-	tok := activities.TrackingToken(s.cfg.TokenSecret, id)
+	tok := complaint.TrackingToken(s.cfg.TokenSecret, id)
 	return CreatedComplaint{ID: id, CaseNumber: number, Status: status, TrackingToken: tok,
 		TrackingURL: s.cfg.PublicBaseURL + "/track/" + tok, RepeatContact: repeat}
 }

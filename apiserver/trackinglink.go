@@ -36,7 +36,7 @@ func (s *Server) answerExisting(c *gin.Context, caseID, number, status string, r
 // sendTrackingLink queues the case's tracking link for its customer; the
 // recipient is empty, which the outbox reads as the contact on file.
 func (s *Server) sendTrackingLink(c *gin.Context, cs store.Case) error {
-	tok := activities.TrackingToken(s.cfg.TokenSecret, cs.ID)
+	tok := complaint.TrackingToken(s.cfg.TokenSecret, cs.ID)
 	n, err := activities.Render(complaint.Message{Audience: "customer", Kind: "tracking_link",
 		Params: map[string]string{"case_number": cs.CaseNumber, "tracking_url": s.cfg.PublicBaseURL + "/track/" + tok}}, cs.Language)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -41,7 +40,7 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	h.at(12*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 1, Comment: "Twice is too often."}, "")
 	// Closed again, before its own survey: the first survey's link must
 	// not answer for this closing.
-	firstLink := store.HashToken(activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, 1))
+	firstLink := store.HashToken(complaint.SurveyToken(h.acts.TokenSecret, h.in.CaseID, 1))
 	var firstLinkAfterReopen error
 	h.env.RegisterDelayedCallback(func() {
 		_, firstLinkAfterReopen = h.st.GetCaseBySurveyToken(context.Background(), firstLink)
@@ -92,7 +91,7 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	}
 	// The first survey's link no longer finds the case; the second's does.
 	for round, want := range map[int]error{1: store.ErrNotFound, 2: nil} {
-		tok := activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, round)
+		tok := complaint.SurveyToken(h.acts.TokenSecret, h.in.CaseID, round)
 		if _, err := h.st.GetCaseBySurveyToken(ctx, store.HashToken(tok)); !errors.Is(err, want) {
 			t.Errorf("round %d survey link: %v, want %v", round, err, want)
 		}
