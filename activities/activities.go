@@ -62,10 +62,7 @@ func (a *Activities) Register(r interface {
 // RegisterCase stores the case and returns its number, the customer's
 // tracking token and the clock profile snapshot the case runs under.
 func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInput) (workflows.RegisterResult, error) {
-	profile := in.Complaint.Profile
-	if profile == "" {
-		profile = "default"
-	}
+	profile := in.Complaint.ClockProfile()
 	clocks, ok := a.Profiles[profile]
 	if !ok {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(

@@ -488,9 +488,5 @@ func contentProblems(req any) []FieldProblem {
 	case complaint.ApprovalRequest:
 		err = complaint.ValidateDecision(r.Decision, r.Comment)
 	}
-	var out []FieldProblem
-	for _, f := range complaint.InvalidFieldsOf(err) {
-		out = append(out, FieldProblem{f.Field, f.Message})
-	}
-	return out
+	return fieldProblems(err)
 }

@@ -31,7 +31,7 @@ func FuzzComplaintDecoding(f *testing.F) {
 				if !decode(c, &b) {
 					return false, nil
 				}
-				return true, b.validate(true, func(p string) bool { _, ok := profiles[p]; return ok }, time.Now())
+				return true, fieldProblems(b.request("staff-1").Validate(profileSet(profiles), time.Now()))
 			},
 			func(c *gin.Context) (bool, []FieldProblem) {
 				var b proposalBody

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -21,9 +20,6 @@ import (
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
-
-// Channels a complaint may arrive by.
-var Channels = []string{"phone", "email", "web", "social", "store", "post", "regulator"}
 
 type customerBody struct {
 	ID    string `json:"id"`
@@ -61,49 +57,33 @@ type CreatedComplaint struct {
 }
 
 // MaxDescription is the longest description accepted, in characters (see
-// workflows.MaxDescription).
+// complaint.MaxDescription).
 const MaxDescription = complaint.MaxDescription
 
-func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
-	var errs []FieldProblem
-	// Every text field goes through the workflow's own check (the one
-	// its intake validator makes), so the two cannot disagree.
-	for _, f := range complaint.InvalidFieldsOf(complaint.ValidateComplaintText(complaint.Complaint{Customer: complaint.Customer(b.Customer),
-		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
-		Product: b.Product, Region: b.Region, Branch: b.Branch})) {
-		errs = append(errs, FieldProblem{f.Field, f.Message})
+// request is the body as the domain's filing; staffID is the staff member
+// entering it ("" for the customer's own filing).
+func (b complaintBody) request(staffID string) complaint.IntakeRequest {
+	return complaint.IntakeRequest{Customer: complaint.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject,
+		Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product,
+		Region: b.Region, Branch: b.Branch, Language: b.Language, Profile: b.Profile, ReceivedAt: b.ReceivedAt,
+		EnteredBy: staffID}
+}
+
+// profileSet is the clock profiles the API knows, as the domain's
+// ProfileSet.
+type profileSet map[string]complaint.Clocks
+
+// Known reports whether name is one of the profiles.
+func (p profileSet) Known(name string) bool { _, ok := p[name]; return ok }
+
+// fieldProblems are the bad fields of a domain validation's FieldErrors
+// (none for nil or any other error).
+func fieldProblems(err error) []FieldProblem {
+	var out []FieldProblem
+	for _, f := range complaint.InvalidFieldsOf(err) {
+		out = append(out, FieldProblem{f.Field, f.Message})
 	}
-	if b.Customer.Phone == "" && b.Customer.Email == "" {
-		errs = append(errs, FieldProblem{"customer.phone", "give a phone number or an email address so we can reach you"})
-	}
-	if b.Customer.Email != "" {
-		if a, err := mail.ParseAddress(b.Customer.Email); err != nil || a.Address != b.Customer.Email {
-			errs = append(errs, FieldProblem{"customer.email", "is not a valid email address"})
-		}
-	}
-	if b.Customer.Phone != "" && strings.Trim(b.Customer.Phone, "+0123456789 -()") != "" {
-		errs = append(errs, FieldProblem{"customer.phone", "may contain only digits, spaces, + - ( )"})
-	}
-	if !slices.Contains(Channels, b.Channel) {
-		errs = append(errs, FieldProblem{"channel", "must be one of " + strings.Join(Channels, ", ")})
-	}
-	if b.Language != "" && b.Language != "zh" && b.Language != "en" {
-		errs = append(errs, FieldProblem{"language", "must be zh or en"})
-	}
-	if b.Profile != "" && !profiles(b.Profile) {
-		errs = append(errs, FieldProblem{"profile", "is not a known clock profile"})
-	}
-	if b.ReceivedAt != nil {
-		switch {
-		case !staff:
-			errs = append(errs, FieldProblem{"received_at", "may only be given by staff entering a complaint"})
-		case b.ReceivedAt.After(now.Add(time.Minute)):
-			errs = append(errs, FieldProblem{"received_at", "must not be in the future"})
-		case b.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
-			errs = append(errs, FieldProblem{"received_at", "must be within the last year"})
-		}
-	}
-	return errs
+	return out
 }
 
 // mergeProblems is every problem of a and b, one per field (a's first).
@@ -187,8 +167,12 @@ func (s *Server) createComplaint(c *gin.Context) {
 	}
 	staff := staffOf(c)
 	now := time.Now().UTC()
-	profiles := complaint.Profiles()
-	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
+	staffID := ""
+	if staff != nil {
+		staffID = staff.ID
+	}
+	req := b.request(staffID)
+	if errs := mergeProblems(bad, fieldProblems(req.Validate(profileSet(complaint.Profiles()), now))); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
 	}
@@ -216,25 +200,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 			return
 		}
 	}
-	if b.Language == "" {
-		b.Language = "zh"
-	}
-	if b.Profile == "" {
-		b.Profile = "default"
-	}
-	received := now
-	if b.ReceivedAt != nil {
-		received = b.ReceivedAt.UTC()
-	}
-	cmp := complaint.Complaint{
-		CaseID: caseIDFor(scopedKey), IdempotencyKey: scopedKey,
-		Customer: complaint.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
-		DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product, Region: b.Region, Branch: b.Branch,
-		Language: b.Language, Profile: b.Profile, ReceivedAt: received, Anonymous: staff == nil,
-	}
-	if staff != nil {
-		cmp.EnteredBy = staff.ID
-	}
+	cmp := req.Complaint(caseIDFor(scopedKey), scopedKey, staff == nil, now)
 	wfID, err := s.workflowIDFor(c, b.Customer.ID, b.OrderRef, cmp.CaseID)
 	if err != nil {
 		s.fail(c, "intake", err)
