@@ -208,11 +208,7 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 		invalidFields(c, amounts...)
 		return
 	}
-	// The same checks every case's workflow makes, so a bad resolution is
-	// refused here with the field named, not case by case later.
-	if err := complaint.JoinFieldErrors(complaint.ValidateFindings(r.Findings),
-		complaint.ValidateProposal(complaint.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}),
-		s.cfg.Authority.CheckCurrencies(r.Remedies)); err != nil {
+	if err := complaint.ValidateIncidentResolution(s.cfg.Authority, r); err != nil {
 		s.kindProblem(c, "incident resolution", err)
 		return
 	}
@@ -254,28 +250,15 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
 		return
 	}
+	// The domain decides (four eyes, authority, the decision's fields);
+	// the handler records the decision and starts the cases' resolution.
 	me := actorOf(c)
 	r := *inc.Resolution
-	p := complaint.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
-	req, err := s.cfg.Authority.Require(p)
+	status, err := complaint.DecideIncidentResolution(s.cfg.Authority, r, b.Decision, b.Comment, me)
 	if err != nil {
-		invalidFields(c, FieldProblem{"remedies", err.Error()})
-		return
-	}
-	p.Required = req
-	if b.Decision != "approve" && b.Decision != "reject" {
-		invalidFields(c, FieldProblem{"decision", "must be approve or reject"})
-		return
-	}
-	if b.Decision == "reject" && strings.TrimSpace(b.Comment) == "" {
-		invalidFields(c, FieldProblem{"comment", "a rejection needs a comment saying why"})
-		return
-	}
-	if err := s.cfg.Authority.CanApprove(p, me); err != nil {
 		s.kindProblem(c, "incident", err)
 		return
 	}
-	status := map[string]string{"approve": "approved", "reject": "rejected"}[b.Decision]
 	if err := s.store.DecideIncidentResolution(c, inc.ID, status, me.ID); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
@@ -285,7 +268,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		return
 	}
 	extra := gin.H{}
-	if status == "approved" {
+	if status == complaint.ResolutionApproved {
 		cases, err := s.store.IncidentCases(c, inc.ID)
 		if err != nil {
 			s.fail(c, "incident cases", err)
@@ -314,7 +297,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		return
 	}
 	code := http.StatusOK
-	if status == "approved" {
+	if status == complaint.ResolutionApproved {
 		code = http.StatusAccepted
 	}
 	s.writeIncident(c, code, inc, extra)

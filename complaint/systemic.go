@@ -96,24 +96,3 @@ func Spikes(counts []KeyCount, rule SpikeRule) []Spike {
 	})
 	return out
 }
-
-// IncidentResolution is one resolution for every case of an incident: the
-// root cause found and the remedies each customer is offered.
-type IncidentResolution struct {
-	Findings   Findings  `json:"findings"`
-	Remedies   []Remedy  `json:"remedies"`
-	Message    string    `json:"message"`
-	ProposedBy Actor     `json:"proposed_by"`
-	ProposedAt time.Time `json:"proposed_at"`
-}
-
-// CaseResolution is how the resolution went for one case: resolved (its
-// remedies approved; the case then runs its own execution, confirmation
-// and survey), awaiting_approval (above the four-eyes threshold it waits
-// for a second approver), or skipped, with the case workflow's reason.
-type CaseResolution struct {
-	CaseID     string `json:"case_id"`
-	CaseNumber string `json:"case_number"`
-	Outcome    string `json:"outcome"`
-	Reason     string `json:"reason,omitempty"`
-}
