@@ -8,7 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/complaint"
-	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/store"
 )
 
@@ -138,8 +137,8 @@ func (s *Server) updateStaff(c *gin.Context) {
 		return
 	}
 	var errs []FieldProblem
-	if p.Role != nil && !slices.Contains(auth.Roles, *p.Role) {
-		errs = append(errs, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(auth.Roles, ", ")})
+	if p.Role != nil && !slices.Contains(complaint.Roles(), *p.Role) {
+		errs = append(errs, FieldProblem{Field: "role", Message: "must be one of " + strings.Join(complaint.Roles(), ", ")})
 	}
 	if p.Team != nil {
 		ok, err := s.store.TeamExists(c, *p.Team)

@@ -28,10 +28,10 @@ func (s *Server) listComplaints(c *gin.Context) {
 		errs = append(errs, FieldProblem{"status", "is not a known status"})
 	}
 	if f.Category != "" && !complaint.ValidCategory(f.Category) {
-		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(complaint.Categories, ", ")})
+		errs = append(errs, FieldProblem{"category", "must be one of " + strings.Join(complaint.Categories(), ", ")})
 	}
 	if f.Severity != "" && !complaint.ValidSeverity(f.Severity) {
-		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(complaint.Severities, ", ")})
+		errs = append(errs, FieldProblem{"severity", "must be one of " + strings.Join(complaint.Severities(), ", ")})
 	}
 	if f.Sort != "" && f.Sort != "created_at" && f.Sort != "priority" {
 		errs = append(errs, FieldProblem{"sort", "must be created_at or priority"})

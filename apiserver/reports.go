@@ -51,11 +51,7 @@ func (s *Server) breakdown(c *gin.Context) {
 	if !ok {
 		return
 	}
-	known := make([]string, 0, len(store.ReportDimensions))
-	for d := range store.ReportDimensions {
-		known = append(known, d)
-	}
-	sort.Strings(known)
+	known := store.ReportDimensions()
 	by := c.Query("by")
 	if by == "" {
 		errs = append(errs, FieldProblem{"by", "is required: one to three of " + strings.Join(known, ", ")})
@@ -94,9 +90,9 @@ func (s *Server) breakdown(c *gin.Context) {
 	for name, vals := range c.Request.URL.Query() {
 		switch {
 		case name == "by" || name == "from" || name == "to" || name == "tz":
-		case slices.Contains(store.TimeDimensions, name):
+		case slices.Contains(store.TimeDimensions(), name):
 			errs = append(errs, FieldProblem{name, "groups only; use from and to for a date range"})
-		case store.ReportDimensions[name] != "":
+		case slices.Contains(known, name):
 			q.Filters[name] = vals[len(vals)-1]
 		default:
 			errs = append(errs, FieldProblem{name, "is not a report parameter"})
@@ -132,7 +128,7 @@ func (s *Server) monthly(c *gin.Context) {
 		errs = append(errs, FieldProblem{"month", "must be a month as YYYY-MM"})
 	}
 	level := c.Query("level")
-	if store.MonthlyLevels[level] == "" {
+	if !slices.Contains(store.MonthlyLevels(), level) {
 		errs = append(errs, FieldProblem{"level", "must be branch, team or handler"})
 	}
 	format := c.DefaultQuery("format", "json")

@@ -80,6 +80,12 @@ const (
 	RoleAuditor    = "auditor"
 )
 
+// Roles returns the staff roles, lowest approval level first (a new slice
+// each call).
+func Roles() []string {
+	return []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector, RoleAdmin, RoleAuditor}
+}
+
 // Remedy types.
 const (
 	RemedyRefund      = "refund"

@@ -23,11 +23,13 @@ const (
 	SeverityCritical = "critical"
 )
 
-// Categories lists every category, for validation.
-var Categories = []string{CategoryProductQuality, CategoryServiceAttitude, CategoryDeliveryDelay, CategoryBilling, CategorySafety, CategoryOther}
+// Categories lists every category (a new slice each call).
+func Categories() []string {
+	return []string{CategoryProductQuality, CategoryServiceAttitude, CategoryDeliveryDelay, CategoryBilling, CategorySafety, CategoryOther}
+}
 
-// Severities lists every severity, lowest first.
-var Severities = []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+// Severities lists every severity, lowest first (a new slice each call).
+func Severities() []string { return []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical} }
 
 // Classification is the initial assessment of a complaint.
 type Classification struct {
@@ -202,10 +204,10 @@ func hasAny(text string, words []string) bool {
 }
 
 // ValidCategory reports whether c is a known category.
-func ValidCategory(c string) bool { return contains(Categories, c) }
+func ValidCategory(c string) bool { return contains(Categories(), c) }
 
 // ValidSeverity reports whether s is a known severity.
-func ValidSeverity(s string) bool { return contains(Severities, s) }
+func ValidSeverity(s string) bool { return contains(Severities(), s) }
 
 func contains(list []string, v string) bool {
 	for _, x := range list {

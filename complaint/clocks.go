@@ -44,4 +44,4 @@ func StartDeadlines(c Clocks, receivedAt time.Time, severity string) ([]Deadline
 
 // DefaultFulfilment is the fulfilment clock of a profile that names none:
 // goods or work are delivered within 10 working days of being ordered.
-var DefaultFulfilment = clock.Rule{Unit: clock.WorkingDays, Days: 10}
+func DefaultFulfilment() clock.Rule { return clock.Rule{Unit: clock.WorkingDays, Days: 10} }

@@ -135,8 +135,15 @@ func ValidateComplaintText(c Complaint) error {
 	return errs.Err()
 }
 
-// RemedyTypes lists the valid remedy types: the types of RemedyKinds.
-var RemedyTypes = []string{RemedyRefund, RemedyReplacement, RemedyRepair, RemedyVoucher, RemedyGoodwill, RemedyApology, RemedyExplanation}
+// RemedyTypes lists the valid remedy types: the types of RemedyKinds, in
+// its order (a new slice each call).
+func RemedyTypes() []string {
+	out := make([]string, len(remedyKinds))
+	for i, k := range remedyKinds {
+		out[i] = k.Type
+	}
+	return out
+}
 
 // MaxAmount is the largest single remedy amount accepted (100,000,000.00).
 const MaxAmount = 100_000_000_00
@@ -164,8 +171,8 @@ func ValidateProposal(r ProposalRequest) error {
 	for i, rem := range r.Remedies {
 		n := len(errs.list)
 		f := fmt.Sprintf("remedies[%d]", i)
-		if !contains(RemedyTypes, rem.Type) {
-			errs.Add(f+".type", "must be one of "+strings.Join(RemedyTypes, ", "))
+		if !contains(RemedyTypes(), rem.Type) {
+			errs.Add(f+".type", "must be one of "+strings.Join(RemedyTypes(), ", "))
 		}
 		switch {
 		case rem.Amount < 0:

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// SpikeDimensions are the case attributes a spike may be about.
-var SpikeDimensions = []string{"category", "cause", "product", "region"}
+// SpikeDimensions are the case attributes a spike may be about (a new
+// slice each call).
+func SpikeDimensions() []string { return []string{"category", "cause", "product", "region"} }
 
 // SpikeRule says when a value's recent intake is a spike: at least
 // MinCount complaints in the last Window, and at least Factor times the
@@ -29,7 +30,7 @@ type SpikeRule struct {
 // times its usual hourly rate over the week before; checked every minute.
 func DefaultSpikeRule() SpikeRule {
 	return SpikeRule{Window: time.Hour, Baseline: 7 * 24 * time.Hour, MinCount: 10, Factor: 3,
-		Dimensions: slices.Clone(SpikeDimensions), Interval: time.Minute}
+		Dimensions: SpikeDimensions(), Interval: time.Minute}
 }
 
 // Validate checks a configured rule; an error starts with the field's
@@ -47,11 +48,11 @@ func (r SpikeRule) Validate() error {
 	case r.Interval <= 0:
 		return fmt.Errorf("interval: must be positive")
 	case len(r.Dimensions) == 0:
-		return fmt.Errorf("dimensions: name at least one of %s", strings.Join(SpikeDimensions, ", "))
+		return fmt.Errorf("dimensions: name at least one of %s", strings.Join(SpikeDimensions(), ", "))
 	}
 	for _, d := range r.Dimensions {
-		if !slices.Contains(SpikeDimensions, d) {
-			return fmt.Errorf("dimensions: %q is not one of %s", d, strings.Join(SpikeDimensions, ", "))
+		if !slices.Contains(SpikeDimensions(), d) {
+			return fmt.Errorf("dimensions: %q is not one of %s", d, strings.Join(SpikeDimensions(), ", "))
 		}
 	}
 	return nil

@@ -29,7 +29,7 @@ func Actions(st complaint.State, actor complaint.Actor) []string {
 			return w.validateEscalate(nil, complaint.EscalateRequest{Actor: actor, Reason: probe}) == nil
 		}},
 		{complaint.ActionClassify, func() bool {
-			return w.validateClassification(nil, complaint.ClassificationRequest{Actor: actor, Category: complaint.Categories[0], Severity: complaint.Severities[0], Reason: probe}) == nil
+			return w.validateClassification(nil, complaint.ClassificationRequest{Actor: actor, Category: complaint.Categories()[0], Severity: complaint.Severities()[0], Reason: probe}) == nil
 		}},
 		{complaint.ActionFindings, func() bool {
 			return w.validateFindings(nil, complaint.FindingsRequest{Actor: actor, Findings: complaint.Findings{Cause: "p", CauseDetail: "p.p",

@@ -110,7 +110,7 @@ func (w *caseWorkflow) awaitFulfilment(ctx workflow.Context) error {
 	if w.st.FulfilmentSince != nil {
 		since = *w.st.FulfilmentSince
 	}
-	rule := complaint.DefaultFulfilment
+	rule := complaint.DefaultFulfilment()
 	if w.st.Clocks.Fulfilment != nil {
 		rule = *w.st.Clocks.Fulfilment
 	}

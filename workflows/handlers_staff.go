@@ -202,10 +202,10 @@ func (w *caseWorkflow) validateClassification(ctx workflow.Context, r complaint.
 	}
 	var errs complaint.Fields
 	if !complaint.ValidCategory(r.Category) {
-		errs.Add("category", "must be one of "+strings.Join(complaint.Categories, ", "))
+		errs.Add("category", "must be one of "+strings.Join(complaint.Categories(), ", "))
 	}
 	if !complaint.ValidSeverity(r.Severity) {
-		errs.Add("severity", "must be one of "+strings.Join(complaint.Severities, ", "))
+		errs.Add("severity", "must be one of "+strings.Join(complaint.Severities(), ", "))
 	}
 	errs.Required("reason", r.Reason, 1000, complaint.FreeText)
 	if err := errs.Err(); err != nil {

@@ -231,7 +231,7 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 		{"info_received", []act{{wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Which card?"}}},
 			act{wf.UpdateCustomerInfo, complaint.CustomerInfo{Answer: "The Visa ending 1234."}}, true, hr},
 		{"escalated", nil, act{wf.UpdateEscalate, complaint.EscalateRequest{Actor: actor("sup-sue"), Reason: "regulator asked"}}, true, hr},
-		{"classification_override", nil, act{wf.UpdateClassification, complaint.ClassificationRequest{Actor: actor("sup-sue"), Category: complaint.Categories[0], Severity: complaint.Severities[0], Reason: "read again"}}, true, hr},
+		{"classification_override", nil, act{wf.UpdateClassification, complaint.ClassificationRequest{Actor: actor("sup-sue"), Category: complaint.Categories()[0], Severity: complaint.Severities()[0], Reason: "read again"}}, true, hr},
 		{"findings", nil, toFindings[0], true, hr},
 		{"proposed", toFindings, toProposal[1], true, hr},
 		{"approval_given", toProposal, toCustomer[2], true, hr},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/auth"
 )
 
@@ -57,7 +58,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"PATCH", "/v1/staff/nobody", map[string]any{"active": true}, []string{"admin"}, 404},
 	}
 	tokens := map[string]string{}
-	for _, role := range auth.Roles {
+	for _, role := range complaint.Roles() {
 		team := "billing"
 		if role == "admin" || role == "auditor" {
 			team = ""
@@ -80,7 +81,7 @@ func TestRoleMatrix(t *testing.T) {
 					t.Errorf("%s: %d, want 401", label, got)
 				}
 			}
-			for _, role := range auth.Roles {
+			for _, role := range complaint.Roles() {
 				got := s.call(r.method, r.path, tokens[role], r.body, new(map[string]any))
 				want := http.StatusForbidden
 				if slices.Contains(r.allowed, role) {
@@ -113,7 +114,7 @@ func teamRule(t *testing.T, s *stack, tokens map[string]string) {
 		t.Fatalf("the delivery case is with %s of team %s, want sup-delivery of delivery", deref(v.Assignee), deref(v.Team))
 	}
 	sameTeamOnly := []string{"agent", "supervisor"}
-	for _, role := range auth.Roles {
+	for _, role := range complaint.Roles() {
 		var list struct{ Complaints []struct{ ID string } }
 		s.must(200, "GET", "/v1/complaints?limit=200", tokens[role], nil, &list)
 		var ids []string

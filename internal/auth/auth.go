@@ -16,9 +16,6 @@ import (
 	"github.com/complaint-handling/complaints/complaint"
 )
 
-// Roles are the staff roles a token may carry.
-var Roles = []string{complaint.RoleAgent, complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor}
-
 // Claims are a staff token's claims.
 type Claims struct {
 	Role string `json:"role"`
@@ -38,8 +35,8 @@ func Mint(secret []byte, sub, role, team, name string, ttl time.Duration, now ti
 	if sub == "" {
 		return "", errors.New("auth.Mint: sub is required")
 	}
-	if !slices.Contains(Roles, role) {
-		return "", fmt.Errorf("auth.Mint: role %q is not one of %v", role, Roles)
+	if !slices.Contains(complaint.Roles(), role) {
+		return "", fmt.Errorf("auth.Mint: role %q is not one of %v", role, complaint.Roles())
 	}
 	c := Claims{Role: role, Team: team, Name: name, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: sub, Issuer: Issuer, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
@@ -123,7 +120,7 @@ func (v Verifier) Verify(token string) (Claims, error) {
 	if c.Subject == "" {
 		return Claims{}, fmt.Errorf("%w: no sub", ErrInvalidToken)
 	}
-	if !slices.Contains(Roles, c.Role) {
+	if !slices.Contains(complaint.Roles(), c.Role) {
 		return Claims{}, fmt.Errorf("%w: unknown role %q", ErrInvalidToken, c.Role)
 	}
 	for _, f := range []struct {

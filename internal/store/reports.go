@@ -11,10 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ReportDimensions are the dimensions a breakdown may group and filter by,
+// reportDimensions are the dimensions a breakdown may group and filter by,
 // each with the SQL expression it reads (over the case rows as c). day, week and month group by the
 // date of receipt in the report's time zone; they do not filter.
-var ReportDimensions = map[string]string{
+var reportDimensions = map[string]string{
 	"category":       "c.category",
 	"cause":          "COALESCE(c.cause, '')",
 	"cause_detail":   "COALESCE(c.cause_detail, '')",
@@ -33,8 +33,13 @@ var ReportDimensions = map[string]string{
 	"month":          "to_char(c.received_at AT TIME ZONE @tz, 'YYYY-MM')",
 }
 
-// TimeDimensions group only.
-var TimeDimensions = []string{"day", "week", "month"}
+// ReportDimensions returns the names of the dimensions a breakdown may
+// group and filter by, sorted (a new slice each call).
+func ReportDimensions() []string { return slices.Sorted(maps.Keys(reportDimensions)) }
+
+// TimeDimensions returns the dimensions that group only (a new slice each
+// call).
+func TimeDimensions() []string { return []string{"day", "week", "month"} }
 
 // BreakdownQuery asks for figures grouped by dimensions, over cases
 // received in [From, To), filtered by dimension values.
@@ -133,12 +138,12 @@ func (s *Store) inBreakdown(ctx context.Context, q BreakdownQuery, fn func(pgx.T
 		return fmt.Errorf("no dimension")
 	}
 	for _, d := range q.By {
-		if _, ok := ReportDimensions[d]; !ok {
+		if _, ok := reportDimensions[d]; !ok {
 			return fmt.Errorf("unknown dimension %q", d)
 		}
 	}
 	for k := range q.Filters {
-		if _, ok := ReportDimensions[k]; !ok || slices.Contains(TimeDimensions, k) {
+		if _, ok := reportDimensions[k]; !ok || slices.Contains(TimeDimensions(), k) {
 			return fmt.Errorf("%q cannot filter", k)
 		}
 	}
@@ -175,12 +180,12 @@ func scanBreakdown(ctx context.Context, tx pgx.Tx, q BreakdownQuery) ([]Breakdow
 	}
 	for _, k := range slices.Sorted(maps.Keys(q.Filters)) {
 		args = append(args, q.Filters[k])
-		where = append(where, fmt.Sprintf("%s = $%d", ReportDimensions[k], len(args)))
+		where = append(where, fmt.Sprintf("%s = $%d", reportDimensions[k], len(args)))
 	}
 	var cols, groups []string
 	tzParam := ""
 	for i, d := range q.By {
-		expr := ReportDimensions[d]
+		expr := reportDimensions[d]
 		if strings.Contains(expr, "@tz") {
 			if tzParam == "" {
 				args = append(args, zoneOf(q))
@@ -243,12 +248,17 @@ func whereClause(conds []string) string {
 	return "WHERE " + strings.Join(conds, " AND ")
 }
 
-// MonthlyLevels are the units a monthly accountability report ranks.
-var MonthlyLevels = map[string]string{
+// monthlyLevels are the units a monthly accountability report ranks, each
+// with the SQL expression of its unit.
+var monthlyLevels = map[string]string{
 	"branch":  "branch",
 	"team":    "COALESCE(team_id, '')",
 	"handler": "COALESCE(assignee_id, '')",
 }
+
+// MonthlyLevels returns the units a monthly accountability report may
+// rank, sorted (a new slice each call).
+func MonthlyLevels() []string { return slices.Sorted(maps.Keys(monthlyLevels)) }
 
 // MonthlyRow is one unit's month: volume and its change from the month
 // before, speed, severity mix, breaches, appeals, satisfaction and
@@ -271,7 +281,7 @@ type MonthlyRow struct {
 // Monthly is the accountability report of month (any instant in it) in
 // time zone tz, per unit of level, largest first.
 func (s *Store) Monthly(ctx context.Context, month time.Time, level, tz string) ([]MonthlyRow, error) {
-	unit, ok := MonthlyLevels[level]
+	unit, ok := monthlyLevels[level]
 	if !ok {
 		return nil, fmt.Errorf("store.Monthly: unknown level %q", level)
 	}

@@ -28,8 +28,8 @@ const SummaryLock = 0x7265_706f_7274 // "report"
 // dimension but the time ones, which come from the cell's day.
 func SummaryDimensions() []string {
 	var out []string
-	for d := range ReportDimensions {
-		if !slices.Contains(TimeDimensions, d) {
+	for d := range reportDimensions {
+		if !slices.Contains(TimeDimensions(), d) {
 			out = append(out, d)
 		}
 	}
@@ -70,7 +70,7 @@ const cellFigures = `count(*),
 func cellsSQL(dims []string, ranged bool, where string) string {
 	pairs := make([]string, len(dims))
 	for i, d := range dims {
-		pairs[i] = fmt.Sprintf("('%s', %s)", d, ReportDimensions[d])
+		pairs[i] = fmt.Sprintf("('%s', %s)", d, reportDimensions[d])
 	}
 	from := "cases c"
 	if ranged {

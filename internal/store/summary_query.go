@@ -32,7 +32,7 @@ const allCasesDim = "severity"
 func planSummary(ctx context.Context, tx pgx.Tx, q BreakdownQuery) (*summaryPlan, error) {
 	var used []string
 	for _, d := range q.By {
-		if !slices.Contains(TimeDimensions, d) {
+		if !slices.Contains(TimeDimensions(), d) {
 			used = append(used, d)
 		}
 	}
@@ -312,7 +312,7 @@ func (p *summaryPlan) merge(ctx context.Context, tx pgx.Tx, days *cellRange, liv
 		where := ""
 		if p.filter != nil {
 			args = append(args, *p.filter)
-			where = ReportDimensions[p.dim] + " = $5"
+			where = reportDimensions[p.dim] + " = $5"
 		}
 		rows, err := tx.Query(ctx, cellsSQL([]string{p.dim}, true, where), args...)
 		if err != nil {
