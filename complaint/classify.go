@@ -29,7 +29,9 @@ func Categories() []string {
 }
 
 // Severities lists every severity, lowest first (a new slice each call).
-func Severities() []string { return []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical} }
+func Severities() []string {
+	return []string{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+}
 
 // Classification is the initial assessment of a complaint.
 type Classification struct {
