@@ -179,7 +179,7 @@ func (a *Activities) displayName(ctx context.Context, id string) string {
 
 // ExecuteRemedy carries out one remedy exactly once: money through
 // Payments with the remedy's idempotency key, anything else recorded as a
-// fulfilment under the same key (workflows.RemedyKinds says which is
+// fulfilment under the same key (complaint.RemedyKinds says which is
 // which); a tracked fulfilment starts as ordered, for staff to move on.
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy

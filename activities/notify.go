@@ -365,7 +365,7 @@ var regulators = map[string][2]string{
 
 func regulatorName(r string, zh bool) string { return pick(regulators, r, zh) }
 
-// remedyNames are the remedy kinds (workflows.RemedyKinds) in words.
+// remedyNames are the remedy kinds (complaint.RemedyKinds) in words.
 var remedyNames = map[string][2]string{
 	complaint.RemedyRefund:      {"退款", "refund"},
 	complaint.RemedyReplacement: {"换货", "replacement"},

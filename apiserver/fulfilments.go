@@ -26,7 +26,7 @@ func (s *Server) fulfilment(c *gin.Context) {
 	})
 }
 
-// remedyKinds is GET /v1/remedy-kinds: workflows.RemedyKinds, so the
+// remedyKinds is GET /v1/remedy-kinds: complaint.RemedyKinds, so the
 // console offers the types and amount rules the workflow validates.
 func (s *Server) remedyKinds(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"remedy_kinds": complaint.RemedyKinds()})

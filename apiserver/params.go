@@ -21,7 +21,7 @@ const MaxQueryValue = 1000
 // not well formed (400) and any query or path parameter that is not one
 // line of valid text (422 naming it for a query parameter, 404 for a path
 // parameter: no case, token or staff member is named so). The check is
-// workflows.CheckText, the one every text field goes through: invalid
+// complaint.CheckText, the one every text field goes through: invalid
 // UTF-8 (`%ff`, `%c3%28`), NUL (`%00`) and other control characters, U+FFFD
 // and values over MaxQueryValue characters. Nothing malformed reaches
 // PostgreSQL, which would refuse it with an error.

@@ -106,7 +106,7 @@ func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 // path) that no field may hold, whatever it is: NUL, which PostgreSQL
 // refuses in text and jsonb, and U+FFFD, which Go's decoder puts in place
 // of invalid UTF-8 and of lone surrogates (`"\ud800"`), so that after
-// decoding it is the only trace of them (see workflows.CheckText). The
+// decoding it is the only trace of them (see complaint.CheckText). The
 // other control characters depend on the field and are checked with it.
 func unstorableText(body []byte) []FieldProblem {
 	var v any

@@ -11,7 +11,7 @@ const (
 	StatusAwaitingApproval = "awaiting_approval"
 	StatusExecuting        = "executing"
 	// StatusFulfilling: the remedies are done except goods or work
-	// (replacement, repair) that staff are delivering (VersionRemedies).
+	// (replacement, repair) that staff are delivering (workflows.VersionRemedies).
 	StatusFulfilling       = "fulfilling"
 	StatusAwaitingCustomer = "awaiting_customer"
 	StatusClosed           = "closed"
@@ -106,7 +106,7 @@ type Remedy struct {
 	Currency string `json:"currency,omitempty"`
 	Note     string `json:"note,omitempty"`
 	// State is pending, done, failed, undone or reversal_failed; a
-	// fulfilment (VersionRemedies) is ordered, shipped, done or failed.
+	// fulfilment (workflows.VersionRemedies) is ordered, shipped, done or failed.
 	State string `json:"state"`
 	// FulfilmentNote is staff's last note on a fulfilment (a carrier's
 	// tracking number, why it failed).

@@ -10,7 +10,7 @@ import (
 // them to HTTP statuses in one place: ErrInvalid 422 (with every bad
 // field), ErrWrongState 409, ErrAuthority and ErrSelfApproval 403. They
 // cross Temporal as application errors whose Type is the kind (see
-// AppError), so the API switches on the type, never on message text.
+// workflows.AppError), so the API switches on the type, never on message text.
 var (
 	ErrInvalid    = errors.New("invalid")
 	ErrWrongState = errors.New("wrong state")
@@ -45,16 +45,17 @@ func (e FieldErrors) Unwrap() []error {
 	return out
 }
 
-// fieldErrs collects every bad field of a request.
+// Fields collects every bad field of a request, so a validator reports
+// them all at once; its zero value is ready to use.
 type Fields struct{ list FieldErrors }
 
-// add records a bad field.
+// Add records a bad field.
 func (c *Fields) Add(field, msg string) {
 	c.list = append(c.list, FieldError{Field: field, Message: msg})
 }
 
-// merge records the bad fields of err (nil adds nothing); an error that is
-// not ErrInvalid is returned for the caller to handle.
+// Merge records the bad fields of err; nil, or an error that is not
+// FieldErrors, adds nothing (the caller handles other errors).
 func (c *Fields) Merge(err error) {
 	var fe FieldErrors
 	if errors.As(err, &fe) {
@@ -62,21 +63,21 @@ func (c *Fields) Merge(err error) {
 	}
 }
 
-// text checks an optional text field.
+// Text checks an optional text field (CheckText).
 func (c *Fields) Text(field, v string, max int, kind TextKind) {
 	if msg := CheckText(v, max, kind); msg != "" {
 		c.Add(field, msg)
 	}
 }
 
-// required checks a text field that must not be blank.
+// Required checks a text field that must not be blank (CheckRequiredText).
 func (c *Fields) Required(field, v string, max int, kind TextKind) {
 	if msg := CheckRequiredText(v, max, kind); msg != "" {
 		c.Add(field, msg)
 	}
 }
 
-// err is nil when no field was bad, else the FieldErrors.
+// Err is nil when no field was bad, else the FieldErrors.
 func (c *Fields) Err() error {
 	if len(c.list) == 0 {
 		return nil
@@ -94,8 +95,11 @@ func JoinFieldErrors(errs ...error) error {
 	return c.Err()
 }
 
+// Invalid is the ErrInvalid error of one bad field.
 func Invalid(field, msg string) error { return FieldErrors{{Field: field, Message: msg}} }
 
+// WrongState is an ErrWrongState error: a request the case's current
+// state refuses, with the reason formatted as by fmt.Sprintf.
 func WrongState(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrWrongState, fmt.Sprintf(format, args...))
 }

@@ -94,7 +94,7 @@ type SurveyAnswer struct {
 // MaxText is the longest free text a request may carry.
 const MaxText = 4000
 
-// requireText checks a free-text field that must not be blank (see
+// RequireText checks a free-text field that must not be blank (see
 // CheckText).
 func RequireText(field, v string, max int) error {
 	if msg := CheckRequiredText(v, max, FreeText); msg != "" {
@@ -103,7 +103,7 @@ func RequireText(field, v string, max int) error {
 	return nil
 }
 
-// optionalText checks a free-text field that may be empty.
+// OptionalText checks a free-text field that may be empty.
 func OptionalText(field, v string, max int) error {
 	if msg := CheckText(v, max, FreeText); msg != "" {
 		return Invalid(field, msg)
@@ -266,7 +266,7 @@ func ValidateDecision(decision, comment string) error {
 	return DecisionErrors(decision, comment, "approve", "a rejection needs a comment saying why")
 }
 
-// decisionErrs checks a decision between accept (approve) and reject,
+// DecisionErrors checks a decision between accept (approve) and reject,
 // whose rejection must say why in comment, and reports every bad field.
 func DecisionErrors(decision, comment, accept, why string) error {
 	var errs Fields

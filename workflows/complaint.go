@@ -384,16 +384,8 @@ func (w *caseWorkflow) row() complaint.CaseRow {
 		AppealCount: w.st.AppealCount, RepeatCount: len(w.st.RepeatContacts), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
 		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
-	for _, d := range w.st.Deadlines {
-		r.Breached = r.Breached || d.Breached
-		due := d.DueAt
-		switch d.Clock {
-		case complaint.ClockAcknowledge:
-			r.AckDueAt = &due
-		case complaint.ClockResolve:
-			r.ResolveDueAt = &due
-		}
-	}
+	dues := complaint.DuesOf(w.st.Deadlines)
+	r.Breached, r.AckDueAt, r.ResolveDueAt = dues.Breached, dues.Ack, dues.Resolve
 	if p := w.st.Proposal; p != nil && w.st.Status == complaint.StatusAwaitingApproval {
 		r.ApprovalRole = p.Required.MinRole
 		if p.EscalatedTo != "" {

@@ -155,7 +155,7 @@ type Config struct {
 	MaxBodyBytes int
 
 	// Authority is the approval authority new cases are registered under:
-	// AUTHORITY_MATRIX (JSON, see workflows.AuthorityMatrix; empty means
+	// AUTHORITY_MATRIX (JSON, see complaint.AuthorityMatrix; empty means
 	// the default) with its base currency (BASE_CURRENCY), the currencies
 	// accepted (CURRENCIES) and their rates into the base (CURRENCY_RATES).
 	Authority complaint.AuthorityMatrix

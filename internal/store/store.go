@@ -95,16 +95,7 @@ func (s *Store) InsertCase(ctx context.Context, n NewCase) (string, error) {
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		var ackDue, resolveDue *time.Time
-		for _, d := range n.Deadlines {
-			d := d
-			switch d.Clock {
-			case complaint.ClockAcknowledge:
-				ackDue = &d.DueAt
-			case complaint.ClockResolve:
-				resolveDue = &d.DueAt
-			}
-		}
+		dues := complaint.DuesOf(n.Deadlines)
 		err = tx.QueryRow(ctx, `
 INSERT INTO cases (id, case_number, workflow_id, first_run_id, tracking_token_hash, customer_id, customer_name, customer_phone,
     customer_email, channel, subject, description, desired_remedy, order_ref, product, region, branch, language,
@@ -115,7 +106,7 @@ RETURNING case_number`,
 			c.CaseID, n.WorkflowID, n.TokenHash, c.Customer.ID, c.Customer.Name, c.Customer.Phone, c.Customer.Email,
 			c.Channel, c.Subject, c.Description, c.DesiredRemedy, c.OrderRef, c.Product, c.Region, c.Branch, c.Language,
 			n.Profile, n.Classification.Category, n.Classification.Severity, n.Classification.Priority,
-			complaint.StatusReceived, c.ReceivedAt, ackDue, resolveDue, n.FirstRunID, n.TimeZone).Scan(&number)
+			complaint.StatusReceived, c.ReceivedAt, dues.Ack, dues.Resolve, n.FirstRunID, n.TimeZone).Scan(&number)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
