@@ -24,7 +24,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		Q: q.Get("q"), Sort: q.Get("sort")}
 	var errs []FieldProblem
 	var approvable bool
-	if f.Status != "" && !validStatus(f.Status) {
+	if f.Status != "" && !complaint.ValidStatus(f.Status) {
 		errs = append(errs, FieldProblem{"status", "is not a known status"})
 	}
 	if f.Category != "" && !complaint.ValidCategory(f.Category) {
@@ -127,15 +127,6 @@ func (s *Server) listComplaints(c *gin.Context) {
 		resp["next_cursor"] = encodeCursor(last)
 	}
 	c.JSON(http.StatusOK, resp)
-}
-
-func validStatus(s string) bool {
-	switch s {
-	case complaint.StatusReceived, complaint.StatusAcknowledged, complaint.StatusInvestigating, complaint.StatusAwaitingInfo, complaint.StatusAwaitingApproval,
-		complaint.StatusExecuting, complaint.StatusFulfilling, complaint.StatusAwaitingCustomer, complaint.StatusClosed, complaint.StatusWithdrawn:
-		return true
-	}
-	return false
 }
 
 func encodeCursor(cs store.Case) string {

@@ -8,14 +8,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// openStatuses are the statuses in which a case is still being handled.
-var openStatuses = []string{complaint.StatusReceived, complaint.StatusAcknowledged, complaint.StatusInvestigating, complaint.StatusAwaitingInfo,
-	complaint.StatusAwaitingApproval, complaint.StatusExecuting, complaint.StatusFulfilling, complaint.StatusAwaitingCustomer}
-
-// investigable are the statuses in which handlers investigate and propose.
-var investigable = []string{complaint.StatusAcknowledged, complaint.StatusInvestigating}
-
-func (w *caseWorkflow) isOpen() bool { return slices.Contains(openStatuses, w.st.Status) }
+// isOpen says whether the case is still being handled.
+func (w *caseWorkflow) isOpen() bool { return complaint.IsOpen(w.st.Status) }
 
 // registerHandlers sets the query and every update with its validator. A
 // validator rejects a decision that is invalid in content, state or

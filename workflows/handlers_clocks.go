@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"slices"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -128,10 +127,6 @@ func (w *caseWorkflow) anyWarned() bool {
 	return false
 }
 
-// progressStatuses are those in which the customer is waiting on us and
-// gets stage progress reports.
-var progressStatuses = []string{complaint.StatusAcknowledged, complaint.StatusInvestigating, complaint.StatusAwaitingApproval, complaint.StatusExecuting}
-
 // reportProgress sends the customer a stage progress report (阶段性报告)
 // at the profile's cadence while the case is open, unless something was
 // sent to them within the period.
@@ -163,10 +158,10 @@ func (w *caseWorkflow) reportProgress(ctx workflow.Context) {
 		if !fired {
 			continue
 		}
-		if !slices.Contains(progressStatuses, w.st.Status) {
+		if !complaint.GetsProgressReports(w.st.Status) {
 			back := moved
 			if w.localStore() {
-				back = func() bool { return moved() || slices.Contains(progressStatuses, w.st.Status) }
+				back = func() bool { return moved() || complaint.GetsProgressReports(w.st.Status) }
 			}
 			if workflow.Await(ctx, back) != nil {
 				return

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/complaint-handling/complaints/complaint"
@@ -132,7 +131,7 @@ func (w *caseWorkflow) validateRequestInfo(ctx workflow.Context, r complaint.Inf
 	if err := complaint.RequireText("question", r.Question, complaint.MaxText); err != nil {
 		return err
 	}
-	if !slices.Contains(investigable, w.st.Status) {
+	if !complaint.Investigable(w.st.Status) {
 		return complaint.WrongState("information can be requested while investigating, not when the case is %s", w.st.Status)
 	}
 	return nil
@@ -231,7 +230,7 @@ func (w *caseWorkflow) validateFindings(ctx workflow.Context, r complaint.Findin
 	if err := complaint.ValidateFindings(r.Findings); err != nil {
 		return err
 	}
-	if !slices.Contains(investigable, w.st.Status) {
+	if !complaint.Investigable(w.st.Status) {
 		return complaint.WrongState("findings are recorded while investigating, not when the case is %s", w.st.Status)
 	}
 	return nil
@@ -254,7 +253,7 @@ func (w *caseWorkflow) validateProposal(ctx workflow.Context, r complaint.Propos
 	if err := w.st.Authority.CheckCurrencies(r.Remedies); err != nil {
 		return err
 	}
-	if !slices.Contains(investigable, w.st.Status) {
+	if !complaint.Investigable(w.st.Status) {
 		return complaint.WrongState("a resolution is proposed while investigating, not when the case is %s", w.st.Status)
 	}
 	if w.st.Findings == nil {
