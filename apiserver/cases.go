@@ -324,7 +324,11 @@ func (s *Server) sendDecision(c *gin.Context, name string, req any) {
 	}
 	// An approval the approvals inbox offered (the row awaits one) is sent
 	// again while the workflow catches up with its own row (see update).
-	st, err := s.update(c, cs, name, req, name == wf.UpdateApproval && cs.Status == complaint.StatusAwaitingApproval)
+	var allows func(store.Case) bool
+	if name == wf.UpdateApproval {
+		allows = awaitingApproval
+	}
+	st, err := s.update(c, cs, name, req, allows)
 	if err != nil {
 		s.fail(c, name, err)
 		return

@@ -57,7 +57,7 @@ func (s *Server) handOver(c *gin.Context, st store.Staff) ([]handOver, error) {
 			}
 		}
 		h := handOver{CaseID: cs.ID, CaseNumber: cs.CaseNumber}
-		res, err := s.update(c, cs, wf.UpdateTransfer, complaint.TransferRequest{Actor: actorOf(c), Team: team, Reason: reason}, false)
+		res, err := s.update(c, cs, wf.UpdateTransfer, complaint.TransferRequest{Actor: actorOf(c), Team: team, Reason: reason}, nil)
 		if err != nil {
 			s.logger.Warn("hand-over failed", "case_id", cs.ID, "staff", st.ID, "err", err)
 			h.Problem = "the case could not be handed over now; try again"

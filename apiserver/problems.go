@@ -234,6 +234,11 @@ func (s *Server) kindProblem(c *gin.Context, op string, err error) {
 		problem(c, http.StatusConflict, "not allowed in the case's current state", app.Message())
 	case wf.ErrTypeForbidden:
 		problem(c, http.StatusForbidden, "forbidden", app.Message())
+	case wf.ErrTypeCaseBlocked:
+		// Not the caller's doing: the case waits for an operator to repair
+		// a change its records refused (the StoreRejectingChanges alert).
+		c.Header("Retry-After", "300")
+		problem(c, http.StatusServiceUnavailable, "the case is waiting for repair", app.Message())
 	case wf.ErrTypeStoreRejected:
 		s.logger.Error("the store refused a change", "op", op, "err", err)
 		problem(c, http.StatusInternalServerError, "internal error", "the change was not recorded; nothing changed")

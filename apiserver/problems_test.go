@@ -43,6 +43,7 @@ func TestErrorKindsMapToStatus(t *testing.T) {
 			Remedies: []complaint.Remedy{{Type: "cash"}, {Type: complaint.RemedyRefund, Amount: -1}, {Type: complaint.RemedyRefund, Amount: 5, Currency: "yuan", Note: "\x00"}}})),
 			http.StatusUnprocessableEntity, []string{"message", "remedies[0].type", "remedies[1].amount", "remedies[2].currency", "remedies[2].note"}},
 		{"wrong state", acrossTemporal(fmt.Errorf("%w: the case is closed", complaint.ErrWrongState)), http.StatusConflict, nil},
+		{"case blocked", acrossTemporal(fmt.Errorf("%w: waiting for repair", complaint.ErrCaseBlocked)), http.StatusServiceUnavailable, nil},
 		{"authority", acrossTemporal(fmt.Errorf("%w: needs a manager", complaint.ErrAuthority)), http.StatusForbidden, nil},
 		{"self approval", acrossTemporal(complaint.ErrSelfApproval), http.StatusForbidden, nil},
 		{"not found", fmt.Errorf("get: %w", store.ErrNotFound), http.StatusNotFound, nil},

@@ -119,7 +119,7 @@ func (s *Server) customerUpdate(c *gin.Context, name string, arg any) {
 	if !ok {
 		return
 	}
-	st, err := s.update(c, cs, name, arg, customerViewAllows(name, cs))
+	st, err := s.update(c, cs, name, arg, customerViewAllows(name))
 	if err != nil {
 		s.fail(c, name, err)
 		return
@@ -164,7 +164,7 @@ func (s *Server) survey(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := s.update(c, cs, wf.UpdateSurvey, r, false)
+	st, err := s.update(c, cs, wf.UpdateSurvey, r, nil)
 	if err != nil {
 		s.fail(c, "survey", err)
 		return

@@ -23,20 +23,25 @@ import (
 // client retrying after a timeout attaches to the same update (Temporal
 // deduplicates update ids) and gets its result instead of acting twice.
 //
-// viewAllows says the case row the caller acted on (PostgreSQL) allows
-// the action. The row can be ahead of the workflow for a few seconds:
-// when a worker dies in a workflow task after its local activities wrote
-// the row, another worker redoes the task after the task's timeout, and
-// an update validated meanwhile is refused as in the wrong state (make
-// chaos found it). Then the update is sent again, with the same id, until
-// the workflow catches up or TEMPORAL_TIMEOUT passes: a refused update
-// changed nothing and is not remembered, so the same id is validated
-// afresh, and a client's later retry still finds the accepted one's
-// result.
+// allows (nil for none) says whether a case row allows the action. The
+// row can be ahead of the workflow for a few seconds: when a worker dies
+// in a workflow task after its local activities wrote the row, another
+// worker redoes the task after the task's timeout, and an update
+// validated meanwhile is refused as in the wrong state (make chaos found
+// it). So while the workflow refuses as in the wrong state and the row,
+// read again before each try, still allows the action, the update is sent
+// again with the same id, until the workflow catches up or
+// TEMPORAL_TIMEOUT passes: a refused update changed nothing and is not
+// remembered, so the same id is validated afresh, and a client's later
+// retry still finds the accepted one's result. The row is read again
+// because it is the row as it is now that can be ahead, not the one read
+// when the request came in: when another request moved the case on in
+// between (a customer's second click), the workflow's refusal is the
+// answer, at once.
 //
 // The update is signed with the caller (decisionContext), so the worker
 // acts only on what an authenticated caller of this API asked for.
-func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, viewAllows bool) (complaint.State, error) {
+func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, allows func(store.Case) bool) (complaint.State, error) {
 	ctx, cancel := context.WithTimeout(decisionContext(c, cs.ID), s.cfg.TemporalTimeout)
 	defer cancel()
 	updateID := ""
@@ -46,7 +51,7 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, vie
 	}
 	for {
 		st, err := s.updateOnce(ctx, cs, updateID, name, arg)
-		if err == nil || !viewAllows || !isWrongState(err) {
+		if err == nil || allows == nil || !isWrongState(err) || !s.rowAllows(ctx, cs.ID, allows) {
 			return st, err
 		}
 		select {
@@ -55,6 +60,13 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, vie
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// rowAllows reads the case's row again and says whether it allows the
+// action; a row that cannot be read allows nothing (the refusal stands).
+func (s *Server) rowAllows(ctx context.Context, id string, allows func(store.Case) bool) bool {
+	cs, err := s.store.GetCase(ctx, id)
+	return err == nil && allows(cs)
 }
 
 func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name string, arg any) (complaint.State, error) {
@@ -94,19 +106,24 @@ func caseClosed(err error) error {
 	return err
 }
 
-// customerViewAllows says the case row allows a customer's action: what
-// the tracking page offered the customer.
-func customerViewAllows(name string, cs store.Case) bool {
-	switch name {
-	case wf.UpdateCustomerResponse:
-		return cs.Status == complaint.StatusAwaitingCustomer
-	case wf.UpdateCustomerInfo:
-		return cs.Status == complaint.StatusAwaitingInfo
-	case wf.UpdateWithdraw:
-		return cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn
+// customerViewAllows says what the tracking page offers the customer in
+// a case row: whether the row allows the customer's action name.
+func customerViewAllows(name string) func(store.Case) bool {
+	return func(cs store.Case) bool {
+		switch name {
+		case wf.UpdateCustomerResponse:
+			return cs.Status == complaint.StatusAwaitingCustomer
+		case wf.UpdateCustomerInfo:
+			return cs.Status == complaint.StatusAwaitingInfo
+		case wf.UpdateWithdraw:
+			return cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn
+		}
+		return false
 	}
-	return false
 }
+
+// awaitingApproval is whether a case row shows a proposal awaiting approval.
+func awaitingApproval(cs store.Case) bool { return cs.Status == complaint.StatusAwaitingApproval }
 
 func (s *Server) queryState(c *gin.Context, cs store.Case) (complaint.State, error) {
 	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)

@@ -8,12 +8,18 @@ import (
 
 // Error kinds that validators and update handlers return, so the API maps
 // them to HTTP statuses in one place: ErrInvalid 422 (with every bad
-// field), ErrWrongState 409, ErrAuthority and ErrSelfApproval 403. They
+// field), ErrWrongState 409, ErrCaseBlocked 503, ErrAuthority and
+// ErrSelfApproval 403. They
 // cross Temporal as application errors whose Type is the kind (see
 // workflows.AppError), so the API switches on the type, never on message text.
 var (
 	ErrInvalid    = errors.New("invalid")
 	ErrWrongState = errors.New("wrong state")
+	// ErrCaseBlocked is every decision on a case while a change of the
+	// workflow's own waits for its records to be repaired (see
+	// workflows/rejections.go): not the caller's doing, and not the case's
+	// state.
+	ErrCaseBlocked = errors.New("case blocked")
 )
 
 // FieldError names one bad field of a request.

@@ -14,7 +14,9 @@ func ValidStatus(s string) bool { return slices.Contains(Statuses(), s) }
 
 // IsOpen says whether a case in this status is still being handled: not
 // closed, not withdrawn.
-func IsOpen(status string) bool { return ValidStatus(status) && status != StatusClosed && status != StatusWithdrawn }
+func IsOpen(status string) bool {
+	return ValidStatus(status) && status != StatusClosed && status != StatusWithdrawn
+}
 
 // Investigable says whether handlers may investigate and propose in this
 // status.

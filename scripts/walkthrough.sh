@@ -2,7 +2,7 @@
 # walkthrough.sh drives one whole complaint through the API with curl: the
 # customer files, an agent investigates and proposes a refund above the
 # agent's authority, a supervisor approves, the customer accepts on the
-# tracking link and answers the survey. The README shows it step by step;
+# tracking link and answers the survey. docs/api.md shows it step by step;
 # internal/app's TestReadmeWalkthrough runs it against the real stack.
 #
 #   B=http://localhost:8080 scripts/walkthrough.sh

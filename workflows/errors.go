@@ -20,6 +20,11 @@ const (
 	// exception or a constraint violation): retrying cannot make it
 	// succeed. The workflow undoes the change it had made in its state.
 	ErrTypeStoreRejected = "StoreRejected"
+	// ErrTypeCaseBlocked is ErrCaseBlocked: the case refuses every decision
+	// until an operator repairs what its records refused. A row that allows
+	// the action is no reason to send the decision again (the API's
+	// catch-up after a lost workflow task waits only on WrongState).
+	ErrTypeCaseBlocked = "CaseBlocked"
 )
 
 // AppError turns an error of one of the kinds above into the application
@@ -39,6 +44,9 @@ func AppError(err error) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]complaint.FieldError(fe)}})
 	case errors.Is(err, complaint.ErrWrongState):
 		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), complaint.ErrWrongState.Error()+": "), ErrTypeWrongState,
+			temporal.ApplicationErrorOptions{NonRetryable: true})
+	case errors.Is(err, complaint.ErrCaseBlocked):
+		return temporal.NewApplicationErrorWithOptions(strings.TrimPrefix(err.Error(), complaint.ErrCaseBlocked.Error()+": "), ErrTypeCaseBlocked,
 			temporal.ApplicationErrorOptions{NonRetryable: true})
 	case errors.Is(err, complaint.ErrAuthority), errors.Is(err, complaint.ErrSelfApproval):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeForbidden, temporal.ApplicationErrorOptions{NonRetryable: true})

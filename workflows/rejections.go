@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/complaint-handling/complaints/complaint"
@@ -23,7 +24,7 @@ import (
 //     reminders, closing, the survey...) keeps the case where it is and is
 //     tried again every storeRejectedRetry, so an operator can repair the
 //     data or the schema. Meanwhile the case is blocked: updates are
-//     refused as in the wrong state and no other change is written, so the
+//     refused (ErrTypeCaseBlocked) and no other change is written, so the
 //     refused one keeps its sequence number and the row lags the workflow
 //     by that one change only;
 //   - either way complaints_store_rejected_total{change} counts it, and the
@@ -104,13 +105,12 @@ func guarded[T, R any](w *caseWorkflow, hold bool, fn func(workflow.Context, T) 
 // the workflow's own waits for the store (w.blocked).
 func validator[T any](w *caseWorkflow, fn func(workflow.Context, T) error) func(workflow.Context, T) error {
 	return func(ctx workflow.Context, r T) error {
-		if err := fn(ctx, r); err != nil {
-			return AppError(err)
-		}
 		if w.handlesRejections() && w.blocked > 0 {
-			return AppError(complaint.WrongState("the case's records refused a change and are waiting for repair; try again later"))
+			// First: whatever else the validator would say, this is why the
+			// case refuses now.
+			return AppError(fmt.Errorf("%w: the case's records refused a change and are waiting for repair; try again later", complaint.ErrCaseBlocked))
 		}
-		return nil
+		return AppError(fn(ctx, r))
 	}
 }
 

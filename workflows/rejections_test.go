@@ -301,7 +301,7 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 // TestStoreRejectedSystemChangeWaitsForRepair refuses the workflow's own
 // changes (the registration, the acknowledgement): the workflow keeps the
 // case where it is, counts the refusal again at every hourly retry,
-// refuses updates meanwhile as in the wrong state (so nothing is written
+// refuses updates meanwhile as blocked (so nothing is written
 // after the refused change, which keeps its number), and goes on once the
 // database takes the change.
 func TestStoreRejectedSystemChangeWaitsForRepair(t *testing.T) {
@@ -324,7 +324,7 @@ func TestStoreRejectedSystemChangeWaitsForRepair(t *testing.T) {
 					t.Error("the workflow ended")
 				}
 			}, 30*time.Minute)
-			h.at(40*time.Minute, wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "a note while blocked"}, "WrongState")
+			h.at(40*time.Minute, wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "a note while blocked"}, "CaseBlocked")
 			h.env.RegisterDelayedCallback(func() {
 				if n := m.get("complaints_store_rejected", map[string]string{"change": change}); n != 2 {
 					t.Errorf("complaints_store_rejected{change=%s} after two tries = %d, want 2", change, n)
@@ -359,6 +359,7 @@ func TestAppErrorKinds(t *testing.T) {
 		{fmt.Errorf("%w: needs a manager", complaint.ErrAuthority), wf.ErrTypeForbidden, 0},
 		{complaint.ErrSelfApproval, wf.ErrTypeForbidden, 0},
 		{fmt.Errorf("%w: the case is closed", complaint.ErrWrongState), wf.ErrTypeWrongState, 0},
+		{fmt.Errorf("%w: waiting for repair", complaint.ErrCaseBlocked), wf.ErrTypeCaseBlocked, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {

@@ -296,6 +296,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 			return nil, err
 		}
 		handler = api.Handler()
+		a.closeFns = append(a.closeFns, newKeyPruner(st, time.Hour, logger, a.Registry).start(context.WithoutCancel(ctx)))
 		// The open-case gauges come from PostgreSQL; the API (one or more
 		// instances) reports them, the workers report their own activity.
 		a.Registry.MustRegister(obs.NewCaseCollector(st))
@@ -303,7 +304,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		handler = apiserver.HealthHandler(tc, st, a.Registry)
 	}
 	a.http = &http.Server{Handler: a.drainable(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: writeTimeout(cfg.TemporalTimeout), IdleTimeout: 120 * time.Second}
 	go func() {
 		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server", "err", err)
@@ -464,4 +465,12 @@ func startDetector(ctx context.Context, tc client.Client, taskQueue string) erro
 		return fmt.Errorf("start the systemic-issue detector: %w", err)
 	}
 	return nil
+}
+
+// writeTimeout is how long the HTTP server gives a handler to answer: a
+// minute, and always longer than TEMPORAL_TIMEOUT, so a call Temporal does
+// not finish in time is answered (503, "temporarily unavailable") before
+// the server drops the connection.
+func writeTimeout(temporal time.Duration) time.Duration {
+	return max(60*time.Second, temporal+15*time.Second)
 }

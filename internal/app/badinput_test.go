@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -250,7 +249,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 			req{"POST", "/v1/track/" + p + "/withdraw", "", `{}`}, req{"PATCH", "/v1/staff/" + p, admin, `{"active":true}`})
 	}
 
-	var sent, fivexx, timedOut atomic.Int64
+	var sent, fivexx atomic.Int64
 	var mu sync.Mutex
 	var failures []string
 	client := &http.Client{Timeout: 90 * time.Second}
@@ -272,30 +271,15 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 					hr.Header.Set("Authorization", "Bearer "+r.token)
 				}
 				resp, err := client.Do(hr)
-				if err != nil && errors.Is(err, io.EOF) {
-					// The server gave up on the answer (its write timeout):
-					// a well-formed update that Temporal did not finish in
-					// time, not an answer to bad input. Counted below.
-					timedOut.Add(1)
-					t.Logf("timed out: %s %s: %v", r.method, r.path, err)
-					continue
-				}
 				if err != nil {
 					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%s %s: %v", r.method, r.path, err))
+					failures = append(failures, fmt.Sprintf("%s %s %.200q: %v", r.method, r.path, r.body, err))
 					mu.Unlock()
 					continue
 				}
 				b, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				sent.Add(1)
-				if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "temporarily unavailable") {
-					// The API's documented answer when Temporal does not
-					// answer within TEMPORAL_TIMEOUT (a loaded machine).
-					timedOut.Add(1)
-					t.Logf("timed out: %s %s %.200q -> %s", r.method, r.path, r.body, b)
-					continue
-				}
 				if resp.StatusCode >= 500 {
 					fivexx.Add(1)
 					mu.Lock()
@@ -317,11 +301,6 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 			break
 		}
 		t.Error(f)
-	}
-	// A few well-formed updates may outlast TEMPORAL_TIMEOUT when CI runs
-	// the chaos test beside this one; more than 1% is a defect of its own.
-	if n := timedOut.Load(); n*100 > sent.Load() {
-		t.Errorf("%d of %d requests timed out", n, sent.Load())
 	}
 	if sent.Load() < 2000 {
 		t.Errorf("sent %d malformed requests, want at least 2,000", sent.Load())
@@ -372,6 +351,6 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("%d malformed requests (%d 5xx, %d timed out) in %s; %d cases checked against their workflows; whole test %s",
-		sent.Load(), fivexx.Load(), timedOut.Load(), sendTime.Round(time.Millisecond), len(rows), time.Since(start).Round(time.Second))
+	t.Logf("%d malformed requests (%d 5xx) in %s; %d cases checked against their workflows; whole test %s",
+		sent.Load(), fivexx.Load(), sendTime.Round(time.Millisecond), len(rows), time.Since(start).Round(time.Second))
 }
