@@ -1,6 +1,6 @@
 package complaint
 
-// Action names are what Actions returns: the staff decisions a case's
+// Action names are what workflows.Actions returns: the staff decisions a case's
 // state lets an actor take, named as the API routes that take them.
 const (
 	ActionAssign           = "assign"
