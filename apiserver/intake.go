@@ -206,26 +206,43 @@ func (s *Server) createComplaint(c *gin.Context) {
 		s.fail(c, "intake", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
-	defer cancel()
-	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: wfID, TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, wf.WorkflowName, wf.NewInput(cmp))
-	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: op,
-		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: wfID, UpdateName: wf.UpdateIntake, Args: []any{cmp},
-			WaitForStage: client.WorkflowUpdateStageCompleted},
-	})
-	if err != nil {
-		s.fail(c, "intake", err)
+	if s.repeatsExceeded(c, wfID) {
 		return
 	}
+	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
+	defer cancel()
+	// When the workflow task that was to take the filing fails
+	// (WorkflowNotReady: nothing was admitted), the filing is sent again,
+	// with this request's update id, until TEMPORAL_TIMEOUT.
+	updateID := wf.UpdateIntake + "-" + uuid.NewString()
 	var res wf.IntakeResult
-	if err := h.Get(ctx, &res); err != nil {
-		s.fail(c, "intake", err)
-		return
+	for {
+		op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID: wfID, TaskQueue: s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		}, wf.WorkflowName, wf.NewInput(cmp))
+		h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: op,
+			UpdateOptions: client.UpdateWorkflowOptions{UpdateID: updateID, WorkflowID: wfID, UpdateName: wf.UpdateIntake,
+				Args: []any{cmp}, WaitForStage: client.WorkflowUpdateStageCompleted},
+		})
+		if err == nil {
+			err = h.Get(ctx, &res)
+		}
+		if err == nil {
+			break
+		}
+		if !notReady(err) {
+			s.fail(c, "intake", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.fail(c, "intake", err)
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	existing := res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID
 	// An anonymous caller gets the token of the case it has just opened,

@@ -186,6 +186,7 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 	var nf *serviceerror.NotFound
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
+	var notReady *serviceerror.WorkflowNotReady
 	switch {
 	case errors.Is(err, errCaseClosed):
 		problem(c, http.StatusConflict, "case closed", "the case is no longer open for this action")
@@ -193,7 +194,7 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 		problem(c, http.StatusNotFound, "not found", "")
 	case errors.As(err, &app):
 		s.kindProblem(c, op, err)
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline):
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &unavailable), errors.As(err, &deadline), errors.As(err, &notReady):
 		s.logger.Warn("temporal unavailable", "op", op, "err", err)
 		c.Header("Retry-After", "5")
 		problem(c, http.StatusServiceUnavailable, "temporarily unavailable", "please retry shortly")
@@ -207,6 +208,15 @@ func (s *Server) fail(c *gin.Context, op string, err error) {
 // Temporal answers it with NotFound, and the case row exists (the caller
 // read it), so the case is closed rather than missing.
 var errCaseClosed = errors.New("case closed")
+
+// notReady says Temporal refused an update because the workflow task that
+// was to take it failed (a worker starved of CPU past the deadlock
+// detector's second, or one that died): nothing was admitted, and the
+// next workflow task will take the same update.
+func notReady(err error) bool {
+	var nr *serviceerror.WorkflowNotReady
+	return errors.As(err, &nr)
+}
 
 // isWrongState says the workflow refused an update as not allowed in the
 // case's current state.

@@ -48,6 +48,8 @@ func TestErrorKindsMapToStatus(t *testing.T) {
 		{"self approval", acrossTemporal(complaint.ErrSelfApproval), http.StatusForbidden, nil},
 		{"not found", fmt.Errorf("get: %w", store.ErrNotFound), http.StatusNotFound, nil},
 		{"case closed", caseClosed(serviceerror.NewNotFound("gone")), http.StatusConflict, nil},
+		{"workflow task failed", fmt.Errorf("update: %w", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to unexpected workflow task failure.")),
+			http.StatusServiceUnavailable, nil},
 		{"store rejected", acrossTemporal(temporal.NewNonRetryableApplicationError("apply: "+secret, wf.ErrTypeStoreRejected, nil)),
 			http.StatusInternalServerError, nil},
 		{"untyped application error", acrossTemporal(errors.New(secret)), http.StatusInternalServerError, nil},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -39,6 +40,10 @@ import (
 // between (a customer's second click), the workflow's refusal is the
 // answer, at once.
 //
+// An update Temporal refuses because the workflow task that was to take
+// it failed (WorkflowNotReady: nothing was admitted) is sent again the
+// same way.
+//
 // The update is signed with the caller (decisionContext), so the worker
 // acts only on what an authenticated caller of this API asked for.
 func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, allows func(store.Case) bool) (complaint.State, error) {
@@ -49,9 +54,18 @@ func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, all
 		h := sha256.Sum256([]byte(cs.ID + "\x00" + name + "\x00" + key + callerScope(c)))
 		updateID = name + "-" + hex.EncodeToString(h[:12])
 	}
+	if updateID == "" {
+		// Sent again below: the same id each time, so it is admitted once.
+		updateID = name + "-" + uuid.NewString()
+	}
 	for {
 		st, err := s.updateOnce(ctx, cs, updateID, name, arg)
-		if err == nil || allows == nil || !isWrongState(err) || !s.rowAllows(ctx, cs.ID, allows) {
+		switch {
+		case err == nil:
+			return st, nil
+		case notReady(err):
+			// The workflow task that was to take it failed; the next one will.
+		case allows == nil || !isWrongState(err) || !s.rowAllows(ctx, cs.ID, allows):
 			return st, err
 		}
 		select {

@@ -159,18 +159,22 @@ type RepeatContact struct {
 
 // State is what the state query returns and what continue-as-new carries.
 type State struct {
-	CaseID          string          `json:"case_id"`
-	CaseNumber      string          `json:"case_number"`
-	Status          string          `json:"status"`
-	SurveyStatus    string          `json:"survey_status,omitempty"`
-	Category        string          `json:"category"`
-	Severity        string          `json:"severity"`
-	Priority        int             `json:"priority"`
-	Assignee        string          `json:"assignee,omitempty"`
-	Team            string          `json:"team,omitempty"`
-	Level           string          `json:"level"`
-	AppealCount     int             `json:"appeal_count"`
-	RepeatContacts  []RepeatContact `json:"repeat_contacts,omitempty"`
+	CaseID         string          `json:"case_id"`
+	CaseNumber     string          `json:"case_number"`
+	Status         string          `json:"status"`
+	SurveyStatus   string          `json:"survey_status,omitempty"`
+	Category       string          `json:"category"`
+	Severity       string          `json:"severity"`
+	Priority       int             `json:"priority"`
+	Assignee       string          `json:"assignee,omitempty"`
+	Team           string          `json:"team,omitempty"`
+	Level          string          `json:"level"`
+	AppealCount    int             `json:"appeal_count"`
+	RepeatContacts []RepeatContact `json:"repeat_contacts,omitempty"`
+	// RepeatCount is how many repeat contacts the case has had, from
+	// workflows.VersionBoundedContacts on, when RepeatContacts keeps the
+	// last few.
+	RepeatCount     int             `json:"repeat_count,omitempty"`
 	Deadlines       []Deadline      `json:"deadlines"`
 	Findings        *Findings       `json:"findings,omitempty"`
 	Proposal        *Proposal       `json:"proposal,omitempty"`

@@ -381,7 +381,7 @@ func (w *caseWorkflow) observe(ctx workflow.Context, name string, d time.Duratio
 func (w *caseWorkflow) row() complaint.CaseRow {
 	r := complaint.CaseRow{Status: w.st.Status, SurveyStatus: w.st.SurveyStatus, Assignee: w.st.Assignee, Team: w.st.Team,
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
-		AppealCount: w.st.AppealCount, RepeatCount: len(w.st.RepeatContacts), TransferCount: w.st.TransferCount,
+		AppealCount: w.st.AppealCount, RepeatCount: w.repeats(), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
 		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
 	dues := complaint.DuesOf(w.st.Deadlines)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/complaint-handling/complaints/complaint"
 	"go.temporal.io/sdk/workflow"
@@ -76,11 +77,8 @@ func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (Inta
 	same := c.CaseID == w.st.CaseID || (c.IdempotencyKey != "" && slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey))
 	if !same {
 		now := workflow.Now(ctx)
-		w.st.RepeatContacts = append(w.st.RepeatContacts, complaint.RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)})
-		if c.IdempotencyKey != "" {
-			w.st.IdempotencyKeys = append(w.st.IdempotencyKeys, c.IdempotencyKey)
-		}
-		w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, len(w.st.RepeatContacts)))
+		w.noteRepeat(complaint.RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)}, c.IdempotencyKey)
+		w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, w.repeats()))
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
 		reopen := w.st.Status == complaint.StatusClosed && !c.Anonymous
 		if reopen {
@@ -93,8 +91,8 @@ func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (Inta
 			return IntakeResult{}, err
 		}
 		if err := w.apply(ctx, complaint.Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
-			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": len(w.st.RepeatContacts), "reopened": reopen}},
-			complaint.Message{Key: fmt.Sprintf("repeat-%d", len(w.st.RepeatContacts)), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
+			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": w.repeats(), "reopened": reopen}},
+			complaint.Message{Key: w.repeatMessageKey(now), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return IntakeResult{}, err
 		}
@@ -104,6 +102,58 @@ func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (Inta
 	}
 	return IntakeResult{CaseID: w.st.CaseID, CaseNumber: w.st.CaseNumber, Status: w.st.Status,
 		TrackingToken: w.st.TrackingToken, RepeatContact: !same, Duplicate: same && c.CaseID != w.st.CaseID}, nil
+}
+
+// maxRepeatContacts and maxIntakeKeys bound what a case keeps of its
+// repeat contacts (VersionBoundedContacts): the latest ones, the rest being
+// in the audit trail.
+const (
+	maxRepeatContacts = 20
+	maxIntakeKeys     = 100
+)
+
+// boundsContacts says the case runs VersionBoundedContacts's code path.
+func (w *caseWorkflow) boundsContacts() bool { return w.version >= VersionBoundedContacts }
+
+// noteRepeat records a repeat contact and the intake key it came with.
+// From VersionBoundedContacts on, only the latest maxRepeatContacts and
+// maxIntakeKeys are kept (the filing's own key, first, always), and
+// RepeatCount counts them all.
+func (w *caseWorkflow) noteRepeat(rc complaint.RepeatContact, key string) {
+	w.st.RepeatContacts = append(w.st.RepeatContacts, rc)
+	if key != "" {
+		w.st.IdempotencyKeys = append(w.st.IdempotencyKeys, key)
+	}
+	if !w.boundsContacts() {
+		return
+	}
+	w.st.RepeatCount++
+	if n := len(w.st.RepeatContacts); n > maxRepeatContacts {
+		w.st.RepeatContacts = slices.Clone(w.st.RepeatContacts[n-maxRepeatContacts:])
+	}
+	if n := len(w.st.IdempotencyKeys); n > maxIntakeKeys {
+		keys := append([]string{w.st.IdempotencyKeys[0]}, w.st.IdempotencyKeys[n-maxIntakeKeys+1:]...)
+		w.st.IdempotencyKeys = keys
+	}
+}
+
+// repeats is how many repeat contacts the case has had.
+func (w *caseWorkflow) repeats() int {
+	if w.boundsContacts() {
+		return w.st.RepeatCount
+	}
+	return len(w.st.RepeatContacts)
+}
+
+// repeatMessageKey is the outbox key of the handler's repeat-contact
+// message: one per contact before VersionBoundedContacts, one per hour
+// from it (the outbox drops a key it has), so a flood of filings is one
+// message an hour, not one each.
+func (w *caseWorkflow) repeatMessageKey(now time.Time) string {
+	if w.boundsContacts() {
+		return fmt.Sprintf("repeat-h%d", now.Unix()/3600)
+	}
+	return fmt.Sprintf("repeat-%d", len(w.st.RepeatContacts))
 }
 
 func truncate(s string, n int) string {

@@ -216,7 +216,7 @@ func (w *caseWorkflow) validateClassification(ctx workflow.Context, r complaint.
 func (w *caseWorkflow) classification(ctx workflow.Context, r complaint.ClassificationRequest) (complaint.State, error) {
 	from := map[string]any{"category": w.st.Category, "severity": w.st.Severity}
 	w.st.Category, w.st.Severity = r.Category, r.Severity
-	w.st.Priority = complaint.PriorityFor(r.Severity, len(w.st.RepeatContacts))
+	w.st.Priority = complaint.PriorityFor(r.Severity, w.repeats())
 	w.changed++
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchCategory.ValueSet(r.Category), SearchSeverity.ValueSet(r.Severity))
 	return w.st, w.apply(ctx, complaint.Event{Type: "classification_override", Actor: r.Actor.ID, At: workflow.Now(ctx),

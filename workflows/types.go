@@ -70,8 +70,14 @@ const (
 	// them (status fulfilling) before asking the customer to confirm;
 	// compensation counts only money paid.
 	VersionRemedies = 4
+	// VersionBoundedContacts: a case keeps its last maxRepeatContacts
+	// repeat contacts and maxIntakeKeys intake keys (with RepeatCount the
+	// total), and tells its handler of repeat contacts at most once an
+	// hour, so a stranger filing the same matter thousands of times cannot
+	// grow the workflow's state past Temporal's limits and break the case.
+	VersionBoundedContacts = 6
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionRemedies
+	CurrentVersion = VersionBoundedContacts
 )
 
 // NewInput is the input of a new case.

@@ -146,7 +146,7 @@ function remediesCard(c) {
 }
 
 function repeatsCard(c) {
-  return h('section', { class: 'card', id: 'repeats' }, h('h2', {}, t('repeats.title'), h('span', { class: 'count' }, c.repeat_contacts.length)),
+  return h('section', { class: 'card', id: 'repeats' }, h('h2', {}, t('repeats.title'), h('span', { class: 'count' }, Math.max(c.repeat_count || 0, c.repeat_contacts.length))),
     h('ul', {}, c.repeat_contacts.map((r) => h('li', {}, when(r.at), ' · ', tOr('channel.' + r.channel, r.channel || ''), ' · ', r.subject || ''))));
 }
 
