@@ -6,9 +6,6 @@ package activities
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +15,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -28,14 +26,14 @@ type Activities struct {
 	Payments Payments
 	Notifier Notifier
 	// Profiles are the clock profiles cases may run under.
-	Profiles  map[string]workflows.Clocks
-	Authority workflows.AuthorityMatrix
+	Profiles  map[string]complaint.Clocks
+	Authority complaint.AuthorityMatrix
 	// TokenSecret derives tracking and survey tokens (HMAC), so a retried
 	// activity returns the same token without storing it in clear.
 	TokenSecret []byte
 	Logger      *slog.Logger
 	// Spike is the systemic-issue rule the detector applies.
-	Spike workflows.SpikeRule
+	Spike complaint.SpikeRule
 	// Temporal sends cases the updates of an incident's resolution.
 	Temporal caseUpdater
 	// PublicBaseURL prefixes the links sent to customers (the survey).
@@ -61,31 +59,10 @@ func (a *Activities) Register(r interface {
 	r.RegisterActivityWithOptions(a.FinishIncident, activity.RegisterOptions{Name: workflows.ActivityFinishIncident})
 }
 
-// TrackingToken derives the customer's tracking token for a case.
-func TrackingToken(secret []byte, caseID string) string { return token(secret, "track:"+caseID) }
-
-// SurveyToken derives the survey link's token for a case's round (the
-// first round's keeps the form links already sent have).
-func SurveyToken(secret []byte, caseID string, round int) string {
-	if round <= 1 {
-		return token(secret, "survey:"+caseID)
-	}
-	return token(secret, fmt.Sprintf("survey:%s:%d", caseID, round))
-}
-
-func token(secret []byte, msg string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(msg))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
 // RegisterCase stores the case and returns its number, the customer's
 // tracking token and the clock profile snapshot the case runs under.
 func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInput) (workflows.RegisterResult, error) {
-	profile := in.Complaint.Profile
-	if profile == "" {
-		profile = "default"
-	}
+	profile := in.Complaint.ClockProfile()
 	clocks, ok := a.Profiles[profile]
 	if !ok {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(
@@ -101,11 +78,11 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 		return workflows.RegisterResult{}, err
 	}
 	clocks.Calendar = cal
-	deadlines, err := workflows.StartDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
+	deadlines, err := complaint.StartDeadlines(clocks, in.Complaint.ReceivedAt, in.Classification.Severity)
 	if err != nil {
 		return workflows.RegisterResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidInput", err)
 	}
-	tok := TrackingToken(a.TokenSecret, in.Complaint.CaseID)
+	tok := complaint.TrackingToken(a.TokenSecret, in.Complaint.CaseID)
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
 		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
 		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
@@ -119,7 +96,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 }
 
 // ApplyChange writes one transition: audit event, case row, outbox.
-func (a *Activities) ApplyChange(ctx context.Context, ch workflows.Change) error {
+func (a *Activities) ApplyChange(ctx context.Context, ch complaint.Change) error {
 	notes := make([]store.Notification, 0, len(ch.Messages))
 	for _, m := range ch.Messages {
 		n, err := Render(a.withSurveyLink(ch.CaseID, m), ch.Language)
@@ -163,7 +140,7 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	}
 	role := in.Role
 	if role == "" {
-		role = workflows.RoleAgent
+		role = complaint.RoleAgent
 	}
 	id, err := a.Store.LeastLoaded(ctx, team, role, in.Exclude)
 	if err != nil {
@@ -175,8 +152,8 @@ func (a *Activities) AssignCase(ctx context.Context, in workflows.AssignInput) (
 	// Nobody at that level in the team: escalate to the team's
 	// supervisor or anyone above the level, team first.
 	up := role
-	if workflows.RoleLevel(up) < workflows.RoleLevel(workflows.RoleSupervisor) {
-		up = workflows.RoleSupervisor
+	if complaint.RoleLevel(up) < complaint.RoleLevel(complaint.RoleSupervisor) {
+		up = complaint.RoleSupervisor
 	}
 	id, err = a.Store.AnyAtLeast(ctx, team, up, in.Exclude)
 	if err != nil {
@@ -202,11 +179,11 @@ func (a *Activities) displayName(ctx context.Context, id string) string {
 
 // ExecuteRemedy carries out one remedy exactly once: money through
 // Payments with the remedy's idempotency key, anything else recorded as a
-// fulfilment under the same key (workflows.RemedyKinds says which is
+// fulfilment under the same key (complaint.RemedyKinds says which is
 // which); a tracked fulfilment starts as ordered, for staff to move on.
 func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if workflows.IsMoney(r.Type) {
+	if complaint.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Pay(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -216,9 +193,9 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	status := workflows.FulfilmentDone
+	status := complaint.FulfilmentDone
 	if in.Track {
-		status = workflows.FulfilmentOrdered
+		status = complaint.FulfilmentOrdered
 	}
 	return a.Store.RecordFulfilment(ctx, in.IdempotencyKey, in.CaseID, r.ID, r.Type, status)
 }
@@ -227,7 +204,7 @@ func (a *Activities) ExecuteRemedy(ctx context.Context, in workflows.RemedyInput
 // A reversal the provider refuses is not retried: a person must undo it.
 func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput) error {
 	r := in.Remedy
-	if workflows.IsMoney(r.Type) {
+	if complaint.IsMoney(r.Type) {
 		err := heartbeating(ctx, func() error {
 			return a.Payments.Reverse(ctx, Payment{IdempotencyKey: in.IdempotencyKey, CaseID: in.CaseID, RemedyID: r.ID,
 				Type: r.Type, Amount: r.Amount, Currency: r.Currency})
@@ -237,7 +214,7 @@ func (a *Activities) ReverseRemedy(ctx context.Context, in workflows.RemedyInput
 		}
 		return err
 	}
-	return a.Store.UndoFulfilment(ctx, workflows.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
+	return a.Store.UndoFulfilment(ctx, complaint.RemedyKey(in.CaseID, in.Remedy.ID, "execute"))
 }
 
 // heartbeating runs call while heartbeating every second, so that a worker
@@ -274,16 +251,16 @@ func heartbeating(ctx context.Context, call func() error) error {
 // customer its link, each round under a key and a token of its own.
 func (a *Activities) OpenSurvey(ctx context.Context, in workflows.SurveyInput) error {
 	round := max(in.Round, 1)
-	tok := SurveyToken(a.TokenSecret, in.CaseID, round)
+	tok := complaint.SurveyToken(a.TokenSecret, in.CaseID, round)
 	if err := a.Store.OpenSurvey(ctx, in.CaseID, round, store.HashToken(tok)); err != nil {
 		return storeError("open survey", err)
 	}
-	n, err := Render(workflows.Message{Key: "survey", Audience: "customer", Kind: "survey",
+	n, err := Render(complaint.Message{Key: "survey", Audience: "customer", Kind: "survey",
 		Params: map[string]string{"survey_url": strings.TrimRight(a.PublicBaseURL, "/") + "/survey/" + tok}}, in.Language)
 	if err != nil {
 		return err
 	}
-	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+workflows.RoundKey("survey", round)
+	n.CaseID, n.Key = in.CaseID, in.CaseID+":"+complaint.RoundKey("survey", round)
 	if err := a.Store.QueueNotifications(ctx, []store.Notification{n}); err != nil {
 		return storeError("queue survey link", err)
 	}
@@ -307,7 +284,7 @@ func (a *Activities) notify(ctx context.Context, n store.Notification) error {
 // OpenRecoveryTask opens a recovery task for the team's supervisor, one
 // per survey round.
 func (a *Activities) OpenRecoveryTask(ctx context.Context, in workflows.RecoveryInput) error {
-	sup, err := a.Store.AnyAtLeast(ctx, in.Team, workflows.RoleSupervisor, "")
+	sup, err := a.Store.AnyAtLeast(ctx, in.Team, complaint.RoleSupervisor, "")
 	if err != nil {
 		return storeError("any at least", err)
 	}

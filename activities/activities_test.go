@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 var env *testenv.Env
@@ -22,7 +22,7 @@ var env *testenv.Env
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
 func TestRenderFollowsTheCaseLanguage(t *testing.T) {
-	m := workflows.Message{Audience: "customer", Kind: "acknowledgement",
+	m := complaint.Message{Audience: "customer", Kind: "acknowledgement",
 		Params: map[string]string{"case_number": "CMP-1", "handler": "ann", "due": "2026-11-30"}}
 	zh, err := activities.Render(m, "zh")
 	if err != nil || !strings.Contains(zh.Body, "您的投诉已受理") || !strings.Contains(zh.Body, "CMP-1") || zh.Language != "zh" {
@@ -32,30 +32,14 @@ func TestRenderFollowsTheCaseLanguage(t *testing.T) {
 	if err != nil || !strings.Contains(en.Body, "registered as CMP-1") || strings.Contains(en.Body, "{") {
 		t.Errorf("en = %+v, %v", en, err)
 	}
-	if _, err := activities.Render(workflows.Message{Audience: "customer", Kind: "no-such-kind"}, "en"); err == nil {
+	if _, err := activities.Render(complaint.Message{Audience: "customer", Kind: "no-such-kind"}, "en"); err == nil {
 		t.Error("rendered an unknown kind")
 	}
-	staff, _ := activities.Render(workflows.Message{Audience: "staff", RecipientRole: "supervisor", Team: "billing", Kind: "clock_warning",
+	staff, _ := activities.Render(complaint.Message{Audience: "staff", RecipientRole: "supervisor", Team: "billing", Kind: "clock_warning",
 		Params: map[string]string{"case_number": "CMP-1", "clock": "resolve"}}, "zh")
 	// Staff read either language: both, Chinese first.
 	if staff.Recipient != "role:supervisor@billing" || !strings.Contains(staff.Body, "处理时限") || !strings.Contains(staff.Body, "resolution clock") {
 		t.Errorf("staff = %+v", staff)
-	}
-}
-
-func TestTokensAreStableAndScoped(t *testing.T) {
-	s := []byte("secret-secret-secret-secret-secret")
-	a, b := activities.TrackingToken(s, "case-1"), activities.TrackingToken(s, "case-1")
-	if a != b || len(a) < 40 {
-		t.Errorf("tokens %q %q", a, b)
-	}
-	if activities.TrackingToken(s, "case-2") == a || activities.SurveyToken(s, "case-1", 1) == a {
-		t.Error("tokens of different cases or purposes collide")
-	}
-	// Each closing's survey has a link of its own; the first keeps the
-	// form of the links sent before rounds.
-	if r1, r2 := activities.SurveyToken(s, "case-1", 1), activities.SurveyToken(s, "case-1", 2); r1 == r2 || activities.SurveyToken(s, "case-1", 0) != r1 {
-		t.Errorf("survey tokens of rounds 1 and 2: %q %q", r1, r2)
 	}
 }
 
@@ -66,9 +50,9 @@ func TestWebhookNotifier(t *testing.T) {
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "21111111-2222-4333-8444-555555555555"
-	_, err := st.InsertCase(ctx, store.NewCase{Complaint: workflows.Complaint{CaseID: id, Customer: workflows.Customer{ID: "c"}, Channel: "web",
+	_, err := st.InsertCase(ctx, store.NewCase{Complaint: complaint.Complaint{CaseID: id, Customer: complaint.Customer{ID: "c"}, Channel: "web",
 		Subject: "s", Description: "d", Language: "en", ReceivedAt: time.Now()}, WorkflowID: "w", TokenHash: []byte("h"), Profile: "default",
-		Classification: workflows.Classification{Category: "other", Severity: "low", Priority: 4}})
+		Classification: complaint.Classification{Category: "other", Severity: "low", Priority: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // EmailNotifier puts each notification on its way by email after Next has
@@ -27,7 +27,7 @@ type EmailNotifier struct {
 	// calendar (SEND_WINDOW).
 	Window mail.Window
 	// Profiles give each case's calendar, whose zone the window is in.
-	Profiles map[string]workflows.Clocks
+	Profiles map[string]complaint.Clocks
 	Now      func() time.Time
 }
 
@@ -80,7 +80,7 @@ func (e EmailNotifier) zone(ctx context.Context, profile string) *time.Location 
 // withSurveyLink adds the survey link to a survey reminder, whose round is
 // in its key ("survey-reminder", "survey-reminder-2"): the workflow cannot
 // derive the link's token, the activity can.
-func (a *Activities) withSurveyLink(caseID string, m workflows.Message) workflows.Message {
+func (a *Activities) withSurveyLink(caseID string, m complaint.Message) complaint.Message {
 	if m.Kind != "survey_reminder" || m.Params["survey_url"] != "" {
 		return m
 	}
@@ -94,7 +94,7 @@ func (a *Activities) withSurveyLink(caseID string, m workflows.Message) workflow
 	for k, v := range m.Params {
 		p[k] = v
 	}
-	p["survey_url"] = fmt.Sprintf("%s/survey/%s", strings.TrimRight(a.PublicBaseURL, "/"), SurveyToken(a.TokenSecret, caseID, round))
+	p["survey_url"] = fmt.Sprintf("%s/survey/%s", strings.TrimRight(a.PublicBaseURL, "/"), complaint.SurveyToken(a.TokenSecret, caseID, round))
 	m.Params = p
 	return m
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/complaint-handling/complaints/complaint"
 	"testing"
 	"time"
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // TestEmailNotifierQueuesOncePerRecipient queues a case's messages by
@@ -47,7 +47,7 @@ func TestEmailNotifierQueuesOncePerRecipient(t *testing.T) {
 	// 03:00 in Shanghai (the default profile's cn-mainland calendar).
 	now := time.Date(2026, 12, 3, 19, 0, 0, 0, time.UTC)
 	n := activities.EmailNotifier{Store: st, Next: activities.OutboxNotifier{Store: st}, Domain: "complaints.example",
-		Window: mail.Window{Start: 9 * 60, End: 21 * 60}, Profiles: workflows.Profiles(), Now: func() time.Time { return now }}
+		Window: mail.Window{Start: 9 * 60, End: 21 * 60}, Profiles: complaint.Profiles(), Now: func() time.Time { return now }}
 	notes := []store.Notification{
 		{CaseID: caseID, Key: caseID + ":ack", Audience: "customer", Kind: "acknowledgement", Language: "zh", Subject: "s", Body: "b"},
 		{CaseID: caseID, Key: caseID + ":survey", Audience: "customer", Kind: "survey", Language: "zh", Subject: "s", Body: "b"},

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Notifier delivers a notification already written to the outbox. Send
@@ -171,16 +171,16 @@ func staffFallback(kind string) template {
 
 // statusWords says a case status in plain words, for customers.
 var statusWords = map[string][2]string{
-	workflows.StatusReceived:         {"已收到，正在登记", "received and being registered"},
-	workflows.StatusAcknowledged:     {"已受理，等待处理人员调查", "registered and waiting for your handler to investigate"},
-	workflows.StatusInvestigating:    {"正在调查", "under investigation"},
-	workflows.StatusAwaitingInfo:     {"等待您补充信息", "waiting for information from you"},
-	workflows.StatusAwaitingApproval: {"处理方案正在审批", "our proposed resolution is being approved"},
-	workflows.StatusExecuting:        {"正在执行处理方案", "the resolution is being carried out"},
-	workflows.StatusFulfilling:       {"正在为您安排更换或维修", "we are arranging the replacement or repair"},
-	workflows.StatusAwaitingCustomer: {"等待您确认处理方案", "waiting for you to accept or reject our resolution"},
-	workflows.StatusClosed:           {"已办结", "closed"},
-	workflows.StatusWithdrawn:        {"已撤回", "withdrawn"},
+	complaint.StatusReceived:         {"已收到，正在登记", "received and being registered"},
+	complaint.StatusAcknowledged:     {"已受理，等待处理人员调查", "registered and waiting for your handler to investigate"},
+	complaint.StatusInvestigating:    {"正在调查", "under investigation"},
+	complaint.StatusAwaitingInfo:     {"等待您补充信息", "waiting for information from you"},
+	complaint.StatusAwaitingApproval: {"处理方案正在审批", "our proposed resolution is being approved"},
+	complaint.StatusExecuting:        {"正在执行处理方案", "the resolution is being carried out"},
+	complaint.StatusFulfilling:       {"正在为您安排更换或维修", "we are arranging the replacement or repair"},
+	complaint.StatusAwaitingCustomer: {"等待您确认处理方案", "waiting for you to accept or reject our resolution"},
+	complaint.StatusClosed:           {"已办结", "closed"},
+	complaint.StatusWithdrawn:        {"已撤回", "withdrawn"},
 }
 
 // StatusText is a status in plain words in a language (zh or en).
@@ -201,7 +201,7 @@ func StatusText(status, language string) string {
 // are codes (a currency, a clock, a regulator, a team) are said in the
 // message's language; a staff member is named by their display name, or
 // their team, never by their login id.
-func Render(m workflows.Message, language string) (store.Notification, error) {
+func Render(m complaint.Message, language string) (store.Notification, error) {
 	n := store.Notification{Audience: m.Audience, Kind: m.Kind, Language: language, Recipient: m.Recipient}
 	if m.Recipient == "" && m.RecipientRole != "" {
 		n.Recipient = "role:" + m.RecipientRole + "@" + m.Team
@@ -254,7 +254,7 @@ func MessageKinds() Kinds {
 
 // RenderText is one language's subject and body of a message (for tests
 // and previews).
-func RenderText(m workflows.Message, language string) (subject, body string, err error) {
+func RenderText(m complaint.Message, language string) (subject, body string, err error) {
 	if m.Audience == "staff" {
 		t, ok := staffTemplates[m.Kind]
 		if !ok {
@@ -365,15 +365,15 @@ var regulators = map[string][2]string{
 
 func regulatorName(r string, zh bool) string { return pick(regulators, r, zh) }
 
-// remedyNames are the remedy kinds (workflows.RemedyKinds) in words.
+// remedyNames are the remedy kinds (complaint.RemedyKinds) in words.
 var remedyNames = map[string][2]string{
-	workflows.RemedyRefund:      {"退款", "refund"},
-	workflows.RemedyReplacement: {"换货", "replacement"},
-	workflows.RemedyRepair:      {"维修", "repair"},
-	workflows.RemedyVoucher:     {"代金券", "voucher"},
-	workflows.RemedyGoodwill:    {"补偿金", "goodwill payment"},
-	workflows.RemedyApology:     {"道歉", "apology"},
-	workflows.RemedyExplanation: {"解释说明", "explanation"},
+	complaint.RemedyRefund:      {"退款", "refund"},
+	complaint.RemedyReplacement: {"换货", "replacement"},
+	complaint.RemedyRepair:      {"维修", "repair"},
+	complaint.RemedyVoucher:     {"代金券", "voucher"},
+	complaint.RemedyGoodwill:    {"补偿金", "goodwill payment"},
+	complaint.RemedyApology:     {"道歉", "apology"},
+	complaint.RemedyExplanation: {"解释说明", "explanation"},
 }
 
 var clockNames = map[string][2]string{

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -18,7 +19,7 @@ func sampleParams(regulator, amount string) map[string]string {
 	return map[string]string{
 		"case_number": "CMP-20260302-000017", "handler": "", "team": "billing", "due": "2026-03-09 18:00 CST",
 		"confirm_by": "2026-03-19 18:00 CST", "deemed_at": "2026-03-19 18:00 CST", "question": "请提供账单截图",
-		"message": "我们将退还多收的电费，并向您致歉。", "amount": amount, "regulator": regulator, "status": workflows.StatusInvestigating,
+		"message": "我们将退还多收的电费，并向您致歉。", "amount": amount, "regulator": regulator, "status": complaint.StatusInvestigating,
 		"reason": "需要调取通话录音", "survey_url": "https://complaints.example.com/survey/AbC-12_x", "tracking_url": "https://complaints.example.com/track/AbC-12_x", "remedies": "refund,goodwill",
 		"remedy": "repair", "note": "缺少配件", "comment": "金额过高", "clock": "resolve", "elapsed": "80%",
 		"dimension": "category", "value": "电费账单", "recent": "12", "usual": "2.5", "linked": "12", "incident_id": "7",
@@ -56,7 +57,7 @@ func TestChineseTextsHaveNoEnglish(t *testing.T) {
 		for _, amount := range []string{"120.00 CNY", "0.00"} {
 			for audience, list := range map[string][]string{"customer": kinds.Customer, "staff": kinds.Staff} {
 				for _, k := range list {
-					m := workflows.Message{Audience: audience, Kind: k, Params: sampleParams(reg, amount)}
+					m := complaint.Message{Audience: audience, Kind: k, Params: sampleParams(reg, amount)}
 					subject, body, err := activities.RenderText(m, "zh")
 					if err != nil {
 						t.Fatal(err)
@@ -85,14 +86,14 @@ func TestResolutionWording(t *testing.T) {
 		{"en keeps the code", "en", "1,234.50 CNY", "Total compensation: 1,234.50 CNY.", "元"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n, err := activities.Render(workflows.Message{Audience: "customer", Kind: "resolution",
+			n, err := activities.Render(complaint.Message{Audience: "customer", Kind: "resolution",
 				Params: sampleParams("the relevant regulator or ombudsman", tc.amount)}, tc.lang)
 			if err != nil || !strings.Contains(n.Body, tc.want) || strings.Contains(n.Body, tc.not) {
 				t.Errorf("body = %q, %v; want %q and no %q", n.Body, err, tc.want, tc.not)
 			}
 		})
 	}
-	n, _ := activities.Render(workflows.Message{Audience: "customer", Kind: "final_response",
+	n, _ := activities.Render(complaint.Message{Audience: "customer", Kind: "final_response",
 		Params: sampleParams("the relevant regulator or ombudsman", "")}, "zh")
 	if !strings.Contains(n.Body, "相关监管部门") {
 		t.Errorf("final response = %q", n.Body)
@@ -115,7 +116,7 @@ func TestCustomersNeverSeeLoginIDs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// A confirmed member (only they take cases), whose display
 			// name in the directory is tc.name.
-			if _, err := st.RegisterStaff(ctx, tc.id, tc.name, workflows.RoleAgent, "billing"); err != nil {
+			if _, err := st.RegisterStaff(ctx, tc.id, tc.name, complaint.RoleAgent, "billing"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := st.Pool.Exec(ctx, `UPDATE staff SET name = $2 WHERE id = $1`, tc.id, tc.name); err != nil {
@@ -126,7 +127,7 @@ func TestCustomersNeverSeeLoginIDs(t *testing.T) {
 				t.Fatalf("assign = %+v, %v", as, err)
 			}
 			for lang, want := range map[string]string{"zh": tc.wantZh, "en": tc.wantEn} {
-				n, err := activities.Render(workflows.Message{Audience: "customer", Kind: "acknowledgement",
+				n, err := activities.Render(complaint.Message{Audience: "customer", Kind: "acknowledgement",
 					Params: map[string]string{"case_number": "CMP-1", "handler": as.Name, "team": as.Team, "due": "2026-03-09 18:00 CST"}}, lang)
 				if err != nil || !strings.Contains(n.Body, want) || strings.Contains(n.Body, tc.id) {
 					t.Errorf("%s: %q, %v; want %q and never %q", lang, n.Body, err, want, tc.id)
@@ -142,7 +143,7 @@ func TestCustomersNeverSeeLoginIDs(t *testing.T) {
 // does not reach a Chinese message as an English identifier.
 func TestEveryClockHasItsNameInBothLanguages(t *testing.T) {
 	names := map[string]bool{"fulfilment": true}
-	for _, n := range workflows.ClockNames() {
+	for _, n := range complaint.ClockNames() {
 		names[n] = true
 	}
 	for _, p := range clock.Profiles() {
@@ -156,7 +157,7 @@ func TestEveryClockHasItsNameInBothLanguages(t *testing.T) {
 	for name := range names {
 		params := sampleParams("the relevant regulator or ombudsman", "120.00 CNY")
 		params["clock"] = name
-		m := workflows.Message{Audience: "staff", Kind: "clock_warning", Params: params}
+		m := complaint.Message{Audience: "staff", Kind: "clock_warning", Params: params}
 		_, zh, err := activities.RenderText(m, "zh")
 		if err != nil {
 			t.Fatal(err)

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Payment is one money movement of a remedy.
@@ -48,7 +48,7 @@ type LedgerPayments struct {
 // The case's authority matrix decides which of the supported currencies
 // it accepts, when the remedy is proposed.
 func checkCurrency(p Payment) error {
-	if _, ok := workflows.MinorUnits(p.Currency); !ok {
+	if _, ok := complaint.MinorUnits(p.Currency); !ok {
 		return fmt.Errorf("payments: %w: %q is not a supported ISO 4217 currency", ErrPaymentDeclined, p.Currency)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -24,9 +25,9 @@ func TestPaymentsRefuseWhatIsNotMoney(t *testing.T) {
 	st := env.NewStore(t)
 	ctx := context.Background()
 	id := "21111111-2222-4333-8444-5555555555aa"
-	if _, err := st.InsertCase(ctx, store.NewCase{Complaint: workflows.Complaint{CaseID: id, Customer: workflows.Customer{ID: "c"}, Channel: "web",
+	if _, err := st.InsertCase(ctx, store.NewCase{Complaint: complaint.Complaint{CaseID: id, Customer: complaint.Customer{ID: "c"}, Channel: "web",
 		Subject: "s", Description: "d", Language: "en", ReceivedAt: time.Now()}, WorkflowID: "w", TokenHash: []byte("h"), Profile: "default",
-		Classification: workflows.Classification{Category: "other", Severity: "low", Priority: 4}}); err != nil {
+		Classification: complaint.Classification{Category: "other", Severity: "low", Priority: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	var calls atomic.Int32
@@ -49,7 +50,7 @@ func TestPaymentsRefuseWhatIsNotMoney(t *testing.T) {
 			t.Run(tc.currency+"/"+name, func(t *testing.T) {
 				before := calls.Load()
 				a := &activities.Activities{Store: st, Payments: p}
-				rem := workflows.Remedy{ID: "r-" + tc.currency + name, Type: workflows.RemedyRefund, Amount: tc.amount, Currency: tc.currency}
+				rem := complaint.Remedy{ID: "r-" + tc.currency + name, Type: complaint.RemedyRefund, Amount: tc.amount, Currency: tc.currency}
 				err := a.ExecuteRemedy(ctx, workflows.RemedyInput{CaseID: id, Remedy: rem, IdempotencyKey: id + ":" + rem.ID})
 				var n int
 				_ = st.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger WHERE idempotency_key = $1 AND currency = $2 AND amount_minor = $3`,

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/workflows"
@@ -39,7 +40,7 @@ func (a *Activities) OpenIncident(ctx context.Context, in workflows.OpenIncident
 		team = t
 	}
 	notice := func(inc store.Incident) store.Notification {
-		m := workflows.Message{Audience: "staff", RecipientRole: workflows.RoleSupervisor, Team: team, Kind: "incident_opened",
+		m := complaint.Message{Audience: "staff", RecipientRole: complaint.RoleSupervisor, Team: team, Kind: "incident_opened",
 			Params: map[string]string{"case_number": inc.Number, "dimension": inc.Dimension, "value": inc.Value,
 				"recent": fmt.Sprint(inc.RecentCount), "usual": fmt.Sprintf("%.1f", inc.Expected),
 				"linked": fmt.Sprint(inc.Linked), "incident_id": inc.ID}}
@@ -115,7 +116,7 @@ func (a *Activities) deliverUpdate(ctx context.Context, updateID int64, only []s
 		if only != nil && !want[r.CaseID] {
 			continue
 		}
-		n, err := Render(workflows.Message{Audience: "customer", Kind: "incident_update",
+		n, err := Render(complaint.Message{Audience: "customer", Kind: "incident_update",
 			Params: map[string]string{"case_number": r.CaseNumber, "message": u.Message}}, r.Language)
 		if err != nil {
 			return 0, err
@@ -147,24 +148,24 @@ type caseUpdater interface {
 // and the case, so a retried activity attaches to the updates already
 // sent instead of acting twice. A case whose workflow refuses (not in a
 // state to resolve, authority) is skipped with its reason.
-func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.ResolveCaseInput) (workflows.CaseResolution, error) {
+func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.ResolveCaseInput) (complaint.CaseResolution, error) {
 	cs, err := a.Store.GetCase(ctx, in.CaseID)
 	if err != nil {
-		return workflows.CaseResolution{}, err
+		return complaint.CaseResolution{}, err
 	}
-	out := workflows.CaseResolution{CaseID: cs.ID, CaseNumber: cs.CaseNumber, Outcome: "resolved"}
+	out := complaint.CaseResolution{CaseID: cs.ID, CaseNumber: cs.CaseNumber, Outcome: "resolved"}
 	r := in.Resolution
 	steps := []struct {
 		name  string
-		actor workflows.Actor
+		actor complaint.Actor
 		arg   any
 	}{
-		{workflows.UpdateFindings, r.ProposedBy, workflows.FindingsRequest{Actor: r.ProposedBy, Findings: r.Findings}},
-		{workflows.UpdateProposal, r.ProposedBy, workflows.ProposalRequest{Actor: r.ProposedBy, Remedies: r.Remedies, Message: r.Message}},
-		{workflows.UpdateApproval, in.Approver, workflows.ApprovalRequest{Actor: in.Approver, Decision: "approve",
+		{workflows.UpdateFindings, r.ProposedBy, complaint.FindingsRequest{Actor: r.ProposedBy, Findings: r.Findings}},
+		{workflows.UpdateProposal, r.ProposedBy, complaint.ProposalRequest{Actor: r.ProposedBy, Remedies: r.Remedies, Message: r.Message}},
+		{workflows.UpdateApproval, in.Approver, complaint.ApprovalRequest{Actor: in.Approver, Decision: "approve",
 			Comment: "The resolution of incident " + in.Number}},
 	}
-	var state workflows.State
+	var state complaint.State
 	for _, st := range steps {
 		// Each update is signed for the staff member the API authenticated
 		// when the incident's resolution was proposed and approved.
@@ -192,7 +193,7 @@ func (a *Activities) ResolveIncidentCase(ctx context.Context, in workflows.Resol
 			return out, fmt.Errorf("%s update of %s: %w", st.name, cs.CaseNumber, err)
 		}
 	}
-	if state.Status == workflows.StatusAwaitingApproval {
+	if state.Status == complaint.StatusAwaitingApproval {
 		// Above the four-eyes threshold a case needs a second approver: it
 		// waits for one in the approvals inbox.
 		out.Outcome, out.Reason = "awaiting_approval", "a second approver is needed"

@@ -8,9 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 const ctxStaff = "staff"
@@ -86,9 +85,9 @@ func staffOf(c *gin.Context) *store.Staff {
 	return v.(*store.Staff)
 }
 
-func actorOf(c *gin.Context) wf.Actor {
+func actorOf(c *gin.Context) complaint.Actor {
 	st := staffOf(c)
-	return wf.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
+	return complaint.Actor{ID: st.ID, Role: st.Role, Team: st.Team}
 }
 
 // allow lets only the given roles through (403 for others).
@@ -141,8 +140,8 @@ func (s *Server) updateStaff(c *gin.Context) {
 		return
 	}
 	var errs []FieldProblem
-	if p.Role != nil && !slices.Contains(auth.Roles(), *p.Role) {
-		errs = append(errs, wf.OneOf(auth.Roles()...).At("role"))
+	if p.Role != nil && !slices.Contains(complaint.Roles(), *p.Role) {
+		errs = append(errs, complaint.OneOf(complaint.Roles()...).At("role"))
 	}
 	if p.Team != nil {
 		ok, err := s.store.TeamExists(c, *p.Team)
@@ -151,7 +150,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 			return
 		}
 		if !ok {
-			errs = append(errs, wf.NewProblem(wf.CodeUnknownTeam, "no such team").At("team"))
+			errs = append(errs, complaint.NewProblem(complaint.CodeUnknownTeam, "no such team").At("team"))
 		}
 	}
 	if p.Email != nil && *p.Email != "" {
@@ -181,7 +180,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 // supervisors see their team's cases and those assigned to them (nil
 // means every case: managers, directors, admins and auditors).
 func (s *Server) scopeOf(st *store.Staff) *store.Scope {
-	if s.cfg.TeamIsolation && (st.Role == wf.RoleAgent || st.Role == wf.RoleSupervisor) {
+	if s.cfg.TeamIsolation && (st.Role == complaint.RoleAgent || st.Role == complaint.RoleSupervisor) {
 		return &store.Scope{Team: st.Team, Staff: st.ID}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -25,19 +26,19 @@ func (s *Server) listComplaints(c *gin.Context) {
 	var errs []FieldProblem
 	var approvable bool
 	if f.Status != "" && !validStatus(f.Status) {
-		errs = append(errs, wf.OneOfSaying("is not a known status", wf.Statuses()...).At("status"))
+		errs = append(errs, complaint.OneOfSaying("is not a known status", complaint.Statuses()...).At("status"))
 	}
-	if f.Category != "" && !wf.ValidCategory(f.Category) {
-		errs = append(errs, wf.OneOf(wf.Categories()...).At("category"))
+	if f.Category != "" && !complaint.ValidCategory(f.Category) {
+		errs = append(errs, complaint.OneOf(complaint.Categories()...).At("category"))
 	}
-	if f.Severity != "" && !wf.ValidSeverity(f.Severity) {
-		errs = append(errs, wf.OneOf(wf.Severities()...).At("severity"))
+	if f.Severity != "" && !complaint.ValidSeverity(f.Severity) {
+		errs = append(errs, complaint.OneOf(complaint.Severities()...).At("severity"))
 	}
 	if f.Sort != "" && f.Sort != "created_at" && f.Sort != "priority" {
-		errs = append(errs, wf.OneOfSaying("must be created_at or priority", "created_at", "priority").At("sort"))
+		errs = append(errs, complaint.OneOfSaying("must be created_at or priority", "created_at", "priority").At("sort"))
 	}
 	if len(f.Q) > 200 {
-		errs = append(errs, wf.TooLong(200).At("q"))
+		errs = append(errs, complaint.TooLong(200).At("q"))
 	}
 	if v := q.Get("breached"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -62,7 +63,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		me := staffOf(c)
 		var roles []string
 		for _, r := range handlers {
-			if wf.RoleLevel(r) <= wf.RoleLevel(me.Role) {
+			if complaint.RoleLevel(r) <= complaint.RoleLevel(me.Role) {
 				roles = append(roles, r)
 			}
 		}
@@ -71,7 +72,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if v := q.Get("survey_score_max"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 5 {
-			errs = append(errs, wf.OutOfRange(1, 5).At("survey_score_max"))
+			errs = append(errs, complaint.OutOfRange(1, 5).At("survey_score_max"))
 		}
 		f.SurveyScoreMax = n
 	}
@@ -82,7 +83,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				errs = append(errs, wf.NewProblem(wf.CodeNotATime, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z").At(p.name))
+				errs = append(errs, complaint.NewProblem(complaint.CodeNotATime, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z").At(p.name))
 			}
 			*p.dst = &t
 		}
@@ -90,13 +91,13 @@ func (s *Server) listComplaints(c *gin.Context) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			errs = append(errs, wf.OutOfRange(1, 200).At("limit"))
+			errs = append(errs, complaint.OutOfRange(1, 200).At("limit"))
 		}
 		f.Limit = n
 	}
 	if v := q.Get("cursor"); v != "" {
 		if err := decodeCursor(v, &f); err != nil {
-			errs = append(errs, wf.NewProblem(wf.CodeInvalidCursor, "is not a cursor this API returned").At("cursor"))
+			errs = append(errs, complaint.NewProblem(complaint.CodeInvalidCursor, "is not a cursor this API returned").At("cursor"))
 		}
 	}
 	if len(errs) > 0 {
@@ -129,7 +130,7 @@ func (s *Server) listComplaints(c *gin.Context) {
 	c.JSON(http.StatusOK, resp)
 }
 
-func validStatus(s string) bool { return slices.Contains(wf.Statuses(), s) }
+func validStatus(s string) bool { return slices.Contains(complaint.Statuses(), s) }
 
 func encodeCursor(cs store.Case) string {
 	raw := fmt.Sprintf("%d|%s|%d", cs.CreatedAt.UnixNano(), cs.ID, cs.Priority)
@@ -164,14 +165,14 @@ func decodeCursor(v string, f *store.Filter) error {
 // CaseView is one case as staff see it.
 type CaseView struct {
 	store.Case
-	Timeline         []store.CaseEvent  `json:"timeline"`
-	Deadlines        []wf.Deadline      `json:"deadlines"`
-	PendingApprovals *wf.Proposal       `json:"pending_approvals"`
-	Remedies         []wf.Remedy        `json:"remedies"`
-	RepeatContacts   []wf.RepeatContact `json:"repeat_contacts"`
-	Findings         *wf.Findings       `json:"findings,omitempty"`
-	PendingQuestion  string             `json:"pending_question,omitempty"`
-	Live             bool               `json:"live"`
+	Timeline         []store.CaseEvent         `json:"timeline"`
+	Deadlines        []complaint.Deadline      `json:"deadlines"`
+	PendingApprovals *complaint.Proposal       `json:"pending_approvals"`
+	Remedies         []complaint.Remedy        `json:"remedies"`
+	RepeatContacts   []complaint.RepeatContact `json:"repeat_contacts"`
+	Findings         *complaint.Findings       `json:"findings,omitempty"`
+	PendingQuestion  string                    `json:"pending_question,omitempty"`
+	Live             bool                      `json:"live"`
 	// ReversalFailed lists the remedies whose reversal failed for good:
 	// a person must undo them by hand.
 	ReversalFailed []string `json:"reversal_failed"`
@@ -211,7 +212,7 @@ func (s *Server) visibleCase(c *gin.Context, id string) (store.Case, error) {
 
 // writeCase answers with the case view; st is the workflow state when the
 // caller has it already (after an update), else it is queried.
-func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
+func (s *Server) writeCase(c *gin.Context, cs store.Case, st *complaint.State) {
 	events, err := s.store.Events(c, cs.ID)
 	if err != nil {
 		s.fail(c, "events", err)
@@ -227,7 +228,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	if masked {
 		maskCase(&cs)
 	}
-	v := CaseView{Case: cs, Timeline: events, Deadlines: []wf.Deadline{}, Remedies: []wf.Remedy{}, RepeatContacts: []wf.RepeatContact{},
+	v := CaseView{Case: cs, Timeline: events, Deadlines: []complaint.Deadline{}, Remedies: []complaint.Remedy{}, RepeatContacts: []complaint.RepeatContact{},
 		Actions: []string{}, ReversalFailed: []string{}, Messages: msgs}
 	if st == nil {
 		q, err := s.queryState(c, cs)
@@ -250,7 +251,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 			if st.Proposal.Remedies != nil {
 				v.Remedies = st.Proposal.Remedies
 			}
-			if st.Status == wf.StatusAwaitingApproval {
+			if st.Status == complaint.StatusAwaitingApproval {
 				v.PendingApprovals = st.Proposal
 			}
 		}
@@ -273,7 +274,7 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *wf.State) {
 	if masked {
 		maskView(&v, known)
 	}
-	if staffOf(c).Role == wf.RoleEngineer {
+	if staffOf(c).Role == complaint.RoleEngineer {
 		v.WorkflowUIURL = s.workflowUIURL(cs)
 	}
 	c.JSON(http.StatusOK, v)
@@ -289,15 +290,15 @@ func (s *Server) assign(c *gin.Context) {
 		return
 	}
 	if b.Assignee == "" {
-		invalidFields(c, wf.Required().At("assignee"))
+		invalidFields(c, complaint.Required().At("assignee"))
 		return
 	}
 	st, err := s.store.GetStaff(c, b.Assignee)
-	if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+	if err != nil || !st.Active || complaint.RoleLevel(st.Role) == 0 {
 		invalidFields(c, notAHandler().At("assignee"))
 		return
 	}
-	s.sendDecision(c, wf.UpdateAssign, wf.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
+	s.sendDecision(c, wf.UpdateAssign, complaint.AssignRequest{Actor: actorOf(c), Assignee: b.Assignee})
 }
 
 type transferBody struct {
@@ -313,7 +314,7 @@ func (s *Server) transfer(c *gin.Context) {
 	}
 	if b.Assignee != "" {
 		st, err := s.store.GetStaff(c, b.Assignee)
-		if err != nil || !st.Active || wf.RoleLevel(st.Role) == 0 {
+		if err != nil || !st.Active || complaint.RoleLevel(st.Role) == 0 {
 			invalidFields(c, notAHandler().At("assignee"))
 			return
 		}
@@ -325,11 +326,11 @@ func (s *Server) transfer(c *gin.Context) {
 			return
 		}
 		if !ok {
-			invalidFields(c, wf.NewProblem(wf.CodeUnknownTeam, "no such team").At("team"))
+			invalidFields(c, complaint.NewProblem(complaint.CodeUnknownTeam, "no such team").At("team"))
 			return
 		}
 	}
-	s.sendDecision(c, wf.UpdateTransfer, wf.TransferRequest{Actor: actorOf(c), Assignee: b.Assignee, Team: b.Team, Reason: b.Reason})
+	s.sendDecision(c, wf.UpdateTransfer, complaint.TransferRequest{Actor: actorOf(c), Assignee: b.Assignee, Team: b.Team, Reason: b.Reason})
 }
 
 func (s *Server) sendDecision(c *gin.Context, name string, req any) {
@@ -391,18 +392,18 @@ type remedyBody struct {
 // remediesOf converts remedy bodies; an amount that is not a whole number
 // of the currency's minor units (100.5 JPY) is a 422 naming each such
 // field, written here, and ok is false.
-func remediesOf(bs []remedyBody) ([]wf.Remedy, []FieldProblem) {
-	var out []wf.Remedy
+func remediesOf(bs []remedyBody) ([]complaint.Remedy, []FieldProblem) {
+	var out []complaint.Remedy
 	var bad []FieldProblem
 	for i, rb := range bs {
 		var amount int64
 		if rb.Amount != "" {
 			var err error
-			if amount, err = wf.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
-				bad = append(bad, wf.ProblemOf(err).At(fmt.Sprintf("remedies[%d].amount", i)))
+			if amount, err = complaint.ParseAmount(rb.Amount.String(), rb.Currency); err != nil {
+				bad = append(bad, complaint.ProblemOf(err).At(fmt.Sprintf("remedies[%d].amount", i)))
 			}
 		}
-		out = append(out, wf.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
+		out = append(out, complaint.Remedy{Type: rb.Type, Amount: amount, Currency: rb.Currency, Note: rb.Note})
 	}
 	return out, bad
 }
@@ -418,28 +419,30 @@ type approvalBody struct {
 }
 
 func (s *Server) note(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateNote, func(b noteBody, a wf.Actor) any { return wf.NoteRequest{Actor: a, Text: b.Text} })
+	bodyDecision(s, c, wf.UpdateNote, func(b noteBody, a complaint.Actor) any { return complaint.NoteRequest{Actor: a, Text: b.Text} })
 }
 
 func (s *Server) requestInfo(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a wf.Actor) any {
-		return wf.InfoRequest{Actor: a, Question: b.Question}
+	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a complaint.Actor) any {
+		return complaint.InfoRequest{Actor: a, Question: b.Question}
 	})
 }
 
 func (s *Server) escalate(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateEscalate, func(b reasonBody, a wf.Actor) any { return wf.EscalateRequest{Actor: a, Reason: b.Reason} })
+	bodyDecision(s, c, wf.UpdateEscalate, func(b reasonBody, a complaint.Actor) any {
+		return complaint.EscalateRequest{Actor: a, Reason: b.Reason}
+	})
 }
 
 func (s *Server) classify(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a wf.Actor) any {
-		return wf.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
+	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a complaint.Actor) any {
+		return complaint.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
 	})
 }
 
 func (s *Server) findings(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateFindings, func(b findingsBody, a wf.Actor) any {
-		return wf.FindingsRequest{Actor: a, Findings: wf.Findings(b)}
+	bodyDecision(s, c, wf.UpdateFindings, func(b findingsBody, a complaint.Actor) any {
+		return complaint.FindingsRequest{Actor: a, Findings: complaint.Findings(b)}
 	})
 }
 
@@ -453,7 +456,7 @@ func (s *Server) proposal(c *gin.Context) {
 		return
 	}
 	remedies, amounts := remediesOf(b.Remedies)
-	req := wf.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message}
+	req := complaint.ProposalRequest{Actor: actorOf(c), Remedies: remedies, RefusalReason: b.RefusalReason, Message: b.Message}
 	if bad = mergeProblems(bad, amounts); len(bad) > 0 {
 		invalidFields(c, mergeProblems(bad, contentProblems(req))...)
 		return
@@ -462,8 +465,8 @@ func (s *Server) proposal(c *gin.Context) {
 }
 
 func (s *Server) approval(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateApproval, func(b approvalBody, a wf.Actor) any {
-		return wf.ApprovalRequest{Actor: a, Decision: b.Decision, Comment: b.Comment}
+	bodyDecision(s, c, wf.UpdateApproval, func(b approvalBody, a complaint.Actor) any {
+		return complaint.ApprovalRequest{Actor: a, Decision: b.Decision, Comment: b.Comment}
 	})
 }
 
@@ -471,7 +474,7 @@ func (s *Server) approval(c *gin.Context) {
 // sends it.
 // A body with text no field may hold is refused here with every bad
 // field: those and what the request's content checks find.
-func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, wf.Actor) any) {
+func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, complaint.Actor) any) {
 	var b B
 	ok, bad := decodeKeepingText(c, &b)
 	if !ok {
@@ -490,18 +493,20 @@ func bodyDecision[B any](s *Server, c *gin.Context, name string, build func(B, w
 func contentProblems(req any) []FieldProblem {
 	var err error
 	switch r := req.(type) {
-	case wf.FindingsRequest:
-		err = wf.ValidateFindings(r.Findings)
-	case wf.ProposalRequest:
-		err = wf.ValidateProposal(r)
-	case wf.ApprovalRequest:
-		err = wf.ValidateDecision(r.Decision, r.Comment)
+	case complaint.FindingsRequest:
+		err = complaint.ValidateFindings(r.Findings)
+	case complaint.ProposalRequest:
+		err = complaint.ValidateProposal(r)
+	case complaint.ApprovalRequest:
+		err = complaint.ValidateDecision(r.Decision, r.Comment)
 	}
-	return wf.InvalidFieldsOf(err)
+	return complaint.InvalidFieldsOf(err)
 }
 
-func notBoolean() wf.Problem { return wf.NewProblem(wf.CodeNotABoolean, "must be true or false") }
+func notBoolean() complaint.Problem {
+	return complaint.NewProblem(complaint.CodeNotABoolean, "must be true or false")
+}
 
-func notAHandler() wf.Problem {
-	return wf.NewProblem(wf.CodeNotAHandler, "is not an active case handler")
+func notAHandler() complaint.Problem {
+	return complaint.NewProblem(complaint.CodeNotAHandler, "is not an active case handler")
 }

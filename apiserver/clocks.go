@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -23,14 +24,14 @@ type extensionDecisionBody struct {
 }
 
 func (s *Server) requestExtension(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateRequestExtension, func(b extensionBody, a wf.Actor) any {
-		return wf.ExtensionRequest{Actor: a, Clock: b.Clock, Reason: b.Reason}
+	bodyDecision(s, c, wf.UpdateRequestExtension, func(b extensionBody, a complaint.Actor) any {
+		return complaint.ExtensionRequest{Actor: a, Clock: b.Clock, Reason: b.Reason}
 	})
 }
 
 func (s *Server) decideExtension(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateDecideExtension, func(b extensionDecisionBody, a wf.Actor) any {
-		return wf.ExtensionDecision{Actor: a, Clock: b.Clock, Decision: b.Decision, Comment: b.Comment}
+	bodyDecision(s, c, wf.UpdateDecideExtension, func(b extensionDecisionBody, a complaint.Actor) any {
+		return complaint.ExtensionDecision{Actor: a, Clock: b.Clock, Decision: b.Decision, Comment: b.Comment}
 	})
 }
 
@@ -43,7 +44,7 @@ type profileView struct {
 // listProfiles answers the built-in clock profiles, each with the rules of
 // its clocks and the calendar it counts against.
 func (s *Server) listProfiles(c *gin.Context) {
-	names := wf.Profiles()
+	names := complaint.Profiles()
 	out := make([]profileView, 0, len(names))
 	for _, p := range names {
 		cal, err := s.store.Calendar(c, p.CalendarID)
@@ -86,7 +87,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 		cal.ID = c.Param("id")
 	}
 	if cal.ID != c.Param("id") {
-		invalidFields(c, wf.NewProblem(wf.CodePathMismatch, "must match the calendar id in the path").At("id"))
+		invalidFields(c, complaint.NewProblem(complaint.CodePathMismatch, "must match the calendar id in the path").At("id"))
 		return
 	}
 	version, err := s.store.PutCalendar(c, cal, staffOf(c).ID)
@@ -94,7 +95,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 	if errors.As(err, &verr) {
 		fields := make([]FieldProblem, 0, len(verr.Problems))
 		for _, p := range verr.Problems {
-			fields = append(fields, wf.NewProblem(wf.CodeInvalidCalendar, p.Message).At(p.Field))
+			fields = append(fields, complaint.NewProblem(complaint.CodeInvalidCalendar, p.Message).At(p.Field))
 		}
 		invalidFields(c, fields...)
 		return

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"encoding/json"
 	"errors"
+	"github.com/complaint-handling/complaints/complaint"
 	"io"
 	"mime"
 	"net/http"
@@ -18,7 +19,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // The codec endpoint (docs/engineers.md) lets the Temporal Web UI and CLI
@@ -43,7 +43,7 @@ type PayloadCodec interface {
 const codecCookieName = "complaints_codec"
 
 // codecRoles may call the codec endpoint.
-var codecRoles = []string{wf.RoleEngineer}
+var codecRoles = []string{complaint.RoleEngineer}
 
 // codecMaxAge bounds the codec cookie's life (and the token's own expiry
 // bounds it further).
@@ -271,7 +271,7 @@ func (s *Server) readPayloads(c *gin.Context) (*commonpb.Payloads, bool) {
 		errs = append(errs, FieldProblem{Field: "X-Namespace", Message: "this codec serves the namespace " + s.cfg.Namespace})
 	}
 	if wid := c.GetHeader("X-Workflow-Id"); wid != "" {
-		if msg := wf.CheckText(wid, 200, wf.SingleLine); msg != "" {
+		if msg := complaint.CheckText(wid, 200, complaint.SingleLine); msg != "" {
 			errs = append(errs, FieldProblem{Field: "X-Workflow-Id", Message: msg})
 		}
 	}
@@ -401,7 +401,7 @@ func workflowOfRequest(c *gin.Context) string {
 	parts := strings.Split(u.Path, "/")
 	for i := 0; i+1 < len(parts); i++ {
 		if parts[i] == "workflows" && parts[i+1] != "" {
-			if wid, err := url.PathUnescape(parts[i+1]); err == nil && wf.CheckText(wid, 200, wf.SingleLine) == "" {
+			if wid, err := url.PathUnescape(parts[i+1]); err == nil && complaint.CheckText(wid, 200, complaint.SingleLine) == "" {
 				return wid
 			}
 		}

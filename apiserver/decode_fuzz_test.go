@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	wf "github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // FuzzComplaintDecoding feeds arbitrary bodies to the strict decoder and
@@ -23,7 +23,7 @@ func FuzzComplaintDecoding(f *testing.F) {
 	f.Add(`{"channel":"web"} trailing`)
 	f.Add(`{"received_at":"2999-01-01T00:00:00Z"}`)
 	gin.SetMode(gin.ReleaseMode)
-	profiles := wf.Profiles()
+	profiles := complaint.Profiles()
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, target := range []func(*gin.Context) (bool, []FieldProblem){
 			func(c *gin.Context) (bool, []FieldProblem) {
@@ -31,20 +31,20 @@ func FuzzComplaintDecoding(f *testing.F) {
 				if !decode(c, &b) {
 					return false, nil
 				}
-				return true, b.validate(true, func(p string) bool { _, ok := profiles[p]; return ok }, time.Now())
+				return true, fieldProblems(b.request("staff-1").Validate(profileSet(profiles), time.Now()))
 			},
 			func(c *gin.Context) (bool, []FieldProblem) {
 				var b proposalBody
 				if !decode(c, &b) {
 					return false, nil
 				}
-				r := wf.ProposalRequest{Message: b.Message, RefusalReason: b.RefusalReason}
+				r := complaint.ProposalRequest{Message: b.Message, RefusalReason: b.RefusalReason}
 				var amounts []FieldProblem
 				if r.Remedies, amounts = remediesOf(b.Remedies); len(amounts) > 0 {
 					invalidFields(c, amounts...)
 					return false, nil
 				}
-				_ = wf.ValidateProposal(r)
+				_ = complaint.ValidateProposal(r)
 				return true, nil
 			},
 		} {

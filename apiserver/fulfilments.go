@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/complaint-handling/complaints/complaint"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
@@ -20,13 +21,13 @@ type fulfilmentBody struct {
 // transaction as the audit event, so Temporal and PostgreSQL agree.
 func (s *Server) fulfilment(c *gin.Context) {
 	remedy := c.Param("remedy")
-	bodyDecision(s, c, wf.UpdateFulfilment, func(b fulfilmentBody, a wf.Actor) any {
-		return wf.FulfilmentRequest{Actor: a, RemedyID: remedy, State: b.State, Note: b.Note}
+	bodyDecision(s, c, wf.UpdateFulfilment, func(b fulfilmentBody, a complaint.Actor) any {
+		return complaint.FulfilmentRequest{Actor: a, RemedyID: remedy, State: b.State, Note: b.Note}
 	})
 }
 
-// remedyKinds is GET /v1/remedy-kinds: workflows.RemedyKinds, so the
+// remedyKinds is GET /v1/remedy-kinds: complaint.RemedyKinds, so the
 // console offers the types and amount rules the workflow validates.
 func (s *Server) remedyKinds(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"remedy_kinds": wf.RemedyKinds()})
+	c.JSON(http.StatusOK, gin.H{"remedy_kinds": complaint.RemedyKinds()})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -43,7 +44,7 @@ func (s *Server) handOver(c *gin.Context, st store.Staff) ([]handOver, error) {
 		switch {
 		case !st.Active:
 			reason = fmt.Sprintf("hand-over: %s was deactivated", st.ID)
-		case wf.RoleLevel(st.Role) == 0:
+		case complaint.RoleLevel(st.Role) == 0:
 			reason = fmt.Sprintf("hand-over: %s is now %s and handles no cases", st.ID, st.Role)
 		case team != st.Team:
 			reason = fmt.Sprintf("hand-over: %s moved to team %s", st.ID, st.Team)
@@ -56,7 +57,7 @@ func (s *Server) handOver(c *gin.Context, st store.Staff) ([]handOver, error) {
 			}
 		}
 		h := handOver{CaseID: cs.ID, CaseNumber: cs.CaseNumber}
-		res, err := s.update(c, cs, wf.UpdateTransfer, wf.TransferRequest{Actor: actorOf(c), Team: team, Reason: reason}, nil)
+		res, err := s.update(c, cs, wf.UpdateTransfer, complaint.TransferRequest{Actor: actorOf(c), Team: team, Reason: reason}, nil)
 		if err != nil {
 			s.logger.Warn("hand-over failed", "case_id", cs.ID, "staff", st.ID, "err", err)
 			h.Problem = "the case could not be handed over now; try again"

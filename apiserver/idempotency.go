@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"io"
 	"net/http"
 	"unicode/utf8"
@@ -14,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // ctxReplay marks a request whose Idempotency-Key was used before with
@@ -38,7 +38,7 @@ func (s *Server) idempotency() gin.HandlerFunc {
 			return
 		}
 		if len(key) > 200 || !utf8.ValidString(key) {
-			invalidFields(c, wf.TooLong(200).At("Idempotency-Key"))
+			invalidFields(c, complaint.TooLong(200).At("Idempotency-Key"))
 			return
 		}
 		var body []byte

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -32,7 +33,7 @@ type IncidentCase struct {
 func (s *Server) listIncidents(c *gin.Context) {
 	status := c.Query("status")
 	if status != "" && status != "open" && status != "closed" {
-		invalidFields(c, wf.OneOfSaying("must be open or closed", "open", "closed").At("status"))
+		invalidFields(c, complaint.OneOfSaying("must be open or closed", "open", "closed").At("status"))
 		return
 	}
 	list, err := s.store.Incidents(c, status)
@@ -105,10 +106,10 @@ func (s *Server) postIncidentUpdate(c *gin.Context) {
 	}
 	switch {
 	case strings.TrimSpace(b.Message) == "":
-		invalidFields(c, wf.Required().At("message"))
+		invalidFields(c, complaint.Required().At("message"))
 		return
 	case utf8.RuneCountInString(b.Message) > 4000:
-		invalidFields(c, wf.TooLong(4000).At("message"))
+		invalidFields(c, complaint.TooLong(4000).At("message"))
 		return
 	}
 	inc, ok := s.openIncident(c, "updates go to open incidents only")
@@ -168,7 +169,7 @@ func (s *Server) closeIncident(c *gin.Context) {
 		return
 	}
 	if strings.TrimSpace(b.Note) == "" {
-		invalidFields(c, wf.RequiredBecause(": say what was found and done").At("note"))
+		invalidFields(c, complaint.RequiredBecause(": say what was found and done").At("note"))
 		return
 	}
 	inc, ok := s.openIncident(c, "the incident is closed already")
@@ -207,7 +208,7 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 		return
 	}
 	me := actorOf(c)
-	r := wf.IncidentResolution{Findings: wf.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
+	r := complaint.IncidentResolution{Findings: complaint.Findings{Cause: b.Cause, CauseDetail: b.CauseDetail, Responsibility: b.Responsibility,
 		ResponsibleUnit: b.ResponsibleUnit, ResponsiblePerson: b.ResponsiblePerson, Summary: b.Summary},
 		Message: b.Message, ProposedBy: me, ProposedAt: time.Now().UTC()}
 	var amounts []FieldProblem
@@ -215,11 +216,7 @@ func (s *Server) proposeIncidentResolution(c *gin.Context) {
 		invalidFields(c, amounts...)
 		return
 	}
-	// The same checks every case's workflow makes, so a bad resolution is
-	// refused here with the field named, not case by case later.
-	if err := wf.JoinFieldErrors(wf.ValidateFindings(r.Findings),
-		wf.ValidateProposal(wf.ProposalRequest{Actor: me, Remedies: r.Remedies, Message: r.Message}),
-		s.cfg.Authority.CheckCurrencies(r.Remedies)); err != nil {
+	if err := complaint.ValidateIncidentResolution(s.cfg.Authority, r); err != nil {
 		s.kindProblem(c, "incident resolution", err)
 		return
 	}
@@ -261,28 +258,15 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
 		return
 	}
+	// The domain decides (four eyes, authority, the decision's fields);
+	// the handler records the decision and starts the cases' resolution.
 	me := actorOf(c)
 	r := *inc.Resolution
-	p := wf.Proposal{Remedies: r.Remedies, ProposedBy: r.ProposedBy.ID, Message: r.Message}
-	req, err := s.cfg.Authority.Require(p)
+	status, err := complaint.DecideIncidentResolution(s.cfg.Authority, r, b.Decision, b.Comment, me)
 	if err != nil {
-		invalidFields(c, wf.ProblemOf(err).At("remedies"))
-		return
-	}
-	p.Required = req
-	if b.Decision != "approve" && b.Decision != "reject" {
-		invalidFields(c, wf.OneOfSaying("must be approve or reject", "approve", "reject").At("decision"))
-		return
-	}
-	if b.Decision == "reject" && strings.TrimSpace(b.Comment) == "" {
-		invalidFields(c, wf.ReasonRequired("a rejection needs a comment saying why").At("comment"))
-		return
-	}
-	if err := s.cfg.Authority.CanApprove(p, me); err != nil {
 		s.kindProblem(c, "incident", err)
 		return
 	}
-	status := map[string]string{"approve": "approved", "reject": "rejected"}[b.Decision]
 	if err := s.store.DecideIncidentResolution(c, inc.ID, status, me.ID); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			problem(c, http.StatusConflict, "not allowed in the incident's state", "no resolution awaits a decision")
@@ -292,7 +276,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		return
 	}
 	extra := gin.H{}
-	if status == "approved" {
+	if status == complaint.ResolutionApproved {
 		cases, err := s.store.IncidentCases(c, inc.ID)
 		if err != nil {
 			s.fail(c, "incident cases", err)
@@ -300,7 +284,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		}
 		var ids []string
 		for _, cs := range cases {
-			if cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn {
+			if cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn {
 				ids = append(ids, cs.ID)
 			}
 		}
@@ -321,7 +305,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		return
 	}
 	code := http.StatusOK
-	if status == "approved" {
+	if status == complaint.ResolutionApproved {
 		code = http.StatusAccepted
 	}
 	s.writeIncident(c, code, inc, extra)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -67,47 +66,28 @@ type CreatedComplaint struct {
 }
 
 // MaxDescription is the longest description accepted, in characters (see
-// workflows.MaxDescription).
-const MaxDescription = wf.MaxDescription
+// complaint.MaxDescription).
+const MaxDescription = complaint.MaxDescription
 
-func (b complaintBody) validate(staff bool, profiles func(string) bool, now time.Time) []FieldProblem {
-	// Every text field goes through the workflow's own check (the one
-	// its intake validator makes), so the two cannot disagree.
-	errs := slices.Clone(wf.InvalidFieldsOf(wf.ValidateComplaintText(wf.Complaint{Customer: wf.Customer(b.Customer),
-		Subject: b.Subject, Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef,
-		Product: b.Product, Region: b.Region, Branch: b.Branch})))
-	if b.Customer.Phone == "" && b.Customer.Email == "" {
-		errs = append(errs, wf.NewProblem(wf.CodeContactRequired, "give a phone number or an email address so we can reach you").At("customer.phone"))
-	}
-	if b.Customer.Email != "" {
-		if a, err := mail.ParseAddress(b.Customer.Email); err != nil || a.Address != b.Customer.Email {
-			errs = append(errs, wf.NewProblem(wf.CodeInvalidEmail, "is not a valid email address").At("customer.email"))
-		}
-	}
-	if b.Customer.Phone != "" && strings.Trim(b.Customer.Phone, "+0123456789 -()") != "" {
-		errs = append(errs, wf.NewProblem(wf.CodeInvalidPhone, "may contain only digits, spaces, + - ( )").At("customer.phone"))
-	}
-	if !slices.Contains(Channels(), b.Channel) {
-		errs = append(errs, wf.OneOf(Channels()...).At("channel"))
-	}
-	if b.Language != "" && !slices.Contains(Languages(), b.Language) {
-		errs = append(errs, wf.OneOfSaying("must be zh or en", Languages()...).At("language"))
-	}
-	if b.Profile != "" && !profiles(b.Profile) {
-		errs = append(errs, wf.NewProblem(wf.CodeUnknownProfile, "is not a known clock profile").At("profile"))
-	}
-	if b.ReceivedAt != nil {
-		switch {
-		case !staff:
-			errs = append(errs, wf.NewProblem(wf.CodeStaffOnly, "may only be given by staff entering a complaint").At("received_at"))
-		case b.ReceivedAt.After(now.Add(time.Minute)):
-			errs = append(errs, wf.NewProblem(wf.CodeInFuture, "must not be in the future").At("received_at"))
-		case b.ReceivedAt.Before(now.AddDate(-1, 0, 0)):
-			errs = append(errs, wf.NewProblem(wf.CodeTooOld, "must be within the last year").At("received_at"))
-		}
-	}
-	return errs
+// request is the body as the domain's filing; staffID is the staff member
+// entering it ("" for the customer's own filing).
+func (b complaintBody) request(staffID string) complaint.IntakeRequest {
+	return complaint.IntakeRequest{Customer: complaint.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject,
+		Description: b.Description, DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product,
+		Region: b.Region, Branch: b.Branch, Language: b.Language, Profile: b.Profile, ReceivedAt: b.ReceivedAt,
+		EnteredBy: staffID}
 }
+
+// profileSet is the clock profiles the API knows, as the domain's
+// ProfileSet.
+type profileSet map[string]complaint.Clocks
+
+// Known reports whether name is one of the profiles.
+func (p profileSet) Known(name string) bool { _, ok := p[name]; return ok }
+
+// fieldProblems are the bad fields of a domain validation's FieldErrors
+// (none for nil or any other error), with their codes.
+func fieldProblems(err error) []FieldProblem { return complaint.InvalidFieldsOf(err) }
 
 // mergeProblems is every problem of a and b, one per field (a's first).
 func mergeProblems(a, b []FieldProblem) []FieldProblem {
@@ -190,11 +170,15 @@ func (s *Server) createComplaint(c *gin.Context) {
 	}
 	staff := staffOf(c)
 	now := time.Now().UTC()
-	profiles := wf.Profiles()
 	if staff == nil {
 		b.deriveAnonymousCustomer()
 	}
-	if errs := mergeProblems(bad, b.validate(staff != nil, func(p string) bool { _, ok := profiles[p]; return ok }, now)); len(errs) > 0 {
+	staffID := ""
+	if staff != nil {
+		staffID = staff.ID
+	}
+	req := b.request(staffID)
+	if errs := mergeProblems(bad, fieldProblems(req.Validate(profileSet(complaint.Profiles()), now))); len(errs) > 0 {
 		invalidFields(c, errs...)
 		return
 	}
@@ -218,25 +202,7 @@ func (s *Server) createComplaint(c *gin.Context) {
 			return
 		}
 	}
-	if b.Language == "" {
-		b.Language = "zh"
-	}
-	if b.Profile == "" {
-		b.Profile = "default"
-	}
-	received := now
-	if b.ReceivedAt != nil {
-		received = b.ReceivedAt.UTC()
-	}
-	cmp := wf.Complaint{
-		CaseID: caseIDFor(scopedKey), IdempotencyKey: scopedKey,
-		Customer: wf.Customer(b.Customer), Channel: b.Channel, Subject: b.Subject, Description: b.Description,
-		DesiredRemedy: b.DesiredRemedy, OrderRef: b.OrderRef, Product: b.Product, Region: b.Region, Branch: b.Branch,
-		Language: b.Language, Profile: b.Profile, ReceivedAt: received, Anonymous: staff == nil,
-	}
-	if staff != nil {
-		cmp.EnteredBy = staff.ID
-	}
+	cmp := req.Complaint(caseIDFor(scopedKey), scopedKey, staff == nil, now)
 	wfID, err := s.workflowIDFor(c, b.Customer.ID, b.OrderRef, cmp.CaseID)
 	if err != nil {
 		s.fail(c, "intake", err)
@@ -310,7 +276,7 @@ func (s *Server) answerKnownCase(c *gin.Context, staff *store.Staff, id, number,
 }
 
 func (s *Server) created(id, number, status string, repeat bool) CreatedComplaint {
-	tok := activities.TrackingToken(s.cfg.TokenSecret, id)
+	tok := complaint.TrackingToken(s.cfg.TokenSecret, id)
 	return CreatedComplaint{ID: id, CaseNumber: number, Status: status, TrackingToken: tok,
 		TrackingURL: s.cfg.PublicBaseURL + "/track/" + tok, RepeatContact: repeat}
 }

@@ -3,13 +3,13 @@ package apiserver
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // Labels are a value's words in each page language (zh, en), from the
@@ -36,9 +36,9 @@ type StatusItem struct {
 // RemedyKindItem is a remedy kind (workflows.RemedyKinds) with its labels.
 type RemedyKindItem struct {
 	ListItem
-	Amount     wf.AmountRule `json:"amount"`
-	Money      bool          `json:"money"`
-	Fulfilment bool          `json:"fulfilment"`
+	Amount     complaint.AmountRule `json:"amount"`
+	Money      bool                 `json:"money"`
+	Fulfilment bool                 `json:"fulfilment"`
 }
 
 // RoleItem is a staff role with its approval level (workflows.RoleLevel:
@@ -84,12 +84,12 @@ type Lists struct {
 // is no step of its own shows as.
 func customerStep(status string) string {
 	switch status {
-	case wf.StatusAwaitingInfo:
-		return wf.StatusInvestigating
-	case wf.StatusExecuting, wf.StatusFulfilling:
-		return wf.StatusAwaitingApproval
-	case wf.StatusWithdrawn:
-		return wf.StatusClosed
+	case complaint.StatusAwaitingInfo:
+		return complaint.StatusInvestigating
+	case complaint.StatusExecuting, complaint.StatusFulfilling:
+		return complaint.StatusAwaitingApproval
+	case complaint.StatusWithdrawn:
+		return complaint.StatusClosed
 	}
 	return status
 }
@@ -132,29 +132,29 @@ func buildLists(dict map[string]map[string]string) Lists {
 		return out
 	}
 	var l Lists
-	for _, s := range wf.Statuses() {
+	for _, s := range complaint.Statuses() {
 		l.Statuses = append(l.Statuses, StatusItem{ListItem: ListItem{s, labels(prefixStatus + s)}, Step: customerStep(s),
-			Open: s != wf.StatusClosed && s != wf.StatusWithdrawn, CustomerLabels: labels(prefixTrackStatus + s)})
+			Open: s != complaint.StatusClosed && s != complaint.StatusWithdrawn, CustomerLabels: labels(prefixTrackStatus + s)})
 	}
-	l.Categories = items(prefixCategory, wf.Categories())
-	l.Severities = items(prefixSeverity, wf.Severities())
-	for _, k := range wf.RemedyKinds() {
+	l.Categories = items(prefixCategory, complaint.Categories())
+	l.Severities = items(prefixSeverity, complaint.Severities())
+	for _, k := range complaint.RemedyKinds() {
 		l.RemedyKinds = append(l.RemedyKinds, RemedyKindItem{ListItem: ListItem{k.Type, labels(prefixRemedy + k.Type)},
 			Amount: k.Amount, Money: k.Money, Fulfilment: k.Fulfilment})
 	}
 	l.Channels = items(prefixChannel, Channels())
 	l.Languages = items(prefixLanguage, Languages())
-	for _, r := range wf.Roles() {
-		l.Roles = append(l.Roles, RoleItem{ListItem: ListItem{r, labels(prefixRole + r)}, Level: wf.RoleLevel(r)})
+	for _, r := range complaint.Roles() {
+		l.Roles = append(l.Roles, RoleItem{ListItem: ListItem{r, labels(prefixRole + r)}, Level: complaint.RoleLevel(r)})
 	}
-	l.Responsibilities = items(prefixResponsibility, wf.Responsibilities())
+	l.Responsibilities = items(prefixResponsibility, complaint.Responsibilities())
 	for _, d := range store.ReportDimensions() {
 		l.ReportDimensions = append(l.ReportDimensions, DimensionItem{ListItem: ListItem{d, labels(prefixDimension + d)},
 			GroupOnly: slices.Contains(store.TimeDimensions(), d)})
 	}
-	l.SpikeDimensions = items(prefixDimension, wf.SpikeDimensions())
-	l.Clocks = items(prefixClock, wf.ClockNames())
-	for _, c := range wf.ErrorCodes() {
+	l.SpikeDimensions = items(prefixDimension, complaint.SpikeDimensions())
+	l.Clocks = items(prefixClock, complaint.ClockNames())
+	for _, c := range complaint.ErrorCodes() {
 		l.ProblemCodes = append(l.ProblemCodes, ProblemCodeItem{ListItem: ListItem{c.Code, labels(prefixProblem + c.Code)},
 			Params: append([]string{}, c.Params...)})
 	}

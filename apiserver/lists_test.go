@@ -3,6 +3,7 @@ package apiserver
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"maps"
 	"net/http"
 	"regexp"
@@ -75,8 +76,8 @@ func documentEnums(t *testing.T) []enumAt {
 // and that no enum is left unaccounted for: a list changed in Go, or an
 // enum added to the document, fails here until the two agree.
 func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
-	codes := make([]string, 0, len(wf.ErrorCodes()))
-	for _, c := range wf.ErrorCodes() {
+	codes := make([]string, 0, len(complaint.ErrorCodes()))
+	for _, c := range complaint.ErrorCodes() {
 		codes = append(codes, c.Code)
 	}
 	incidents := func(path string) bool {
@@ -90,25 +91,25 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 	}{
 		{"statuses", func(e enumAt) bool {
 			return e.name == "Status" || e.name == "status" && !incidents(e.path) && !strings.Contains(e.path, "/deliveries/")
-		}, wf.Statuses()},
-		{"categories", func(e enumAt) bool { return e.name == "category" }, wf.Categories()},
-		{"severities", func(e enumAt) bool { return e.name == "severity" }, wf.Severities()},
-		{"remedy types", func(e enumAt) bool { return e.name == "type" }, wf.RemedyTypes()},
+		}, complaint.Statuses()},
+		{"categories", func(e enumAt) bool { return e.name == "category" }, complaint.Categories()},
+		{"severities", func(e enumAt) bool { return e.name == "severity" }, complaint.Severities()},
+		{"remedy types", func(e enumAt) bool { return e.name == "type" }, complaint.RemedyTypes()},
 		{"remedy amount rules", func(e enumAt) bool { return e.name == "amount" },
-			[]string{string(wf.AmountRequired), string(wf.AmountOptional), string(wf.AmountNone)}},
+			[]string{string(complaint.AmountRequired), string(complaint.AmountOptional), string(complaint.AmountNone)}},
 		{"message channels", func(e enumAt) bool { return e.name == "channel" && strings.Contains(e.path, "/deliveries/") }, store.MessageChannels()},
 		{"delivery statuses", func(e enumAt) bool { return e.name == "status" && strings.Contains(e.path, "/deliveries/") }, store.DeliveryStatuses()},
 		{"audiences", func(e enumAt) bool { return e.name == "audience" }, store.Audiences()},
 		{"channels", func(e enumAt) bool { return e.name == "channel" }, Channels()},
 		{"languages", func(e enumAt) bool { return e.name == "language" }, Languages()},
-		{"roles", func(e enumAt) bool { return e.name == "role" }, wf.Roles()},
-		{"responsibilities", func(e enumAt) bool { return e.name == "responsibility" }, wf.Responsibilities()},
-		{"clock names", func(e enumAt) bool { return e.name == "Clock" }, wf.ClockNames()},
-		{"spike dimensions", func(e enumAt) bool { return e.name == "dimension" }, wf.SpikeDimensions()},
-		{"profiles", func(e enumAt) bool { return e.name == "profile" }, slices.Sorted(maps.Keys(wf.Profiles()))},
+		{"roles", func(e enumAt) bool { return e.name == "role" }, complaint.Roles()},
+		{"responsibilities", func(e enumAt) bool { return e.name == "responsibility" }, complaint.Responsibilities()},
+		{"clock names", func(e enumAt) bool { return e.name == "Clock" }, complaint.ClockNames()},
+		{"spike dimensions", func(e enumAt) bool { return e.name == "dimension" }, complaint.SpikeDimensions()},
+		{"profiles", func(e enumAt) bool { return e.name == "profile" }, slices.Sorted(maps.Keys(complaint.Profiles()))},
 		{"actions", func(e enumAt) bool { return e.name == "actions" }, wf.ActionNames()},
-		{"fulfilment states", func(e enumAt) bool { return e.name == "state" }, []string{wf.FulfilmentShipped, wf.FulfilmentDone, wf.FulfilmentFailed}},
-		{"monthly levels", func(e enumAt) bool { return e.name == "level" }, slices.Collect(maps.Keys(store.MonthlyLevels))},
+		{"fulfilment states", func(e enumAt) bool { return e.name == "state" }, []string{complaint.FulfilmentShipped, complaint.FulfilmentDone, complaint.FulfilmentFailed}},
+		{"monthly levels", func(e enumAt) bool { return e.name == "level" }, store.MonthlyLevels()},
 		{"clock units", func(e enumAt) bool { return e.name == "unit" },
 			[]string{string(clock.CalendarTime), string(clock.BusinessHours), string(clock.BusinessDays), string(clock.WorkingDays)}},
 		{"problem codes", func(e enumAt) bool { return e.name == "code" }, codes},
@@ -223,12 +224,12 @@ func TestListsAreLabelledInEveryLanguage(t *testing.T) {
 	add(flat("clocks", l.Clocks))
 	add(flat("problem codes", codes))
 	want := map[string][]string{
-		"statuses": wf.Statuses(), "statuses as the customer reads them": wf.Statuses(), "categories": wf.Categories(),
-		"severities": wf.Severities(), "remedy kinds": wf.RemedyTypes(), "channels": Channels(), "languages": Languages(),
-		"roles": wf.Roles(), "responsibilities": wf.Responsibilities(), "report dimensions": store.ReportDimensions(),
-		"spike dimensions": wf.SpikeDimensions(), "clocks": wf.ClockNames(),
+		"statuses": complaint.Statuses(), "statuses as the customer reads them": complaint.Statuses(), "categories": complaint.Categories(),
+		"severities": complaint.Severities(), "remedy kinds": complaint.RemedyTypes(), "channels": Channels(), "languages": Languages(),
+		"roles": complaint.Roles(), "responsibilities": complaint.Responsibilities(), "report dimensions": store.ReportDimensions(),
+		"spike dimensions": complaint.SpikeDimensions(), "clocks": complaint.ClockNames(),
 	}
-	for _, c := range wf.ErrorCodes() {
+	for _, c := range complaint.ErrorCodes() {
 		want["problem codes"] = append(want["problem codes"], c.Code)
 	}
 	han := regexp.MustCompile(`\p{Han}`)

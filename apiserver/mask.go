@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // Who sees personal data (docs/security.md): case handlers (agent to
@@ -24,7 +24,7 @@ import (
 
 // seesPersonalData reports whether a role sees customers' personal data in
 // the case view.
-func seesPersonalData(role string) bool { return wf.RoleLevel(role) > 0 }
+func seesPersonalData(role string) bool { return complaint.RoleLevel(role) > 0 }
 
 // mask hides all but the edges of personal data.
 func mask(s string) string {
@@ -107,7 +107,7 @@ func maskView(v *CaseView, known []string) {
 		p.Remedies = maskRemedies(p.Remedies, text)
 		v.PendingApproval = &p
 	}
-	rc := make([]wf.RepeatContact, len(v.RepeatContacts))
+	rc := make([]complaint.RepeatContact, len(v.RepeatContacts))
 	for i, r := range v.RepeatContacts {
 		r.Subject = text(r.Subject)
 		rc[i] = r
@@ -115,11 +115,11 @@ func maskView(v *CaseView, known []string) {
 	v.RepeatContacts = rc
 }
 
-func maskRemedies(in []wf.Remedy, text func(string) string) []wf.Remedy {
+func maskRemedies(in []complaint.Remedy, text func(string) string) []complaint.Remedy {
 	if in == nil {
 		return nil
 	}
-	out := make([]wf.Remedy, len(in))
+	out := make([]complaint.Remedy, len(in))
 	for i, r := range in {
 		r.Note = text(r.Note)
 		out[i] = r

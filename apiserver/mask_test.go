@@ -2,11 +2,11 @@ package apiserver
 
 import (
 	"encoding/json"
+	"github.com/complaint-handling/complaints/complaint"
 	"strings"
 	"testing"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 func TestMaskText(t *testing.T) {
@@ -80,7 +80,7 @@ func TestMaskCaseCoversEveryTextField(t *testing.T) {
 	cs := store.Case{CustomerID: "email:zhang.wei@example.com", CustomerName: "Zhang Wei",
 		Subject: "card 4111 1111 1111 1111", Product: "kettle bought with card 5500 0000 0000 0004",
 		Region: "call 13912345678", Branch: "ask li.na@example.org",
-		PendingApproval: &wf.PendingApproval{Remedies: []wf.Remedy{{Type: "refund", Note: "pay to card 4111 1111 1111 1111, call 13912345678"}}}}
+		PendingApproval: &complaint.PendingApproval{Remedies: []complaint.Remedy{{Type: "refund", Note: "pay to card 4111 1111 1111 1111, call 13912345678"}}}}
 	maskCase(&cs)
 	b, err := json.Marshal(cs)
 	if err != nil {

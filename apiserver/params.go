@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	wf "github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // MaxQueryValue is the longest query parameter value accepted, in
@@ -21,7 +21,7 @@ const MaxQueryValue = 1000
 // not well formed (400) and any query or path parameter that is not one
 // line of valid text (422 naming it for a query parameter, 404 for a path
 // parameter: no case, token or staff member is named so). The check is
-// workflows.CheckText, the one every text field goes through: invalid
+// complaint.CheckText, the one every text field goes through: invalid
 // UTF-8 (`%ff`, `%c3%28`), NUL (`%00`) and other control characters, U+FFFD
 // and values over MaxQueryValue characters. Nothing malformed reaches
 // PostgreSQL, which would refuse it with an error.
@@ -39,12 +39,12 @@ func (s *Server) checkParams() gin.HandlerFunc {
 		sort.Strings(names)
 		var errs []FieldProblem
 		for _, name := range names {
-			if p, bad := wf.TextProblem(name, 100, wf.SingleLine); bad {
+			if p, bad := complaint.TextProblem(name, 100, complaint.SingleLine); bad {
 				errs = append(errs, p.Prefixed("a parameter's name ").At("(query)"))
 				continue
 			}
 			for _, v := range q[name] {
-				if p, bad := wf.TextProblem(v, MaxQueryValue, wf.SingleLine); bad {
+				if p, bad := complaint.TextProblem(v, MaxQueryValue, complaint.SingleLine); bad {
 					errs = append(errs, p.At(name))
 					break
 				}
@@ -55,7 +55,7 @@ func (s *Server) checkParams() gin.HandlerFunc {
 			return
 		}
 		for _, p := range c.Params {
-			if wf.CheckText(p.Value, 200, wf.SingleLine) != "" {
+			if complaint.CheckText(p.Value, 200, complaint.SingleLine) != "" {
 				problem(c, http.StatusNotFound, "not found", "")
 				return
 			}

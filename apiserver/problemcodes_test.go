@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"encoding/json"
+	"github.com/complaint-handling/complaints/complaint"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,8 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // TestEveryProblemCodeIsTranslated checks every code a field error can
@@ -25,7 +24,7 @@ func TestEveryProblemCodeIsTranslated(t *testing.T) {
 	s := newTestServer(t)
 	placeholder := regexp.MustCompile(`\{(\w+)\}`)
 	listed := map[string]bool{}
-	for _, c := range wf.ErrorCodes() {
+	for _, c := range complaint.ErrorCodes() {
 		if listed[c.Code] {
 			t.Errorf("code %q is listed twice", c.Code)
 		}
@@ -131,9 +130,9 @@ func TestProblemsCarryCodes(t *testing.T) {
 		path, field, code string
 		params            map[string]any
 	}{
-		{"/v1/lists?x=%01", "x", wf.CodeControlCharacter, map[string]any{"char": "U+0001"}},
-		{"/v1/lists?x=" + strings.Repeat("a", MaxQueryValue+1), "x", wf.CodeTooLong, map[string]any{"max": float64(MaxQueryValue)}},
-		{"/v1/lists?x=a%0Ab", "x", wf.CodeLineBreak, map[string]any{"char": "U+000A"}},
+		{"/v1/lists?x=%01", "x", complaint.CodeControlCharacter, map[string]any{"char": "U+0001"}},
+		{"/v1/lists?x=" + strings.Repeat("a", MaxQueryValue+1), "x", complaint.CodeTooLong, map[string]any{"max": float64(MaxQueryValue)}},
+		{"/v1/lists?x=a%0Ab", "x", complaint.CodeLineBreak, map[string]any{"char": "U+000A"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {

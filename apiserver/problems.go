@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"io"
 	"net/http"
 	"sort"
@@ -23,7 +24,7 @@ import (
 // FieldProblem names one bad field: its English message, and the
 // problem's stable code and parameters, from which clients (the pages)
 // word it in their reader's language (see workflows.Problem).
-type FieldProblem = wf.FieldError
+type FieldProblem = complaint.FieldError
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
@@ -83,12 +84,12 @@ func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 			if field == "" {
 				field = "(body)"
 			}
-			problem(c, http.StatusBadRequest, "wrong type", "", wf.NewProblem(wf.CodeWrongType, "must be a "+jsonKind(typeErr.Type.Kind().String()), "type", jsonKind(typeErr.Type.Kind().String())).At(field))
+			problem(c, http.StatusBadRequest, "wrong type", "", complaint.NewProblem(complaint.CodeWrongType, "must be a "+jsonKind(typeErr.Type.Kind().String()), "type", jsonKind(typeErr.Type.Kind().String())).At(field))
 		case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 			problem(c, http.StatusBadRequest, "malformed JSON", "the body is not a JSON object")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			problem(c, http.StatusBadRequest, "unknown field", "", wf.NewProblem(wf.CodeUnknownField, "is not a known field").At(f))
+			problem(c, http.StatusBadRequest, "unknown field", "", complaint.NewProblem(complaint.CodeUnknownField, "is not a known field").At(f))
 		default:
 			problem(c, http.StatusBadRequest, "malformed JSON", "")
 		}
@@ -105,7 +106,7 @@ func decodeKeepingText(c *gin.Context, dst any) (bool, []FieldProblem) {
 // path) that no field may hold, whatever it is: NUL, which PostgreSQL
 // refuses in text and jsonb, and U+FFFD, which Go's decoder puts in place
 // of invalid UTF-8 and of lone surrogates (`"\ud800"`), so that after
-// decoding it is the only trace of them (see workflows.CheckText). The
+// decoding it is the only trace of them (see complaint.CheckText). The
 // other control characters depend on the field and are checked with it.
 func unstorableText(body []byte) []FieldProblem {
 	var v any
@@ -154,14 +155,14 @@ func unstorableText(body []byte) []FieldProblem {
 	return out
 }
 
-func storableText(s string) (wf.Problem, bool) {
+func storableText(s string) (complaint.Problem, bool) {
 	switch {
 	case strings.ContainsRune(s, 0):
-		return wf.NewProblem(wf.CodeControlCharacter, "must not contain NUL (\\u0000)", "char", "U+0000"), true
+		return complaint.NewProblem(complaint.CodeControlCharacter, "must not contain NUL (\\u0000)", "char", "U+0000"), true
 	case strings.ContainsRune(s, utf8.RuneError):
-		return wf.NewProblem(wf.CodeInvalidEncoding, "must be valid UTF-8 text (no invalid bytes, lone surrogates such as \\ud800, or U+FFFD)"), true
+		return complaint.NewProblem(complaint.CodeInvalidEncoding, "must be valid UTF-8 text (no invalid bytes, lone surrogates such as \\ud800, or U+FFFD)"), true
 	}
-	return wf.Problem{}, false
+	return complaint.Problem{}, false
 }
 
 func jsonKind(k string) string {
@@ -233,7 +234,7 @@ func (s *Server) kindProblem(c *gin.Context, op string, err error) {
 	case wf.ErrTypeInvalid:
 		fields := wf.InvalidFields(err)
 		if len(fields) == 0 {
-			fields = []FieldProblem{wf.NewProblem(wf.CodeInvalid, "is invalid").At("(body)")}
+			fields = []FieldProblem{complaint.NewProblem(complaint.CodeInvalid, "is invalid").At("(body)")}
 		}
 		invalidFields(c, fields...)
 	case wf.ErrTypeWrongState:

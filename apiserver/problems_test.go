@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -36,15 +37,15 @@ func TestErrorKindsMapToStatus(t *testing.T) {
 		status int
 		fields []string
 	}{
-		{"invalid findings, every field", acrossTemporal(wf.ValidateFindings(wf.Findings{Cause: "a\x00b", CauseDetail: "x", Responsibility: "nobody"})),
+		{"invalid findings, every field", acrossTemporal(complaint.ValidateFindings(complaint.Findings{Cause: "a\x00b", CauseDetail: "x", Responsibility: "nobody"})),
 			http.StatusUnprocessableEntity, []string{"cause", "cause_detail", "responsibility", "summary"}},
-		{"invalid proposal, every field", acrossTemporal(wf.ValidateProposal(wf.ProposalRequest{Message: "m\x01",
-			Remedies: []wf.Remedy{{Type: "cash"}, {Type: wf.RemedyRefund, Amount: -1}, {Type: wf.RemedyRefund, Amount: 5, Currency: "yuan", Note: "\x00"}}})),
+		{"invalid proposal, every field", acrossTemporal(complaint.ValidateProposal(complaint.ProposalRequest{Message: "m\x01",
+			Remedies: []complaint.Remedy{{Type: "cash"}, {Type: complaint.RemedyRefund, Amount: -1}, {Type: complaint.RemedyRefund, Amount: 5, Currency: "yuan", Note: "\x00"}}})),
 			http.StatusUnprocessableEntity, []string{"message", "remedies[0].type", "remedies[1].amount", "remedies[2].currency", "remedies[2].note"}},
-		{"wrong state", acrossTemporal(fmt.Errorf("%w: the case is closed", wf.ErrWrongState)), http.StatusConflict, nil},
-		{"case blocked", acrossTemporal(fmt.Errorf("%w: waiting for repair", wf.ErrCaseBlocked)), http.StatusServiceUnavailable, nil},
-		{"authority", acrossTemporal(fmt.Errorf("%w: needs a manager", wf.ErrAuthority)), http.StatusForbidden, nil},
-		{"self approval", acrossTemporal(wf.ErrSelfApproval), http.StatusForbidden, nil},
+		{"wrong state", acrossTemporal(fmt.Errorf("%w: the case is closed", complaint.ErrWrongState)), http.StatusConflict, nil},
+		{"case blocked", acrossTemporal(fmt.Errorf("%w: waiting for repair", complaint.ErrCaseBlocked)), http.StatusServiceUnavailable, nil},
+		{"authority", acrossTemporal(fmt.Errorf("%w: needs a manager", complaint.ErrAuthority)), http.StatusForbidden, nil},
+		{"self approval", acrossTemporal(complaint.ErrSelfApproval), http.StatusForbidden, nil},
 		{"not found", fmt.Errorf("get: %w", store.ErrNotFound), http.StatusNotFound, nil},
 		{"case closed", caseClosed(serviceerror.NewNotFound("gone")), http.StatusConflict, nil},
 		{"workflow task failed", fmt.Errorf("update: %w", serviceerror.NewWorkflowNotReady("Unable to perform workflow execution update due to unexpected workflow task failure.")),
@@ -158,7 +159,7 @@ func TestDecisionReportsEveryBadField(t *testing.T) {
 		w := httptest.NewRecorder()
 		c, _ := gin.CreateTestContext(w)
 		c.Request = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
-		c.Set(ctxStaff, &store.Staff{ID: "ann", Role: wf.RoleAgent, Team: "billing"})
+		c.Set(ctxStaff, &store.Staff{ID: "ann", Role: complaint.RoleAgent, Team: "billing"})
 		tt.target(c)
 		if w.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("%s: status %d: %s", tt.body, w.Code, w.Body)

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"net/http"
 	"slices"
 	"sort"
@@ -13,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // reportDate reads a report bound: a date (YYYY-MM-DD, midnight in the
@@ -37,7 +37,7 @@ func (s *Server) reportZone(c *gin.Context, name string, errs *[]FieldProblem) (
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil || !known {
-		*errs = append(*errs, wf.NewProblem(wf.CodeUnknownTimeZone, "is not an IANA time zone the database knows (such as Asia/Shanghai or UTC)").At("tz"))
+		*errs = append(*errs, complaint.NewProblem(complaint.CodeUnknownTimeZone, "is not an IANA time zone the database knows (such as Asia/Shanghai or UTC)").At("tz"))
 		return time.UTC, true
 	}
 	return loc, true
@@ -60,22 +60,22 @@ func (s *Server) breakdown(c *gin.Context) {
 	sort.Strings(known)
 	by := c.Query("by")
 	if by == "" {
-		errs = append(errs, wf.RequiredBecause(": one to three of "+strings.Join(known, ", ")).At("by"))
+		errs = append(errs, complaint.RequiredBecause(": one to three of "+strings.Join(known, ", ")).At("by"))
 	}
 	for _, d := range strings.Split(by, ",") {
 		d = strings.TrimSpace(d)
 		switch {
 		case by == "":
 		case !slices.Contains(known, d):
-			errs = append(errs, wf.OneOfSaying(d+" is not one of "+strings.Join(known, ", "), known...).At("by"))
+			errs = append(errs, complaint.OneOfSaying(d+" is not one of "+strings.Join(known, ", "), known...).At("by"))
 		case slices.Contains(q.By, d):
-			errs = append(errs, wf.NewProblem(wf.CodeDuplicate, d+" is given twice", "value", d).At("by"))
+			errs = append(errs, complaint.NewProblem(complaint.CodeDuplicate, d+" is given twice", "value", d).At("by"))
 		default:
 			q.By = append(q.By, d)
 		}
 	}
 	if len(q.By) > 3 {
-		errs = append(errs, wf.NewProblem(wf.CodeTooMany, "at most three dimensions", "max", 3).At("by"))
+		errs = append(errs, complaint.NewProblem(complaint.CodeTooMany, "at most three dimensions", "max", 3).At("by"))
 	}
 	for _, bound := range []struct {
 		name string
@@ -84,20 +84,20 @@ func (s *Server) breakdown(c *gin.Context) {
 		if v := c.Query(bound.name); v != "" {
 			t, ok := reportDate(v, loc)
 			if !ok {
-				errs = append(errs, wf.NewProblem(wf.CodeNotADate, "must be a date (YYYY-MM-DD) or an RFC 3339 time").At(bound.name))
+				errs = append(errs, complaint.NewProblem(complaint.CodeNotADate, "must be a date (YYYY-MM-DD) or an RFC 3339 time").At(bound.name))
 				continue
 			}
 			*bound.dst = &t
 		}
 	}
 	if q.From != nil && q.To != nil && !q.To.After(*q.From) {
-		errs = append(errs, wf.NewProblem(wf.CodeNotAfter, "must be after from", "other", "from").At("to"))
+		errs = append(errs, complaint.NewProblem(complaint.CodeNotAfter, "must be after from", "other", "from").At("to"))
 	}
 	for name, vals := range c.Request.URL.Query() {
 		switch {
 		case name == "by" || name == "from" || name == "to" || name == "tz":
 		case slices.Contains(store.TimeDimensions(), name):
-			errs = append(errs, wf.NewProblem(wf.CodeGroupOnly, "groups only; use from and to for a date range").At(name))
+			errs = append(errs, complaint.NewProblem(complaint.CodeGroupOnly, "groups only; use from and to for a date range").At(name))
 		case store.IsReportDimension(name):
 			q.Filters[name] = vals[len(vals)-1]
 		default:
@@ -152,15 +152,15 @@ func (s *Server) monthly(c *gin.Context) {
 	}
 	month, err := time.ParseInLocation("2006-01", c.Query("month"), loc)
 	if err != nil {
-		errs = append(errs, wf.NewProblem(wf.CodeNotAMonth, "must be a month as YYYY-MM").At("month"))
+		errs = append(errs, complaint.NewProblem(complaint.CodeNotAMonth, "must be a month as YYYY-MM").At("month"))
 	}
 	level := c.Query("level")
-	if store.MonthlyLevels[level] == "" {
-		errs = append(errs, wf.OneOfSaying("must be branch, team or handler", "branch", "team", "handler").At("level"))
+	if !slices.Contains(store.MonthlyLevels(), level) {
+		errs = append(errs, complaint.OneOfSaying("must be branch, team or handler", "branch", "team", "handler").At("level"))
 	}
 	format := c.DefaultQuery("format", "json")
 	if format != "json" && format != "csv" {
-		errs = append(errs, wf.OneOfSaying("must be json or csv", "json", "csv").At("format"))
+		errs = append(errs, complaint.OneOfSaying("must be json or csv", "json", "csv").At("format"))
 	}
 	for name := range c.Request.URL.Query() {
 		if !slices.Contains([]string{"month", "level", "tz", "format"}, name) {
@@ -226,6 +226,6 @@ func csvSafe(s string) string {
 	return s
 }
 
-func unknownParameter() wf.Problem {
-	return wf.NewProblem(wf.CodeUnknownParameter, "is not a report parameter")
+func unknownParameter() complaint.Problem {
+	return complaint.NewProblem(complaint.CodeUnknownParameter, "is not a report parameter")
 }

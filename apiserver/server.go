@@ -6,6 +6,7 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -50,7 +51,7 @@ type Config struct {
 	Notifier activities.Notifier
 	// Authority is the approval matrix incident resolutions are checked
 	// against (each case still checks its own).
-	Authority wf.AuthorityMatrix
+	Authority complaint.AuthorityMatrix
 	// PayloadCodec, Namespace and CodecOrigins serve the codec endpoint
 	// (codec.go): the codec, the Temporal namespace it serves, and the
 	// browser origins (the Temporal UI's) allowed to call it.
@@ -91,7 +92,7 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 	}
 	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	if cfg.Authority.Limits == nil {
-		cfg.Authority = wf.DefaultAuthority()
+		cfg.Authority = complaint.DefaultAuthority()
 	}
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
 		metrics: newHTTPMetrics(reg), codecMetrics: newCodecMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
@@ -158,19 +159,19 @@ func (s *Server) routes() (*gin.Engine, error) {
 	}
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/remedy-kinds", s.allow(readers...), s.remedyKinds)
-	staff.GET("/reports/breakdown", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.breakdown)
-	staff.GET("/reports/monthly", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin, wf.RoleAuditor), s.monthly)
+	staff.GET("/reports/breakdown", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.breakdown)
+	staff.GET("/reports/monthly", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.monthly)
 	staff.GET("/incidents", s.allow(readers...), s.listIncidents)
 	staff.GET("/incidents/:id", s.allow(readers...), s.getIncident)
-	staff.POST("/incidents/:id/updates", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.postIncidentUpdate)
-	staff.POST("/incidents/:id/close", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.closeIncident)
-	staff.POST("/incidents/:id/resolution", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.proposeIncidentResolution)
-	staff.POST("/incidents/:id/resolution/decision", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector), s.decideIncidentResolution)
+	staff.POST("/incidents/:id/updates", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.postIncidentUpdate)
+	staff.POST("/incidents/:id/close", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.closeIncident)
+	staff.POST("/incidents/:id/resolution", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.proposeIncidentResolution)
+	staff.POST("/incidents/:id/resolution/decision", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector), s.decideIncidentResolution)
 	staff.GET("/calendars", s.allow(readers...), s.listCalendars)
 	staff.GET("/calendars/:id", s.allow(readers...), s.getCalendar)
-	staff.PUT("/calendars/:id", s.allow(wf.RoleAdmin), s.putCalendar)
-	staff.GET("/staff", s.allow(wf.RoleSupervisor, wf.RoleManager, wf.RoleDirector, wf.RoleAdmin), s.listStaff)
-	staff.PATCH("/staff/:id", s.allow(wf.RoleAdmin), s.updateStaff)
+	staff.PUT("/calendars/:id", s.allow(complaint.RoleAdmin), s.putCalendar)
+	staff.GET("/staff", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin), s.listStaff)
+	staff.PATCH("/staff/:id", s.allow(complaint.RoleAdmin), s.updateStaff)
 	s.codecRoutes(r)
 	return r, nil
 }
@@ -178,16 +179,16 @@ func (s *Server) routes() (*gin.Engine, error) {
 // readers may read cases (every role); handlers decide on them (the
 // roles with an approval level).
 var (
-	readers  = wf.Roles()
-	handlers = slices.DeleteFunc(wf.Roles(), func(r string) bool { return wf.RoleLevel(r) == 0 })
+	readers  = complaint.Roles()
+	handlers = slices.DeleteFunc(complaint.Roles(), func(r string) bool { return complaint.RoleLevel(r) == 0 })
 )
 
 // decisionRoles is who may take a staff decision at all (the workflow then
 // checks state and authority): case handlers, and admins may also assign
 // and transfer.
 func decisionRoles(action string) []string {
-	if action == wf.ActionAssign || action == wf.ActionTransfer {
-		return append(slices.Clone(handlers), wf.RoleAdmin)
+	if action == complaint.ActionAssign || action == complaint.ActionTransfer {
+		return append(slices.Clone(handlers), complaint.RoleAdmin)
 	}
 	return handlers
 }
@@ -200,25 +201,25 @@ type decision struct {
 
 func (s *Server) decisions() []decision {
 	return []decision{
-		{wf.ActionAssign, "assign", s.assign},
-		{wf.ActionTransfer, "transfer", s.transfer},
-		{wf.ActionNote, "notes", s.note},
-		{wf.ActionRequestInfo, "request-info", s.requestInfo},
-		{wf.ActionEscalate, "escalate", s.escalate},
-		{wf.ActionClassify, "classification", s.classify},
-		{wf.ActionFindings, "findings", s.findings},
-		{wf.ActionPropose, "proposal", s.proposal},
-		{wf.ActionApprove, "approvals", s.approval},
-		{wf.ActionRequestExtension, "extensions", s.requestExtension},
-		{wf.ActionDecideExtension, "extensions/decision", s.decideExtension},
-		{wf.ActionFulfilment, "fulfilments/:remedy", s.fulfilment},
+		{complaint.ActionAssign, "assign", s.assign},
+		{complaint.ActionTransfer, "transfer", s.transfer},
+		{complaint.ActionNote, "notes", s.note},
+		{complaint.ActionRequestInfo, "request-info", s.requestInfo},
+		{complaint.ActionEscalate, "escalate", s.escalate},
+		{complaint.ActionClassify, "classification", s.classify},
+		{complaint.ActionFindings, "findings", s.findings},
+		{complaint.ActionPropose, "proposal", s.proposal},
+		{complaint.ActionApprove, "approvals", s.approval},
+		{complaint.ActionRequestExtension, "extensions", s.requestExtension},
+		{complaint.ActionDecideExtension, "extensions/decision", s.decideExtension},
+		{complaint.ActionFulfilment, "fulfilments/:remedy", s.fulfilment},
 	}
 }
 
 // actionsFor is what the console offers actor on a case: what the
 // workflow's rules allow in its state, less what the actor's role may not
 // do through the API.
-func actionsFor(st wf.State, actor wf.Actor) []string {
+func actionsFor(st complaint.State, actor complaint.Actor) []string {
 	out := []string{}
 	for _, a := range wf.Actions(st, actor) {
 		if slices.Contains(decisionRoles(a), actor.Role) {

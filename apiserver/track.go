@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -27,9 +28,9 @@ type Tracking struct {
 
 // TrackProposal is the resolution awaiting the customer's answer.
 type TrackProposal struct {
-	Message       string      `json:"message"`
-	Remedies      []wf.Remedy `json:"remedies,omitempty"`
-	RefusalReason string      `json:"refusal_reason,omitempty"`
+	Message       string             `json:"message"`
+	Remedies      []complaint.Remedy `json:"remedies,omitempty"`
+	RefusalReason string             `json:"refusal_reason,omitempty"`
 }
 
 func (s *Server) caseByTracking(c *gin.Context) (store.Case, bool) {
@@ -64,9 +65,9 @@ func (s *Server) track(c *gin.Context) {
 	if cs.SurveyStatus != nil {
 		t.SurveyStatus = *cs.SurveyStatus
 	}
-	if cs.Status == wf.StatusAwaitingCustomer || cs.Status == wf.StatusAwaitingInfo {
+	if cs.Status == complaint.StatusAwaitingCustomer || cs.Status == complaint.StatusAwaitingInfo {
 		if st, err := s.queryState(c, cs); err == nil {
-			if st.Proposal != nil && cs.Status == wf.StatusAwaitingCustomer {
+			if st.Proposal != nil && cs.Status == complaint.StatusAwaitingCustomer {
 				t.Proposal = &TrackProposal{Message: st.Proposal.Message, Remedies: st.Proposal.Remedies, RefusalReason: st.Proposal.RefusalReason}
 			}
 			t.Question = st.PendingQuestion
@@ -78,7 +79,7 @@ func (s *Server) track(c *gin.Context) {
 // caseZone is the time zone of a profile's calendar, "" when unknown (the
 // page then uses the viewer's own zone, naming it).
 func (s *Server) caseZone(c *gin.Context, profile string) string {
-	p, ok := wf.Profiles()[profile]
+	p, ok := complaint.Profiles()[profile]
 	if !ok {
 		return ""
 	}
@@ -90,7 +91,7 @@ func (s *Server) caseZone(c *gin.Context, profile string) string {
 }
 
 func (s *Server) trackResponse(c *gin.Context) {
-	var r wf.CustomerResponse
+	var r complaint.CustomerResponse
 	if !decode(c, &r) {
 		return
 	}
@@ -98,7 +99,7 @@ func (s *Server) trackResponse(c *gin.Context) {
 }
 
 func (s *Server) trackInfo(c *gin.Context) {
-	var r wf.CustomerInfo
+	var r complaint.CustomerInfo
 	if !decode(c, &r) {
 		return
 	}
@@ -106,7 +107,7 @@ func (s *Server) trackInfo(c *gin.Context) {
 }
 
 func (s *Server) trackWithdraw(c *gin.Context) {
-	var r wf.WithdrawRequest
+	var r complaint.WithdrawRequest
 	if c.Request.ContentLength != 0 && !decode(c, &r) {
 		return
 	}
@@ -155,7 +156,7 @@ func (s *Server) caseBySurvey(c *gin.Context) (store.Case, bool) {
 }
 
 func (s *Server) survey(c *gin.Context) {
-	var r wf.SurveyAnswer
+	var r complaint.SurveyAnswer
 	if !decode(c, &r) {
 		return
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	wf "github.com/complaint-handling/complaints/workflows"
 )
 
 // answerExisting answers an anonymous filing that reached an existing
@@ -36,8 +36,8 @@ func (s *Server) answerExisting(c *gin.Context, caseID, number, status string, r
 // sendTrackingLink queues the case's tracking link for its customer; the
 // recipient is empty, which the outbox reads as the contact on file.
 func (s *Server) sendTrackingLink(c *gin.Context, cs store.Case) error {
-	tok := activities.TrackingToken(s.cfg.TokenSecret, cs.ID)
-	n, err := activities.Render(wf.Message{Audience: "customer", Kind: "tracking_link",
+	tok := complaint.TrackingToken(s.cfg.TokenSecret, cs.ID)
+	n, err := activities.Render(complaint.Message{Audience: "customer", Kind: "tracking_link",
 		Params: map[string]string{"case_number": cs.CaseNumber, "tracking_url": s.cfg.PublicBaseURL + "/track/" + tok}}, cs.Language)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Server) sendTrackingLink(c *gin.Context, cs store.Case) error {
 func existingCaseMessage(lang, number, status string, repeat bool) string {
 	zh := lang == "zh"
 	switch {
-	case status == wf.StatusClosed && repeat:
+	case status == complaint.StatusClosed && repeat:
 		if zh {
 			return fmt.Sprintf("投诉 %s 已办结。我们已记录您的反馈并告知处理人员，案件未重新打开。跟踪链接已发送至该投诉登记的联系方式；如对处理结果不满意，请致电或到网点联系我们，我们将为您重新处理。", number)
 		}

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -45,7 +46,7 @@ import (
 //
 // The update is signed with the caller (decisionContext), so the worker
 // acts only on what an authenticated caller of this API asked for.
-func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, allows func(store.Case) bool) (wf.State, error) {
+func (s *Server) update(c *gin.Context, cs store.Case, name string, arg any, allows func(store.Case) bool) (complaint.State, error) {
 	ctx, cancel := context.WithTimeout(decisionContext(c, cs.ID), s.cfg.TemporalTimeout)
 	defer cancel()
 	updateID := ""
@@ -82,17 +83,17 @@ func (s *Server) rowAllows(ctx context.Context, id string, allows func(store.Cas
 	return err == nil && allows(cs)
 }
 
-func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name string, arg any) (wf.State, error) {
+func (s *Server) updateOnce(ctx context.Context, cs store.Case, updateID, name string, arg any) (complaint.State, error) {
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: updateID, WorkflowID: cs.WorkflowID, FirstExecutionRunID: cs.FirstRunID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return wf.State{}, caseClosed(err)
+		return complaint.State{}, caseClosed(err)
 	}
-	var st wf.State
+	var st complaint.State
 	if err := h.Get(ctx, &st); err != nil {
-		return wf.State{}, caseClosed(err)
+		return complaint.State{}, caseClosed(err)
 	}
 	return st, nil
 }
@@ -125,33 +126,33 @@ func customerViewAllows(name string) func(store.Case) bool {
 	return func(cs store.Case) bool {
 		switch name {
 		case wf.UpdateCustomerResponse:
-			return cs.Status == wf.StatusAwaitingCustomer
+			return cs.Status == complaint.StatusAwaitingCustomer
 		case wf.UpdateCustomerInfo:
-			return cs.Status == wf.StatusAwaitingInfo
+			return cs.Status == complaint.StatusAwaitingInfo
 		case wf.UpdateWithdraw:
-			return cs.Status != wf.StatusClosed && cs.Status != wf.StatusWithdrawn
+			return cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn
 		}
 		return false
 	}
 }
 
 // awaitingApproval is whether a case row shows a proposal awaiting approval.
-func awaitingApproval(cs store.Case) bool { return cs.Status == wf.StatusAwaitingApproval }
+func awaitingApproval(cs store.Case) bool { return cs.Status == complaint.StatusAwaitingApproval }
 
-func (s *Server) queryState(c *gin.Context, cs store.Case) (wf.State, error) {
+func (s *Server) queryState(c *gin.Context, cs store.Case) (complaint.State, error) {
 	ctx, cancel := context.WithTimeout(c, s.cfg.TemporalTimeout)
 	defer cancel()
 	v, err := s.temporal.QueryWorkflow(ctx, cs.WorkflowID, "", wf.QueryState)
 	if err != nil {
-		return wf.State{}, err
+		return complaint.State{}, err
 	}
-	var st wf.State
+	var st complaint.State
 	if err := v.Get(&st); err != nil {
-		return wf.State{}, err
+		return complaint.State{}, err
 	}
 	if st.CaseID != cs.ID {
 		// The matter's workflow has moved on to a newer case.
-		return wf.State{}, fmt.Errorf("query: case %s is no longer running: %w", cs.ID, store.ErrNotFound)
+		return complaint.State{}, fmt.Errorf("query: case %s is no longer running: %w", cs.ID, store.ErrNotFound)
 	}
 	return st, nil
 }

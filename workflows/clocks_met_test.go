@@ -12,6 +12,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/worker"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -71,20 +72,20 @@ func TestClockMetLateIsBreached(t *testing.T) {
 	h.in.EnteredBy = "agent-bob"
 	scope := h.withMetrics()
 	h.env.SetStartTime(now.UTC())
-	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(1*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 
-	ack := deadlineOf(t, st, wf.ClockAcknowledge)
+	ack := deadlineOf(t, st, complaint.ClockAcknowledge)
 	if !ack.Met || !ack.Breached || ack.BreachedAt == nil || !ack.BreachedAt.Equal(ack.DueAt) {
 		t.Fatalf("acknowledge clock met three days late: %+v", ack)
 	}
 	if breached, _ := h.caseFlags(); !breached {
 		t.Error("case row not breached")
 	}
-	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": wf.ClockAcknowledge}); n != 1 {
+	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": complaint.ClockAcknowledge}); n != 1 {
 		t.Errorf("acknowledge breaches counted %d times, want 1", n)
 	}
-	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": wf.ClockAcknowledge}); n != 0 {
+	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": complaint.ClockAcknowledge}); n != 0 {
 		t.Errorf("a late acknowledgement counted %d times as met in time (the SLO's good events)", n)
 	}
 	rows, err := h.st.Monthly(context.Background(), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), "team", "Asia/Shanghai")
@@ -105,15 +106,15 @@ func TestClockMetInTimeIsCounted(t *testing.T) {
 	h.startAt("default", now)
 	scope := h.withMetrics()
 	h.env.SetStartTime(now.UTC())
-	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(1*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
-	if ack := deadlineOf(t, st, wf.ClockAcknowledge); !ack.Met || ack.Breached {
+	if ack := deadlineOf(t, st, complaint.ClockAcknowledge); !ack.Met || ack.Breached {
 		t.Fatalf("acknowledge clock: %+v", ack)
 	}
-	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": wf.ClockAcknowledge, "profile": "default"}); n != 1 {
+	if n := counted(scope, "complaints_clock_met", map[string]string{"clock": complaint.ClockAcknowledge, "profile": "default"}); n != 1 {
 		t.Errorf("acknowledgement in time counted %d times, want 1", n)
 	}
-	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": wf.ClockAcknowledge}); n != 0 {
+	if n := counted(scope, "complaints_clock_breaches", map[string]string{"clock": complaint.ClockAcknowledge}); n != 0 {
 		t.Errorf("acknowledge breaches counted %d times, want 0", n)
 	}
 }
@@ -130,13 +131,13 @@ func TestAtRiskClearsWhenMetOrExtended(t *testing.T) {
 	}{
 		{"warned, not met", func(h *harness) {}, true},
 		{"warned, then extended", func(h *harness) {
-			h.at(75*hr, wf.UpdateRequestExtension, wf.ExtensionRequest{Actor: actor("agent-ann"), Clock: wf.ClockResolve, Reason: "waiting for the bank"}, "")
-			h.at(76*hr, wf.UpdateDecideExtension, wf.ExtensionDecision{Actor: actor("sup-sue"), Clock: wf.ClockResolve, Decision: "approve"}, "")
+			h.at(75*hr, wf.UpdateRequestExtension, complaint.ExtensionRequest{Actor: actor("agent-ann"), Clock: complaint.ClockResolve, Reason: "waiting for the bank"}, "")
+			h.at(76*hr, wf.UpdateDecideExtension, complaint.ExtensionDecision{Actor: actor("sup-sue"), Clock: complaint.ClockResolve, Decision: "approve"}, "")
 		}, false},
 		{"warned, then resolved", func(h *harness) {
-			h.at(75*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-			h.at(76*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
-			h.at(77*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+			h.at(75*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+			h.at(76*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}, "")
+			h.at(77*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,12 +149,12 @@ func TestAtRiskClearsWhenMetOrExtended(t *testing.T) {
 			var warned bool
 			h.env.RegisterDelayedCallback(func() {
 				v, err := h.env.QueryWorkflow(wf.QueryState)
-				var cur wf.State
+				var cur complaint.State
 				if err == nil && v.Get(&cur) == nil {
 					warned = cur.AtRisk
 				}
 			}, 74*hr)
-			h.at(79*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+			h.at(79*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 			st := h.run()
 			if !warned {
 				t.Fatal("not at risk after the warning")
@@ -161,7 +162,7 @@ func TestAtRiskClearsWhenMetOrExtended(t *testing.T) {
 			if _, atRisk := h.caseFlags(); atRisk != tc.atRisk || st.AtRisk != tc.atRisk {
 				t.Errorf("case row at_risk = %v, state %v, want %v", atRisk, st.AtRisk, tc.atRisk)
 			}
-			if got := deadlineOf(t, st, wf.ClockResolve).Warnings; got == 0 && tc.name == "warned, not met" {
+			if got := deadlineOf(t, st, complaint.ClockResolve).Warnings; got == 0 && tc.name == "warned, not met" {
 				t.Errorf("no warning raised")
 			}
 		})
@@ -177,14 +178,14 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 	t.Run("breached when nobody answers the appeal", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)) // Monday
-		h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-		h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
-		h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
-		h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "An apology is not enough."}, "")
-		h.at(12*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+		h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+		h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}, "")
+		h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+		h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "An apology is not enough."}, "")
+		h.at(12*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 		st := h.run()
 
-		d := deadlineOf(t, st, wf.ClockAppeal)
+		d := deadlineOf(t, st, complaint.ClockAppeal)
 		// Appealed Monday 14:00: 5 working days end on Monday 30th.
 		if local(d.StartAt, shanghai) != "2026-11-23 14:00:00" || local(d.DueAt, shanghai) != "2026-11-30 23:59:59" {
 			t.Errorf("appeal clock %s -> %s", local(d.StartAt, shanghai), local(d.DueAt, shanghai))
@@ -202,19 +203,19 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 	t.Run("a breached appeal stays breached after the next appeal", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)) // Monday
-		h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-		h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
-		h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
-		h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "An apology is not enough."}, "")
+		h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+		h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}, "")
+		h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+		h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "An apology is not enough."}, "")
 		// The appeal is answered late, on 3 December, and rejected again.
-		h.at(10*24*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry again."}, "")
-		h.at(10*24*hr+hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-		h.at(10*24*hr+2*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Still no."}, "")
-		h.at(17*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+		h.at(10*24*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("sup-sam"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry again."}, "")
+		h.at(10*24*hr+hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+		h.at(10*24*hr+2*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "Still no."}, "")
+		h.at(17*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 		st := h.run()
-		var appeals []wf.Deadline
+		var appeals []complaint.Deadline
 		for _, d := range st.Deadlines {
-			if d.Clock == wf.ClockAppeal {
+			if d.Clock == complaint.ClockAppeal {
 				appeals = append(appeals, d)
 			}
 		}
@@ -233,16 +234,16 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 	})
 	t.Run("met by the appeal's resolution", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-		h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(10000), Message: "Refund 100."}, "")
-		h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-		h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "I want 500"}, "")
-		h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyGoodwill, Amount: 20000, Currency: "CNY"}}, Message: "Extra goodwill."}, "")
-		h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-		h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-		h.at(4*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+		h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+		h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(10000), Message: "Refund 100."}, "")
+		h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+		h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "I want 500"}, "")
+		h.at(5*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("sup-sam"), Remedies: []complaint.Remedy{{Type: complaint.RemedyGoodwill, Amount: 20000, Currency: "CNY"}}, Message: "Extra goodwill."}, "")
+		h.at(6*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+		h.at(7*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+		h.at(4*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4}, "")
 		st := h.run()
-		d := deadlineOf(t, st, wf.ClockAppeal)
+		d := deadlineOf(t, st, complaint.ClockAppeal)
 		if !d.Met || d.Breached || d.MetAt == nil {
 			t.Errorf("appeal clock = %+v", d)
 		}
@@ -258,7 +259,7 @@ func TestAppealRunsItsOwnClock(t *testing.T) {
 // 0001-01-01T00:00:00Z.
 func TestDeadlinesOmitZeroTimes(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(1*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	b, err := json.Marshal(st.Deadlines)
 	if err != nil {

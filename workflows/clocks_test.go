@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -57,7 +58,7 @@ func (h *harness) notes(kind string) (recipients, bodies []string) {
 	return
 }
 
-func deadlineOf(t *testing.T, st wf.State, name string) wf.Deadline {
+func deadlineOf(t *testing.T, st complaint.State, name string) complaint.Deadline {
 	t.Helper()
 	for _, d := range st.Deadlines {
 		if d.Clock == name {
@@ -65,7 +66,7 @@ func deadlineOf(t *testing.T, st wf.State, name string) wf.Deadline {
 		}
 	}
 	t.Fatalf("no %s clock in %+v", name, st.Deadlines)
-	return wf.Deadline{}
+	return complaint.Deadline{}
 }
 
 func local(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04:05") }
@@ -75,11 +76,11 @@ func local(t time.Time, loc *time.Location) string { return t.In(loc).Format("20
 func TestClockWarningsAndBreachEscalate(t *testing.T) {
 	h := newHarness(t, nil)
 	h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai))
-	h.at(10*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(10*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 
-	d := deadlineOf(t, st, wf.ClockResolve)
-	if !d.Breached || d.EscalatedTo != wf.RoleSupervisor || d.Warnings != 2 || local(d.DueAt, shanghai) != "2026-11-30 23:59:59" {
+	d := deadlineOf(t, st, complaint.ClockResolve)
+	if !d.Breached || d.EscalatedTo != complaint.RoleSupervisor || d.Warnings != 2 || local(d.DueAt, shanghai) != "2026-11-30 23:59:59" {
 		t.Fatalf("resolve clock = %+v", d)
 	}
 	// Warnings at 50% and 80% of the counted time (134h of working days):
@@ -113,22 +114,22 @@ func TestInfoRequestPausesClockAndProgressReports(t *testing.T) {
 	h := newHarness(t, nil)
 	start := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)
 	h.startAt("default", start)
-	h.at(1*hr, wf.UpdateNote, wf.NoteRequest{Actor: actor("agent-ann"), Text: "Checking the gateway log."}, "")
+	h.at(1*hr, wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "Checking the gateway log."}, "")
 	// Wednesday 15:00: the agent asks; Thursday 11:00: the customer answers.
-	h.at(53*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Which card was charged?"}, "")
-	h.at(73*hr, wf.UpdateCustomerInfo, wf.CustomerInfo{Answer: "The Visa ending 4242."}, "")
+	h.at(53*hr, wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Which card was charged?"}, "")
+	h.at(73*hr, wf.UpdateCustomerInfo, complaint.CustomerInfo{Answer: "The Visa ending 4242."}, "")
 	// Friday 4 December 12:00.
-	h.at(11*24*hr+2*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(11*24*hr+2*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 
-	d := deadlineOf(t, st, wf.ClockResolve)
+	d := deadlineOf(t, st, complaint.ClockResolve)
 	// 53h of the 134h were used before the pause; the 81h left, counted
 	// from Thursday 11:00, end on Tuesday 1 December (end of day).
 	if local(d.DueAt, shanghai) != "2026-12-01 23:59:59" || d.PausedFor.Std() != 20*time.Hour || d.Paused {
 		t.Errorf("resolve clock after the pause: due %s paused for %v paused=%v", local(d.DueAt, shanghai), d.PausedFor, d.Paused)
 	}
 	// The acknowledgement clock was met before and did not move.
-	if a := deadlineOf(t, st, wf.ClockAcknowledge); !a.Met || a.PausedFor != 0 {
+	if a := deadlineOf(t, st, complaint.ClockAcknowledge); !a.Met || a.PausedFor != 0 {
 		t.Errorf("acknowledge clock %+v", a)
 	}
 	var payload string
@@ -153,32 +154,32 @@ func TestInfoRequestPausesClockAndProgressReports(t *testing.T) {
 func TestExtensionsApprovedAndRefused(t *testing.T) {
 	h := newHarness(t, nil)
 	h.startAt("cn-banking-insurance", time.Date(2026, 11, 2, 10, 0, 0, 0, shanghai))
-	ext := func(who, clk, reason string) wf.ExtensionRequest {
-		return wf.ExtensionRequest{Actor: actor(who), Clock: clk, Reason: reason}
+	ext := func(who, clk, reason string) complaint.ExtensionRequest {
+		return complaint.ExtensionRequest{Actor: actor(who), Clock: clk, Reason: reason}
 	}
-	decide := func(who, decision, comment string) wf.ExtensionDecision {
-		return wf.ExtensionDecision{Actor: actor(who), Clock: wf.ClockResolve, Decision: decision, Comment: comment}
+	decide := func(who, decision, comment string) complaint.ExtensionDecision {
+		return complaint.ExtensionDecision{Actor: actor(who), Clock: complaint.ClockResolve, Decision: decision, Comment: comment}
 	}
 	h.at(1*hr, wf.UpdateRequestExtension, ext("agent-ann", "respond", "x"), "no \"respond\" clock")
-	h.at(1*hr, wf.UpdateRequestExtension, ext("agent-ann", wf.ClockResolve, ""), "reason")
-	h.at(1*hr, wf.UpdateRequestExtension, ext("agent-ann", wf.ClockAcknowledge, "x"), "already met")
+	h.at(1*hr, wf.UpdateRequestExtension, ext("agent-ann", complaint.ClockResolve, ""), "reason")
+	h.at(1*hr, wf.UpdateRequestExtension, ext("agent-ann", complaint.ClockAcknowledge, "x"), "already met")
 	h.at(2*hr, wf.UpdateDecideExtension, decide("sup-sue", "approve", ""), "no extension of the resolve clock is awaiting")
-	h.at(3*hr, wf.UpdateRequestExtension, ext("agent-ann", wf.ClockResolve, "we need the insurer's loss assessment"), "")
-	h.at(3*hr+time.Minute, wf.UpdateRequestExtension, ext("agent-bob", wf.ClockResolve, "again"), "already awaiting a decision")
+	h.at(3*hr, wf.UpdateRequestExtension, ext("agent-ann", complaint.ClockResolve, "we need the insurer's loss assessment"), "")
+	h.at(3*hr+time.Minute, wf.UpdateRequestExtension, ext("agent-bob", complaint.ClockResolve, "again"), "already awaiting a decision")
 	h.at(4*hr, wf.UpdateDecideExtension, decide("agent-bob", "approve", ""), "needs a supervisor or above")
 	h.at(5*hr, wf.UpdateDecideExtension, decide("sup-sue", "reject", ""), "comment")
 	h.at(6*hr, wf.UpdateDecideExtension, decide("sup-sue", "reject", "ask the insurer for a date first"), "")
-	h.at(30*hr, wf.UpdateRequestExtension, ext("agent-ann", wf.ClockResolve, "the insurer's loss assessment is due on 20 November"), "")
+	h.at(30*hr, wf.UpdateRequestExtension, ext("agent-ann", complaint.ClockResolve, "the insurer's loss assessment is due on 20 November"), "")
 	h.at(31*hr, wf.UpdateDecideExtension, decide("sup-sue", "approve", "complex case"), "")
-	h.at(5*24*hr, wf.UpdateRequestExtension, ext("mgr-mia", wf.ClockResolve, "an independent engineer must inspect the property"), "")
+	h.at(5*24*hr, wf.UpdateRequestExtension, ext("mgr-mia", complaint.ClockResolve, "an independent engineer must inspect the property"), "")
 	h.at(5*24*hr+hr, wf.UpdateDecideExtension, decide("mgr-mia", "approve", ""), "nobody approves their own")
 	h.at(5*24*hr+2*hr, wf.UpdateDecideExtension, decide("sup-sam", "approve", ""), "needs a manager or above")
 	h.at(5*24*hr+3*hr, wf.UpdateDecideExtension, decide("mgr-max", "approve", ""), "")
-	h.at(6*24*hr, wf.UpdateRequestExtension, ext("agent-ann", wf.ClockResolve, "more"), "every extension the profile allows (2)")
-	h.at(7*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(6*24*hr, wf.UpdateRequestExtension, ext("agent-ann", complaint.ClockResolve, "more"), "every extension the profile allows (2)")
+	h.at(7*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 
-	d := deadlineOf(t, st, wf.ClockResolve)
+	d := deadlineOf(t, st, complaint.ClockResolve)
 	if len(d.Extensions) != 2 || d.Extensions[0].ApprovedBy != "sup-sue" || d.Extensions[1].ApprovedBy != "mgr-max" || d.Extensions[1].Label != "especially complex" {
 		t.Fatalf("extensions %+v", d.Extensions)
 	}
@@ -208,24 +209,24 @@ func TestCFPBCaseEndToEnd(t *testing.T) {
 	h := newHarness(t, nil)
 	h.in.Language = "en"
 	h.startAt("us-cfpb", time.Date(2026, 11, 20, 16, 0, 0, 0, newYork))
-	h.at(24*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(4*24*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Please confirm the statement date."}, "")
-	h.at(6*24*hr, wf.UpdateCustomerInfo, wf.CustomerInfo{Answer: "12 November."}, "")
-	h.at(20*24*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(12000), Message: "We refund the late fee."}, "")
-	h.at(20*24*hr+hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(21*24*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h.at(26*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+	h.at(24*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(4*24*hr, wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Please confirm the statement date."}, "")
+	h.at(6*24*hr, wf.UpdateCustomerInfo, complaint.CustomerInfo{Answer: "12 November."}, "")
+	h.at(20*24*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(12000), Message: "We refund the late fee."}, "")
+	h.at(20*24*hr+hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(21*24*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h.at(26*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4}, "")
 	st := h.run()
 
-	fr := deadlineOf(t, st, wf.ClockFirstResponse)
+	fr := deadlineOf(t, st, complaint.ClockFirstResponse)
 	if local(fr.DueAt, newYork) != "2026-12-05 23:59:59" || !fr.Met || fr.Breached || local(*fr.MetAt, newYork) != "2026-11-24 16:00:00" {
 		t.Errorf("first response %+v", fr)
 	}
-	res := deadlineOf(t, st, wf.ClockResolve)
+	res := deadlineOf(t, st, complaint.ClockResolve)
 	if local(res.DueAt, newYork) != "2027-01-19 23:59:59" || !res.Met || res.Breached || res.PausedFor != 0 {
 		t.Errorf("resolve %+v (CFPB clocks do not pause)", res)
 	}
-	if st.Outcome != "accepted" || st.SurveyStatus != wf.SurveyAnswered {
+	if st.Outcome != "accepted" || st.SurveyStatus != complaint.SurveyAnswered {
 		t.Errorf("outcome %s survey %s", st.Outcome, st.SurveyStatus)
 	}
 	_, ack := h.notes("acknowledgement")
@@ -241,18 +242,18 @@ func TestFCACaseEndToEnd(t *testing.T) {
 	h := newHarness(t, nil)
 	h.in.Language = "en"
 	h.startAt("uk-fca-disp", time.Date(2026, 11, 23, 10, 0, 0, 0, london))
-	h.at(59*24*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(60*24*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(8000), Message: "We refund the charge."}, "")
-	h.at(60*24*hr+hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(61*24*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h.at(66*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 3}, "")
+	h.at(59*24*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(60*24*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(8000), Message: "We refund the charge."}, "")
+	h.at(60*24*hr+hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(61*24*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h.at(66*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 3}, "")
 	st := h.run()
 
-	res := deadlineOf(t, st, wf.ClockResolve)
+	res := deadlineOf(t, st, complaint.ClockResolve)
 	if !res.Breached || res.Met || local(res.DueAt, london) != "2027-01-18 23:59:59" {
 		t.Errorf("resolve %+v", res)
 	}
-	if sum := deadlineOf(t, st, wf.ClockSummaryResolution); sum.Breached || !sum.Advisory || local(sum.DueAt, london) != "2026-11-26 23:59:59" {
+	if sum := deadlineOf(t, st, complaint.ClockSummaryResolution); sum.Breached || !sum.Advisory || local(sum.DueAt, london) != "2026-11-26 23:59:59" {
 		t.Errorf("summary resolution %+v", sum)
 	}
 	if got := h.eventTimes("clock_breached", london); strings.Join(got, ",") != "2027-01-18 23:59:59" {
@@ -288,12 +289,12 @@ func TestCaseKeepsItsCalendarSnapshot(t *testing.T) {
 			t.Error(err)
 		}
 	}, hr)
-	h.at(2*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(2*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	if st.Clocks.Calendar.Version != 1 || len(st.Clocks.Calendar.Holidays) == 0 {
 		t.Errorf("snapshot version %d with %d holidays", st.Clocks.Calendar.Version, len(st.Clocks.Calendar.Holidays))
 	}
-	if d := deadlineOf(t, st, wf.ClockResolve); local(d.DueAt, shanghai) != "2026-10-12 23:59:59" {
+	if d := deadlineOf(t, st, complaint.ClockResolve); local(d.DueAt, shanghai) != "2026-10-12 23:59:59" {
 		t.Errorf("due %s", local(d.DueAt, shanghai))
 	}
 	now, err := h.st.Calendar(context.Background(), "cn-mainland")
@@ -316,11 +317,11 @@ func TestFCASummaryResolution(t *testing.T) {
 			h.in.Language = "en"
 			// Monday 10:00 London: the window ends on Thursday at midnight.
 			h.startAt("uk-fca-disp", time.Date(2026, 11, 23, 10, 0, 0, 0, london))
-			h.at(tt.after-2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-			h.at(tt.after-hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(8000), Message: "We refund the charge."}, "")
-			h.at(tt.after, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-			h.at(tt.after+24*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-			h.at(tt.after+5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+			h.at(tt.after-2*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+			h.at(tt.after-hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(8000), Message: "We refund the charge."}, "")
+			h.at(tt.after, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+			h.at(tt.after+24*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+			h.at(tt.after+5*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4}, "")
 			h.run()
 			_, bodies := h.notes(tt.kind)
 			if len(bodies) != 1 {

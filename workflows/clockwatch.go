@@ -8,11 +8,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 )
 
 // calendar is the compiled calendar of the case's clock snapshot.
-func (w *complaint) calendar() *clock.Cal {
+func (w *caseWorkflow) calendar() *clock.Cal {
 	if w.cal == nil {
 		cal, err := w.st.Clocks.Calendar.Compile()
 		if err != nil {
@@ -30,7 +31,7 @@ func (w *complaint) calendar() *clock.Cal {
 // on time. It sleeps until the earliest point due and wakes early when a
 // clock is paused, resumed, extended or met, to recompute; its timer is
 // replaced only when that point moves (see wakeTimer).
-func (w *complaint) watchClocks(ctx workflow.Context) {
+func (w *caseWorkflow) watchClocks(ctx workflow.Context) {
 	t := &wakeTimer{stable: w.localStore()}
 	defer t.stop()
 	for !w.isFinal() {
@@ -110,7 +111,7 @@ func (t *wakeTimer) stop() {
 }
 
 // fireClocks raises what is due now: warnings first, then breaches.
-func (w *complaint) fireClocks(ctx workflow.Context) {
+func (w *caseWorkflow) fireClocks(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	cal := w.calendar()
 	for i := range w.st.Deadlines {
@@ -127,70 +128,70 @@ func (w *complaint) fireClocks(ctx workflow.Context) {
 	}
 }
 
-func (w *complaint) isFinal() bool {
-	return w.st.Status == StatusClosed || w.st.Status == StatusWithdrawn
+func (w *caseWorkflow) isFinal() bool {
+	return w.st.Status == complaint.StatusClosed || w.st.Status == complaint.StatusWithdrawn
 }
 
-func (w *complaint) warn(ctx workflow.Context, d Deadline, point float64) {
+func (w *caseWorkflow) warn(ctx workflow.Context, d complaint.Deadline, point float64) {
 	w.st.AtRisk = w.anyWarned()
 	pct := fmt.Sprintf("%.0f", point*100)
 	w.count(ctx, "complaints_clock_warnings", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "elapsed": pct + "%", "due": w.localTime(d.DueAt)}
-	msgs := []Message{{Key: "warn-sup-" + d.Clock + "-" + pct, Audience: "staff", RecipientRole: RoleSupervisor, Team: w.st.Team, Kind: "clock_warning", Params: params}}
+	msgs := []complaint.Message{{Key: "warn-sup-" + d.Clock + "-" + pct, Audience: "staff", RecipientRole: complaint.RoleSupervisor, Team: w.st.Team, Kind: "clock_warning", Params: params}}
 	if w.st.Assignee != "" {
-		msgs = append(msgs, Message{Key: "warn-" + d.Clock + "-" + pct, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_warning", Params: params})
+		msgs = append(msgs, complaint.Message{Key: "warn-" + d.Clock + "-" + pct, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_warning", Params: params})
 	}
-	_ = w.apply(ctx, Event{Type: "clock_warning", Actor: actorSystem, At: workflow.Now(ctx),
+	_ = w.apply(ctx, complaint.Event{Type: "clock_warning", Actor: actorSystem, At: workflow.Now(ctx),
 		Payload: map[string]any{"clock": d.Clock, "elapsed": point, "due_at": d.DueAt}}, msgs...)
 }
 
 // breach marks the clock breached, escalates to the next level up and,
 // when the profile says so, sends the customer a holding response with
 // the route to the regulator or ombudsman.
-func (w *complaint) breach(ctx workflow.Context, d *Deadline) {
+func (w *caseWorkflow) breach(ctx workflow.Context, d *complaint.Deadline) {
 	w.st.AtRisk = w.anyWarned()
 	w.countBreach(ctx, *d)
 	params := map[string]string{"case_number": w.st.CaseNumber, "clock": d.Clock, "due": w.localTime(d.DueAt)}
-	var msgs []Message
+	var msgs []complaint.Message
 	payload := map[string]any{"clock": d.Clock, "due_at": d.DueAt}
 	if d.OnBreach.Escalate {
-		next := NextRole(w.st.Level)
+		next := complaint.NextRole(w.st.Level)
 		d.EscalatedTo = next
 		payload["escalated_to"] = next
 		w.count(ctx, "complaints_escalations", map[string]string{"reason": "clock_breach"})
-		msgs = append(msgs, Message{Key: "breach-" + d.Clock, Audience: "staff", RecipientRole: next, Team: w.st.Team, Kind: "clock_breached", Params: params})
+		msgs = append(msgs, complaint.Message{Key: "breach-" + d.Clock, Audience: "staff", RecipientRole: next, Team: w.st.Team, Kind: "clock_breached", Params: params})
 	}
 	if w.st.Assignee != "" {
-		msgs = append(msgs, Message{Key: "breach-handler-" + d.Clock, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_breached", Params: params})
+		msgs = append(msgs, complaint.Message{Key: "breach-handler-" + d.Clock, Audience: "staff", Recipient: w.st.Assignee, Kind: "clock_breached", Params: params})
 	}
 	if d.OnBreach.HoldingResponse {
 		payload["holding_response"] = true
-		msgs = append(msgs, Message{Key: "holding-" + d.Clock, Audience: "customer", Kind: "holding_response",
+		msgs = append(msgs, complaint.Message{Key: "holding-" + d.Clock, Audience: "customer", Kind: "holding_response",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "regulator": w.st.Clocks.Regulator}})
 	}
-	_ = w.apply(ctx, Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: payload}, msgs...)
+	_ = w.apply(ctx, complaint.Event{Type: "clock_breached", Actor: actorSystem, At: workflow.Now(ctx), Payload: payload}, msgs...)
 }
 
 // deadline is a copy of the named clock, or the zero Deadline.
-func (w *complaint) deadline(clock string) Deadline {
+func (w *caseWorkflow) deadline(clock string) complaint.Deadline {
 	if d := w.deadlineRef(clock); d != nil {
 		return *d
 	}
-	return Deadline{}
+	return complaint.Deadline{}
 }
 
 // answerDue is when the customer is due an answer: the running appeal's
 // clock while an appeal is handled, else the resolution clock.
-func (w *complaint) answerDue() time.Time {
-	if d := w.deadlineRef(ClockAppeal); d != nil && !d.Met && !d.Advisory {
+func (w *caseWorkflow) answerDue() time.Time {
+	if d := w.deadlineRef(complaint.ClockAppeal); d != nil && !d.Met && !d.Advisory {
 		return d.DueAt
 	}
-	return w.deadline(ClockResolve).DueAt
+	return w.deadline(complaint.ClockResolve).DueAt
 }
 
 // deadlineRef is the named clock: the latest of that name (each appeal
 // has its own appeal clock; the other clocks are one each).
-func (w *complaint) deadlineRef(clock string) *Deadline {
+func (w *caseWorkflow) deadlineRef(clock string) *complaint.Deadline {
 	for i := len(w.st.Deadlines) - 1; i >= 0; i-- {
 		if w.st.Deadlines[i].Clock == clock {
 			return &w.st.Deadlines[i]
@@ -202,7 +203,7 @@ func (w *complaint) deadlineRef(clock string) *Deadline {
 // markMet stops the named clocks as met at at. A clock met after its due
 // time is breached as well (clock.Cal.MarkMet decides), and that breach is
 // counted here, once: the watcher never fires for a clock already met.
-func (w *complaint) markMet(ctx workflow.Context, at time.Time, clocks ...string) {
+func (w *caseWorkflow) markMet(ctx workflow.Context, at time.Time, clocks ...string) {
 	cal := w.calendar()
 	changed := false
 	for i := range w.st.Deadlines {
@@ -224,13 +225,13 @@ func (w *complaint) markMet(ctx workflow.Context, at time.Time, clocks ...string
 }
 
 // countBreach counts a clock's breach in complaints_clock_breaches_total.
-func (w *complaint) countBreach(ctx workflow.Context, d Deadline) {
+func (w *caseWorkflow) countBreach(ctx workflow.Context, d complaint.Deadline) {
 	w.count(ctx, "complaints_clock_breaches", map[string]string{"clock": d.Clock, "profile": w.st.Clocks.Profile, "category": w.st.Category})
 }
 
 // clocksChanged notes a clock change for the watcher and recomputes the
 // case's at_risk flag from the clocks (Deadline.AtRisk decides).
-func (w *complaint) clocksChanged() {
+func (w *caseWorkflow) clocksChanged() {
 	w.clockRev++
 	w.st.AtRisk = w.anyWarned()
 }
@@ -241,7 +242,7 @@ func (w *complaint) clocksChanged() {
 // the case); by name, the latest is the one that counts (deadlineRef).
 // Cases started before VersionClocks, and snapshots without an appeal
 // rule, run their appeals without a clock, as their histories recorded.
-func (w *complaint) startAppealClock(at time.Time) {
+func (w *caseWorkflow) startAppealClock(at time.Time) {
 	spec := w.st.Clocks.Appeal
 	if w.version < VersionClocks || spec == nil {
 		return
@@ -252,17 +253,17 @@ func (w *complaint) startAppealClock(at time.Time) {
 
 // pauseClocks stops the clocks that pause while the case waits for the
 // customer; resumeClocks restarts them.
-func (w *complaint) pauseClocks(at time.Time) {
-	w.eachClock(func(c *clock.Cal, d *Deadline) bool { return c.Pause(d, at) })
+func (w *caseWorkflow) pauseClocks(at time.Time) {
+	w.eachClock(func(c *clock.Cal, d *complaint.Deadline) bool { return c.Pause(d, at) })
 }
 
-func (w *complaint) resumeClocks(at time.Time) {
-	w.eachClock(func(c *clock.Cal, d *Deadline) bool { return c.Resume(d, at) })
+func (w *caseWorkflow) resumeClocks(at time.Time) {
+	w.eachClock(func(c *clock.Cal, d *complaint.Deadline) bool { return c.Resume(d, at) })
 }
 
 // eachClock applies change to every clock and notes a clock change for
 // the watcher when one changed.
-func (w *complaint) eachClock(change func(*clock.Cal, *Deadline) bool) {
+func (w *caseWorkflow) eachClock(change func(*clock.Cal, *complaint.Deadline) bool) {
 	cal, changed := w.calendar(), false
 	for i := range w.st.Deadlines {
 		changed = change(cal, &w.st.Deadlines[i]) || changed
@@ -273,7 +274,7 @@ func (w *complaint) eachClock(change func(*clock.Cal, *Deadline) bool) {
 }
 
 // localTime formats an instant for people, in the case's calendar zone.
-func (w *complaint) localTime(t time.Time) string {
+func (w *caseWorkflow) localTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -281,6 +282,6 @@ func (w *complaint) localTime(t time.Time) string {
 }
 
 // due is when a per-step clock (approval, confirmation) started now ends.
-func (w *complaint) due(now time.Time, r clock.Rule) time.Time {
+func (w *caseWorkflow) due(now time.Time, r clock.Rule) time.Time {
 	return w.calendar().Due(now, r)
 }

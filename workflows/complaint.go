@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 )
 
@@ -39,9 +40,9 @@ const (
 // complaint is one running ComplaintWorkflow: its state and the context
 // handlers share. Workflow code is single-threaded and cooperative, so a
 // handler's mutations before its first blocking call are atomic.
-type complaint struct {
-	in Complaint
-	st State
+type caseWorkflow struct {
+	in complaint.Complaint
+	st complaint.State
 	// changed is bumped on every transition so waits can notice them;
 	// clockRev when a clock is paused, resumed, extended or met.
 	changed  int
@@ -60,13 +61,13 @@ type complaint struct {
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
-func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
-	w := &complaint{in: in.Complaint}
+func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) {
+	w := &caseWorkflow{in: in.Complaint}
 	w.version = in.Version
 	if in.Resume != nil {
 		w.st = *in.Resume
 	} else {
-		w.st = State{CaseID: in.Complaint.CaseID, Status: StatusReceived, Level: RoleAgent,
+		w.st = complaint.State{CaseID: in.Complaint.CaseID, Status: complaint.StatusReceived, Level: complaint.RoleAgent,
 			Language: in.Complaint.Language, ReceivedAt: in.Complaint.ReceivedAt}
 		if in.Complaint.IdempotencyKey != "" {
 			w.st.IdempotencyKeys = []string{in.Complaint.IdempotencyKey}
@@ -80,7 +81,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 			return w.st, err
 		}
 	}
-	if w.localStore() && w.st.Status == StatusReceived {
+	if w.localStore() && w.st.Status == complaint.StatusReceived {
 		// Acknowledge (in the same workflow task as the registration)
 		// before the watchers start, so their first timers aim at the
 		// acknowledged case's instants rather than being started and
@@ -98,21 +99,21 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 		}
 		var err error
 		switch w.st.Status {
-		case StatusReceived:
+		case complaint.StatusReceived:
 			err = w.acknowledge(ctx)
-		case StatusAcknowledged, StatusInvestigating:
+		case complaint.StatusAcknowledged, complaint.StatusInvestigating:
 			err = w.waitLeaving(ctx, w.st.Status)
-		case StatusAwaitingInfo:
+		case complaint.StatusAwaitingInfo:
 			err = w.awaitInfo(ctx)
-		case StatusAwaitingApproval:
+		case complaint.StatusAwaitingApproval:
 			err = w.awaitApproval(ctx)
-		case StatusExecuting:
+		case complaint.StatusExecuting:
 			err = w.execute(ctx)
-		case StatusFulfilling:
+		case complaint.StatusFulfilling:
 			err = w.awaitFulfilment(ctx)
-		case StatusAwaitingCustomer:
+		case complaint.StatusAwaitingCustomer:
 			err = w.awaitCustomer(ctx)
-		case StatusClosed:
+		case complaint.StatusClosed:
 			done, serr := w.survey(ctx)
 			if serr != nil {
 				return w.st, serr
@@ -122,7 +123,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 					return st, err
 				}
 			}
-		case StatusWithdrawn:
+		case complaint.StatusWithdrawn:
 			if st, err := w.finish(ctx); err != nil || !w.handlesRejections() || w.ending() {
 				return st, err
 			}
@@ -132,7 +133,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (State, error) {
 		if err != nil {
 			return w.st, err
 		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && w.st.Status != StatusExecuting {
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && w.st.Status != complaint.StatusExecuting {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return w.st, err
 			}
@@ -169,7 +170,7 @@ var storeRetry = &temporal.RetryPolicy{
 // events per case and intake latency). Payments stay ordinary activities,
 // with their own timeouts, retries and visibility. Cases started before
 // keep ordinary activities, as their histories recorded.
-func (w *complaint) store(ctx workflow.Context, name string, in any) workflow.Future {
+func (w *caseWorkflow) store(ctx workflow.Context, name string, in any) workflow.Future {
 	if w.localStore() {
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: 10 * time.Second,
@@ -185,7 +186,7 @@ func (w *complaint) store(ctx workflow.Context, name string, in any) workflow.Fu
 // first (unless keep() says the case is about to end), so it does not wake
 // the case later for nothing: one cancellation event instead of a timer
 // event and a workflow task days later.
-func (w *complaint) awaitFor(ctx workflow.Context, d time.Duration, cond func() bool, keep ...func() bool) (bool, error) {
+func (w *caseWorkflow) awaitFor(ctx workflow.Context, d time.Duration, cond func() bool, keep ...func() bool) (bool, error) {
 	t := &wakeTimer{stable: w.localStore()}
 	if t.stable && cond() {
 		return true, nil
@@ -204,25 +205,25 @@ func (w *complaint) awaitFor(ctx workflow.Context, d time.Duration, cond func() 
 }
 
 // localStore says the case runs VersionLocalStore's code path or later.
-func (w *complaint) localStore() bool { return w.version >= VersionLocalStore }
+func (w *caseWorkflow) localStore() bool { return w.version >= VersionLocalStore }
 
 // ending says the case may complete: it is withdrawn, or closed with its
 // survey answered or expired. A handler whose write the store refused may
 // have taken the case back from there while finish waited for it.
-func (w *complaint) ending() bool {
-	return w.st.Status == StatusWithdrawn ||
-		(w.st.Status == StatusClosed && (w.st.SurveyStatus == SurveyAnswered || w.st.SurveyStatus == SurveyExpired))
+func (w *caseWorkflow) ending() bool {
+	return w.st.Status == complaint.StatusWithdrawn ||
+		(w.st.Status == complaint.StatusClosed && (w.st.SurveyStatus == complaint.SurveyAnswered || w.st.SurveyStatus == complaint.SurveyExpired))
 }
 
 // finish waits for running handlers so none is cut off, then completes.
-func (w *complaint) finish(ctx workflow.Context) (State, error) {
+func (w *caseWorkflow) finish(ctx workflow.Context) (complaint.State, error) {
 	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return w.st, err
 }
 
 // register stores the case, classifies it and computes its deadlines.
-func (w *complaint) register(ctx workflow.Context) error {
-	cls := Classify(w.in)
+func (w *caseWorkflow) register(ctx workflow.Context) error {
+	cls := complaint.Classify(w.in)
 	var res RegisterResult
 	err := w.storeGet(ctx, "received", ActivityRegister, RegisterInput{
 		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
@@ -235,7 +236,7 @@ func (w *complaint) register(ctx workflow.Context) error {
 	w.st.Clocks = res.Clocks
 	w.st.Authority = res.Authority
 	w.st.Category, w.st.Severity, w.st.Priority = cls.Category, cls.Severity, cls.Priority
-	dl, err := StartDeadlines(res.Clocks, w.in.ReceivedAt, cls.Severity)
+	dl, err := complaint.StartDeadlines(res.Clocks, w.in.ReceivedAt, cls.Severity)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidClock", err)
 	}
@@ -247,43 +248,43 @@ func (w *complaint) register(ctx workflow.Context) error {
 	attrs := []temporal.SearchAttributeUpdate{SearchCaseNumber.ValueSet(res.CaseNumber),
 		SearchCategory.ValueSet(cls.Category), SearchSeverity.ValueSet(cls.Severity)}
 	if !w.localStore() {
-		attrs = append(attrs, SearchCaseStatus.ValueSet(StatusReceived))
+		attrs = append(attrs, SearchCaseStatus.ValueSet(complaint.StatusReceived))
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, attrs...)
 	w.count(ctx, "complaints_received", map[string]string{"channel": w.in.Channel, "category": cls.Category, "severity": cls.Severity,
-		"profile": res.Clocks.Profile, "region": RegionLabel(w.in.Region)})
+		"profile": res.Clocks.Profile, "region": complaint.RegionLabel(w.in.Region)})
 	return nil
 }
 
 // acknowledge assigns a first handler and tells the customer the case
 // number, who handles it and when to expect a resolution.
-func (w *complaint) acknowledge(ctx workflow.Context) error {
+func (w *caseWorkflow) acknowledge(ctx workflow.Context) error {
 	var as AssignResult
 	if err := w.storeGet(ctx, "assigned", ActivityAssign, AssignInput{
-		CaseID: w.st.CaseID, Category: w.st.Category, Role: RoleAgent,
+		CaseID: w.st.CaseID, Category: w.st.Category, Role: complaint.RoleAgent,
 	}, &as); err != nil {
 		return fmt.Errorf("assign: %w", err)
 	}
 	now := workflow.Now(ctx)
 	w.st.Assignee, w.st.Team = as.Assignee, as.Team
 	w.st.AcknowledgedAt = &now
-	w.markMet(ctx, now, ClockAcknowledge)
+	w.markMet(ctx, now, complaint.ClockAcknowledge)
 	w.observe(ctx, "complaints_acknowledge_latency", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
-	due := w.deadline(ClockResolve).DueAt
-	msgs := []Message{{
+	due := w.deadline(complaint.ClockResolve).DueAt
+	msgs := []complaint.Message{{
 		Key: "ack", Audience: "customer", Kind: "acknowledgement",
 		Params: map[string]string{"case_number": w.st.CaseNumber, "handler": as.Name, "team": as.Team, "due": w.localTime(due)},
 	}}
 	if as.Assignee != "" {
-		msgs = append(msgs, Message{Key: "assigned", Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
+		msgs = append(msgs, complaint.Message{Key: "assigned", Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 	}
 	if as.Escalated || as.Assignee == "" {
-		msgs = append(msgs, Message{Key: "unassigned", Audience: "staff", RecipientRole: RoleSupervisor, Team: as.Team, Kind: "unassigned",
+		msgs = append(msgs, complaint.Message{Key: "unassigned", Audience: "staff", RecipientRole: complaint.RoleSupervisor, Team: as.Team, Kind: "unassigned",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 	}
-	w.setStatus(ctx, StatusAcknowledged)
-	return w.apply(ctx, Event{Type: "acknowledged", Actor: actorSystem, At: now, Payload: map[string]any{
+	w.setStatus(ctx, complaint.StatusAcknowledged)
+	return w.apply(ctx, complaint.Event{Type: "acknowledged", Actor: actorSystem, At: now, Payload: map[string]any{
 		"assignee": as.Assignee, "team": as.Team, "escalated": as.Escalated, "resolve_due_at": due,
 	}}, msgs...)
 }
@@ -294,7 +295,7 @@ const assignRetry = time.Hour
 // waitLeaving waits until a handler moves the case out of status. A case
 // nobody could be assigned to (no staff registered yet) looks for a
 // handler again every assignRetry, so nobody-owns-it does not last.
-func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
+func (w *caseWorkflow) waitLeaving(ctx workflow.Context, status string) error {
 	left := func() bool { return w.st.Status != status || w.continueSuggested(ctx) }
 	for w.st.Assignee == "" {
 		ok, err := w.awaitFor(ctx, assignRetry, func() bool { return left() || w.st.Assignee != "" })
@@ -311,8 +312,8 @@ func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
 			continue
 		}
 		w.st.Assignee = as.Assignee
-		if err := w.apply(ctx, Event{Type: "assigned", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"assignee": as.Assignee, "retry": true}},
-			Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
+		if err := w.apply(ctx, complaint.Event{Type: "assigned", Actor: actorSystem, At: workflow.Now(ctx), Payload: map[string]any{"assignee": as.Assignee, "retry": true}},
+			complaint.Message{Key: fmt.Sprintf("assigned-%d", w.st.EventSeq+1), Audience: "staff", Recipient: as.Assignee, Kind: "assigned",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return err
 		}
@@ -320,7 +321,7 @@ func (w *complaint) waitLeaving(ctx workflow.Context, status string) error {
 	return workflow.Await(ctx, left)
 }
 
-func (w *complaint) continueSuggested(ctx workflow.Context) bool {
+func (w *caseWorkflow) continueSuggested(ctx workflow.Context) bool {
 	return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
@@ -332,7 +333,7 @@ func (w *complaint) continueSuggested(ctx workflow.Context) bool {
 // the main loop's run concurrently), and the store keeps a row only from a
 // change newer than the one it has, so the row always ends as the newest
 // state and never as a mix.
-func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error {
+func (w *caseWorkflow) apply(ctx workflow.Context, ev complaint.Event, msgs ...complaint.Message) error {
 	if err := w.waitUnblocked(ctx); err != nil {
 		return err
 	}
@@ -343,7 +344,7 @@ func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error
 			w.st.LastCustomerUpdate = ev.At
 		}
 	}
-	ch := Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
+	ch := complaint.Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
 	for {
 		err := w.store(ctx, ActivityApply, ch).Get(ctx, nil)
 		if err == nil {
@@ -366,45 +367,37 @@ func (w *complaint) apply(ctx workflow.Context, ev Event, msgs ...Message) error
 }
 
 // count increments a workflow metric through the replay-safe handler.
-func (w *complaint) count(ctx workflow.Context, name string, tags map[string]string) {
+func (w *caseWorkflow) count(ctx workflow.Context, name string, tags map[string]string) {
 	workflow.GetMetricsHandler(ctx).WithTags(tags).Counter(name).Inc(1)
 }
 
 // observe records a duration through the replay-safe handler (a histogram
 // with buckets that reach weeks).
-func (w *complaint) observe(ctx workflow.Context, name string, d time.Duration, tags map[string]string) {
+func (w *caseWorkflow) observe(ctx workflow.Context, name string, d time.Duration, tags map[string]string) {
 	workflow.GetMetricsHandler(ctx).WithTags(tags).Timer(name).Record(d)
 }
 
 // row is the case row as the current state says it should be.
-func (w *complaint) row() CaseRow {
-	r := CaseRow{Status: w.st.Status, SurveyStatus: w.st.SurveyStatus, Assignee: w.st.Assignee, Team: w.st.Team,
+func (w *caseWorkflow) row() complaint.CaseRow {
+	r := complaint.CaseRow{Status: w.st.Status, SurveyStatus: w.st.SurveyStatus, Assignee: w.st.Assignee, Team: w.st.Team,
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
 		AppealCount: w.st.AppealCount, RepeatCount: w.repeats(), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
 		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
-	for _, d := range w.st.Deadlines {
-		r.Breached = r.Breached || d.Breached
-		due := d.DueAt
-		switch d.Clock {
-		case ClockAcknowledge:
-			r.AckDueAt = &due
-		case ClockResolve:
-			r.ResolveDueAt = &due
-		}
-	}
-	if p := w.st.Proposal; p != nil && w.st.Status == StatusAwaitingApproval {
+	dues := complaint.DuesOf(w.st.Deadlines)
+	r.Breached, r.AckDueAt, r.ResolveDueAt = dues.Breached, dues.Ack, dues.Resolve
+	if p := w.st.Proposal; p != nil && w.st.Status == complaint.StatusAwaitingApproval {
 		r.ApprovalRole = p.Required.MinRole
 		if p.EscalatedTo != "" {
 			r.ApprovalRole = p.EscalatedTo
 		}
 		since := p.ProposedAt
 		r.ApprovalSince = &since
-		pa := &PendingApproval{Total: p.Required.Total, Currency: p.Required.Currency, Remedies: p.Remedies,
+		pa := &complaint.PendingApproval{Total: p.Required.Total, Currency: p.Required.Currency, Remedies: p.Remedies,
 			Refusal: p.RefusalReason != "", ProposedBy: p.ProposedBy, ApprovedBy: []string{}, MinRole: r.ApprovalRole,
 			Approvers: p.Required.Approvers, DueAt: p.DueAt}
 		if pa.Remedies == nil {
-			pa.Remedies = []Remedy{}
+			pa.Remedies = []complaint.Remedy{}
 		}
 		for _, a := range p.Approvals {
 			if a.Decision == "approve" {
@@ -420,7 +413,7 @@ func (w *complaint) row() CaseRow {
 }
 
 // setStatus changes the status and keeps the search attribute current.
-func (w *complaint) setStatus(ctx workflow.Context, status string) {
+func (w *caseWorkflow) setStatus(ctx workflow.Context, status string) {
 	if w.st.Status == status {
 		return
 	}
@@ -428,9 +421,9 @@ func (w *complaint) setStatus(ctx workflow.Context, status string) {
 	w.st.Status = status
 	w.changed++
 	// Clocks that pause stop while the case waits for the customer.
-	if status == StatusAwaitingInfo {
+	if status == complaint.StatusAwaitingInfo {
 		w.pauseClocks(workflow.Now(ctx))
-	} else if prev == StatusAwaitingInfo {
+	} else if prev == complaint.StatusAwaitingInfo {
 		w.resumeClocks(workflow.Now(ctx))
 	}
 	if !w.localStore() {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/worker"
@@ -35,7 +36,7 @@ type harness struct {
 	env   *testsuite.TestWorkflowEnvironment
 	st    *store.Store
 	acts  *activities.Activities
-	in    wf.Complaint
+	in    complaint.Complaint
 	steps []step
 }
 
@@ -49,14 +50,14 @@ type step struct {
 }
 
 var staff = []struct{ id, role, team string }{
-	{"agent-ann", wf.RoleAgent, "billing"},
-	{"agent-bob", wf.RoleAgent, "billing"},
-	{"sup-sue", wf.RoleSupervisor, "billing"},
-	{"sup-sam", wf.RoleSupervisor, "billing"},
-	{"mgr-max", wf.RoleManager, "billing"},
-	{"mgr-mia", wf.RoleManager, "billing"},
-	{"dir-dee", wf.RoleDirector, "billing"},
-	{"dir-dan", wf.RoleDirector, "billing"},
+	{"agent-ann", complaint.RoleAgent, "billing"},
+	{"agent-bob", complaint.RoleAgent, "billing"},
+	{"sup-sue", complaint.RoleSupervisor, "billing"},
+	{"sup-sam", complaint.RoleSupervisor, "billing"},
+	{"mgr-max", complaint.RoleManager, "billing"},
+	{"mgr-mia", complaint.RoleManager, "billing"},
+	{"dir-dee", complaint.RoleDirector, "billing"},
+	{"dir-dan", complaint.RoleDirector, "billing"},
 }
 
 func newHarness(t *testing.T, payments activities.Payments) *harness {
@@ -84,7 +85,7 @@ func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.Workflo
 	}
 	acts := &activities.Activities{
 		Store: st, Payments: payments, Notifier: activities.OutboxNotifier{Store: st},
-		Profiles: wf.Profiles(), Authority: wf.DefaultAuthority(), TokenSecret: []byte("test-secret-test-secret-test-secret"),
+		Profiles: complaint.Profiles(), Authority: complaint.DefaultAuthority(), TokenSecret: []byte("test-secret-test-secret-test-secret"),
 		Logger: testenv.Logger(t),
 	}
 	var suite testsuite.WorkflowTestSuite
@@ -99,9 +100,9 @@ func newHarnessOn(t *testing.T, st *store.Store, opts ...func(*testsuite.Workflo
 	// workflow's turn, and the machine running the tests is shared: the
 	// deadlock detector's default second is too short for both.
 	e.SetWorkerOptions(sdkworker.Options{DeadlockDetectionTimeout: time.Minute})
-	in := wf.Complaint{
+	in := complaint.Complaint{
 		CaseID:        "6f1c0a52-0000-4000-8000-000000000001",
-		Customer:      wf.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000", Email: "li@example.com"},
+		Customer:      complaint.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000", Email: "li@example.com"},
 		Channel:       "web",
 		Subject:       "Charged twice for my order",
 		Description:   "I was double charged on my bill for order A-100.",
@@ -118,10 +119,10 @@ func (h *harness) at(d time.Duration, name string, arg any, want string) {
 	h.steps = append(h.steps, step{at: d, name: name, arg: arg, want: want})
 }
 
-func actor(id string) wf.Actor {
+func actor(id string) complaint.Actor {
 	for _, s := range staff {
 		if s.id == id {
-			return wf.Actor{ID: s.id, Role: s.role, Team: s.team}
+			return complaint.Actor{ID: s.id, Role: s.role, Team: s.team}
 		}
 	}
 	panic("unknown staff " + id)
@@ -129,7 +130,7 @@ func actor(id string) wf.Actor {
 
 // run executes the workflow with the scripted updates and returns the final
 // state; each step's outcome is checked against its want.
-func (h *harness) run() wf.State {
+func (h *harness) run() complaint.State {
 	h.t.Helper()
 	for i := range h.steps {
 		s := h.steps[i]
@@ -158,7 +159,7 @@ func (h *harness) run() wf.State {
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
-	var st wf.State
+	var st complaint.State
 	if err := h.env.GetWorkflowResult(&st); err != nil {
 		h.t.Fatalf("workflow failed: %v", err)
 	}
@@ -217,26 +218,26 @@ func (h *harness) notificationKinds(audience string) []string {
 	return out
 }
 
-var findings = wf.Findings{Cause: "billing.duplicate", CauseDetail: "billing.duplicate.gateway_retry", Responsibility: "company",
+var findings = complaint.Findings{Cause: "billing.duplicate", CauseDetail: "billing.duplicate.gateway_retry", Responsibility: "company",
 	ResponsibleUnit: "payments", Summary: "The payment gateway retried and charged twice."}
 
-func refund(amount int64) []wf.Remedy {
-	return []wf.Remedy{{Type: wf.RemedyRefund, Amount: amount, Currency: "CNY"}, {Type: wf.RemedyApology}}
+func refund(amount int64) []complaint.Remedy {
+	return []complaint.Remedy{{Type: complaint.RemedyRefund, Amount: amount, Currency: "CNY"}, {Type: complaint.RemedyApology}}
 }
 
 const hr = time.Hour
 
 func TestHappyPath(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateNote, wf.NoteRequest{Actor: actor("agent-ann"), Text: "Called the customer; checked the gateway log."}, "")
-	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
-	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(6*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h.at(4*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 5, Comment: "quick"}, "")
+	h.at(1*hr, wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "Called the customer; checked the gateway log."}, "")
+	h.at(2*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
+	h.at(4*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(6*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h.at(4*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 5, Comment: "quick"}, "")
 	st := h.run()
 
-	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered || st.Outcome != "accepted" {
+	if st.Status != complaint.StatusClosed || st.SurveyStatus != complaint.SurveyAnswered || st.Outcome != "accepted" {
 		t.Fatalf("final state = %s/%s/%s", st.Status, st.SurveyStatus, st.Outcome)
 	}
 	if !strings.HasPrefix(st.CaseNumber, "CMP-20260302-") {
@@ -251,7 +252,7 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("ledger = %+v", l)
 	}
 	status, outcome, survey := h.caseRow()
-	if status != wf.StatusClosed || outcome != "accepted" || survey == nil || *survey != wf.SurveyAnswered {
+	if status != complaint.StatusClosed || outcome != "accepted" || survey == nil || *survey != complaint.SurveyAnswered {
 		t.Errorf("case row = %s %s %v", status, outcome, survey)
 	}
 	if got := h.notificationKinds("customer"); strings.Join(got, ",") != "acknowledgement,resolution,closed,survey" {
@@ -266,15 +267,15 @@ func TestHappyPath(t *testing.T) {
 
 func TestRefusalNeedsSupervisor(t *testing.T) {
 	h := newHarness(t, nil)
-	refusal := wf.ProposalRequest{Actor: actor("agent-ann"), RefusalReason: "The charge was correct: two separate orders.", Message: "We have checked carefully..."}
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: wf.Findings{Cause: "billing.none", CauseDetail: "billing.none.two_orders", Responsibility: "customer", Summary: "Two orders."}}, "")
+	refusal := complaint.ProposalRequest{Actor: actor("agent-ann"), RefusalReason: "The charge was correct: two separate orders.", Message: "We have checked carefully..."}
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: complaint.Findings{Cause: "billing.none", CauseDetail: "billing.none.two_orders", Responsibility: "customer", Summary: "Two orders."}}, "")
 	h.at(2*hr, wf.UpdateProposal, refusal, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "refusal needs a supervisor")
-	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(5*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h.at(30*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 3}, "survey is not open")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "refusal needs a supervisor")
+	h.at(4*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(5*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h.at(30*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 3}, "survey is not open")
 	st := h.run()
-	if st.Outcome != "accepted" || st.SurveyStatus != wf.SurveyExpired {
+	if st.Outcome != "accepted" || st.SurveyStatus != complaint.SurveyExpired {
 		t.Fatalf("state = %s %s", st.Outcome, st.SurveyStatus)
 	}
 	if l := h.ledger(); len(l) != 0 {
@@ -287,21 +288,21 @@ func TestRefusalNeedsSupervisor(t *testing.T) {
 
 func TestAppealToLastLevelThenFinalResponse(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(10000), Message: "Refund 100."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "I want 500"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(10000), Message: "Refund 100."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "I want 500"}, "")
 	// Appeal 1: supervisor level.
-	h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("sup-sam"), Remedies: []wf.Remedy{{Type: wf.RemedyGoodwill, Amount: 20000, Currency: "CNY"}}, Message: "Extra goodwill."}, "")
-	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Still not enough"}, "")
+	h.at(5*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("sup-sam"), Remedies: []complaint.Remedy{{Type: complaint.RemedyGoodwill, Amount: 20000, Currency: "CNY"}}, Message: "Extra goodwill."}, "")
+	h.at(6*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "Still not enough"}, "")
 	// Appeal 2: manager level.
-	h.at(8*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("mgr-max"), RefusalReason: "Our offer is fair.", Message: "We stand by our offer."}, "")
-	h.at(9*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "")
-	h.at(10*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "I will go to the regulator"}, "")
-	h.at(5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 1, Comment: "bad"}, "")
+	h.at(8*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("mgr-max"), RefusalReason: "Our offer is fair.", Message: "We stand by our offer."}, "")
+	h.at(9*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "")
+	h.at(10*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "I will go to the regulator"}, "")
+	h.at(5*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 1, Comment: "bad"}, "")
 	st := h.run()
-	if st.Outcome != "final_response" || st.AppealCount != 3 || st.Level != wf.RoleManager {
+	if st.Outcome != "final_response" || st.AppealCount != 3 || st.Level != complaint.RoleManager {
 		t.Fatalf("outcome=%s appeals=%d level=%s", st.Outcome, st.AppealCount, st.Level)
 	}
 	ev := strings.Join(h.events(), ",")
@@ -325,17 +326,17 @@ func TestAppealToLastLevelThenFinalResponse(t *testing.T) {
 
 func TestFourEyesAndSelfApproval(t *testing.T) {
 	h := newHarness(t, nil)
-	big := []wf.Remedy{{Type: wf.RemedyRefund, Amount: 60_000_00, Currency: "CNY"}}
-	h.at(1*hr, wf.UpdateAssign, wf.AssignRequest{Actor: actor("mgr-max"), Assignee: "mgr-max"}, "")
-	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("mgr-max"), Findings: findings}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("dir-dee"), Remedies: big, Message: "Full refund."}, "")
-	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dee"), Decision: "approve"}, "nobody approves their own proposal")
-	h.at(5*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "manager's limit does not cover")
-	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "")
-	h.at(7*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "already approved")
-	h.at(8*hr, wf.UpdateWithdraw, wf.WithdrawRequest{Reason: "changed my mind"}, "")
+	big := []complaint.Remedy{{Type: complaint.RemedyRefund, Amount: 60_000_00, Currency: "CNY"}}
+	h.at(1*hr, wf.UpdateAssign, complaint.AssignRequest{Actor: actor("mgr-max"), Assignee: "mgr-max"}, "")
+	h.at(2*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("mgr-max"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("dir-dee"), Remedies: big, Message: "Full refund."}, "")
+	h.at(4*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("dir-dee"), Decision: "approve"}, "nobody approves their own proposal")
+	h.at(5*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("mgr-mia"), Decision: "approve"}, "manager's limit does not cover")
+	h.at(6*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("dir-dan"), Decision: "approve"}, "already approved")
+	h.at(8*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{Reason: "changed my mind"}, "")
 	st := h.run()
-	if st.Status != wf.StatusWithdrawn {
+	if st.Status != complaint.StatusWithdrawn {
 		t.Fatalf("status = %s", st.Status)
 	}
 	if st.Proposal.Required.Approvers != 2 || st.Proposal.Approved() {
@@ -348,13 +349,13 @@ func TestFourEyesAndSelfApproval(t *testing.T) {
 
 func TestApprovalTimeoutEscalates(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(500_00), Message: "Refund."}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(500_00), Message: "Refund."}, "")
 	// Approval clock is one day: reminder at 26h, escalation to manager at 50h.
-	h.at(60*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("mgr-max"), Decision: "approve"}, "")
-	h.at(61*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(60*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("mgr-max"), Decision: "approve"}, "")
+	h.at(61*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	st := h.run()
-	if st.Proposal.EscalatedTo != wf.RoleManager {
+	if st.Proposal.EscalatedTo != complaint.RoleManager {
 		t.Errorf("escalated to %q", st.Proposal.EscalatedTo)
 	}
 	ev := strings.Join(h.events(), ",")
@@ -375,13 +376,13 @@ func TestFailedRemedyIsRolledBack(t *testing.T) {
 	defer provider.Close()
 	h := newHarness(t, nil)
 	h.acts.Payments = activities.HTTPPayments{BaseURL: provider.URL, Ledger: activities.LedgerPayments{Store: h.st}}
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{
-		{Type: wf.RemedyRefund, Amount: 300_00, Currency: "CNY"}, {Type: wf.RemedyGoodwill, Amount: 100_00, Currency: "CNY"}}, Message: "Refund and goodwill."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(300_00), Message: "Refund only."}, "")
-	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sam"), Decision: "approve"}, "")
-	h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{
+		{Type: complaint.RemedyRefund, Amount: 300_00, Currency: "CNY"}, {Type: complaint.RemedyGoodwill, Amount: 100_00, Currency: "CNY"}}, Message: "Refund and goodwill."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(5*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(300_00), Message: "Refund only."}, "")
+	h.at(6*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sam"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	st := h.run()
 	if st.Outcome != "accepted" {
 		t.Fatalf("outcome = %s", st.Outcome)
@@ -404,10 +405,10 @@ func TestRepeatContactAndInfoTimeout(t *testing.T) {
 	repeat.CaseID = "6f1c0a52-0000-4000-8000-000000000099"
 	repeat.Channel = "phone"
 	h.at(1*hr, wf.UpdateIntake, repeat, "")
-	h.at(2*hr, wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Please send the bank statement."}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "WrongState")
+	h.at(2*hr, wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Please send the bank statement."}, "")
+	h.at(3*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100), Message: "x"}, "WrongState")
 	// No answer: reminder after 3 days, time-out after 7.
-	h.at(8*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(8*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	if len(st.RepeatContacts) != 1 || st.RepeatContacts[0].Channel != "phone" {
 		t.Errorf("repeat contacts = %+v", st.RepeatContacts)
@@ -425,13 +426,13 @@ func TestRepeatContactAndInfoTimeout(t *testing.T) {
 
 func TestSurveyLowScoreOpensRecovery(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
 	// No answer within the confirmation window: deemed accepted.
-	h.at(20*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 2, Comment: "meh"}, "")
+	h.at(20*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 2, Comment: "meh"}, "")
 	st := h.run()
-	if st.Outcome != "deemed_accepted" || st.SurveyStatus != wf.SurveyAnswered {
+	if st.Outcome != "deemed_accepted" || st.SurveyStatus != complaint.SurveyAnswered {
 		t.Fatalf("state = %s %s", st.Outcome, st.SurveyStatus)
 	}
 	if got := strings.Join(h.notificationKinds("customer"), ","); !strings.Contains(got, "confirmation_notice") {
@@ -447,11 +448,11 @@ func TestSurveyLowScoreOpensRecovery(t *testing.T) {
 func TestClockBreachEscalatesToSupervisor(t *testing.T) {
 	h := newHarness(t, nil)
 	// Nobody acts: the 5-business-day resolution clock warns, then breaches.
-	h.at(10*24*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(10*24*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	var breached bool
 	for _, d := range st.Deadlines {
-		if d.Clock == wf.ClockResolve {
+		if d.Clock == complaint.ClockResolve {
 			breached = d.Breached
 		}
 	}
@@ -468,9 +469,9 @@ func TestSafetyComplaintIsCritical(t *testing.T) {
 	h := newHarness(t, nil)
 	h.in.Subject = "Heater caught fire"
 	h.in.Description = "The heater started smoking and burned my hand."
-	h.at(1*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(1*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
-	if st.Category != wf.CategorySafety || st.Severity != wf.SeverityCritical || st.Priority != 1 {
+	if st.Category != complaint.CategorySafety || st.Severity != complaint.SeverityCritical || st.Priority != 1 {
 		t.Errorf("classification = %s/%s/%d", st.Category, st.Severity, st.Priority)
 	}
 	if st.Team != "safety" {
@@ -497,11 +498,11 @@ func TestUnownedCaseFindsHandlerLater(t *testing.T) {
 	}
 	// Nobody is registered at receipt; an admin adds an agent 90 minutes later.
 	h.env.RegisterDelayedCallback(func() {
-		if _, err := h.st.RegisterStaff(context.Background(), "agent-late", "", wf.RoleAgent, "billing"); err != nil {
+		if _, err := h.st.RegisterStaff(context.Background(), "agent-late", "", complaint.RoleAgent, "billing"); err != nil {
 			t.Error(err)
 		}
 	}, 90*time.Minute)
-	h.at(3*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(3*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	if st.Assignee != "agent-late" {
 		t.Errorf("assignee = %q, want agent-late", st.Assignee)
@@ -526,17 +527,17 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	if next.Resume == nil || next.Resume.Status != wf.StatusAcknowledged || next.Resume.CaseNumber == "" || next.Resume.EventSeq != 3 {
+	if next.Resume == nil || next.Resume.Status != complaint.StatusAcknowledged || next.Resume.CaseNumber == "" || next.Resume.EventSeq != 3 {
 		t.Fatalf("carried state = %+v", next.Resume)
 	}
 
 	h2 := newHarnessOn(t, h.st)
 	h2.in = h.in
-	h2.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h2.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100_00), Message: "Refund."}, "")
-	h2.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h2.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h2.at(5*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+	h2.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h2.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100_00), Message: "Refund."}, "")
+	h2.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h2.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h2.at(5*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4}, "")
 	for i := range h2.steps {
 		s := h2.steps[i]
 		h2.env.RegisterDelayedCallback(func() {
@@ -549,11 +550,11 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 		}, s.at)
 	}
 	h2.env.ExecuteWorkflow(wf.WorkflowName, next)
-	var st wf.State
+	var st complaint.State
 	if err := h2.env.GetWorkflowResult(&st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered {
+	if st.Status != complaint.StatusClosed || st.SurveyStatus != complaint.SurveyAnswered {
 		t.Errorf("after continue-as-new: %s %s", st.Status, st.SurveyStatus)
 	}
 	ev := h.events()
@@ -565,22 +566,22 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 func TestTransferOverrideAndThirdRepeatRaisesPriority(t *testing.T) {
 	h := newHarness(t, nil)
 	h.in.Subject, h.in.Description = "Parcel late", "My parcel was never delivered"
-	rep := func(n int) wf.Complaint {
+	rep := func(n int) complaint.Complaint {
 		c := h.in
 		c.CaseID = fmt.Sprintf("6f1c0a52-0000-4000-8000-0000000001%02d", n)
 		return c
 	}
-	h.at(1*hr, wf.UpdateTransfer, wf.TransferRequest{Actor: actor("agent-ann"), Reason: "wrong team"}, "name an assignee or a team")
-	h.at(1*hr+time.Minute, wf.UpdateTransfer, wf.TransferRequest{Actor: actor("agent-ann"), Team: "billing", Reason: "it is a billing matter"}, "")
-	h.at(2*hr, wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "spicy", Reason: "x"}, "severity")
-	h.at(2*hr+time.Minute, wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "high", Reason: "charged for an undelivered parcel"}, "")
+	h.at(1*hr, wf.UpdateTransfer, complaint.TransferRequest{Actor: actor("agent-ann"), Reason: "wrong team"}, "name an assignee or a team")
+	h.at(1*hr+time.Minute, wf.UpdateTransfer, complaint.TransferRequest{Actor: actor("agent-ann"), Team: "billing", Reason: "it is a billing matter"}, "")
+	h.at(2*hr, wf.UpdateClassification, complaint.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "spicy", Reason: "x"}, "severity")
+	h.at(2*hr+time.Minute, wf.UpdateClassification, complaint.ClassificationRequest{Actor: actor("sup-sue"), Category: "billing", Severity: "high", Reason: "charged for an undelivered parcel"}, "")
 	h.at(3*hr, wf.UpdateIntake, rep(1), "")
 	h.at(4*hr, wf.UpdateIntake, rep(2), "")
 	h.at(5*hr, wf.UpdateIntake, rep(3), "")
-	h.at(6*hr, wf.UpdateAssign, wf.AssignRequest{Actor: actor("agent-bob"), Assignee: "agent-ann"}, "only take a case themselves")
-	h.at(7*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(6*hr, wf.UpdateAssign, complaint.AssignRequest{Actor: actor("agent-bob"), Assignee: "agent-ann"}, "only take a case themselves")
+	h.at(7*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
-	if st.Team != "billing" || st.Category != wf.CategoryBilling || st.Severity != wf.SeverityHigh {
+	if st.Team != "billing" || st.Category != complaint.CategoryBilling || st.Severity != complaint.SeverityHigh {
 		t.Errorf("team/category/severity = %s/%s/%s", st.Team, st.Category, st.Severity)
 	}
 	if len(st.RepeatContacts) != 3 || st.Priority != 1 {
@@ -606,13 +607,13 @@ func TestTransferOverrideAndThirdRepeatRaisesPriority(t *testing.T) {
 // survey to open, and is recorded after survey_sent.
 func TestSurveyAnswerBeforeTheWorkflowMarksItSent(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(2*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(3*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
-	h.at(4*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(6*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
-	h.at(7*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 4}, "")
+	h.at(2*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(3*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}, "")
+	h.at(4*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(6*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
+	h.at(7*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4}, "")
 	st := h.run()
-	if st.SurveyStatus != wf.SurveyAnswered || st.SurveyScore != 4 {
+	if st.SurveyStatus != complaint.SurveyAnswered || st.SurveyScore != 4 {
 		t.Fatalf("survey %s, score %d", st.SurveyStatus, st.SurveyScore)
 	}
 	ev := h.events()

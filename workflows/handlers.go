@@ -5,23 +5,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"go.temporal.io/sdk/workflow"
 )
 
-// openStatuses are the statuses in which a case is still being handled.
-var openStatuses = []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo,
-	StatusAwaitingApproval, StatusExecuting, StatusFulfilling, StatusAwaitingCustomer}
-
-// investigable are the statuses in which handlers investigate and propose.
-var investigable = []string{StatusAcknowledged, StatusInvestigating}
-
-func (w *complaint) isOpen() bool { return slices.Contains(openStatuses, w.st.Status) }
+// isOpen says whether the case is still being handled.
+func (w *caseWorkflow) isOpen() bool { return complaint.IsOpen(w.st.Status) }
 
 // registerHandlers sets the query and every update with its validator. A
 // validator rejects a decision that is invalid in content, state or
 // authority; a rejected update leaves no trace in the history.
-func (w *complaint) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.st, nil }); err != nil {
+func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (complaint.State, error) { return w.st, nil }); err != nil {
 		return err
 	}
 	type handler struct {
@@ -61,15 +56,15 @@ func (w *complaint) registerHandlers(ctx workflow.Context) error {
 
 // --- intake and repeat contacts ---
 
-func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
+func (w *caseWorkflow) validateIntake(ctx workflow.Context, c complaint.Complaint) error {
 	if c.CaseID == "" {
-		return invalid("case_id", Required())
+		return complaint.Invalid("case_id", complaint.Required())
 	}
-	if err := ValidateComplaintText(c); err != nil {
+	if err := complaint.ValidateComplaintText(c); err != nil {
 		return err
 	}
-	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == StatusWithdrawn {
-		return wrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")
+	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == complaint.StatusWithdrawn {
+		return complaint.WrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")
 	}
 	return nil
 }
@@ -78,26 +73,26 @@ func (w *complaint) validateIntake(ctx workflow.Context, c Complaint) error {
 // registered, and attaches a later complaint on the same matter as a
 // repeat contact (reopening the case if it was closed, unless the contact
 // is anonymous: see Complaint.Anonymous).
-func (w *complaint) intake(ctx workflow.Context, c Complaint) (IntakeResult, error) {
+func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (IntakeResult, error) {
 	same := c.CaseID == w.st.CaseID || (c.IdempotencyKey != "" && slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey))
 	if !same {
 		now := workflow.Now(ctx)
-		w.noteRepeat(RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)}, c.IdempotencyKey)
-		w.st.Priority = min(w.st.Priority, PriorityFor(w.st.Severity, w.repeats()))
+		w.noteRepeat(complaint.RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)}, c.IdempotencyKey)
+		w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, w.repeats()))
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
-		reopen := w.st.Status == StatusClosed && !c.Anonymous
+		reopen := w.st.Status == complaint.StatusClosed && !c.Anonymous
 		if reopen {
 			w.st.SurveyStatus = ""
 			w.st.Outcome = ""
 			w.st.ClosedAt = nil
-			w.setStatus(ctx, StatusInvestigating)
+			w.setStatus(ctx, complaint.StatusInvestigating)
 		}
 		if err := workflow.Await(ctx, func() bool { return w.st.Registered }); err != nil {
 			return IntakeResult{}, err
 		}
-		if err := w.apply(ctx, Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
+		if err := w.apply(ctx, complaint.Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
 			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": w.repeats(), "reopened": reopen}},
-			Message{Key: w.repeatMessageKey(now), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
+			complaint.Message{Key: w.repeatMessageKey(now), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
 				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
 			return IntakeResult{}, err
 		}
@@ -118,13 +113,13 @@ const (
 )
 
 // boundsContacts says the case runs VersionBoundedContacts's code path.
-func (w *complaint) boundsContacts() bool { return w.version >= VersionBoundedContacts }
+func (w *caseWorkflow) boundsContacts() bool { return w.version >= VersionBoundedContacts }
 
 // noteRepeat records a repeat contact and the intake key it came with.
 // From VersionBoundedContacts on, only the latest maxRepeatContacts and
 // maxIntakeKeys are kept (the filing's own key, first, always), and
 // RepeatCount counts them all.
-func (w *complaint) noteRepeat(rc RepeatContact, key string) {
+func (w *caseWorkflow) noteRepeat(rc complaint.RepeatContact, key string) {
 	w.st.RepeatContacts = append(w.st.RepeatContacts, rc)
 	if key != "" {
 		w.st.IdempotencyKeys = append(w.st.IdempotencyKeys, key)
@@ -143,7 +138,7 @@ func (w *complaint) noteRepeat(rc RepeatContact, key string) {
 }
 
 // repeats is how many repeat contacts the case has had.
-func (w *complaint) repeats() int {
+func (w *caseWorkflow) repeats() int {
 	if w.boundsContacts() {
 		return w.st.RepeatCount
 	}
@@ -154,7 +149,7 @@ func (w *complaint) repeats() int {
 // message: one per contact before VersionBoundedContacts, one per hour
 // from it (the outbox drops a key it has), so a flood of filings is one
 // message an hour, not one each.
-func (w *complaint) repeatMessageKey(now time.Time) string {
+func (w *caseWorkflow) repeatMessageKey(now time.Time) string {
 	if w.boundsContacts() {
 		return fmt.Sprintf("repeat-h%d", now.Unix()/3600)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -41,7 +42,7 @@ const storeRejectedRetry = time.Hour
 const metricStoreRejected = "complaints_store_rejected"
 
 // handlesRejections says the case runs VersionStoreRejections's code path.
-func (w *complaint) handlesRejections() bool { return w.version >= VersionStoreRejections }
+func (w *caseWorkflow) handlesRejections() bool { return w.version >= VersionStoreRejections }
 
 // IsStoreRejected says err is (or wraps) a StoreRejected application error.
 func IsStoreRejected(err error) bool {
@@ -51,7 +52,7 @@ func IsStoreRejected(err error) bool {
 
 // updateScope is what an update handler's context carries: the state as it
 // was before the handler changed it, refreshed after each of its writes.
-type updateScope struct{ before State }
+type updateScope struct{ before complaint.State }
 
 type updateScopeKey struct{}
 
@@ -68,12 +69,12 @@ func scopeOf(ctx workflow.Context) *updateScope {
 // produces no command, so the check is waived for this function alone.
 //
 //workflowcheck:ignore
-func cloneState(s State) State {
+func cloneState(s complaint.State) complaint.State {
 	b, err := json.Marshal(s)
 	if err != nil {
 		panic("clone state: " + err.Error())
 	}
-	var out State
+	var out complaint.State
 	if err := json.Unmarshal(b, &out); err != nil {
 		panic("clone state: " + err.Error())
 	}
@@ -83,7 +84,7 @@ func cloneState(s State) State {
 // guarded wraps an update handler: its errors cross Temporal typed (see
 // AppError), and from VersionStoreRejections on it holds the main loop
 // while it runs (hold) and gives apply the state to restore.
-func guarded[T, R any](w *complaint, hold bool, fn func(workflow.Context, T) (R, error)) func(workflow.Context, T) (R, error) {
+func guarded[T, R any](w *caseWorkflow, hold bool, fn func(workflow.Context, T) (R, error)) func(workflow.Context, T) (R, error) {
 	return func(ctx workflow.Context, r T) (R, error) {
 		if !w.handlesRejections() {
 			res, err := fn(ctx, r)
@@ -102,12 +103,12 @@ func guarded[T, R any](w *complaint, hold bool, fn func(workflow.Context, T) (R,
 // validator wraps an update validator so its errors cross Temporal typed;
 // from VersionStoreRejections on it refuses every update while a change of
 // the workflow's own waits for the store (w.blocked).
-func validator[T any](w *complaint, fn func(workflow.Context, T) error) func(workflow.Context, T) error {
+func validator[T any](w *caseWorkflow, fn func(workflow.Context, T) error) func(workflow.Context, T) error {
 	return func(ctx workflow.Context, r T) error {
 		if w.handlesRejections() && w.blocked > 0 {
 			// First: whatever else the validator would say, this is why the
 			// case refuses now.
-			return AppError(fmt.Errorf("%w: the case's records refused a change and are waiting for repair; try again later", ErrCaseBlocked))
+			return AppError(fmt.Errorf("%w: the case's records refused a change and are waiting for repair; try again later", complaint.ErrCaseBlocked))
 		}
 		return AppError(fn(ctx, r))
 	}
@@ -116,7 +117,7 @@ func validator[T any](w *complaint, fn func(workflow.Context, T) error) func(wor
 // waitUnblocked holds a write while a refused change of the workflow's own
 // waits to be tried again, so that change keeps its sequence number and
 // nothing is written after it (no gap, and no later row) before it is.
-func (w *complaint) waitUnblocked(ctx workflow.Context) error {
+func (w *caseWorkflow) waitUnblocked(ctx workflow.Context) error {
 	if !w.handlesRejections() || w.blocked == 0 {
 		return nil
 	}
@@ -124,7 +125,7 @@ func (w *complaint) waitUnblocked(ctx workflow.Context) error {
 }
 
 // blockedSleep waits storeRejectedRetry with the case blocked.
-func (w *complaint) blockedSleep(ctx workflow.Context) error {
+func (w *caseWorkflow) blockedSleep(ctx workflow.Context) error {
 	w.blocked++
 	defer func() { w.blocked-- }()
 	return workflow.Sleep(ctx, storeRejectedRetry)
@@ -133,7 +134,7 @@ func (w *complaint) blockedSleep(ctx workflow.Context) error {
 // waitHandlers holds the main loop while an update handler's write is in
 // flight (VersionStoreRejections), so it acts only on changes the store
 // took.
-func (w *complaint) waitHandlers(ctx workflow.Context) error {
+func (w *caseWorkflow) waitHandlers(ctx workflow.Context) error {
 	if !w.handlesRejections() || w.pending == 0 {
 		return nil
 	}
@@ -144,7 +145,7 @@ func (w *complaint) waitHandlers(ctx workflow.Context) error {
 // w.st.EventSeq). In an update handler it restores the state the handler
 // found and returns err; for the workflow's own changes it waits
 // storeRejectedRetry and reports true: try the same change again.
-func (w *complaint) rejected(ctx workflow.Context, ch Change, err error) (retry bool, _ error) {
+func (w *caseWorkflow) rejected(ctx workflow.Context, ch complaint.Change, err error) (retry bool, _ error) {
 	w.count(ctx, metricStoreRejected, map[string]string{"change": ch.Event.Type})
 	workflow.GetLogger(ctx).Error("the store refused a change", "case_id", w.st.CaseID, "seq", ch.Seq, "type", ch.Event.Type, "err", err)
 	scope := scopeOf(ctx)
@@ -165,8 +166,8 @@ func (w *complaint) rejected(ctx workflow.Context, ch Change, err error) (retry 
 	// back. The refused number is filled with an event that says so (no
 	// request text), carrying the row of the last state the store took,
 	// so the trail has no gap and the row does not move.
-	gap := Change{CaseID: w.st.CaseID, Seq: ch.Seq, Language: w.st.Language, Row: ch.Row,
-		Event: Event{Type: "change_rejected", Actor: actorSystem, At: ch.Event.At, Payload: map[string]any{"type": ch.Event.Type}}}
+	gap := complaint.Change{CaseID: w.st.CaseID, Seq: ch.Seq, Language: w.st.Language, Row: ch.Row,
+		Event: complaint.Event{Type: "change_rejected", Actor: actorSystem, At: ch.Event.At, Payload: map[string]any{"type": ch.Event.Type}}}
 	saved := w.st
 	w.st = scope.before
 	gap.Row = w.row()
@@ -183,7 +184,7 @@ func (w *complaint) rejected(ctx workflow.Context, ch Change, err error) (retry 
 // counted as change; outside an update handler the same work is tried
 // again every storeRejectedRetry, inside one the error is returned and the
 // handler's state restored by its caller.
-func (w *complaint) storeGet(ctx workflow.Context, change, name string, in, out any) error {
+func (w *caseWorkflow) storeGet(ctx workflow.Context, change, name string, in, out any) error {
 	for {
 		err := w.store(ctx, name, in).Get(ctx, out)
 		if err == nil || !w.handlesRejections() || !IsStoreRejected(err) {
@@ -203,7 +204,7 @@ func (w *complaint) storeGet(ctx workflow.Context, change, name string, in, out 
 
 // restore puts back the state an update handler found (or had written
 // last), when nothing else has been written since.
-func (w *complaint) restore(ctx workflow.Context, scope *updateScope) {
+func (w *caseWorkflow) restore(ctx workflow.Context, scope *updateScope) {
 	if w.st.EventSeq != scope.before.EventSeq {
 		return
 	}

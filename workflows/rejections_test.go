@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/complaint-handling/complaints/complaint"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
@@ -153,13 +154,13 @@ func (h *harness) records() records {
 	return r
 }
 
-func (h *harness) state() wf.State {
+func (h *harness) state() complaint.State {
 	h.t.Helper()
 	v, err := h.env.QueryWorkflow(wf.QueryState)
 	if err != nil {
 		h.t.Fatalf("query: %v", err)
 	}
-	var st wf.State
+	var st complaint.State
 	if err := v.Get(&st); err != nil {
 		h.t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func (h *harness) state() wf.State {
 // agree checks that the workflow's state, the case row and the audit trail
 // say the same: events numbered 1..n with no gap, n the workflow's
 // sequence and the row's, the same status, and no event of type refused.
-func (h *harness) agree(when string, refused string) (wf.State, records) {
+func (h *harness) agree(when string, refused string) (complaint.State, records) {
 	h.t.Helper()
 	st, r := h.state(), h.records()
 	for i, s := range r.seqs {
@@ -206,14 +207,14 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 		name string
 		arg  any
 	}
-	repeat := func() wf.Complaint {
-		return wf.Complaint{CaseID: "6f1c0a52-0000-4000-8000-000000000002", Customer: wf.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000"},
+	repeat := func() complaint.Complaint {
+		return complaint.Complaint{CaseID: "6f1c0a52-0000-4000-8000-000000000002", Customer: complaint.Customer{ID: "cust-1", Name: "Li Lei", Phone: "+86 138 0000 0000"},
 			Channel: "phone", Subject: "Still charged twice", Description: "Calling again about order A-100.", OrderRef: "A-100", Language: "en",
 			Profile: "default", ReceivedAt: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
 	}
-	toFindings := []act{{wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}}}
-	toProposal := append(toFindings, act{wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}})
-	toCustomer := append(toProposal, act{wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}})
+	toFindings := []act{{wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}}}
+	toProposal := append(toFindings, act{wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(50000), Message: "We refund the duplicate charge."}})
+	toCustomer := append(toProposal, act{wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}})
 	tests := []struct {
 		change string // the refused event type
 		setup  []act
@@ -223,23 +224,23 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 		// at is when the refused update is sent.
 		at time.Duration
 	}{
-		{"assigned", nil, act{wf.UpdateAssign, wf.AssignRequest{Actor: actor("sup-sue"), Assignee: "sup-sam"}}, true, hr},
-		{"transferred", nil, act{wf.UpdateTransfer, wf.TransferRequest{Actor: actor("sup-sue"), Assignee: "sup-sam", Reason: "workload"}}, true, hr},
-		{"note", nil, act{wf.UpdateNote, wf.NoteRequest{Actor: actor("agent-ann"), Text: "Called the customer."}}, true, hr},
-		{"info_requested", nil, act{wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Which card was charged?"}}, true, hr},
-		{"info_received", []act{{wf.UpdateRequestInfo, wf.InfoRequest{Actor: actor("agent-ann"), Question: "Which card?"}}},
-			act{wf.UpdateCustomerInfo, wf.CustomerInfo{Answer: "The Visa ending 1234."}}, true, hr},
-		{"escalated", nil, act{wf.UpdateEscalate, wf.EscalateRequest{Actor: actor("sup-sue"), Reason: "regulator asked"}}, true, hr},
-		{"classification_override", nil, act{wf.UpdateClassification, wf.ClassificationRequest{Actor: actor("sup-sue"), Category: wf.Categories()[0], Severity: wf.Severities()[0], Reason: "read again"}}, true, hr},
+		{"assigned", nil, act{wf.UpdateAssign, complaint.AssignRequest{Actor: actor("sup-sue"), Assignee: "sup-sam"}}, true, hr},
+		{"transferred", nil, act{wf.UpdateTransfer, complaint.TransferRequest{Actor: actor("sup-sue"), Assignee: "sup-sam", Reason: "workload"}}, true, hr},
+		{"note", nil, act{wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "Called the customer."}}, true, hr},
+		{"info_requested", nil, act{wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Which card was charged?"}}, true, hr},
+		{"info_received", []act{{wf.UpdateRequestInfo, complaint.InfoRequest{Actor: actor("agent-ann"), Question: "Which card?"}}},
+			act{wf.UpdateCustomerInfo, complaint.CustomerInfo{Answer: "The Visa ending 1234."}}, true, hr},
+		{"escalated", nil, act{wf.UpdateEscalate, complaint.EscalateRequest{Actor: actor("sup-sue"), Reason: "regulator asked"}}, true, hr},
+		{"classification_override", nil, act{wf.UpdateClassification, complaint.ClassificationRequest{Actor: actor("sup-sue"), Category: complaint.Categories()[0], Severity: complaint.Severities()[0], Reason: "read again"}}, true, hr},
 		{"findings", nil, toFindings[0], true, hr},
 		{"proposed", toFindings, toProposal[1], true, hr},
 		{"approval_given", toProposal, toCustomer[2], true, hr},
-		{"closed", toCustomer, act{wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}}, false, hr},
-		{"appealed", toCustomer, act{wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "reject", Comment: "Not enough."}}, true, hr},
+		{"closed", toCustomer, act{wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}}, false, hr},
+		{"appealed", toCustomer, act{wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "reject", Comment: "Not enough."}}, true, hr},
 		{"repeat_contact", nil, act{wf.UpdateIntake, repeat()}, true, hr},
-		{"withdrawn", nil, act{wf.UpdateWithdraw, wf.WithdrawRequest{Reason: "solved elsewhere"}}, false, hr},
-		{"survey_answered", append(toCustomer, act{wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}}),
-			act{wf.UpdateSurvey, wf.SurveyAnswer{Score: 4, Comment: "fine"}}, false, 4 * 24 * hr},
+		{"withdrawn", nil, act{wf.UpdateWithdraw, complaint.WithdrawRequest{Reason: "solved elsewhere"}}, false, hr},
+		{"survey_answered", append(toCustomer, act{wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}}),
+			act{wf.UpdateSurvey, complaint.SurveyAnswer{Score: 4, Comment: "fine"}}, false, 4 * 24 * hr},
 	}
 	for _, tt := range tests {
 		t.Run(tt.change, func(t *testing.T) {
@@ -247,7 +248,7 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 			for i, a := range tt.setup {
 				h.at(time.Duration(i+1)*10*time.Minute, a.name, a.arg, "")
 			}
-			var before wf.State
+			var before complaint.State
 			h.env.RegisterDelayedCallback(func() { before, _ = h.agree("before", tt.change) }, tt.at-time.Minute)
 			h.at(tt.at, tt.update.name, tt.update.arg, "SQLSTATE 22021")
 			var checks int
@@ -280,7 +281,7 @@ func TestStoreRejectedUpdateIsUndone(t *testing.T) {
 				}
 			}, retry+10*time.Minute)
 			if tt.withdraw {
-				h.at(retry+hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+				h.at(retry+hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 			}
 			final := h.run()
 			// A retried withdrawal or survey answer ends the case: the
@@ -315,7 +316,7 @@ func TestStoreRejectedSystemChangeWaitsForRepair(t *testing.T) {
 						t.Errorf("refused registration: row exists %v, registered %v", r.exists, st.Registered)
 					}
 				case "acknowledged":
-					if r.status != wf.StatusReceived || r.lastSeq != 2 || len(r.seqs) != 2 || st.EventSeq != 3 {
+					if r.status != complaint.StatusReceived || r.lastSeq != 2 || len(r.seqs) != 2 || st.EventSeq != 3 {
 						t.Errorf("refused acknowledgement: row %s #%d, events %v, workflow #%d", r.status, r.lastSeq, r.seqs, st.EventSeq)
 					}
 				}
@@ -323,7 +324,7 @@ func TestStoreRejectedSystemChangeWaitsForRepair(t *testing.T) {
 					t.Error("the workflow ended")
 				}
 			}, 30*time.Minute)
-			h.at(40*time.Minute, wf.UpdateNote, wf.NoteRequest{Actor: actor("agent-ann"), Text: "a note while blocked"}, "CaseBlocked")
+			h.at(40*time.Minute, wf.UpdateNote, complaint.NoteRequest{Actor: actor("agent-ann"), Text: "a note while blocked"}, "CaseBlocked")
 			h.env.RegisterDelayedCallback(func() {
 				if n := m.get("complaints_store_rejected", map[string]string{"change": change}); n != 2 {
 					t.Errorf("complaints_store_rejected{change=%s} after two tries = %d, want 2", change, n)
@@ -332,13 +333,13 @@ func TestStoreRejectedSystemChangeWaitsForRepair(t *testing.T) {
 			}, 90*time.Minute)
 			h.env.RegisterDelayedCallback(func() {
 				st, r := h.agree("after the repair", "")
-				if st.Status != wf.StatusAcknowledged || !r.exists {
+				if st.Status != complaint.StatusAcknowledged || !r.exists {
 					t.Errorf("after the repair: status %s, row exists %v", st.Status, r.exists)
 				}
 			}, 2*hr+15*time.Minute)
-			h.at(3*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+			h.at(3*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 			st := h.run()
-			if st.Status != wf.StatusWithdrawn {
+			if st.Status != complaint.StatusWithdrawn {
 				t.Errorf("final status %s", st.Status)
 			}
 		})
@@ -353,12 +354,12 @@ func TestAppErrorKinds(t *testing.T) {
 		typ    string
 		fields int
 	}{
-		{wf.ValidateFindings(wf.Findings{Cause: "a\x00", Responsibility: "nobody"}), wf.ErrTypeInvalid, 4},
-		{wf.ValidateProposal(wf.ProposalRequest{Remedies: []wf.Remedy{{Type: "cash", Amount: -1, Note: "\ufffd"}}}), wf.ErrTypeInvalid, 4},
-		{fmt.Errorf("%w: needs a manager", wf.ErrAuthority), wf.ErrTypeForbidden, 0},
-		{wf.ErrSelfApproval, wf.ErrTypeForbidden, 0},
-		{fmt.Errorf("%w: the case is closed", wf.ErrWrongState), wf.ErrTypeWrongState, 0},
-		{fmt.Errorf("%w: waiting for repair", wf.ErrCaseBlocked), wf.ErrTypeCaseBlocked, 0},
+		{complaint.ValidateFindings(complaint.Findings{Cause: "a\x00", Responsibility: "nobody"}), wf.ErrTypeInvalid, 4},
+		{complaint.ValidateProposal(complaint.ProposalRequest{Remedies: []complaint.Remedy{{Type: "cash", Amount: -1, Note: "\ufffd"}}}), wf.ErrTypeInvalid, 4},
+		{fmt.Errorf("%w: needs a manager", complaint.ErrAuthority), wf.ErrTypeForbidden, 0},
+		{complaint.ErrSelfApproval, wf.ErrTypeForbidden, 0},
+		{fmt.Errorf("%w: the case is closed", complaint.ErrWrongState), wf.ErrTypeWrongState, 0},
+		{fmt.Errorf("%w: waiting for repair", complaint.ErrCaseBlocked), wf.ErrTypeCaseBlocked, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -369,7 +370,7 @@ func TestAppErrorKinds(t *testing.T) {
 			if got := len(wf.InvalidFields(err)); got < tt.fields {
 				t.Errorf("fields of %v = %d, want at least %d", err, got, tt.fields)
 			}
-			if tt.typ == wf.ErrTypeInvalid && !errors.Is(tt.err, wf.ErrInvalid) {
+			if tt.typ == wf.ErrTypeInvalid && !errors.Is(tt.err, complaint.ErrInvalid) {
 				t.Error("not ErrInvalid")
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
@@ -28,14 +29,14 @@ func TestReversalFailureGoesToAPerson(t *testing.T) {
 	defer provider.Close()
 	h := newHarness(t, nil)
 	h.acts.Payments = activities.HTTPPayments{BaseURL: provider.URL, Ledger: activities.LedgerPayments{Store: h.st}}
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{
-		{Type: wf.RemedyRefund, Amount: 300_00, Currency: "CNY"}, {Type: wf.RemedyGoodwill, Amount: 100_00, Currency: "CNY"}}, Message: "Refund and goodwill."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{
+		{Type: complaint.RemedyRefund, Amount: 300_00, Currency: "CNY"}, {Type: complaint.RemedyGoodwill, Amount: 100_00, Currency: "CNY"}}, Message: "Refund and goodwill."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
 	// The refund stands (nobody could reverse it): the new plan is an apology.
-	h.at(5*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}, "")
-	h.at(6*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sam"), Decision: "approve"}, "")
-	h.at(7*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(5*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}, "")
+	h.at(6*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sam"), Decision: "approve"}, "")
+	h.at(7*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	st := h.run()
 	if st.Outcome != "accepted" {
 		t.Fatalf("outcome = %s", st.Outcome)
@@ -76,18 +77,18 @@ func fulfilmentRow(t *testing.T, h *harness, remedyID string) (status, note stri
 // shipped and done, and only then asks the customer to confirm.
 func TestFulfilmentIsWaitedFor(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{
-		{Type: wf.RemedyReplacement, Note: "new meter"}, {Type: wf.RemedyApology}}, Message: "We replace the meter."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{
+		{Type: complaint.RemedyReplacement, Note: "new meter"}, {Type: complaint.RemedyApology}}, Message: "We replace the meter."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
 	// Too early for the customer: the case is waiting for the replacement.
-	h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "no resolution is waiting")
-	h.at(5*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-bob"), RemedyID: "p1-r1", State: wf.FulfilmentShipped}, "only the handler")
-	h.at(6*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r2", State: wf.FulfilmentShipped}, "no replacement or repair")
-	h.at(7*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: wf.FulfilmentShipped, Note: "SF123"}, "")
-	h.at(8*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: wf.FulfilmentShipped}, "cannot become shipped")
-	h.at(30*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("sup-sue"), RemedyID: "p1-r1", State: wf.FulfilmentDone}, "")
-	h.at(31*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "no resolution is waiting")
+	h.at(5*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-bob"), RemedyID: "p1-r1", State: complaint.FulfilmentShipped}, "only the handler")
+	h.at(6*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r2", State: complaint.FulfilmentShipped}, "no replacement or repair")
+	h.at(7*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: complaint.FulfilmentShipped, Note: "SF123"}, "")
+	h.at(8*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: complaint.FulfilmentShipped}, "cannot become shipped")
+	h.at(30*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("sup-sue"), RemedyID: "p1-r1", State: complaint.FulfilmentDone}, "")
+	h.at(31*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	st := h.run()
 	if st.Outcome != "accepted" {
 		t.Fatalf("outcome = %s", st.Outcome)
@@ -96,10 +97,10 @@ func TestFulfilmentIsWaitedFor(t *testing.T) {
 	if !inOrder(ev, "approval_given", "fulfilment_ordered", "fulfilment_shipped", "fulfilment_done", "executed", "closed") {
 		t.Errorf("events = %v", ev)
 	}
-	if status, _ := fulfilmentRow(t, h, "p1-r1"); status != wf.FulfilmentDone {
+	if status, _ := fulfilmentRow(t, h, "p1-r1"); status != complaint.FulfilmentDone {
 		t.Errorf("replacement's row = %s, want done", status)
 	}
-	if status, _ := fulfilmentRow(t, h, "p1-r2"); status != wf.FulfilmentDone {
+	if status, _ := fulfilmentRow(t, h, "p1-r2"); status != complaint.FulfilmentDone {
 		t.Errorf("apology's row = %s, want done", status)
 	}
 	if got := h.notificationKinds("customer"); !inOrder(got, "fulfilment_ordered", "resolution") {
@@ -113,14 +114,14 @@ func TestFulfilmentIsWaitedFor(t *testing.T) {
 // plan.
 func TestFulfilmentClockAndFailure(t *testing.T) {
 	h := newHarness(t, nil)
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
-	h.at(2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyRepair}}, Message: "We repair it."}, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(20*24*hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: wf.FulfilmentFailed}, "say why")
-	h.at(20*24*hr+hr, wf.UpdateFulfilment, wf.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: wf.FulfilmentFailed, Note: "no parts"}, "")
-	h.at(20*24*hr+2*hr, wf.UpdateProposal, wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100_00), Message: "Refund instead."}, "")
-	h.at(20*24*hr+3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
-	h.at(20*24*hr+4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyRepair}}, Message: "We repair it."}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(20*24*hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: complaint.FulfilmentFailed}, "say why")
+	h.at(20*24*hr+hr, wf.UpdateFulfilment, complaint.FulfilmentRequest{Actor: actor("agent-ann"), RemedyID: "p1-r1", State: complaint.FulfilmentFailed, Note: "no parts"}, "")
+	h.at(20*24*hr+2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(100_00), Message: "Refund instead."}, "")
+	h.at(20*24*hr+3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("sup-sue"), Decision: "approve"}, "")
+	h.at(20*24*hr+4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	st := h.run()
 	if st.Outcome != "accepted" {
 		t.Fatalf("outcome = %s", st.Outcome)
@@ -129,7 +130,7 @@ func TestFulfilmentClockAndFailure(t *testing.T) {
 	if !inOrder(ev, "fulfilment_ordered", "fulfilment_warning", "fulfilment_breached", "fulfilment_failed", "proposed", "executed", "closed") {
 		t.Errorf("events = %v", ev)
 	}
-	if status, note := fulfilmentRow(t, h, "p1-r1"); status != wf.FulfilmentFailed || note != "no parts" {
+	if status, note := fulfilmentRow(t, h, "p1-r1"); status != complaint.FulfilmentFailed || note != "no parts" {
 		t.Errorf("repair's row = %s %q", status, note)
 	}
 	if got := h.notificationKinds("customer"); !slices.Contains(got, "fulfilment_failed") {
@@ -138,7 +139,7 @@ func TestFulfilmentClockAndFailure(t *testing.T) {
 	// The decision reached the customer when the repair was ordered: the
 	// resolution clock is met, not breached by the slow repair.
 	for _, d := range st.Deadlines {
-		if d.Clock == wf.ClockResolve && (!d.Met || d.Breached) {
+		if d.Clock == complaint.ClockResolve && (!d.Met || d.Breached) {
 			t.Errorf("resolve clock met=%v breached=%v", d.Met, d.Breached)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -24,23 +24,23 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	repeat := h.in
 	repeat.CaseID = "6f1c0a52-0000-4000-8000-000000000098"
 	repeat.Channel = "phone"
-	apology := wf.ProposalRequest{Actor: actor("agent-ann"), Remedies: []wf.Remedy{{Type: wf.RemedyApology}}, Message: "Sorry."}
-	h.at(1*hr, wf.UpdateFindings, wf.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
+	apology := complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: []complaint.Remedy{{Type: complaint.RemedyApology}}, Message: "Sorry."}
+	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
 	h.at(2*hr, wf.UpdateProposal, apology, "")
-	h.at(3*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
-	h.at(4*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(3*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+	h.at(4*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	// The first survey goes out 3 days after closing; the customer calls
 	// again on day 4, and the case is handled and closed again.
 	h.at(4*24*hr, wf.UpdateIntake, repeat, "")
 	h.at(4*24*hr+1*hr, wf.UpdateProposal, apology, "")
-	h.at(4*24*hr+2*hr, wf.UpdateApproval, wf.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
-	h.at(4*24*hr+3*hr, wf.UpdateCustomerResponse, wf.CustomerResponse{Decision: "accept"}, "")
+	h.at(4*24*hr+2*hr, wf.UpdateApproval, complaint.ApprovalRequest{Actor: actor("agent-bob"), Decision: "approve"}, "")
+	h.at(4*24*hr+3*hr, wf.UpdateCustomerResponse, complaint.CustomerResponse{Decision: "accept"}, "")
 	// The second survey goes out on day 7, its reminder on day 11; a low
 	// score on day 12 opens a recovery task.
-	h.at(12*24*hr, wf.UpdateSurvey, wf.SurveyAnswer{Score: 1, Comment: "Twice is too often."}, "")
+	h.at(12*24*hr, wf.UpdateSurvey, complaint.SurveyAnswer{Score: 1, Comment: "Twice is too often."}, "")
 	// Closed again, before its own survey: the first survey's link must
 	// not answer for this closing.
-	firstLink := store.HashToken(activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, 1))
+	firstLink := store.HashToken(complaint.SurveyToken(h.acts.TokenSecret, h.in.CaseID, 1))
 	var firstLinkAfterReopen error
 	h.env.RegisterDelayedCallback(func() {
 		_, firstLinkAfterReopen = h.st.GetCaseBySurveyToken(context.Background(), firstLink)
@@ -50,7 +50,7 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 		t.Errorf("the first survey's link after the case was reopened and closed: %v, want not found", firstLinkAfterReopen)
 	}
 
-	if st.Status != wf.StatusClosed || st.SurveyStatus != wf.SurveyAnswered || st.SurveyRound != 2 {
+	if st.Status != complaint.StatusClosed || st.SurveyStatus != complaint.SurveyAnswered || st.SurveyRound != 2 {
 		t.Fatalf("state = %s survey %s round %d", st.Status, st.SurveyStatus, st.SurveyRound)
 	}
 	if !inOrder(h.events(), "closed", "survey_sent", "repeat_contact", "closed", "survey_sent", "survey_reminder", "survey_answered", "recovery_opened") {
@@ -91,7 +91,7 @@ func TestReopenedCaseClosesAgainWithItsOwnMessageAndSurvey(t *testing.T) {
 	}
 	// The first survey's link no longer finds the case; the second's does.
 	for round, want := range map[int]error{1: store.ErrNotFound, 2: nil} {
-		tok := activities.SurveyToken(h.acts.TokenSecret, h.in.CaseID, round)
+		tok := complaint.SurveyToken(h.acts.TokenSecret, h.in.CaseID, round)
 		if _, err := h.st.GetCaseBySurveyToken(ctx, store.HashToken(tok)); !errors.Is(err, want) {
 			t.Errorf("round %d survey link: %v, want %v", round, err, want)
 		}

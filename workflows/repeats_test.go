@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
 
@@ -34,7 +35,7 @@ func TestRepeatContactFloodKeepsTheCaseBounded(t *testing.T) {
 	// The first filing's own request, sent again after the flood, is still
 	// the filing, not a repeat contact.
 	h.at(4*hr, wf.UpdateIntake, h.in, "")
-	h.at(5*hr, wf.UpdateWithdraw, wf.WithdrawRequest{}, "")
+	h.at(5*hr, wf.UpdateWithdraw, complaint.WithdrawRequest{}, "")
 	st := h.run()
 	if len(st.RepeatContacts) != 20 || st.RepeatCount != n {
 		t.Errorf("kept %d repeat contacts, counted %d; want the latest 20 and %d", len(st.RepeatContacts), st.RepeatCount, n)

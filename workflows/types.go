@@ -1,9 +1,12 @@
-// Package workflows holds the complaint workflow, its input, result and
-// state types, the names of its updates and queries, and the pure decision
-// logic it calls (classification, authority, deadlines).
+// Package workflows holds what is Temporal's in handling a complaint: the
+// complaint workflow and its update and query handlers, its Input and code
+// versions, the workflow, update, query and activity names, the systemic
+// detector and incident workflows, and the conversion of the domain's
+// error kinds to Temporal application errors (AppError). The rules the
+// workflow applies live in package complaint.
 package workflows
 
-import "time"
+import "github.com/complaint-handling/complaints/complaint"
 
 // Names of the workflow, its updates and its query. Clients use these
 // constants; changing one breaks running workflows.
@@ -32,79 +35,11 @@ const (
 	QueryState = "state"
 )
 
-// Case statuses, as the API shows them.
-const (
-	StatusReceived         = "received"
-	StatusAcknowledged     = "acknowledged"
-	StatusInvestigating    = "investigating"
-	StatusAwaitingInfo     = "awaiting_info"
-	StatusAwaitingApproval = "awaiting_approval"
-	StatusExecuting        = "executing"
-	// StatusFulfilling: the remedies are done except goods or work
-	// (replacement, repair) that staff are delivering (VersionRemedies).
-	StatusFulfilling       = "fulfilling"
-	StatusAwaitingCustomer = "awaiting_customer"
-	StatusClosed           = "closed"
-	StatusWithdrawn        = "withdrawn"
-)
-
-// Statuses returns every case status, in the order a case meets them; the
-// API's lists (GET /v1/lists), its OpenAPI enums and the pages derive from
-// it.
-func Statuses() []string {
-	return []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo, StatusAwaitingApproval,
-		StatusExecuting, StatusFulfilling, StatusAwaitingCustomer, StatusClosed, StatusWithdrawn}
-}
-
-// Survey statuses of a closed case.
-const (
-	SurveyScheduled = "scheduled"
-	SurveySent      = "sent"
-	SurveyAnswered  = "answered"
-	SurveyExpired   = "expired"
-)
-
-// Customer is who complains. Name, phone and email are personal data: they
-// never appear in logs, metrics labels or search attributes.
-type Customer struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
-	Email string `json:"email"`
-}
-
-// Complaint is what the customer tells us at receipt.
-type Complaint struct {
-	CaseID         string    `json:"case_id"`
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	Customer       Customer  `json:"customer"`
-	Channel        string    `json:"channel"`
-	Subject        string    `json:"subject"`
-	Description    string    `json:"description"`
-	DesiredRemedy  string    `json:"desired_remedy"`
-	OrderRef       string    `json:"order_ref,omitempty"`
-	Product        string    `json:"product,omitempty"`
-	Region         string    `json:"region,omitempty"`
-	Branch         string    `json:"branch,omitempty"`
-	Language       string    `json:"language"`
-	Profile        string    `json:"profile"`
-	ReceivedAt     time.Time `json:"received_at"`
-	// EnteredBy is the staff member who entered the complaint (phone,
-	// store, regulator channels); empty for the customer's own filing.
-	EnteredBy string `json:"entered_by,omitempty"`
-	// Anonymous marks a filing through the public API without a staff
-	// token. As a repeat contact it is recorded but does not reopen a
-	// closed case: knowing a customer's id and order reference is not
-	// proof of being the customer. Earlier requests lack it (false), so
-	// recorded histories replay as they ran.
-	Anonymous bool `json:"anonymous,omitempty"`
-}
-
 // Input starts (or continues) a ComplaintWorkflow.
 type Input struct {
-	Complaint Complaint `json:"complaint"`
+	Complaint complaint.Complaint `json:"complaint"`
 	// Resume carries the state across continue-as-new; nil at first start.
-	Resume *State `json:"resume,omitempty"`
+	Resume *complaint.State `json:"resume,omitempty"`
 	// Version is the workflow code version the case was started under
 	// (CurrentVersion; absent, 0, for cases started before versions were
 	// recorded). It travels in the input, so branching on it costs no
@@ -146,164 +81,7 @@ const (
 )
 
 // NewInput is the input of a new case.
-func NewInput(c Complaint) Input { return Input{Complaint: c, Version: CurrentVersion} }
-
-// Actor is who makes a staff decision, taken by the API from the verified
-// token and the staff table.
-type Actor struct {
-	ID   string `json:"id"`
-	Role string `json:"role"`
-	Team string `json:"team,omitempty"`
-}
-
-// Staff roles.
-const (
-	RoleAgent      = "agent"
-	RoleSupervisor = "supervisor"
-	RoleManager    = "manager"
-	RoleDirector   = "director"
-	RoleAdmin      = "admin"
-	RoleAuditor    = "auditor"
-	// RoleEngineer runs the system: reads cases with personal data masked
-	// and workflows' payloads through the API's codec endpoint; decides
-	// nothing.
-	RoleEngineer = "engineer"
-)
-
-// Roles returns every staff role a token may carry: the approval roles,
-// lowest first (see RoleLevel), then admin and auditor.
-func Roles() []string {
-	return []string{RoleAgent, RoleSupervisor, RoleManager, RoleDirector, RoleAdmin, RoleAuditor, RoleEngineer}
-}
-
-// Remedy types.
-const (
-	RemedyRefund      = "refund"
-	RemedyReplacement = "replacement"
-	RemedyRepair      = "repair"
-	RemedyVoucher     = "voucher"
-	RemedyGoodwill    = "goodwill"
-	RemedyApology     = "apology"
-	RemedyExplanation = "explanation"
-)
-
-// Remedy is one step of a proposed resolution. Amounts are integer minor
-// units (cents, fen) with an ISO 4217 currency.
-type Remedy struct {
-	ID       string `json:"id"`
-	Type     string `json:"type"`
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency,omitempty"`
-	Note     string `json:"note,omitempty"`
-	// State is pending, done, failed, undone or reversal_failed; a
-	// fulfilment (VersionRemedies) is ordered, shipped, done or failed.
-	State string `json:"state"`
-	// FulfilmentNote is staff's last note on a fulfilment (a carrier's
-	// tracking number, why it failed).
-	FulfilmentNote string `json:"fulfilment_note,omitempty"`
-}
-
-// Proposal is a resolution awaiting approval: remedies, or a reasoned
-// refusal, and the message the customer will receive.
-type Proposal struct {
-	Number        int        `json:"number"`
-	Remedies      []Remedy   `json:"remedies,omitempty"`
-	RefusalReason string     `json:"refusal_reason,omitempty"`
-	Message       string     `json:"message"`
-	ProposedBy    string     `json:"proposed_by"`
-	ProposedAt    time.Time  `json:"proposed_at"`
-	Approvals     []Approval `json:"approvals,omitempty"`
-	// Required is what approval this proposal needs.
-	Required Requirement `json:"required"`
-	// DueAt is when the approvers are reminded (the profile's approval
-	// clock); EscalatedTo is set when it ran out again.
-	DueAt       time.Time `json:"due_at"`
-	EscalatedTo string    `json:"escalated_to,omitempty"`
-}
-
-// Approval is one approver's decision.
-type Approval struct {
-	By       string    `json:"by"`
-	Role     string    `json:"role"`
-	Decision string    `json:"decision"`
-	Comment  string    `json:"comment,omitempty"`
-	At       time.Time `json:"at"`
-}
-
-// Findings is the result of the investigation.
-type Findings struct {
-	Cause             string `json:"cause"`
-	CauseDetail       string `json:"cause_detail"`
-	Responsibility    string `json:"responsibility"`
-	ResponsibleUnit   string `json:"responsible_unit,omitempty"`
-	ResponsiblePerson string `json:"responsible_person,omitempty"`
-	Summary           string `json:"summary"`
-}
-
-// RepeatContact is a further complaint about the same matter.
-type RepeatContact struct {
-	At      time.Time `json:"at"`
-	Channel string    `json:"channel"`
-	Subject string    `json:"subject"`
-}
-
-// State is what the state query returns and what continue-as-new carries.
-type State struct {
-	CaseID         string          `json:"case_id"`
-	CaseNumber     string          `json:"case_number"`
-	Status         string          `json:"status"`
-	SurveyStatus   string          `json:"survey_status,omitempty"`
-	Category       string          `json:"category"`
-	Severity       string          `json:"severity"`
-	Priority       int             `json:"priority"`
-	Assignee       string          `json:"assignee,omitempty"`
-	Team           string          `json:"team,omitempty"`
-	Level          string          `json:"level"`
-	AppealCount    int             `json:"appeal_count"`
-	RepeatContacts []RepeatContact `json:"repeat_contacts,omitempty"`
-	// RepeatCount is how many repeat contacts the case has had, from
-	// VersionBoundedContacts on, when RepeatContacts keeps the last few.
-	RepeatCount     int             `json:"repeat_count,omitempty"`
-	Deadlines       []Deadline      `json:"deadlines"`
-	Findings        *Findings       `json:"findings,omitempty"`
-	Proposal        *Proposal       `json:"proposal,omitempty"`
-	ProposalCount   int             `json:"proposal_count"`
-	PendingQuestion string          `json:"pending_question,omitempty"`
-	InfoRequests    int             `json:"info_requests"`
-	Outcome         string          `json:"outcome,omitempty"`
-	Clocks          Clocks          `json:"clocks"`
-	Authority       AuthorityMatrix `json:"authority"`
-	// EventSeq numbers the audit events this case has written.
-	EventSeq int `json:"event_seq"`
-	// IdempotencyKeys seen at intake, so a retried request is not counted
-	// as a repeat contact.
-	IdempotencyKeys []string   `json:"idempotency_keys,omitempty"`
-	TransferCount   int        `json:"transfer_count"`
-	AtRisk          bool       `json:"at_risk"`
-	AcknowledgedAt  *time.Time `json:"acknowledged_at,omitempty"`
-	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
-	ClosedAt        *time.Time `json:"closed_at,omitempty"`
-	Compensation    int64      `json:"compensation"`
-	SurveyScore     int        `json:"survey_score,omitempty"`
-	TrackingToken   string     `json:"tracking_token,omitempty"`
-	Language        string     `json:"language"`
-	ReceivedAt      time.Time  `json:"received_at"`
-	Registered      bool       `json:"registered"`
-	// LastCustomerUpdate is when the customer was last sent a message;
-	// progress reports count their cadence from it.
-	LastCustomerUpdate time.Time `json:"last_customer_update"`
-	// ConfirmBy is when silence will count as acceptance of a resolution.
-	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
-	// SurveyRound counts the case's closings: each closing ends a
-	// handling round and has its own closing message and survey (a case
-	// reopened by a repeat contact closes again).
-	SurveyRound int `json:"survey_round,omitempty"`
-	// ReversalFailed lists the remedies (ids) whose reversal failed for
-	// good: money paid or goods ordered that a person must undo by hand.
-	ReversalFailed []string `json:"reversal_failed,omitempty"`
-	// FulfilmentSince is when the case began to wait for its fulfilments.
-	FulfilmentSince *time.Time `json:"fulfilment_since,omitempty"`
-}
+func NewInput(c complaint.Complaint) Input { return Input{Complaint: c, Version: CurrentVersion} }
 
 // IntakeResult answers the intake update.
 type IntakeResult struct {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/pgserver"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // TestAuditVerifyCommand migrates a database as the owner with `complaints
@@ -51,15 +51,15 @@ func TestAuditVerifyCommand(t *testing.T) {
 	defer st.Close()
 	ids := []string{"11111111-2222-4333-8444-0000000000a1", "11111111-2222-4333-8444-0000000000a2"}
 	for _, id := range ids {
-		c := workflows.Complaint{CaseID: id, Customer: workflows.Customer{ID: "c-" + id}, Channel: "web", Subject: "s",
+		c := complaint.Complaint{CaseID: id, Customer: complaint.Customer{ID: "c-" + id}, Channel: "web", Subject: "s",
 			Description: "d", Language: "en", ReceivedAt: time.Now()}
 		if _, err := st.InsertCase(ctx, store.NewCase{Complaint: c, WorkflowID: "w-" + id, TokenHash: store.HashToken(id), Profile: "default",
-			Classification: workflows.Classification{Category: "billing", Severity: "low", Priority: 4}}); err != nil {
+			Classification: complaint.Classification{Category: "billing", Severity: "low", Priority: 4}}); err != nil {
 			t.Fatal(err)
 		}
 		for seq := 3; seq <= 5; seq++ {
-			if err := st.ApplyChange(ctx, workflows.Change{CaseID: id, Seq: seq, Event: workflows.Event{Type: "noted", Actor: "ann", At: time.Now()},
-				Row: workflows.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}, nil); err != nil {
+			if err := st.ApplyChange(ctx, complaint.Change{CaseID: id, Seq: seq, Event: complaint.Event{Type: "noted", Actor: "ann", At: time.Now()},
+				Row: complaint.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

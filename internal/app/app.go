@@ -9,6 +9,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"github.com/complaint-handling/complaints/complaint"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,7 +26,6 @@ import (
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Roles of a process.
@@ -42,7 +42,7 @@ type Options struct {
 	// stack); without it a missing secret is an error.
 	DevSecrets bool
 	// Profiles overrides the clock profiles (tests use short clocks).
-	Profiles map[string]workflows.Clocks
+	Profiles map[string]complaint.Clocks
 	// Payments overrides the ledger (tests plug in a provider).
 	Payments func(*store.Store) activities.Payments
 	// MailTLS overrides the SMTP client's TLS configuration (tests trust
@@ -63,11 +63,11 @@ type App struct {
 	worker   sdkworker.Worker
 	// endpointCodec serves the API's codec endpoint.
 	endpointCodec *codec.Codec
-	http     *http.Server
-	draining atomic.Bool
-	stopOnce sync.Once
-	listener net.Listener
-	closeFns []func()
+	http          *http.Server
+	draining      atomic.Bool
+	stopOnce      sync.Once
+	listener      net.Listener
+	closeFns      []func()
 }
 
 // Start brings the system up on the PostgreSQL of cfg.DatabaseURL and the
@@ -113,9 +113,9 @@ func (a *App) closeLater(fn func()) { a.closeFns = append(a.closeFns, fn) }
 // authority is the approval authority (config.Load validated it): the
 // worker's cases keep the matrix they are registered under; the API checks
 // incident resolutions against it.
-func (a *App) authority() workflows.AuthorityMatrix {
+func (a *App) authority() complaint.AuthorityMatrix {
 	if a.Config.Authority.Limits == nil {
-		return workflows.DefaultAuthority()
+		return complaint.DefaultAuthority()
 	}
 	return a.Config.Authority
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/bench"
@@ -83,7 +84,7 @@ const (
 // shortClocks are the default profiles with clocks short enough for a
 // whole case, survey included, to run in real time (those of the bench
 // worker).
-func shortClocks() map[string]workflows.Clocks { return bench.ShortClocks() }
+func shortClocks() map[string]complaint.Clocks { return bench.ShortClocks() }
 
 // failOncePayments pays through the real ledger, then reports a failure
 // the first time for each key, as a provider whose answer is lost after it
@@ -126,7 +127,7 @@ func startStack(t *testing.T, overrides ...string) *stack {
 }
 
 // startStackWith is startStack with the given clock profiles.
-func startStackWith(t *testing.T, profiles map[string]workflows.Clocks, overrides ...string) *stack {
+func startStackWith(t *testing.T, profiles map[string]complaint.Clocks, overrides ...string) *stack {
 	t.Helper()
 	ts := temporalServer(t)
 	// The application runs as the role that may only read and append to
@@ -315,7 +316,7 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 	}
 	eventually(t, "acknowledged", func() bool {
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &ack)
-		return ack.Status == workflows.StatusAcknowledged
+		return ack.Status == complaint.StatusAcknowledged
 	})
 	// A second complaint on the same order: a repeat contact on this case.
 	repeat := map[string]any{}
@@ -363,7 +364,7 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 		tr.Messages = nil
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
 	}
-	eventually(t, "awaiting_customer", func() bool { track(); return tr.Status == workflows.StatusAwaitingCustomer })
+	eventually(t, "awaiting_customer", func() bool { track(); return tr.Status == complaint.StatusAwaitingCustomer })
 	if tr.Proposal == nil || !strings.Contains(tr.Proposal.Message, "150.00") {
 		t.Errorf("tracking proposal = %+v", tr.Proposal)
 	}
@@ -381,7 +382,7 @@ func TestWholeCaseThroughTheAPI(t *testing.T) {
 				}
 			}
 		}
-		return surveyToken != "" && tr.SurveyStatus == workflows.SurveySent
+		return surveyToken != "" && tr.SurveyStatus == complaint.SurveySent
 	})
 	s.must(200, "POST", "/v1/surveys/"+surveyToken, "", map[string]any{"score": 5, "comment": "Sorted quickly"}, nil)
 
@@ -478,9 +479,9 @@ func TestInfoRefusalAppealWithdrawThroughTheAPI(t *testing.T) {
 			return tr.Status == want
 		})
 	}
-	waitStatus(workflows.StatusAcknowledged)
+	waitStatus(complaint.StatusAcknowledged)
 	s.must(200, "POST", "/v1/complaints/"+id+"/request-info", agent, map[string]any{"question": "请提供通话时间"}, nil)
-	waitStatus(workflows.StatusAwaitingInfo)
+	waitStatus(complaint.StatusAwaitingInfo)
 	s.must(200, "POST", "/v1/track/"+tok+"/info", "", map[string]any{"answer": "11月20日上午10点"}, nil)
 	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "service.expectation",
 		"cause_detail": "service.expectation.daily_reminder", "responsibility": "customer",
@@ -499,10 +500,10 @@ func TestInfoRefusalAppealWithdrawThroughTheAPI(t *testing.T) {
 			}
 		}
 	}()
-	waitStatus(workflows.StatusAwaitingCustomer)
+	waitStatus(complaint.StatusAwaitingCustomer)
 	s.must(422, "POST", "/v1/track/"+tok+"/response", "", map[string]any{"decision": "reject"}, nil)
 	s.must(200, "POST", "/v1/track/"+tok+"/response", "", map[string]any{"decision": "reject", "comment": "不接受"}, nil)
-	waitStatus(workflows.StatusInvestigating)
+	waitStatus(complaint.StatusInvestigating)
 	s.must(200, "POST", "/v1/complaints/"+id+"/escalate", sup, map[string]any{"reason": "customer insists; manager to review"}, nil)
 	s.must(200, "POST", "/v1/track/"+tok+"/withdraw", "", map[string]any{"reason": "算了"}, nil)
 	s.must(409, "POST", "/v1/track/"+tok+"/withdraw", "", nil, nil)
@@ -690,7 +691,7 @@ func TestConfiguredAuthorityMatrix(t *testing.T) {
 	eventually(t, "acknowledged", func() bool {
 		var cs store.Case
 		cs, _ = s.app.Store.GetCase(context.Background(), id)
-		return cs.Status == workflows.StatusAcknowledged
+		return cs.Status == complaint.StatusAcknowledged
 	})
 	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "billing.duplicate", "cause_detail": "billing.duplicate.retry",
 		"responsibility": "company", "responsible_unit": "payments", "summary": "charged twice"}, nil)
@@ -797,7 +798,7 @@ func TestBadInputAndDecisions(t *testing.T) {
 	id := created.ID
 	eventually(t, "acknowledged", func() bool {
 		cs, _ := s.app.Store.GetCase(context.Background(), id)
-		return cs.Status == workflows.StatusAcknowledged
+		return cs.Status == complaint.StatusAcknowledged
 	})
 	if code, p := raw("POST", "/v1/complaints/"+id+"/proposal", agent, `{"remedies":[{"type":"refund","amount":-5,"currency":"CNY"}],"message":"m"}`); code != 422 || p.Errors[0].Field != "remedies[0].amount" {
 		t.Errorf("negative amount: %d %+v", code, p)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/workflows"
 )
 
@@ -136,7 +137,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 		s.must(201, "POST", "/v1/complaints", "", body, &c)
 		eventually(t, "acknowledged", func() bool {
 			cs, _ := s.app.Store.GetCase(context.Background(), c.ID)
-			return cs.Status == workflows.StatusAcknowledged
+			return cs.Status == complaint.StatusAcknowledged
 		})
 		return c
 	}
@@ -155,7 +156,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 	}
 	for _, c := range []created{customer, closed} {
 		s.must(200, "POST", "/v1/complaints/"+c.ID+"/approvals", sup, map[string]any{"decision": "approve"}, nil)
-		eventually(t, "awaiting the customer", func() bool { return status(c.ID) == workflows.StatusAwaitingCustomer })
+		eventually(t, "awaiting the customer", func() bool { return status(c.ID) == complaint.StatusAwaitingCustomer })
 	}
 	s.must(200, "POST", "/v1/track/"+closed.TrackingToken+"/response", "", map[string]any{"decision": "accept"}, nil)
 	var surveyToken string
@@ -334,7 +335,7 @@ func TestBadInputNeverSplitsACase(t *testing.T) {
 				t.Logf("query %s: %v", r.wfID, err)
 				return false
 			}
-			var st workflows.State
+			var st complaint.State
 			if err := v.Get(&st); err != nil {
 				t.Fatal(err)
 			}

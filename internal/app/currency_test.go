@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // TestCurrenciesAndAuthorityOnTheStack: a deployment in CNY that also
@@ -35,7 +35,7 @@ func TestCurrenciesAndAuthorityOnTheStack(t *testing.T) {
 	id := created.ID
 	eventually(t, "acknowledged", func() bool {
 		cs, _ := s.app.Store.GetCase(ctx, id)
-		return cs.Status == workflows.StatusAcknowledged
+		return cs.Status == complaint.StatusAcknowledged
 	})
 	s.must(200, "POST", "/v1/complaints/"+id+"/findings", agent, map[string]any{"cause": "billing.duplicate", "cause_detail": "billing.duplicate.retry",
 		"responsibility": "company", "responsible_unit": "payments", "summary": "charged twice"}, nil)
@@ -60,7 +60,7 @@ func TestCurrenciesAndAuthorityOnTheStack(t *testing.T) {
 			t.Errorf("%s: %d %+v; want 422 naming %s", tc.name, code, p, tc.field)
 		}
 	}
-	if cs, _ := s.app.Store.GetCase(ctx, id); cs.Status != workflows.StatusInvestigating && cs.Status != workflows.StatusAcknowledged {
+	if cs, _ := s.app.Store.GetCase(ctx, id); cs.Status != complaint.StatusInvestigating && cs.Status != complaint.StatusAcknowledged {
 		t.Fatalf("after refused proposals the case is %s", cs.Status)
 	}
 

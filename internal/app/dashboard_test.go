@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // TestDashboardOnCFPBData files the 2019 CFPB sample (268 complaints)
@@ -108,7 +108,7 @@ func TestDashboardOnCFPBData(t *testing.T) {
 		}
 		eventually(t, "awaiting the customer", func() bool {
 			s.must(200, "GET", "/v1/track/"+c.track, "", nil, &tr)
-			return tr.Status == workflows.StatusAwaitingCustomer
+			return tr.Status == complaint.StatusAwaitingCustomer
 		})
 		s.must(200, "POST", "/v1/track/"+c.track+"/response", "", map[string]any{"decision": "accept"}, nil)
 		var tok string

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -109,7 +110,7 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 		targets = append(targets, id)
 		return cs
 	}
-	forged := workflows.ApprovalRequest{Actor: workflows.Actor{ID: "mallory", Role: "director"}, Decision: "approve", Comment: "ok"}
+	forged := complaint.ApprovalRequest{Actor: complaint.Actor{ID: "mallory", Role: "director"}, Decision: "approve", Comment: "ok"}
 	keys, _ := codec.ParseKeys(testenv.PayloadKeys)
 	stolen, err := codec.New(testenv.PayloadKeyID, keys)
 	if err != nil {
@@ -148,7 +149,7 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 	eventually(t, "the approved case paid and awaiting its customer", func() bool {
 		var err error
 		ocs, err = s.app.Store.GetCase(ctx, other)
-		return err == nil && ocs.Status == workflows.StatusAwaitingCustomer
+		return err == nil && ocs.Status == complaint.StatusAwaitingCustomer
 	})
 	var approval *updatepb.Input
 	it := s.app.Temporal.GetWorkflowHistory(ctx, ocs.WorkflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -196,8 +197,8 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 	// paid, the audit trail names no mallory and records no approval; the
 	// approved case is not withdrawn.
 	for _, id := range targets {
-		if c, err := s.app.Store.GetCase(ctx, id); err != nil || c.Status != workflows.StatusAwaitingApproval {
-			t.Errorf("case %s is %q (%v), want %s", id, c.Status, err, workflows.StatusAwaitingApproval)
+		if c, err := s.app.Store.GetCase(ctx, id); err != nil || c.Status != complaint.StatusAwaitingApproval {
+			t.Errorf("case %s is %q (%v), want %s", id, c.Status, err, complaint.StatusAwaitingApproval)
 		}
 		if l, err := s.app.Store.LedgerForCase(ctx, id); err != nil || len(l) != 0 {
 			t.Errorf("ledger of case %s: %+v %v; want nothing paid", id, l, err)
@@ -212,7 +213,7 @@ func TestForgedDecisionsAtTheFrontDoor(t *testing.T) {
 			}
 		}
 	}
-	if c, err := s.app.Store.GetCase(ctx, other); err != nil || c.Status != workflows.StatusAwaitingCustomer {
+	if c, err := s.app.Store.GetCase(ctx, other); err != nil || c.Status != complaint.StatusAwaitingCustomer {
 		t.Errorf("the approved case %s is %q (%v), want it still awaiting its customer", other, c.Status, err)
 	}
 	got := gathered(t, s)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // TestFulfilmentThroughTheAPI: a replacement is approved; the case waits
@@ -37,12 +37,12 @@ func TestFulfilmentThroughTheAPI(t *testing.T) {
 	var cs struct {
 		Status   string             `json:"status"`
 		Assignee *string            `json:"assignee"`
-		Remedies []workflows.Remedy `json:"remedies"`
+		Remedies []complaint.Remedy `json:"remedies"`
 		Actions  []string           `json:"actions"`
 	}
 	eventually(t, "acknowledged", func() bool {
 		s.must(200, "GET", "/v1/complaints/"+id, agent, nil, &cs)
-		return cs.Status == workflows.StatusAcknowledged
+		return cs.Status == complaint.StatusAcknowledged
 	})
 	if cs.Assignee == nil || *cs.Assignee != "agent-fay" {
 		t.Fatalf("assignee = %v, want agent-fay, the only agent when the case arrived", cs.Assignee)
@@ -56,12 +56,12 @@ func TestFulfilmentThroughTheAPI(t *testing.T) {
 	s.must(200, "POST", "/v1/complaints/"+id+"/approvals", sup, map[string]any{"decision": "approve"}, nil)
 	eventually(t, "fulfilling", func() bool {
 		s.must(200, "GET", "/v1/complaints/"+id, agent, nil, &cs)
-		return cs.Status == workflows.StatusFulfilling
+		return cs.Status == complaint.StatusFulfilling
 	})
-	if len(cs.Remedies) != 2 || cs.Remedies[0].State != workflows.FulfilmentOrdered || cs.Remedies[1].State != "done" {
+	if len(cs.Remedies) != 2 || cs.Remedies[0].State != complaint.FulfilmentOrdered || cs.Remedies[1].State != "done" {
 		t.Fatalf("remedies = %+v", cs.Remedies)
 	}
-	if !strings.Contains(strings.Join(cs.Actions, ","), workflows.ActionFulfilment) {
+	if !strings.Contains(strings.Join(cs.Actions, ","), complaint.ActionFulfilment) {
 		t.Errorf("actions = %v, want fulfilment offered", cs.Actions)
 	}
 	// The customer cannot accept what has not been delivered.
@@ -86,7 +86,7 @@ func TestFulfilmentThroughTheAPI(t *testing.T) {
 	}
 	eventually(t, "awaiting_customer", func() bool {
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
-		return tr.Status == workflows.StatusAwaitingCustomer
+		return tr.Status == complaint.StatusAwaitingCustomer
 	})
 	// The page says times in the case's calendar zone, as the messages do.
 	if tr.TimeZone != "Asia/Shanghai" {

@@ -3,12 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/complaint-handling/complaints/complaint"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // TestHostilePass replays, against the real stack with the team rule on,
@@ -145,7 +145,7 @@ func TestHostilePass(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		now := time.Now().UTC()
-		inc, _, err := s.app.Store.OpenIncident(ctx, workflows.Spike{Dimension: "product", Value: "smart meter", Recent: 2, Expected: 0.1},
+		inc, _, err := s.app.Store.OpenIncident(ctx, complaint.Spike{Dimension: "product", Value: "smart meter", Recent: 2, Expected: 0.1},
 			now, now.Add(-time.Hour), func(i store.Incident) store.Notification {
 				return store.Notification{Key: "incident-opened:" + i.ID, Audience: "staff", Kind: "incident_opened", Recipient: "role:supervisor",
 					Language: "en", Subject: "Incident " + i.Number, Body: "An incident was opened."}

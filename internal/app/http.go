@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/obs"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // listen opens the HTTP listener before anything is served: with HTTP_ADDR
@@ -53,7 +53,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		if cfg.Mail.Enabled() {
 			profiles := opts.Profiles
 			if profiles == nil {
-				profiles = workflows.Profiles()
+				profiles = complaint.Profiles()
 			}
 			var err error
 			if apiNotifier, _, err = a.startMail(ctx, a.Store, activities.OutboxNotifier{Store: a.Store, Logger: a.Logger}, profiles, opts.MailTLS, nil); err != nil {

@@ -4,18 +4,18 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // startMail turns outbound email on (SMTP_URL): notifications also queue
 // an email delivery, and, given metrics (a worker process), a dispatcher
 // sends the due ones. It returns the notifier and the dispatcher's stop.
 func (a *App) startMail(ctx context.Context, st *store.Store, next activities.Notifier,
-	profiles map[string]workflows.Clocks, tlsConfig *tls.Config, metrics *mail.Metrics) (activities.Notifier, func(), error) {
+	profiles map[string]complaint.Clocks, tlsConfig *tls.Config, metrics *mail.Metrics) (activities.Notifier, func(), error) {
 	cfg := a.Config
 	window, err := mail.ParseWindow(cfg.Mail.SendWindow)
 	if err != nil {
@@ -43,7 +43,7 @@ func (a *App) startMail(ctx context.Context, st *store.Store, next activities.No
 			if language == "zh" {
 				label = "查看投诉进度"
 			}
-			return []mail.Link{{Label: label, URL: base + "/track/" + activities.TrackingToken(secret, caseID)}}
+			return []mail.Link{{Label: label, URL: base + "/track/" + complaint.TrackingToken(secret, caseID)}}
 		},
 		RetryBase: cfg.Mail.RetryBase, MaxAttempts: cfg.Mail.MaxAttempts, SendTimeout: cfg.Mail.SendTimeout, Poll: cfg.Mail.Poll,
 		Metrics: metrics, Logger: a.Logger}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"github.com/complaint-handling/complaints/complaint"
 	"io"
 	"maps"
 	"net/http"
@@ -20,14 +21,13 @@ import (
 	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/mail/mailtest"
 	"github.com/complaint-handling/complaints/internal/testenv"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 const mailFrom = "Complaints <help@complaints.example>"
 
 // mailStack is the real stack sending email to srv, with every message
 // due at once (no send window) and quick retries.
-func mailStack(t *testing.T, srv *mailtest.Server, profiles map[string]workflows.Clocks, overrides ...string) *stack {
+func mailStack(t *testing.T, srv *mailtest.Server, profiles map[string]complaint.Clocks, overrides ...string) *stack {
 	t.Helper()
 	return startStackWith(t, profiles, append([]string{"SMTP_URL", srv.URL(), "MAIL_FROM", mailFrom, "SEND_WINDOW", "off",
 		"MAIL_POLL", "100ms", "MAIL_RETRY_BASE", "300ms"}, overrides...)...)
@@ -142,7 +142,7 @@ func TestEmailThroughTheStack(t *testing.T) {
 	eventually(t, "awaiting the customer", func() bool {
 		var tr struct{ Status string }
 		s.must(200, "GET", "/v1/track/"+created.Token, "", nil, &tr)
-		return tr.Status == workflows.StatusAwaitingCustomer
+		return tr.Status == complaint.StatusAwaitingCustomer
 	})
 	s.must(200, "POST", "/v1/track/"+created.Token+"/response", "", map[string]any{"decision": "accept"}, nil)
 

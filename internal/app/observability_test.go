@@ -20,9 +20,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
 	"github.com/complaint-handling/complaints/internal/pgserver"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 const deployDir = "../../deploy"
@@ -150,7 +150,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 	d.Clocks = []clock.Spec{
 		{Clock: clock.Acknowledge, Rule: clock.Within(time.Hour), Warn: []float64{0.5, 0.8}, Breach: clock.Breach{Escalate: true}},
 		{Clock: clock.Resolve, Rule: clock.Within(15 * time.Second), Warn: []float64{0.5}, Pauses: true, Breach: clock.Breach{Escalate: true},
-			Extensions: []clock.Extension{{To: clock.Within(time.Hour), Approver: workflows.RoleSupervisor, Label: "complex"}}},
+			Extensions: []clock.Extension{{To: clock.Within(time.Hour), Approver: complaint.RoleSupervisor, Label: "complex"}}},
 	}
 	progress := clock.Within(3 * time.Second)
 	d.Progress = &progress

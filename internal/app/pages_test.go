@@ -7,7 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // TestWholeCaseThroughThePages walks one case through the customer's pages
@@ -179,7 +179,7 @@ func TestWholeCaseThroughThePages(t *testing.T) {
 		Scan(&status, &outcome, &score); err != nil {
 		t.Fatal(err)
 	}
-	if status != workflows.StatusClosed || outcome != "accepted" || score != 5 {
+	if status != complaint.StatusClosed || outcome != "accepted" || score != 5 {
 		t.Errorf("case row: status %s, outcome %s, score %d", status, outcome, score)
 	}
 	if err := s.app.Store.Pool.QueryRow(ctx, `SELECT count(*), COALESCE(sum(amount_minor), 0) FROM ledger`).Scan(&payouts, &paid); err != nil {

@@ -1,14 +1,13 @@
 package app_test
 
 import (
+	"github.com/complaint-handling/complaints/complaint"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // TestErrorDetailsInThePagesLanguage checks a Chinese page words the API's
@@ -98,7 +97,7 @@ func TestErrorDetailsInThePagesLanguage(t *testing.T) {
 		Messages []struct{ Kind, Body string } `json:"messages"`
 	}
 	s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
-	if tr.Status != workflows.StatusAwaitingInfo {
+	if tr.Status != complaint.StatusAwaitingInfo {
 		t.Errorf("the refused decisions changed the case: %s", tr.Status)
 	}
 

@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/workflows"
 )
 
@@ -115,7 +116,7 @@ func TestStrangerCannotTakeOverACase(t *testing.T) {
 			return tr.Status == want
 		})
 	}
-	waitStatus(workflows.StatusAcknowledged)
+	waitStatus(complaint.StatusAcknowledged)
 
 	t.Run("repeat contact", func(t *testing.T) {
 		var raw json.RawMessage
@@ -171,9 +172,9 @@ func TestStrangerCannotTakeOverACase(t *testing.T) {
 		sup := s.token("sup-gia", "supervisor", "general")
 		s.must(200, "GET", "/v1/me", sup, nil, nil)
 		s.must(200, "POST", "/v1/complaints/"+created.ID+"/approvals", sup, map[string]any{"decision": "approve"}, nil)
-		waitStatus(workflows.StatusAwaitingCustomer)
+		waitStatus(complaint.StatusAwaitingCustomer)
 		s.must(200, "POST", "/v1/track/"+created.TrackingToken+"/response", "", map[string]any{"decision": "accept"}, nil)
-		waitStatus(workflows.StatusClosed)
+		waitStatus(complaint.StatusClosed)
 		var raw json.RawMessage
 		s.must(200, "POST", "/v1/complaints", "", attackerBody(), &raw)
 		noTokenIn(t, "contact on a closed case", raw, created.CaseNumber)
@@ -182,7 +183,7 @@ func TestStrangerCannotTakeOverACase(t *testing.T) {
 			RepeatContact bool   `json:"repeat_contact"`
 		}
 		_ = json.Unmarshal(raw, &out)
-		if out.Status != workflows.StatusClosed || !out.RepeatContact {
+		if out.Status != complaint.StatusClosed || !out.RepeatContact {
 			t.Errorf("answer %s, want the closed case and the contact recorded", raw)
 		}
 		// Recorded (the audit trail has it, not reopening), and still closed
@@ -205,7 +206,7 @@ func TestStrangerCannotTakeOverACase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs.Status != workflows.StatusClosed || cs.SurveyStatus == nil || *cs.SurveyStatus == "" {
+		if cs.Status != complaint.StatusClosed || cs.SurveyStatus == nil || *cs.SurveyStatus == "" {
 			t.Errorf("after an anonymous contact the case is %s, survey %v: reopened by a stranger", cs.Status, cs.SurveyStatus)
 		}
 		// The survey still runs: the customer answers it and the case ends.
@@ -300,8 +301,8 @@ func TestLegacyWorkflowIDStillTakesRepeatContacts(t *testing.T) {
 		return "complaint:m-" + hex.EncodeToString(h[:12])
 	}
 	// The old case, started as the API used to start it.
-	cmp := workflows.Complaint{CaseID: "0b7c2a52-5a8e-4c1e-9a59-7d1f6f3c0001",
-		Customer: workflows.Customer{ID: "cust-legacy", Name: "Old Customer", Email: "old@example.com"},
+	cmp := complaint.Complaint{CaseID: "0b7c2a52-5a8e-4c1e-9a59-7d1f6f3c0001",
+		Customer: complaint.Customer{ID: "cust-legacy", Name: "Old Customer", Email: "old@example.com"},
 		Channel:  "web", Subject: "Late delivery", Description: "The parcel is two weeks late.", OrderRef: "ORD-OLD-1",
 		Language: "en", Profile: "default", ReceivedAt: time.Now().UTC()}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/auth"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // caseView is the part of a case view these tests read.
@@ -51,7 +51,7 @@ func (s *stack) file(customer, order string, changes map[string]any) string {
 	eventually(s.t, "acknowledged", func() bool {
 		var tr struct{ Status string }
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
-		return tr.Status == workflows.StatusAcknowledged
+		return tr.Status == complaint.StatusAcknowledged
 	})
 	return created.ID
 }

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
 	"github.com/complaint-handling/complaints/internal/testenv"
 	"github.com/complaint-handling/complaints/workflows"
@@ -162,7 +163,7 @@ func TestTemporalMutualTLS(t *testing.T) {
 	eventually(t, "acknowledged over mTLS", func() bool {
 		var tr struct{ Status string }
 		s.must(200, "GET", "/v1/track/"+created.TrackingToken, "", nil, &tr)
-		return tr.Status == workflows.StatusAcknowledged
+		return tr.Status == complaint.StatusAcknowledged
 	})
 }
 

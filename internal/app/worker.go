@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/complaint-handling/complaints/complaint"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func (a *App) startWorker(ctx context.Context, opts Options) error {
 	cfg, st := a.Config, a.Store
 	profiles := opts.Profiles
 	if profiles == nil {
-		profiles = workflows.Profiles()
+		profiles = complaint.Profiles()
 	}
 	var payments activities.Payments = activities.LedgerPayments{Store: st}
 	if cfg.PaymentsURL != "" {

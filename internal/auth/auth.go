@@ -13,11 +13,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
-// Roles returns the staff roles a token may carry (workflows.Roles).
-func Roles() []string { return workflows.Roles() }
+// Roles returns the staff roles a token may carry (complaint.Roles).
+func Roles() []string { return complaint.Roles() }
 
 // Claims are a staff token's claims.
 type Claims struct {

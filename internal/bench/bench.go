@@ -25,8 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/clock"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // Options say what to run and at which sizes.
@@ -259,8 +259,8 @@ func versions() map[string]string {
 // profiles with the per-step windows short enough for a whole case,
 // survey included, to run in seconds. Only `complaints-dev bench-worker` uses
 // them; they are never a production setting.
-func ShortClocks() map[string]workflows.Clocks {
-	p := workflows.Profiles()
+func ShortClocks() map[string]complaint.Clocks {
+	p := complaint.Profiles()
 	for k, c := range p {
 		c.Approval = clock.Within(time.Minute)
 		c.Confirm, c.ConfirmNotice = clock.Within(time.Minute), 20*time.Second

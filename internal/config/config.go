@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // Config is every setting the binaries read.
@@ -119,14 +119,14 @@ type Config struct {
 	MaxBodyBytes int
 
 	// Authority is the approval authority new cases are registered under:
-	// AUTHORITY_MATRIX (JSON, see workflows.AuthorityMatrix; empty means
+	// AUTHORITY_MATRIX (JSON, see complaint.AuthorityMatrix; empty means
 	// the default) with its base currency (BASE_CURRENCY), the currencies
 	// accepted (CURRENCIES) and their rates into the base (CURRENCY_RATES).
-	Authority workflows.AuthorityMatrix
+	Authority complaint.AuthorityMatrix
 
 	// Spike is the systemic-issue rule (SYSTEMIC_*); SpikeDetector runs
 	// the detector workflow (one per namespace and task queue).
-	Spike         workflows.SpikeRule
+	Spike         complaint.SpikeRule
 	SpikeDetector bool
 
 	LogLevel string

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // loadSystemic reads the systemic-issue rule (SYSTEMIC_WINDOW, _BASELINE,
@@ -17,7 +17,7 @@ import (
 func loadSystemic(getenv func(string) string, c *Config) []error {
 	var errs []error
 	var err error
-	c.Spike = workflows.DefaultSpikeRule()
+	c.Spike = complaint.DefaultSpikeRule()
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration

@@ -6,8 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // CaseCollector reports the open-case gauges (open cases by status,
@@ -61,7 +61,7 @@ func (c *CaseCollector) Collect(ch chan<- prometheus.Metric) {
 	open, risk, breach := map[key4]int{}, map[key3]int{}, map[key3]int{}
 	teams, handlers := map[string]int{}, map[[2]string]int{}
 	for _, g := range groups {
-		region := workflows.RegionLabel(g.Region)
+		region := complaint.RegionLabel(g.Region)
 		open[key4{g.Status, g.Profile, g.Category, region}] += g.Count
 		k := key3{g.Profile, g.Category, region}
 		risk[k] += g.AtRisk
@@ -103,7 +103,7 @@ func (c *CaseCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	// Every approving level is reported, zero when nothing waits, so
 	// dashboards and alerts see a series rather than nothing.
-	for _, r := range []string{workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector} {
+	for _, r := range []string{complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector} {
 		if !roles[r] {
 			ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, 0, r)
 			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, 0, r)

@@ -12,11 +12,14 @@ import (
 	sdktally "go.temporal.io/sdk/contrib/tally"
 )
 
-// LongBuckets reach weeks, because complaint clocks run for days: the
-// tally reporter's defaults stop at 10 s.
-var LongBuckets = []float64{
-	.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
-	4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400,
+// LongBuckets returns histogram buckets that reach weeks, because complaint
+// clocks run for days: the tally reporter's defaults stop at 10 s (a new
+// slice each call).
+func LongBuckets() []float64 {
+	return []float64{
+		.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
+		4 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400,
+	}
 }
 
 // TemporalMetricsHandler feeds the Temporal SDK's metrics (task latencies,
@@ -27,7 +30,7 @@ func TemporalMetricsHandler(reg *prometheus.Registry) (client.MetricsHandler, io
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer:              reg,
 		DefaultTimerType:        tallyprom.HistogramTimerType,
-		DefaultHistogramBuckets: LongBuckets,
+		DefaultHistogramBuckets: LongBuckets(),
 	})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,

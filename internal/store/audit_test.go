@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 // caseWithEvents stores a case with events 1..n (3..n through ApplyChange).
@@ -25,9 +25,9 @@ func caseWithEvents(t *testing.T, st *store.Store, id string, n int) {
 		t.Fatal(err)
 	}
 	for seq := 3; seq <= n; seq++ {
-		ch := workflows.Change{CaseID: id, Seq: seq, Event: workflows.Event{Type: "noted", Actor: "ann",
+		ch := complaint.Change{CaseID: id, Seq: seq, Event: complaint.Event{Type: "noted", Actor: "ann",
 			At: time.Date(2026, 11, 23, 9, 0, seq, 123456000, time.UTC), Payload: map[string]any{"text": fmt.Sprintf("note %d", seq)}},
-			Row: workflows.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}
+			Row: complaint.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}
 		if err := st.ApplyChange(ctx, ch, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +182,8 @@ func TestAuditChainUnderConcurrentAppends(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			seq := 3 + (i*7)%30 // each seq twice, out of order
-			errs <- st.ApplyChange(ctx, workflows.Change{CaseID: id, Seq: seq, Event: workflows.Event{Type: "noted", Actor: "ann", At: time.Now()},
-				Row: workflows.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}, nil)
+			errs <- st.ApplyChange(ctx, complaint.Change{CaseID: id, Seq: seq, Event: complaint.Event{Type: "noted", Actor: "ann", At: time.Now()},
+				Row: complaint.CaseRow{Status: "investigating", Level: "agent", Category: "billing", Severity: "low", Priority: 4}}, nil)
 		}()
 	}
 	wg.Wait()

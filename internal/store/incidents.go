@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // spikeColumns are the case columns each spike dimension reads.
@@ -17,8 +17,8 @@ var spikeColumns = map[string]string{"category": "category", "cause": "COALESCE(
 // IntakeCounts counts, for each value of each dimension, the complaints
 // received in the window ending at now and in the baseline period before
 // it.
-func (s *Store) IntakeCounts(ctx context.Context, dims []string, now time.Time, window, baseline time.Duration) ([]workflows.KeyCount, error) {
-	var out []workflows.KeyCount
+func (s *Store) IntakeCounts(ctx context.Context, dims []string, now time.Time, window, baseline time.Duration) ([]complaint.KeyCount, error) {
+	var out []complaint.KeyCount
 	for _, d := range dims {
 		col, ok := spikeColumns[d]
 		if !ok {
@@ -31,8 +31,8 @@ GROUP BY 1 HAVING count(*) FILTER (WHERE received_at > $1) >= 2`, now.Add(-windo
 		if err != nil {
 			return nil, fmt.Errorf("store.IntakeCounts(%s): %w", d, err)
 		}
-		counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (workflows.KeyCount, error) {
-			k := workflows.KeyCount{Dimension: d}
+		counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (complaint.KeyCount, error) {
+			k := complaint.KeyCount{Dimension: d}
 			err := r.Scan(&k.Value, &k.Recent, &k.Baseline)
 			return k, err
 		})
@@ -62,10 +62,10 @@ type Incident struct {
 	// Resolution is the one resolution proposed for every linked case;
 	// ResolutionStatus is proposed, rejected or approved; the result
 	// says, per case, how applying it went.
-	Resolution       *workflows.IncidentResolution `json:"resolution,omitempty"`
+	Resolution       *complaint.IncidentResolution `json:"resolution,omitempty"`
 	ResolutionStatus *string                       `json:"resolution_status,omitempty"`
 	ResolutionBy     *string                       `json:"resolution_decided_by,omitempty"`
-	ResolutionResult []workflows.CaseResolution    `json:"resolution_result,omitempty"`
+	ResolutionResult []complaint.CaseResolution    `json:"resolution_result,omitempty"`
 }
 
 const incidentColumns = `id::text, number, dimension, value, status, opened_at, window_start, recent_count, expected,
@@ -84,7 +84,7 @@ func scanIncident(r pgx.Row) (Incident, error) {
 // match it since windowStart, or returns the one already open for the same
 // value (created false). The notice notice(incident) builds is queued once,
 // in the same transaction as the new incident.
-func (s *Store) OpenIncident(ctx context.Context, sp workflows.Spike, at, windowStart time.Time, notice func(Incident) Notification) (Incident, bool, error) {
+func (s *Store) OpenIncident(ctx context.Context, sp complaint.Spike, at, windowStart time.Time, notice func(Incident) Notification) (Incident, bool, error) {
 	col, ok := spikeColumns[sp.Dimension]
 	if !ok {
 		return Incident{}, false, fmt.Errorf("store.OpenIncident: unknown dimension %q", sp.Dimension)
@@ -334,7 +334,7 @@ var ErrConflict = errors.New("conflict")
 // open incident's cases; it replaces a rejected one. ErrConflict when the
 // incident is closed or a resolution already awaits a decision or was
 // approved.
-func (s *Store) ProposeIncidentResolution(ctx context.Context, id string, r workflows.IncidentResolution) error {
+func (s *Store) ProposeIncidentResolution(ctx context.Context, id string, r complaint.IncidentResolution) error {
 	tag, err := s.Pool.Exec(ctx, `UPDATE incidents SET resolution = $2, resolution_status = 'proposed', resolution_by = NULL
 WHERE id = $1 AND status = 'open' AND (resolution_status IS NULL OR resolution_status = 'rejected')`, id, r)
 	if err != nil {
@@ -362,7 +362,7 @@ WHERE id = $1 AND status = 'open' AND resolution_status = 'proposed'`, id, statu
 
 // FinishIncidentResolution stores how the resolution went per case and
 // closes the incident (idempotent: a closed incident keeps its result).
-func (s *Store) FinishIncidentResolution(ctx context.Context, id, by, note string, results []workflows.CaseResolution) error {
+func (s *Store) FinishIncidentResolution(ctx context.Context, id, by, note string, results []complaint.CaseResolution) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE incidents SET resolution_result = $2, status = 'closed', closed_at = now(), closed_by = $3,
     close_note = $4 WHERE id = $1 AND status = 'open'`, id, results, by, note)
 	if err != nil {

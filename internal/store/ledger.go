@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // LedgerEntry is one money movement.
@@ -103,7 +103,7 @@ func (s *Store) FulfilmentsForCase(ctx context.Context, caseID string) ([]Fulfil
 
 // moveFulfilment sets a fulfilment's state within a case's change; an
 // undone row stays undone.
-func moveFulfilment(ctx context.Context, db execer, f workflows.FulfilmentChange) error {
+func moveFulfilment(ctx context.Context, db execer, f complaint.FulfilmentChange) error {
 	if _, err := db.Exec(ctx, `UPDATE fulfilments SET status = $2, note = NULLIF($3, ''), updated_by = $4, updated_at = now()
         WHERE idempotency_key = $1 AND status <> 'undone'`, f.Key, f.State, f.Note, f.By); err != nil {
 		return fmt.Errorf("move fulfilment %s: %w", f.Key, err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // Case is a case row as lists and the detail view show it.
@@ -53,7 +53,7 @@ type Case struct {
 	Outcome       *string    `json:"outcome,omitempty"`
 	SurveyScore   *int       `json:"survey_score,omitempty"`
 	// PendingApproval is set while the case awaits approval.
-	PendingApproval *workflows.PendingApproval `json:"pending_approval,omitempty"`
+	PendingApproval *complaint.PendingApproval `json:"pending_approval,omitempty"`
 	CreatedAt       time.Time                  `json:"created_at"`
 }
 

@@ -272,12 +272,17 @@ func whereClause(conds []string) string {
 	return "WHERE " + strings.Join(conds, " AND ")
 }
 
-// MonthlyLevels are the units a monthly accountability report ranks.
-var MonthlyLevels = map[string]string{
+// monthlyLevels are the units a monthly accountability report ranks, each
+// with the SQL expression of its unit.
+var monthlyLevels = map[string]string{
 	"branch":  "branch",
 	"team":    "COALESCE(team_id, '')",
 	"handler": "COALESCE(assignee_id, '')",
 }
+
+// MonthlyLevels returns the units a monthly accountability report may
+// rank, sorted (a new slice each call).
+func MonthlyLevels() []string { return slices.Sorted(maps.Keys(monthlyLevels)) }
 
 // MonthlyRow is one unit's month: volume and its change from the month
 // before, speed, severity mix, breaches, appeals, satisfaction and
@@ -306,7 +311,7 @@ func (s *Store) Monthly(ctx context.Context, month time.Time, level, tz string) 
 // MonthlyForTeam is Monthly over the cases of one team (every case when
 // team is empty): a team-bound reader's report.
 func (s *Store) MonthlyForTeam(ctx context.Context, month time.Time, level, tz, team string) ([]MonthlyRow, error) {
-	unit, ok := MonthlyLevels[level]
+	unit, ok := monthlyLevels[level]
 	if !ok {
 		return nil, fmt.Errorf("store.Monthly: unknown level %q", level)
 	}

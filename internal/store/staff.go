@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // Staff is a member of staff. The directory (this table, managed by
@@ -202,8 +202,8 @@ ORDER BY open_cases, id LIMIT 1`, team, role, exclude).Scan(&id)
 // least role, preferring team; "" when nobody fits.
 func (s *Store) AnyAtLeast(ctx context.Context, team, role, exclude string) (string, error) {
 	var roles []string
-	for _, r := range []string{workflows.RoleAgent, workflows.RoleSupervisor, workflows.RoleManager, workflows.RoleDirector} {
-		if workflows.RoleLevel(r) >= workflows.RoleLevel(role) {
+	for _, r := range []string{complaint.RoleAgent, complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector} {
+		if complaint.RoleLevel(r) >= complaint.RoleLevel(role) {
 			roles = append(roles, r)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/complaint-handling/complaints/workflows"
+	"github.com/complaint-handling/complaints/complaint"
 )
 
 // ErrNotFound is returned when a row asked for by key does not exist.
@@ -69,13 +69,13 @@ func HashToken(token string) []byte {
 
 // NewCase is what InsertCase stores.
 type NewCase struct {
-	Complaint      workflows.Complaint
+	Complaint      complaint.Complaint
 	WorkflowID     string
 	FirstRunID     string
-	Classification workflows.Classification
+	Classification complaint.Classification
 	TokenHash      []byte
 	Profile        string
-	Deadlines      []workflows.Deadline
+	Deadlines      []complaint.Deadline
 	// TimeZone is the IANA zone of the case's calendar: the case number
 	// carries the date of receipt there (UTC when empty).
 	TimeZone string
@@ -95,16 +95,7 @@ func (s *Store) InsertCase(ctx context.Context, n NewCase) (string, error) {
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		var ackDue, resolveDue *time.Time
-		for _, d := range n.Deadlines {
-			d := d
-			switch d.Clock {
-			case workflows.ClockAcknowledge:
-				ackDue = &d.DueAt
-			case workflows.ClockResolve:
-				resolveDue = &d.DueAt
-			}
-		}
+		dues := complaint.DuesOf(n.Deadlines)
 		err = tx.QueryRow(ctx, `
 INSERT INTO cases (id, case_number, workflow_id, first_run_id, tracking_token_hash, customer_id, customer_name, customer_phone,
     customer_email, channel, subject, description, desired_remedy, order_ref, product, region, branch, language,
@@ -115,7 +106,7 @@ RETURNING case_number`,
 			c.CaseID, n.WorkflowID, n.TokenHash, c.Customer.ID, c.Customer.Name, c.Customer.Phone, c.Customer.Email,
 			c.Channel, c.Subject, c.Description, c.DesiredRemedy, c.OrderRef, c.Product, c.Region, c.Branch, c.Language,
 			n.Profile, n.Classification.Category, n.Classification.Severity, n.Classification.Priority,
-			workflows.StatusReceived, c.ReceivedAt, ackDue, resolveDue, n.FirstRunID, n.TimeZone).Scan(&number)
+			complaint.StatusReceived, c.ReceivedAt, dues.Ack, dues.Resolve, n.FirstRunID, n.TimeZone).Scan(&number)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
@@ -159,7 +150,7 @@ type Notification struct {
 // ApplyChange appends the change's audit event and, the first time only,
 // applies its patch to the case row; then it queues its notifications. A
 // retried activity finds the event already written and changes nothing.
-func (s *Store) ApplyChange(ctx context.Context, ch workflows.Change, notes []Notification) error {
+func (s *Store) ApplyChange(ctx context.Context, ch complaint.Change, notes []Notification) error {
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		payload, err := json.Marshal(ch.Event.Payload)
 		if err != nil {
@@ -211,7 +202,7 @@ func queueNotifications(ctx context.Context, db execer, notes []Notification) er
 
 // applyRow writes the workflow-owned columns of a case, unless the row
 // already reflects a newer change (changes may arrive out of order).
-func applyRow(ctx context.Context, tx pgx.Tx, caseID string, seq int, r workflows.CaseRow) error {
+func applyRow(ctx context.Context, tx pgx.Tx, caseID string, seq int, r complaint.CaseRow) error {
 	_, err := tx.Exec(ctx, `
 UPDATE cases SET status = $3, survey_status = NULLIF($4, ''), assignee_id = NULLIF($5, ''), team_id = NULLIF($6, ''),
     level = $7, category = $8, severity = $9, priority = $10, appeal_count = $11, repeat_count = $12,

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/testenv"
-	"github.com/complaint-handling/complaints/workflows"
 )
 
 var env *testenv.Env
@@ -79,9 +79,9 @@ func TestReplicasMigrateTogether(t *testing.T) {
 
 func newCase(id string) store.NewCase {
 	return store.NewCase{
-		Complaint: workflows.Complaint{CaseID: id, Customer: workflows.Customer{ID: "c1", Name: "N"}, Channel: "web",
+		Complaint: complaint.Complaint{CaseID: id, Customer: complaint.Customer{ID: "c1", Name: "N"}, Channel: "web",
 			Subject: "s", Description: "d", Language: "en", ReceivedAt: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), IdempotencyKey: "c1:k"},
-		WorkflowID: "complaint:" + id, Classification: workflows.Classification{Category: "billing", Severity: "low", Priority: 4},
+		WorkflowID: "complaint:" + id, Classification: complaint.Classification{Category: "billing", Severity: "low", Priority: 4},
 		TokenHash: store.HashToken("tok-" + id), Profile: "default",
 	}
 }
@@ -122,14 +122,14 @@ func TestApplyChangeOnceAndAppendOnly(t *testing.T) {
 	if _, err := st.InsertCase(ctx, newCase(id)); err != nil {
 		t.Fatal(err)
 	}
-	row := func(status string, transfers int) workflows.CaseRow {
-		return workflows.CaseRow{Status: status, Level: "agent", Category: "billing", Severity: "low", Priority: 4, TransferCount: transfers, Team: "billing"}
+	row := func(status string, transfers int) complaint.CaseRow {
+		return complaint.CaseRow{Status: status, Level: "agent", Category: "billing", Severity: "low", Priority: 4, TransferCount: transfers, Team: "billing"}
 	}
-	ch3 := workflows.Change{CaseID: id, Seq: 3, Event: workflows.Event{Type: "transferred", Actor: "sue", At: time.Now()}, Row: row("investigating", 1)}
-	ch4 := workflows.Change{CaseID: id, Seq: 4, Event: workflows.Event{Type: "proposed", Actor: "ann", At: time.Now()}, Row: row("awaiting_approval", 1)}
+	ch3 := complaint.Change{CaseID: id, Seq: 3, Event: complaint.Event{Type: "transferred", Actor: "sue", At: time.Now()}, Row: row("investigating", 1)}
+	ch4 := complaint.Change{CaseID: id, Seq: 4, Event: complaint.Event{Type: "proposed", Actor: "ann", At: time.Now()}, Row: row("awaiting_approval", 1)}
 	notes := []store.Notification{{CaseID: id, Key: id + ":x", Audience: "customer", Kind: "k", Language: "en", Subject: "s", Body: "b"}}
 	// The newer change lands first, then the older one, each retried.
-	for _, ch := range []workflows.Change{ch4, ch3, ch4, ch3} {
+	for _, ch := range []complaint.Change{ch4, ch3, ch4, ch3} {
 		if err := st.ApplyChange(ctx, ch, notes); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package workflows
+package complaint
 
 import (
 	"fmt"
@@ -94,9 +94,10 @@ type SurveyAnswer struct {
 // MaxText is the longest free text a request may carry.
 const MaxText = 4000
 
-// requireText checks a free-text field that must not be blank (see
+// RequireText checks a free-text field that must not be blank (see
 // CheckText).
-func requireText(field, v string, max int) error {
+// RequireText checks a free-text field that must not be blank.
+func RequireText(field, v string, max int) error {
 	if p, bad := RequiredTextProblem(v, max, FreeText); bad {
 		return invalid(field, p)
 	}
@@ -104,7 +105,8 @@ func requireText(field, v string, max int) error {
 }
 
 // optionalText checks a free-text field that may be empty.
-func optionalText(field, v string, max int) error {
+// OptionalText checks a free-text field that may be empty.
+func OptionalText(field, v string, max int) error {
 	if p, bad := TextProblem(v, max, FreeText); bad {
 		return invalid(field, p)
 	}
@@ -120,19 +122,19 @@ const MaxDescription = 32000
 // CheckText and reports every bad one; the API checks the rest (channel,
 // email, phone, profile...).
 func ValidateComplaintText(c Complaint) error {
-	var errs fieldErrs
-	errs.required("customer.id", c.Customer.ID, 100, SingleLine)
-	errs.required("customer.name", c.Customer.Name, 200, SingleLine)
-	errs.text("customer.phone", c.Customer.Phone, 40, SingleLine)
-	errs.text("customer.email", c.Customer.Email, 254, SingleLine)
-	errs.required("subject", c.Subject, 200, FreeText)
-	errs.required("description", c.Description, MaxDescription, FreeText)
-	errs.text("desired_remedy", c.DesiredRemedy, 2000, FreeText)
-	errs.text("order_ref", c.OrderRef, 100, SingleLine)
-	errs.text("product", c.Product, 200, SingleLine)
-	errs.text("region", c.Region, 100, SingleLine)
-	errs.text("branch", c.Branch, 100, SingleLine)
-	return errs.err()
+	var errs Fields
+	errs.Required("customer.id", c.Customer.ID, 100, SingleLine)
+	errs.Required("customer.name", c.Customer.Name, 200, SingleLine)
+	errs.Text("customer.phone", c.Customer.Phone, 40, SingleLine)
+	errs.Text("customer.email", c.Customer.Email, 254, SingleLine)
+	errs.Required("subject", c.Subject, 200, FreeText)
+	errs.Required("description", c.Description, MaxDescription, FreeText)
+	errs.Text("desired_remedy", c.DesiredRemedy, 2000, FreeText)
+	errs.Text("order_ref", c.OrderRef, 100, SingleLine)
+	errs.Text("product", c.Product, 200, SingleLine)
+	errs.Text("region", c.Region, 100, SingleLine)
+	errs.Text("branch", c.Branch, 100, SingleLine)
+	return errs.Err()
 }
 
 // MaxAmount is the largest single remedy amount accepted (100,000,000.00).
@@ -141,14 +143,14 @@ const MaxAmount = 100_000_000_00
 // ValidateProposal checks a proposal request's content (not its state)
 // and reports every bad field.
 func ValidateProposal(r ProposalRequest) error {
-	var errs fieldErrs
-	errs.required("message", r.Message, MaxText, FreeText)
+	var errs Fields
+	errs.Required("message", r.Message, MaxText, FreeText)
 	if r.RefusalReason != "" {
 		if len(r.Remedies) > 0 {
 			errs.add("remedies", NewProblem(CodeRefusalWithRemedies, "a refusal has no remedies"))
 		}
-		errs.required("refusal_reason", r.RefusalReason, MaxText, FreeText)
-		return errs.err()
+		errs.Required("refusal_reason", r.RefusalReason, MaxText, FreeText)
+		return errs.Err()
 	}
 	if len(r.Remedies) == 0 {
 		errs.add("remedies", NewProblem(CodeRemedyOrRefusal, "propose at least one remedy, or a refusal_reason"))
@@ -183,7 +185,7 @@ func ValidateProposal(r ProposalRequest) error {
 		if rem.Amount > 0 && !validCurrency(rem.Currency) {
 			errs.add(f+".currency", NewProblem(CodeNotACurrency, "must be an ISO 4217 currency code such as CNY"))
 		}
-		errs.text(f+".note", rem.Note, 1000, FreeText)
+		errs.Text(f+".note", rem.Note, 1000, FreeText)
 		ok = ok && len(errs.list) == n
 	}
 	if ok && len(r.Remedies) > 0 {
@@ -191,7 +193,7 @@ func ValidateProposal(r ProposalRequest) error {
 			errs.add("remedies", ProblemOf(err))
 		}
 	}
-	return errs.err()
+	return errs.Err()
 }
 
 // validCurrency accepts the codes of the ISO 4217 table (currency.go);
@@ -215,10 +217,10 @@ func Responsibilities() []string {
 
 // ValidateFindings checks findings' content and reports every bad field.
 func ValidateFindings(f Findings) error {
-	var errs fieldErrs
-	errs.required("cause", f.Cause, 100, SingleLine)
+	var errs Fields
+	errs.Required("cause", f.Cause, 100, SingleLine)
 	n := len(errs.list)
-	errs.required("cause_detail", f.CauseDetail, 200, SingleLine)
+	errs.Required("cause_detail", f.CauseDetail, 200, SingleLine)
 	if len(errs.list) == n && !strings.HasPrefix(f.CauseDetail, f.Cause+".") {
 		errs.add("cause_detail", NewProblem(CodeMustRefineCause, "must refine cause (e.g. cause claims.slow, cause_detail claims.slow.missing_documents)"))
 	}
@@ -231,10 +233,10 @@ func ValidateFindings(f Findings) error {
 	default:
 		errs.add("responsibility", OneOf(Responsibilities()...))
 	}
-	errs.text("responsible_unit", f.ResponsibleUnit, 200, SingleLine)
-	errs.text("responsible_person", f.ResponsiblePerson, 200, SingleLine)
-	errs.required("summary", f.Summary, MaxText, FreeText)
-	return errs.err()
+	errs.Text("responsible_unit", f.ResponsibleUnit, 200, SingleLine)
+	errs.Text("responsible_person", f.ResponsiblePerson, 200, SingleLine)
+	errs.Required("summary", f.Summary, MaxText, FreeText)
+	return errs.Err()
 }
 
 // ExtensionRequest asks to extend one of the case's clocks by the next
@@ -252,3 +254,36 @@ type ExtensionDecision struct {
 	Decision string `json:"decision"`
 	Comment  string `json:"comment,omitempty"`
 }
+
+// FulfilmentRequest moves one fulfilment (a replacement or repair of the
+// approved proposal) to shipped, done or failed.
+type FulfilmentRequest struct {
+	Actor    Actor  `json:"actor"`
+	RemedyID string `json:"remedy_id"`
+	State    string `json:"state"`
+	Note     string `json:"note,omitempty"`
+}
+
+// ValidateDecision checks an approve-or-reject decision's content: a
+// rejection says why. Every bad field is reported.
+func ValidateDecision(decision, comment string) error {
+	return DecisionErrors(decision, comment, "approve", "a rejection needs a comment saying why")
+}
+
+// DecisionErrors checks a decision between accept (approve) and reject,
+// whose rejection must say why in comment, and reports every bad field.
+func DecisionErrors(decision, comment, accept, why string) error {
+	var errs Fields
+	if decision != accept && decision != "reject" {
+		errs.Add("decision", OneOfSaying("must be "+accept+" or reject", accept, "reject"))
+	}
+	if decision == "reject" && strings.TrimSpace(comment) == "" {
+		errs.Add("comment", ReasonRequired(why))
+	} else {
+		errs.Text("comment", comment, MaxText, FreeText)
+	}
+	return errs.Err()
+}
+
+func requireText(field, v string, max int) error  { return RequireText(field, v, max) }
+func optionalText(field, v string, max int) error { return OptionalText(field, v, max) }

@@ -1,4 +1,4 @@
-package workflows
+package complaint
 
 import "slices"
 
@@ -29,7 +29,7 @@ type RemedyKind struct {
 	// stored value issued to the customer, paid and reversed as money).
 	Money bool `json:"money"`
 	// Fulfilment: executing it orders goods or work, recorded in the
-	// fulfilments table; from VersionRemedies on, staff move it through
+	// fulfilments table; from workflows.VersionRemedies on, staff move it through
 	// ordered, shipped, done or failed, and the case waits for it.
 	Fulfilment bool `json:"fulfilment"`
 }
@@ -74,7 +74,7 @@ func IsMoney(remedyType string) bool { k, _ := KindOf(remedyType); return k.Mone
 // deliver.
 func IsFulfilment(remedyType string) bool { k, _ := KindOf(remedyType); return k.Fulfilment }
 
-// Fulfilment states a fulfilment moves through (VersionRemedies on):
+// Fulfilment states a fulfilment moves through (workflows.VersionRemedies on):
 // ordered when the remedy is executed, then shipped, and done or failed.
 // A fulfilment of an earlier case is done at once.
 const (
@@ -97,5 +97,5 @@ func FulfilmentNext(from, to string) bool {
 }
 
 // RemedyReversalFailed is the state of a remedy whose reversal failed for
-// good: a person must undo it (VersionRemedies).
+// good: a person must undo it (workflows.VersionRemedies).
 const RemedyReversalFailed = "reversal_failed"
