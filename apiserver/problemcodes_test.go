@@ -49,7 +49,7 @@ func TestEveryProblemCodeIsTranslated(t *testing.T) {
 	// Every Code constant is listed, and every problem is made with one.
 	consts := map[string]string{}
 	fset := token.NewFileSet()
-	for _, dir := range []string{"../workflows", "."} {
+	for _, dir := range []string{"../complaint", "../workflows", "."} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestEveryProblemCodeIsTranslated(t *testing.T) {
 	}
 	for name, code := range consts {
 		if !listed[code] {
-			t.Errorf("%s (%q) is not in workflows.ErrorCodes", name, code)
+			t.Errorf("%s (%q) is not in complaint.ErrorCodes", name, code)
 		}
 	}
 }
