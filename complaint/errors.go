@@ -109,15 +109,9 @@ func JoinFieldErrors(errs ...error) error {
 func Invalid(field string, p Problem) error { return FieldErrors{p.At(field)} }
 
 // The package's own short names for the above, as the validators use them.
-type fieldErrs = Fields
-
-func (c *Fields) add(field string, p Problem)                      { c.Add(field, p) }
-func (c *Fields) merge(err error)                                  { c.Merge(err) }
-func (c *Fields) text(field, v string, max int, kind TextKind)     { c.Text(field, v, max, kind) }
-func (c *Fields) required(field, v string, max int, kind TextKind) { c.Required(field, v, max, kind) }
-func (c *Fields) err() error                                       { return c.Err() }
-func invalid(field string, p Problem) error                        { return Invalid(field, p) }
-func wrongState(format string, args ...any) error                  { return WrongState(format, args...) }
+func (c *Fields) add(field string, p Problem) { c.Add(field, p) }
+func (c *Fields) err() error                  { return c.Err() }
+func invalid(field string, p Problem) error   { return Invalid(field, p) }
 
 // WrongState is an ErrWrongState error: a request the case's current
 // state refuses, with the reason formatted as by fmt.Sprintf.

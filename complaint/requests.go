@@ -284,6 +284,3 @@ func DecisionErrors(decision, comment, accept, why string) error {
 	}
 	return errs.Err()
 }
-
-func requireText(field, v string, max int) error  { return RequireText(field, v, max) }
-func optionalText(field, v string, max int) error { return OptionalText(field, v, max) }

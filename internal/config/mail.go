@@ -76,7 +76,7 @@ func loadMail(getenv func(string) string) (Mail, []error) {
 	u, err := url.Parse(m.SMTPURL)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 		// The URL may hold a password: it is not repeated.
-		errs = append(errs, errors.New("SMTP_URL: must be smtp://[user:pass@]host[:port] or smtps://..."))
+		errs = append(errs, errors.New("SMTP_URL: must be smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]"))
 	}
 	if a, err := mail.ParseAddress(m.From); err != nil || !strings.Contains(a.Address, "@") {
 		errs = append(errs, errors.New("MAIL_FROM: must be an email address (required with SMTP_URL)"))

@@ -46,7 +46,7 @@ type SMTP struct {
 func NewSMTP(rawURL string, requireTLS bool, timeout time.Duration, tlsConfig *tls.Config) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
-		return nil, errors.New("mail.NewSMTP: SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://...")
+		return nil, errors.New("mail.NewSMTP: SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]")
 	}
 	port := 587
 	if u.Scheme == "smtps" {
