@@ -249,7 +249,7 @@ func devTokens(ctx context.Context, a *app.App, base string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Sign in at %s/console/ with one of these staff tokens (team billing, valid 12h):\n", base)
-	for _, p := range []struct{ sub, role string }{{"ann", "agent"}, {"sue", "supervisor"}, {"max", "manager"}} {
+	for _, p := range []struct{ sub, role string }{{"ann", "agent"}, {"sue", "supervisor"}, {"max", "manager"}, {"eve", "engineer"}} {
 		tok, err := auth.Mint([]byte(a.Secrets.JWT), p.sub, p.role, "billing", "", 12*time.Hour, time.Now())
 		if err != nil {
 			return how
