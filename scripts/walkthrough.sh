@@ -43,8 +43,10 @@ echo "$created"
 ID=$(echo "$created" | field id); TRACK=$(echo "$created" | field tracking_token)
 
 say "2. The agent finds it, records findings and proposes a refund of 120.00 CNY"
+# The tracking page is public and rate-limited (PUBLIC_RATE, 2 a second by
+# default): poll it at most twice a second.
 for _ in $(seq 1 50); do
-  call GET "/v1/track/$TRACK" "" | grep -q '"status":"acknowledged"' && break; sleep 0.2
+  call GET "/v1/track/$TRACK" "" | grep -q '"status":"acknowledged"' && break; sleep 0.5
 done
 call GET "/v1/complaints?status=acknowledged&limit=5" "$AGENT" | cut -c1-300
 call POST "/v1/complaints/$ID/findings" "$AGENT" '{"cause": "billing.duplicate",
@@ -58,16 +60,16 @@ call POST "/v1/complaints/$ID/approvals" "$SUP" '{"decision": "approve"}' | grep
 
 say "4. The customer reads the tracking page and accepts"
 for _ in $(seq 1 50); do
-  call GET "/v1/track/$TRACK" "" | grep -q '"status":"awaiting_customer"' && break; sleep 0.2
+  call GET "/v1/track/$TRACK" "" | grep -q '"status":"awaiting_customer"' && break; sleep 0.5
 done
 call GET "/v1/track/$TRACK" "" | cut -c1-400
 call POST "/v1/track/$TRACK/response" "" '{"decision": "accept"}'
 
 say "5. The survey link arrives after the survey delay; the customer answers"
 SURVEY=""
-for _ in $(seq 1 $((SURVEY_WAIT * 5))); do
+for _ in $(seq 1 $((SURVEY_WAIT * 2))); do
   SURVEY=$(call GET "/v1/track/$TRACK" "" | grep -o '/survey/[A-Za-z0-9_-]*' | sed -n 1p | cut -d/ -f3 || true)
-  [ -n "$SURVEY" ] && break; sleep 0.2
+  [ -n "$SURVEY" ] && break; sleep 0.5
 done
 if [ -z "$SURVEY" ]; then
   echo "no survey yet (it is sent after the profile's survey delay); stopping here"
