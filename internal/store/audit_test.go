@@ -229,3 +229,35 @@ func TestAuditMigrationChainsExistingEvents(t *testing.T) {
 		t.Errorf("after the migration: %+v, %v; want 2 cases, 9 events, no break", rep, err)
 	}
 }
+
+// TestAppRoleCannotRewriteTheLedger plays a compromised application that
+// would hide a payment it made: its role appends to the ledger and reads
+// it, and may not change, delete or empty it (migration 00017).
+func TestAppRoleCannotRewriteTheLedger(t *testing.T) {
+	st := env.NewStore(t)
+	ctx := context.Background()
+	id := "11111111-2222-4333-8444-000000000017"
+	caseWithEvents(t, st, id, 1)
+	first, err := st.InsertLedger(ctx, store.LedgerEntry{IdempotencyKey: id + ":r1:execute", CaseID: id, RemedyID: "r1",
+		Kind: "payout", RemedyType: "refund", Amount: 12000, Currency: "CNY"})
+	if err != nil || !first {
+		t.Fatalf("append as the application: %v, %v", first, err)
+	}
+	for _, attack := range []struct{ name, sql string }{
+		{"update", `UPDATE ledger SET amount_minor = 1`},
+		{"delete", `DELETE FROM ledger`},
+		{"truncate", `TRUNCATE ledger`},
+	} {
+		t.Run(attack.name, func(t *testing.T) {
+			_, err := st.Pool.Exec(ctx, attack.sql)
+			var pg *pgconn.PgError
+			if !errors.As(err, &pg) || pg.Code != "42501" {
+				t.Errorf("%s as the application's role: %v; want permission denied (42501)", attack.sql, err)
+			}
+		})
+	}
+	entries, err := st.LedgerForCase(ctx, id)
+	if err != nil || len(entries) != 1 || entries[0].Amount != 12000 {
+		t.Errorf("the ledger after the attacks: %+v, %v; want the one payment of 12000", entries, err)
+	}
+}
