@@ -37,26 +37,7 @@ func newKeyPruner(st *store.Store, interval time.Duration, logger *slog.Logger, 
 
 // start prunes at once and then every interval until ctx ends; the
 // returned function cancels and waits for a round in flight.
-func (p *keyPruner) start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(p.interval)
-		defer t.Stop()
-		for {
-			p.prune(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() {
-		cancel()
-		wg.Wait()
-	}
-}
+func (p *keyPruner) start(ctx context.Context) (stop func()) { return every(ctx, p.interval, p.prune) }
 
 // prune deletes batches until a batch comes back short.
 func (p *keyPruner) prune(ctx context.Context) {
@@ -73,5 +54,30 @@ func (p *keyPruner) prune(ctx context.Context) {
 		if n < int64(p.batch) {
 			return
 		}
+	}
+}
+
+// every runs fn at once and then every interval until ctx ends, in one
+// goroutine; the returned function cancels and waits for a run in flight.
+// The background duties of a process (the report summary's refresher, the
+// idempotency-key pruner) run on it.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			fn(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,26 +46,7 @@ func newSummaryRefresher(st *store.Store, zones []string, interval time.Duration
 // start refreshes at once and then every interval until ctx ends; the
 // returned function cancels and waits for a refresh in flight.
 func (r *summaryRefresher) start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(r.interval)
-		defer t.Stop()
-		for {
-			r.refresh(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-	}
+	return every(ctx, r.interval, r.refresh)
 }
 
 func (r *summaryRefresher) refresh(ctx context.Context) {
