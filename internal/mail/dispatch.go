@@ -19,22 +19,38 @@ type Sender interface {
 	Send(ctx context.Context, m *gomail.Msg) error
 }
 
+// Channel delivers one claimed delivery by its medium (email is the
+// dispatcher's own; SMS and staff chat bots plug in by their channel
+// name). Its error contract: nil when the provider accepted the message;
+// a *Failure with Temporary unset when it never will (the delivery
+// fails, and falls back to the customer's other channel); anything else
+// is temporary and retried after the backoff.
+type Channel interface {
+	Deliver(ctx context.Context, d store.Delivery) error
+}
+
 // Metrics counts messages by channel and outcome.
 type Metrics struct{ messages *prometheus.CounterVec }
 
 // Message outcomes counted in complaints_messages_total: sent, retried (a
-// temporary failure, tried again later), failed (for good), bounced.
-var outcomes = []string{"sent", "retried", "failed", "bounced"}
+// temporary failure, tried again later), failed (for good), bounced,
+// delivered (a receipt confirmed a sent SMS).
+var outcomes = []string{"sent", "retried", "failed", "bounced", "delivered"}
+
+// MetricChannels are the channels whose series exist from the start.
+var MetricChannels = []string{"email", "sms"}
 
 // NewMetrics registers complaints_messages_total{channel,status} on reg,
-// with every email outcome at zero so that rates and alerts have a series
-// before the first failure.
+// with every email and SMS outcome at zero so that rates and alerts have
+// a series before the first failure.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "complaints_messages_total",
-		Help: "Message delivery attempts' outcomes by channel (email) and status (sent, retried, failed, bounced)."},
+		Help: "Message delivery attempts' outcomes by channel (email, sms) and status (sent, retried, failed, bounced, delivered)."},
 		[]string{"channel", "status"})}
-	for _, o := range outcomes {
-		m.messages.WithLabelValues("email", o)
+	for _, c := range MetricChannels {
+		for _, o := range outcomes {
+			m.messages.WithLabelValues(c, o)
+		}
 	}
 	reg.MustRegister(m.messages)
 	return m
@@ -54,8 +70,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // use to drop the copy: at least once, never more than once per lease
 // expiry, and identical each time.
 type Dispatcher struct {
-	Store  *store.Store
+	Store *store.Store
+	// Sender sends email; nil when email is off.
 	Sender Sender
+	// Channels deliver the other channels, by name (sms, chat).
+	Channels map[string]Channel
+	// Fallback names, for a channel, the customer's other channel a
+	// message that failed on it for good is queued on (email: sms).
+	Fallback map[string]string
 	// From is the sender address (MAIL_FROM).
 	From string
 	// Links returns the links a case's message ends with: the tracking
@@ -120,27 +142,15 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 	log := d.logger().With("case_id", del.CaseID, "kind", del.Kind, "channel", del.Channel, "attempt", del.Attempt)
-	domain := Domain(d.From)
-	m := Message{From: d.From, To: del.Address, MessageID: del.MessageID, CaseNumber: del.CaseNumber,
-		Subject: del.Subject, Body: del.Body, Language: del.Language}
-	if del.ThreadKey != "" {
-		m.ThreadID = MessageID(del.ThreadKey, domain)
-	}
-	if d.Links != nil {
-		m.Links = d.Links(del.CaseID, del.Audience, del.Language)
-	}
 	var res store.AttemptResult
-	msg, err := Compose(m)
-	if err != nil {
-		// A message that cannot be composed (a malformed address) will
-		// not compose on a retry either.
-		err = &Failure{Err: err}
-	} else {
-		// A stopping process finishes the attempt it has begun: one cut
-		// off mid-data would be sent again by the next worker.
+	var err error
+	if ch, ok := d.Channels[del.Channel]; ok {
+		// A stopping process finishes the attempt it has begun.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
-		err = d.Sender.Send(sctx, msg)
+		err = ch.Deliver(sctx, del)
 		cancel()
+	} else {
+		err = d.email(ctx, del)
 	}
 	switch f := (*Failure)(nil); {
 	case err == nil:
@@ -166,13 +176,75 @@ func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 	if status == store.DeliveryQueued {
 		outcome = "retried"
 	}
-	if outcome != "" && d.Metrics != nil {
-		d.Metrics.messages.WithLabelValues(del.Channel, outcome).Inc()
+	if res.Result == "sent" && status != store.DeliverySent && status != "" {
+		// A receipt came before the attempt's end was recorded.
+		d.Count(del.Channel, store.DeliverySent)
+	}
+	d.Count(del.Channel, outcome)
+	if status == store.DeliveryFailed || status == store.DeliveryBounced {
+		d.FallBack(ctx, del.ID, del.Channel, del.Key)
 	}
 	if err != nil {
 		log.Warn("message not sent", "status", status, "code", res.Code, "err", res.Detail)
 	} else {
 		log.Info("message sent")
+	}
+}
+
+// email composes and sends an email delivery; the error is a *Failure.
+func (d *Dispatcher) email(ctx context.Context, del store.Delivery) error {
+	if d.Sender == nil {
+		return &Failure{Temporary: true, Err: errors.New("email is not configured on this worker")}
+	}
+	domain := Domain(d.From)
+	m := Message{From: d.From, To: del.Address, MessageID: del.MessageID, CaseNumber: del.CaseNumber,
+		Subject: del.Subject, Body: del.Body, Language: del.Language}
+	if del.ThreadKey != "" {
+		m.ThreadID = MessageID(del.ThreadKey, domain)
+	}
+	if d.Links != nil {
+		m.Links = d.Links(del.CaseID, del.Audience, del.Language)
+	}
+	msg, err := Compose(m)
+	if err != nil {
+		// A message that cannot be composed (a malformed address) will
+		// not compose on a retry either.
+		return &Failure{Err: err}
+	}
+	// A stopping process finishes the attempt it has begun: one cut
+	// off mid-data would be sent again by the next worker.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
+	defer cancel()
+	return d.Sender.Send(sctx, msg)
+}
+
+// Count adds one to a channel's outcome ("" counts nothing).
+func (d *Dispatcher) Count(channel, outcome string) {
+	if outcome != "" && d.Metrics != nil {
+		d.Metrics.messages.WithLabelValues(channel, outcome).Inc()
+	}
+}
+
+// FallBack queues a customer message whose delivery (id, by channel)
+// failed for good on the customer's other channel, when this worker has
+// one and the customer has an address for it (store.QueueFallback). A
+// failure to queue it is logged: the message stays on the tracking page.
+func (d *Dispatcher) FallBack(ctx context.Context, id int64, channel, key string) {
+	other, ok := d.Fallback[channel]
+	if !ok {
+		return
+	}
+	messageID := ""
+	if other == store.MessageEmail {
+		messageID = MessageID(key, Domain(d.From))
+	}
+	queued, err := d.Store.QueueFallback(context.WithoutCancel(ctx), id, other, messageID)
+	if err != nil {
+		d.logger().Warn("fallback", "delivery", id, "channel", other, "err", err)
+		return
+	}
+	if queued {
+		d.logger().Info("message falls back to another channel", "delivery", id, "from", channel, "to", other)
 	}
 }
 

@@ -24,7 +24,7 @@ const (
 
 // DeliveryStatuses lists the statuses above.
 func DeliveryStatuses() []string {
-	return []string{DeliveryQueued, DeliverySending, DeliverySent, DeliveryFailed, DeliveryBounced}
+	return []string{DeliveryQueued, DeliverySending, DeliverySent, DeliveryDelivered, DeliveryFailed, DeliveryBounced}
 }
 
 // Message channels: how a case message reaches its reader. Every
@@ -35,7 +35,7 @@ const (
 )
 
 // MessageChannels lists the channels above.
-func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail} }
+func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail, MessageSMS} }
 
 // Message audiences: who a message is for.
 const (
@@ -55,9 +55,16 @@ type NewDelivery struct {
 
 // QueueDeliveries records deliveries, once per notification key, channel
 // and address: queuing the same again (a retried activity) changes
-// nothing, so a message is never sent twice for it.
+// nothing, so a message is never sent twice for it. A customer message
+// is queued only on the channel the customer's preferences choose (see
+// Preferences.Allows); the others are left out.
 func (s *Store) QueueDeliveries(ctx context.Context, ds []NewDelivery) error {
 	for _, d := range ds {
+		if ok, err := s.customerAllows(ctx, d.Key, d.CaseID, d.Channel); err != nil {
+			return fmt.Errorf("store.QueueDeliveries(%s): %w", d.Key, err)
+		} else if !ok {
+			continue
+		}
 		var notBefore *time.Time
 		if !d.NotBefore.IsZero() {
 			notBefore = &d.NotBefore
@@ -213,9 +220,22 @@ func (s *Store) FinishAttempt(ctx context.Context, id int64, attempt int, r Atte
             WHERE delivery_id = $1 AND attempt = $2`, id, attempt, r.Result, r.Code, r.Detail); err != nil {
 			return err
 		}
+		if status == DeliverySent {
+			// A delivery receipt may come before the attempt's end is
+			// recorded (the SMS centre answers, then reports at once).
+			var receipt string
+			if err := tx.QueryRow(ctx, `SELECT receipt FROM delivery_attempts WHERE delivery_id = $1 AND attempt = $2`,
+				id, attempt).Scan(&receipt); err != nil {
+				return err
+			}
+			if st := ReceiptStatus(receipt); st != "" {
+				status = st
+			}
+		}
 		err := tx.QueryRow(ctx, `UPDATE deliveries SET status = $3, lease_until = NULL, last_error = $4,
-            next_attempt_at = COALESCE($5, next_attempt_at), sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END
-            WHERE id = $1 AND attempts = $2 AND status = 'sending' RETURNING status`, id, attempt, status, r.Detail, retryAt).Scan(&got)
+            next_attempt_at = COALESCE($5, next_attempt_at), sent_at = CASE WHEN $6 THEN now() ELSE sent_at END
+            WHERE id = $1 AND attempts = $2 AND status = 'sending' RETURNING status`, id, attempt, status, r.Detail, retryAt,
+			r.Result == "sent").Scan(&got)
 		if errors.Is(err, pgx.ErrNoRows) {
 			got = ""
 			return nil
