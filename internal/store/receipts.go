@@ -123,3 +123,12 @@ func (s *Store) QueueFallback(ctx context.Context, failedID int64, channel, mess
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// DeliveryKey is a delivery's notification key.
+func (s *Store) DeliveryKey(ctx context.Context, id int64) (string, error) {
+	var key string
+	if err := s.Pool.QueryRow(ctx, `SELECT idem_key FROM deliveries WHERE id = $1`, id).Scan(&key); err != nil {
+		return "", fmt.Errorf("store.DeliveryKey(%d): %w", id, err)
+	}
+	return key, nil
+}
