@@ -50,7 +50,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		// With email on, what the API queues itself (a tracking link sent
 		// again) is emailed too; the workers' dispatchers send it.
 		var apiNotifier activities.Notifier
-		if cfg.Mail.Enabled() {
+		if cfg.Mail.Enabled() || cfg.SMS.Enabled() {
 			profiles := opts.Profiles
 			if profiles == nil {
 				profiles = complaint.Profiles()

@@ -4,16 +4,21 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/complaint-handling/complaints/complaint"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/mail"
+	"github.com/complaint-handling/complaints/internal/sms"
 	"github.com/complaint-handling/complaints/internal/store"
 )
 
-// startMail turns outbound email on (SMTP_URL): notifications also queue
-// an email delivery, and, given metrics (a worker process), a dispatcher
-// sends the due ones. It returns the notifier and the dispatcher's stop.
+// startMail turns the outbound channels on: email (SMTP_URL) and SMS
+// (SMS_URL). Notifications also queue an email and an SMS delivery where
+// the customer's preferences choose them, and, given metrics (a worker
+// process), one dispatcher sends the due ones on every channel, falls a
+// customer's message that failed for good back to their other channel,
+// and (SMS) takes delivery receipts. It returns the notifier and the
+// dispatcher's stop.
 func (a *App) startMail(ctx context.Context, st *store.Store, next activities.Notifier,
 	profiles map[string]complaint.Clocks, tlsConfig *tls.Config, metrics *mail.Metrics) (activities.Notifier, func(), error) {
 	cfg := a.Config
@@ -21,16 +26,24 @@ func (a *App) startMail(ctx context.Context, st *store.Store, next activities.No
 	if err != nil {
 		return nil, nil, fmt.Errorf("SEND_WINDOW: %w", err)
 	}
-	sender, err := mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.RequireTLS, cfg.Mail.SendTimeout, tlsConfig)
-	if err != nil {
-		return nil, nil, err
+	notifier := next
+	var sender mail.Sender
+	if cfg.Mail.Enabled() {
+		s, err := mail.NewSMTP(cfg.Mail.SMTPURL, cfg.Mail.RequireTLS, cfg.Mail.SendTimeout, tlsConfig)
+		if err != nil {
+			return nil, nil, err
+		}
+		sender = s
+		notifier = activities.EmailNotifier{Store: st, Next: notifier, Domain: mail.Domain(cfg.Mail.From), Window: window, Profiles: profiles}
 	}
-	notifier := activities.EmailNotifier{Store: st, Next: next, Domain: mail.Domain(cfg.Mail.From), Window: window, Profiles: profiles}
+	if cfg.SMS.Enabled() {
+		notifier = sms.Notifier{Store: st, Next: notifier, Window: window, Profiles: profiles}
+	}
 	if metrics == nil {
 		return notifier, nil, nil
 	}
 	base, secret := cfg.PublicBaseURL, []byte(a.Secrets.Token)
-	d := &mail.Dispatcher{Store: st, Sender: sender, From: cfg.Mail.From,
+	d := &mail.Dispatcher{Store: st, Sender: sender, From: cfg.Mail.From, Channels: map[string]mail.Channel{}, Fallback: map[string]string{},
 		Links: func(caseID, audience, language string) []mail.Link {
 			switch {
 			case audience != "customer" && caseID == "":
@@ -47,5 +60,30 @@ func (a *App) startMail(ctx context.Context, st *store.Store, next activities.No
 		},
 		RetryBase: cfg.Mail.RetryBase, MaxAttempts: cfg.Mail.MaxAttempts, SendTimeout: cfg.Mail.SendTimeout, Poll: cfg.Mail.Poll,
 		Metrics: metrics, Logger: a.Logger}
-	return notifier, d.Start(context.WithoutCancel(ctx)), nil
+	var client *sms.Client
+	if cfg.SMS.Enabled() {
+		receipts := sms.Receipts{Store: st, Dispatcher: d, Logger: a.Logger}
+		client, err = sms.NewClient(sms.Config{URL: cfg.SMS.URL, From: cfg.SMS.From, Timeout: cfg.SMS.Timeout,
+			OnReceipt: receipts.Handle, Logger: a.Logger.With("component", "sms")})
+		if err != nil {
+			return nil, nil, err
+		}
+		// Bound at start, so that receipts of texts sent before a restart
+		// come in; an SMS centre that is down now is bound on first use.
+		if err := client.Connect(); err != nil {
+			a.Logger.Warn("sms: not bound yet", "err", err)
+		}
+		d.Channels[store.MessageSMS] = sms.Channel{Store: st, Submitter: client,
+			TrackingURL: func(caseID string) string { return base + "/track/" + complaint.TrackingToken(secret, caseID) }}
+		if sender != nil {
+			d.Fallback[store.MessageEmail], d.Fallback[store.MessageSMS] = store.MessageSMS, store.MessageEmail
+		}
+	}
+	stop := d.Start(context.WithoutCancel(ctx))
+	return notifier, func() {
+		stop()
+		if client != nil {
+			_ = client.Close()
+		}
+	}, nil
 }

@@ -43,7 +43,7 @@ func (a *App) startWorker(ctx context.Context, opts Options) error {
 	// reports them, at zero, so the alert and the panel always have
 	// their series.
 	mailMetrics := mail.NewMetrics(a.Registry)
-	if cfg.Mail.Enabled() {
+	if cfg.Mail.Enabled() || cfg.SMS.Enabled() {
 		var stopMail func()
 		var err error
 		if notifier, stopMail, err = a.startMail(ctx, st, notifier, profiles, opts.MailTLS, mailMetrics); err != nil {

@@ -34,7 +34,9 @@ var other = [2]string{"投诉 {n} 有新消息，请查看：{url}", "Complaint 
 // tracking page (and go by SMS only as a failed email's fallback).
 func Kinds(kind string) bool {
 	_, ok := texts[kind]
-	return ok
+	// The tracking link sent again goes where the customer asked for it
+	// (email, today); its text serves a failed email's fallback.
+	return ok && kind != "tracking_link"
 }
 
 // Text is the short text of a customer message in language (zh, or en
