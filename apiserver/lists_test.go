@@ -100,7 +100,10 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 		{"message channels", func(e enumAt) bool { return e.name == "channel" && strings.Contains(e.path, "/deliveries/") }, store.MessageChannels()},
 		{"delivery statuses", func(e enumAt) bool { return e.name == "status" && strings.Contains(e.path, "/deliveries/") }, store.DeliveryStatuses()},
 		{"audiences", func(e enumAt) bool { return e.name == "audience" }, store.Audiences()},
-		{"channels", func(e enumAt) bool { return e.name == "channel" }, Channels()},
+		{"contact channels", func(e enumAt) bool {
+			return (e.name == "channel" || e.name == "available") && strings.Contains(e.path, "/preferences/")
+		}, store.ContactChannels()},
+		{"channels", func(e enumAt) bool { return e.name == "channel" && !strings.Contains(e.path, "/preferences/") }, Channels()},
 		{"languages", func(e enumAt) bool { return e.name == "language" }, Languages()},
 		{"roles", func(e enumAt) bool { return e.name == "role" }, complaint.Roles()},
 		{"responsibilities", func(e enumAt) bool { return e.name == "responsibility" }, complaint.Responsibilities()},

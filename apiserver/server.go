@@ -147,6 +147,8 @@ func (s *Server) routes() (*gin.Engine, error) {
 	public.POST("/track/:token/response", s.trackResponse)
 	public.POST("/track/:token/info", s.trackInfo)
 	public.POST("/track/:token/withdraw", s.trackWithdraw)
+	public.GET("/track/:token/preferences", s.trackPreferences)
+	public.PUT("/track/:token/preferences", s.setTrackPreferences)
 	public.GET("/surveys/:token", s.surveyInfo)
 	public.POST("/surveys/:token", s.survey)
 

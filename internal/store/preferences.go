@@ -30,7 +30,8 @@ const DeliveryDelivered = "delivered"
 // SurveyKinds are the messages a survey opt-out stops on every channel.
 var SurveyKinds = map[string]bool{"survey": true, "survey_reminder": true}
 
-// Preferences are a customer's contact preferences.
+// Preferences are a customer's contact preferences for one case (see
+// migration 00018 for why not for every case of a customer id).
 type Preferences struct {
 	// Channel is email, sms or none.
 	Channel string `json:"channel"`
@@ -98,7 +99,7 @@ func (s *Store) CaseContacts(ctx context.Context, caseID string) (CaseContacts, 
 	var optOut *bool
 	err := s.Pool.QueryRow(ctx, `SELECT c.customer_id, c.customer_email, c.customer_phone, c.language, c.profile,
     p.channel, p.language, p.survey_opt_out
-FROM cases c LEFT JOIN contact_preferences p ON p.customer_id = c.customer_id WHERE c.id = $1`, caseID).
+FROM cases c LEFT JOIN contact_preferences p ON p.case_id = c.id WHERE c.id = $1`, caseID).
 		Scan(&c.CustomerID, &c.Email, &c.Phone, &c.Language, &c.Profile, &ch, &lang, &optOut)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("store.CaseContacts(%s): %w", caseID, ErrNotFound)
@@ -113,17 +114,17 @@ FROM cases c LEFT JOIN contact_preferences p ON p.customer_id = c.customer_id WH
 	return c, nil
 }
 
-// SetPreferences records a customer's contact preferences; the caller
-// has validated them.
-func (s *Store) SetPreferences(ctx context.Context, customerID string, p Preferences) error {
+// SetPreferences records the customer's contact preferences for a case;
+// the caller has validated them.
+func (s *Store) SetPreferences(ctx context.Context, caseID string, p Preferences) error {
 	if !slices.Contains(ContactChannels(), p.Channel) {
-		return fmt.Errorf("store.SetPreferences(%s): channel %q is not one of %v", customerID, p.Channel, ContactChannels())
+		return fmt.Errorf("store.SetPreferences(%s): channel %q is not one of %v", caseID, p.Channel, ContactChannels())
 	}
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO contact_preferences (customer_id, channel, language, survey_opt_out)
-    VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id) DO UPDATE
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO contact_preferences (case_id, channel, language, survey_opt_out)
+    VALUES ($1, $2, $3, $4) ON CONFLICT (case_id) DO UPDATE
     SET channel = EXCLUDED.channel, language = EXCLUDED.language, survey_opt_out = EXCLUDED.survey_opt_out, updated_at = now()`,
-		customerID, p.Channel, p.Language, p.SurveyOptOut); err != nil {
-		return fmt.Errorf("store.SetPreferences(%s): %w", customerID, err)
+		caseID, p.Channel, p.Language, p.SurveyOptOut); err != nil {
+		return fmt.Errorf("store.SetPreferences(%s): %w", caseID, err)
 	}
 	return nil
 }

@@ -1,11 +1,15 @@
 -- +goose Up
 -- contact_preferences holds a customer's choice of channel for the
--- messages of their cases (email, sms, or none: the tracking page only),
--- the language of their texts, and whether they want surveys at all. A
--- customer without a row gets the default: email when an address is on
--- file, otherwise SMS when a phone is (see store.DefaultChannel).
+-- messages of a case (email, sms, or none: the tracking page only), the
+-- language of their texts, and whether they want surveys at all. A case
+-- without a row gets the default: email when an address is on file,
+-- otherwise SMS when a phone is (see store.DefaultChannel). They belong to
+-- the case, not to the customer id: the tracking link that sets them
+-- proves a case, and a public filing's customer id derives from a contact
+-- anyone can type, so customer-wide preferences would let whoever files
+-- with your address silence your messages.
 CREATE TABLE contact_preferences (
-    customer_id    text PRIMARY KEY,
+    case_id        uuid PRIMARY KEY REFERENCES cases (id),
     channel        text NOT NULL CHECK (channel IN ('email','sms','none')),
     language       text NOT NULL CHECK (language IN ('zh','en')),
     survey_opt_out boolean NOT NULL DEFAULT false,
