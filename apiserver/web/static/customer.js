@@ -91,11 +91,16 @@ function whenCase(iso) {
   return sameClock ? inCase : inCase + ' (' + t('track.your_time') + ' ' + zoned(iso, viewerZone) + ')';
 }
 
+// prefs are the case's contact preferences, read once: the page redraws
+// its case every ten seconds, and a choice half made must stay.
+let prefs = null;
+
 async function initTrack() {
   let data, l;
   try {
     [data, l] = await Promise.all([api('GET', '/v1/track/' + encodeURIComponent(token)), lists()]);
     statuses = l.statuses;
+    if (!prefs) prefs = prefsCard(await api('GET', '/v1/track/' + encodeURIComponent(token) + '/preferences'));
   } catch (err) {
     clear(main).append(h('section', { class: 'card narrow' }, h('h1', {}, t('track.title')), h('p', { class: 'form-error' }, problemText(err))));
     return;
@@ -128,8 +133,43 @@ function renderTrack(d) {
   if (survey) parts.push(h('section', { class: 'card narrow' }, h('h2', {}, t('track.survey')), h('p', {}, t('track.survey_hint')),
     h('a', { href: survey, id: 'survey-link', class: 'button' }, t('track.survey_go'))));
   parts.push(messagesCard(d.messages));
+  if (prefs) parts.push(prefs);
   if (d.status !== 'closed' && d.status !== 'withdrawn') parts.push(withdrawCard());
   clear(main).append(...parts);
+}
+
+// prefsCard lets the customer choose how the case's messages reach them:
+// a channel with a contact on file, or this page only; the language of
+// texts; and no survey.
+function prefsCard(p) {
+  const form = h('form', { id: 'prefs-form', novalidate: true },
+    h('div', { class: 'form-error', 'data-field': '_form', role: 'alert' }),
+    h('fieldset', {}, h('legend', {}, t('track.prefs.channel')),
+      (p.available || ['none']).map((ch) => h('label', {},
+        h('input', { type: 'radio', name: 'channel', value: ch, checked: ch === p.channel }), ' ', t('track.prefs.channel.' + ch)))),
+    h('div', { class: 'field-error', 'data-field': 'channel' }),
+    h('label', {}, t('track.prefs.language'), ' ',
+      h('select', { name: 'language' }, ['zh', 'en'].map((l) => h('option', { value: l, selected: l === p.language }, l === 'zh' ? '中文' : 'English')))),
+    h('div', { class: 'field-error', 'data-field': 'language' }),
+    h('label', {}, h('input', { type: 'checkbox', name: 'survey_opt_out', checked: !!p.survey_opt_out }), ' ', t('track.prefs.survey_opt_out')),
+    h('div', { class: 'field-error', 'data-field': 'survey_opt_out' }),
+    h('button', { type: 'submit', class: 'primary', id: 'prefs-save' }, t('track.prefs.save')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await busy(form, async () => {
+      try {
+        clearProblem(form);
+        const checked = form.querySelector('input[name=channel]:checked');
+        await api('PUT', '/v1/track/' + encodeURIComponent(token) + '/preferences', {
+          channel: checked ? checked.value : '', language: form.elements.language.value,
+          survey_opt_out: form.elements.survey_opt_out.checked }, { idem: newKey() });
+        toast(t('track.prefs.saved'));
+      } catch (err) {
+        showProblem(form, err);
+      }
+    });
+  });
+  return h('section', { class: 'card narrow', id: 'prefs' }, h('h2', {}, t('track.prefs')), h('p', { class: 'hint' }, t('track.prefs_hint')), form);
 }
 
 function proposalCard(p) {
