@@ -1,0 +1,211 @@
+package app_test
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/complaint-handling/complaints/internal/mail/mailtest"
+	"github.com/complaint-handling/complaints/internal/sms/smsctest"
+)
+
+// TestSMSThroughTheStack runs the real stack with email and SMS on, the
+// SMS centre a real SMPP peer (smsctest): a complaint filed on the web in
+// Chinese with a phone only gets its acknowledgement as a text with the
+// case number and the tracking link, and the centre's receipt marks it
+// delivered; a customer with email and phone whose email is refused for
+// good (550) gets the text instead; a text the network cannot hand over
+// (UNDELIV receipt) is bounced; the metrics count them by channel.
+func TestSMSThroughTheStack(t *testing.T) {
+	smsc, err := smsctest.Start("", "complaints", "smpp-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(smsc.Close)
+	smsc.ReceiptDelay = 50 * time.Millisecond
+	smsc.Stat = func(to string) string {
+		if strings.HasSuffix(to, "0000") {
+			return "UNDELIV"
+		}
+		return "DELIVRD"
+	}
+	srv := mailtest.Start(t, mailtest.Options{Reply: func(_ int, m mailtest.Message) error {
+		if m.To == "gone.sms@example.com" {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+		}
+		return nil
+	}})
+	s := mailStack(t, srv, shortClocks(), "SMS_URL", smsc.URL(), "SMS_FROM", "10690000")
+	agent := s.token("sms-ann", "agent", "billing")
+	s.must(200, "GET", "/v1/me", agent, nil, nil)
+
+	type filed struct{ id, token, number string }
+	file := func(key, phone, email, language string) filed {
+		body := maps.Clone(complaintBody)
+		cust := map[string]any{"name": "Wang Fang", "phone": phone}
+		if email != "" {
+			cust["email"] = email
+		}
+		body["customer"], body["language"], body["order_ref"] = cust, language, "ORD-SMS-"+key
+		var c struct {
+			ID     string `json:"id"`
+			Token  string `json:"tracking_token"`
+			Number string `json:"case_number"`
+		}
+		s.must(201, "POST", "/v1/complaints", "", body, &c, "Idempotency-Key", "sms-"+key)
+		return filed{c.ID, c.Token, c.Number}
+	}
+	view := func(c filed) []caseMessage {
+		var v struct {
+			Messages []caseMessage `json:"messages"`
+		}
+		s.must(200, "GET", "/v1/complaints/"+c.id, agent, nil, &v)
+		return v.Messages
+	}
+	textTo := func(digits, number string) smsctest.Message {
+		t.Helper()
+		var got smsctest.Message
+		eventually(t, "a text to "+digits, func() bool {
+			for _, m := range smsc.Messages() {
+				if m.To == digits && strings.Contains(m.Text, number) {
+					got = m
+					return true
+				}
+			}
+			return false
+		})
+		return got
+	}
+
+	t.Run("web complaint with a phone: acknowledgement by SMS, delivered", func(t *testing.T) {
+		c := file("phone", "+86 138 0013 8001", "", "zh")
+		m := textTo("8613800138001", c.number)
+		if m.DataCoding != 8 || !strings.Contains(m.Text, "您的投诉已受理") || !strings.Contains(m.Text, s.app.Config.PublicBaseURL+"/track/"+c.token) {
+			t.Errorf("the acknowledgement text: %+v", m)
+		}
+		if m.From != "10690000" {
+			t.Errorf("sent from %q", m.From)
+		}
+		eventually(t, "the receipt marks it delivered", func() bool {
+			st, attempts, _ := channelStatus(view(c), "acknowledgement", "sms")
+			return st == "delivered" && attempts == 1
+		})
+		if st, _, _ := channelStatus(view(c), "acknowledgement", "email"); st != "" {
+			t.Errorf("an email delivery without an address: %s", st)
+		}
+	})
+
+	t.Run("email refused for good falls back to SMS", func(t *testing.T) {
+		c := file("fallback", "+8613900139002", "gone.sms@example.com", "en")
+		m := textTo("8613900139002", c.number)
+		if m.DataCoding != 0 || !strings.Contains(m.Text, "Your complaint "+c.number+" is registered") {
+			t.Errorf("the fallback text: %+v", m)
+		}
+		eventually(t, "email failed, sms delivered", func() bool {
+			msgs := view(c)
+			email, _, why := channelStatus(msgs, "acknowledgement", "email")
+			text, _, _ := channelStatus(msgs, "acknowledgement", "sms")
+			return email == "failed" && strings.Contains(why, "550") && text == "delivered"
+		})
+	})
+
+	t.Run("undeliverable text is bounced", func(t *testing.T) {
+		c := file("bounce", "+8613700000000", "", "en")
+		textTo("8613700000000", c.number)
+		eventually(t, "the receipt bounces it", func() bool {
+			st, _, why := channelStatus(view(c), "acknowledgement", "sms")
+			return st == "bounced" && strings.Contains(why, "UNDELIV")
+		})
+	})
+
+	t.Run("metrics by channel", func(t *testing.T) {
+		resp, err := http.Get(s.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{`complaints_messages_total{channel="sms",status="bounced"} 1`,
+			`complaints_messages_total{channel="sms",status="sent"} 3`, `complaints_messages_total{channel="email",status="failed"} 1`,
+			`complaints_messages_total{channel="sms",status="failed"} 0`} {
+			if !strings.Contains(string(raw), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+		if !strings.Contains(string(raw), `complaints_messages_total{channel="sms",status="delivered"} 2`) {
+			t.Errorf("/metrics: %s", grep(string(raw), "complaints_messages_total"))
+		}
+	})
+}
+
+// TestPreferencesBelongToTheCase performs the attack that customer-wide
+// preferences would allow: anyone may file a complaint with someone else's
+// email address (the public form derives the customer id from it), gets
+// that new case's tracking link, and sets its preferences to "none" and no
+// survey. The victim's own case keeps its defaults, and its next message
+// is still emailed.
+func TestPreferencesBelongToTheCase(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	s := mailStack(t, srv, shortClocks())
+	file := func(order, key string) (id, token string) {
+		body := maps.Clone(complaintBody)
+		body["customer"], body["order_ref"] = map[string]any{"name": "Victim", "email": "victim.prefs@example.com"}, order
+		var c struct {
+			ID    string `json:"id"`
+			Token string `json:"tracking_token"`
+		}
+		s.must(201, "POST", "/v1/complaints", "", body, &c, "Idempotency-Key", key)
+		return c.ID, c.Token
+	}
+	_, victim := file("ORD-PREF-V", "prefs-victim")
+	_, attacker := file("ORD-PREF-A", "prefs-attacker")
+	type prefs struct {
+		Channel      string   `json:"channel"`
+		Language     string   `json:"language"`
+		SurveyOptOut bool     `json:"survey_opt_out"`
+		Available    []string `json:"available"`
+		Chosen       bool     `json:"chosen"`
+	}
+	var p prefs
+	s.must(200, "PUT", "/v1/track/"+attacker+"/preferences", "", map[string]any{"channel": "none", "language": "zh", "survey_opt_out": true}, &p)
+	if p.Channel != "none" || !p.Chosen {
+		t.Fatalf("the attacker's own case: %+v", p)
+	}
+	s.must(200, "GET", "/v1/track/"+victim+"/preferences", "", nil, &p)
+	if p.Channel != "email" || p.SurveyOptOut || p.Chosen || p.Language != "en" {
+		t.Fatalf("the victim's preferences changed through another case's link: %+v", p)
+	}
+
+	t.Run("bad input names every field", func(t *testing.T) {
+		var pr struct {
+			Status int `json:"status"`
+			Errors []struct{ Field, Code string }
+		}
+		s.must(422, "PUT", "/v1/track/"+victim+"/preferences", "", map[string]any{"channel": "sms", "language": "fr"}, &pr)
+		got := map[string]string{}
+		for _, e := range pr.Errors {
+			got[e.Field] = e.Code
+		}
+		// The victim gave no phone: SMS has no contact on file.
+		if got["channel"] != "contact_required" || got["language"] != "one_of" || got["survey_opt_out"] != "required" {
+			t.Errorf("errors %+v", pr.Errors)
+		}
+		s.must(404, "GET", "/v1/track/"+strings.Repeat("x", 40)+"/preferences", "", nil, nil)
+	})
+}
+
+func grep(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return fmt.Sprint(out)
+}
