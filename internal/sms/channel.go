@@ -103,8 +103,10 @@ func (r Receipts) Handle(rc Receipt) {
 // store.QueueDeliveries). Timed follow-ups wait for the send window in
 // the case calendar's zone, as email does.
 type Notifier struct {
-	Store    *store.Store
-	Next     interface{ Send(context.Context, store.Notification) error }
+	Store *store.Store
+	Next  interface {
+		Send(context.Context, store.Notification) error
+	}
 	Window   mail.Window
 	Profiles map[string]complaint.Clocks
 	Now      func() time.Time

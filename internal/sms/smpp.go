@@ -90,15 +90,15 @@ type Config struct {
 // texts and receives their delivery receipts on the same bind. It binds
 // on first use and rebinds after a broken connection.
 type Client struct {
-	cfg        Config
-	addr       string
-	systemID   string
-	password   string
-	mu         sync.Mutex
-	session    *gosmpp.Session
-	waitersMu  sync.Mutex
-	waiters    map[int32]chan result
-	closed     bool
+	cfg       Config
+	addr      string
+	systemID  string
+	password  string
+	mu        sync.Mutex
+	session   *gosmpp.Session
+	waitersMu sync.Mutex
+	waiters   map[int32]chan result
+	closed    bool
 }
 
 type result struct {

@@ -87,7 +87,9 @@ func Start(addr, systemID, password string) (*Server, error) {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the SMS_URL of the server with its credentials.
-func (s *Server) URL() string { return fmt.Sprintf("smpp://%s:%s@%s", s.SystemID, s.Password, s.Addr()) }
+func (s *Server) URL() string {
+	return fmt.Sprintf("smpp://%s:%s@%s", s.SystemID, s.Password, s.Addr())
+}
 
 // Close stops the server and drops its connections.
 func (s *Server) Close() {
