@@ -45,6 +45,9 @@ type Server struct {
 	Refuse func(to string) uint32
 	// ReceiptDelay is how long after the answer a receipt is sent.
 	ReceiptDelay time.Duration
+	// OnMessage is called with each text once all its parts arrived (set
+	// it before the first bind).
+	OnMessage func(Message)
 
 	ln       net.Listener
 	mu       sync.Mutex
@@ -305,6 +308,9 @@ func concat(udh pdu.UDH) (total, seq, ref int, ok bool) {
 
 func (s *Server) file(m Message) {
 	s.messages = append(s.messages, m)
+	if s.OnMessage != nil {
+		go s.OnMessage(m)
+	}
 	select {
 	case s.arrived <- struct{}{}:
 	default:
