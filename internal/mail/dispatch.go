@@ -149,8 +149,11 @@ func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
 		err = ch.Deliver(sctx, del)
 		cancel()
-	} else {
+	} else if del.Channel == store.MessageEmail {
 		err = d.email(ctx, del)
+	} else {
+		// A channel another worker (a later version) delivers.
+		err = &Failure{Temporary: true, Err: errors.New("channel " + del.Channel + " is not configured on this worker")}
 	}
 	switch f := (*Failure)(nil); {
 	case err == nil:
