@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-smtp"
 
 	"github.com/complaint-handling/complaints/internal/mail/mailtest"
@@ -198,6 +200,43 @@ func TestPreferencesBelongToTheCase(t *testing.T) {
 		}
 		s.must(404, "GET", "/v1/track/"+strings.Repeat("x", 40)+"/preferences", "", nil, nil)
 	})
+}
+
+// TestPreferencesCardInTheBrowser: on a phone, a customer who filed in
+// Chinese with a phone only sees the card with SMS chosen (the default)
+// and no email to choose, picks "only this page" and no survey, saves,
+// and the case's preferences are stored.
+func TestPreferencesCardInTheBrowser(t *testing.T) {
+	s := startStack(t)
+	var c struct {
+		ID    string `json:"id"`
+		Token string `json:"tracking_token"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", map[string]any{"customer": map[string]any{"name": "王芳", "phone": "13800000042"},
+		"channel": "web", "subject": "电费多收", "description": "这个月的电费账单多收了两次", "language": "zh"}, &c)
+	b := newBrowser(t, s.base)
+	customer := b.tab("customer", 390, 844)
+	b.run(customer, chromedp.Navigate(b.base+"/track/"+c.Token), visible(`#prefs-form`))
+	var checked string
+	var emailOffered bool
+	b.run(customer, chromedp.Evaluate(`document.querySelector('#prefs-form input[name=channel]:checked').value`, &checked),
+		chromedp.Evaluate(`!!document.querySelector('#prefs-form input[value=email]')`, &emailOffered))
+	if checked != "sms" || emailOffered {
+		t.Errorf("the card: %q chosen, email offered %v; want sms, no email", checked, emailOffered)
+	}
+	if h := b.text(customer, `#prefs h2`); h != "联系方式" {
+		t.Errorf("the card's heading %q", h)
+	}
+	b.run(customer, click(`#prefs-form input[value=none]`), click(`#prefs-form input[name=survey_opt_out]`))
+	b.shot(customer, "track-preferences")
+	b.run(customer, click(`#prefs-save`))
+	eventually(t, "the preferences stored", func() bool {
+		cc, err := s.app.Store.CaseContacts(context.Background(), c.ID)
+		return err == nil && cc.Preferences.Chosen && cc.Preferences.Channel == "none" && cc.Preferences.SurveyOptOut
+	})
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
 }
 
 func grep(s, substr string) string {
