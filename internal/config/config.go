@@ -96,6 +96,8 @@ type Config struct {
 
 	// Mail is outbound email (SMTP_URL, MAIL_FROM, SEND_WINDOW, MAIL_*).
 	Mail Mail
+	// Inbound is inbound email (INBOUND_*, SUPPORT_ADDRESS).
+	Inbound Inbound
 
 	// PaymentsURL, when set, is the payment provider's HTTP API (POST
 	// /payments and /reversals with an Idempotency-Key header); every
@@ -169,7 +171,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{LogLevel: or(getenv("LOG_LEVEL"), "info")}
 	var errs []error
 	for _, load := range []func(func(string) string, *Config) []error{
-		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSystemic, loadReports, loadCurrency,
+		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadInboundSettings, loadSystemic, loadReports, loadCurrency,
 		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
 	} {
 		errs = append(errs, load(getenv, &c)...)
@@ -337,6 +339,9 @@ func origin(raw string) (string, error) {
 func (c Config) Warnings() []string {
 	var out []string
 	if w := c.jwksAudienceWarning(); w != "" {
+		out = append(out, w)
+	}
+	if w := c.inboundWarning(); w != "" {
 		out = append(out, w)
 	}
 	return out
