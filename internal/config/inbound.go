@@ -33,8 +33,16 @@ type Inbound struct {
 	Poll        time.Duration
 }
 
+// InboundOff is INBOUND_SMTP_ADDR's value that keeps the listener off
+// even in `make run`, which otherwise listens on DevInboundAddr.
+const InboundOff = "off"
+
+// DevInboundAddr is where `make run` listens for inbound mail unless told
+// otherwise.
+const DevInboundAddr = "127.0.0.1:2525"
+
 // Enabled reports whether the inbound listener is configured.
-func (i Inbound) Enabled() bool { return i.Addr != "" }
+func (i Inbound) Enabled() bool { return i.Addr != "" && i.Addr != InboundOff }
 
 // loadInboundSettings reads INBOUND_* and SUPPORT_ADDRESS.
 func loadInboundSettings(getenv func(string) string, c *Config) []error {
@@ -92,10 +100,10 @@ func loadInboundSettings(getenv func(string) string, c *Config) []error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if in.Addr != "" && len(in.SupportAddresses) == 0 {
+	if in.Enabled() && len(in.SupportAddresses) == 0 {
 		errs = append(errs, errors.New("SUPPORT_ADDRESS: required with INBOUND_SMTP_ADDR (the addresses whose mail is accepted)"))
 	}
-	if in.Addr != "" && !strings.HasPrefix(in.Addr, "/") {
+	if in.Enabled() && !strings.HasPrefix(in.Addr, "/") {
 		if _, _, err := net.SplitHostPort(in.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("INBOUND_SMTP_ADDR: %q is not host:port or a socket path", in.Addr))
 		}

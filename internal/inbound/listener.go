@@ -209,5 +209,7 @@ func DedupeKey(raw []byte) (messageID, key string) {
 // slogAdapter is go-smtp's error log on slog.
 type slogAdapter struct{ l *slog.Logger }
 
-func (a slogAdapter) Printf(format string, v ...any) { a.l.Warn("inbound smtp", "msg", fmt.Sprintf(format, v...)) }
-func (a slogAdapter) Println(v ...any)               { a.l.Warn("inbound smtp", "msg", fmt.Sprint(v...)) }
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.l.Warn("inbound smtp", "msg", fmt.Sprintf(format, v...))
+}
+func (a slogAdapter) Println(v ...any) { a.l.Warn("inbound smtp", "msg", fmt.Sprint(v...)) }
