@@ -142,7 +142,8 @@ func TestInboundEmail(t *testing.T) {
 		if err := sendMail(t, a, "ann@example.com", supportAddress, raw); err != nil {
 			t.Fatal(err)
 		}
-		if st := processed(t, a, "e2e-reply-1@client.example"); st.Outcome != inbound.OutcomeReply || st.CaseID != cs.ID {
+		// The reply's own words, without the quotation, are kept with it.
+		if st := processed(t, a, "e2e-reply-1@client.example"); st.Outcome != inbound.OutcomeReply || st.CaseID != cs.ID || st.Body != "Any news?" {
 			t.Errorf("reply: %+v, want on case %s", st, cs.ID)
 		}
 		if n := repeats(); n != 1 {

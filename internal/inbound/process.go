@@ -18,7 +18,7 @@ import (
 // Store is what the processor reads and writes (store.Store).
 type Store interface {
 	ClaimInboundMails(ctx context.Context, limit int, lease time.Duration) ([]store.InboundMail, error)
-	FinishInboundMail(ctx context.Context, id int64, outcome, caseID, detail string) error
+	FinishInboundMail(ctx context.Context, id int64, r store.InboundResult) error
 	RetryInboundMail(ctx context.Context, id int64, cause string, next time.Time, giveUp bool) error
 	CaseForMessageIDs(ctx context.Context, ids []string) (string, error)
 	GetCase(ctx context.Context, id string) (store.Case, error)
@@ -129,7 +129,8 @@ func (p *Processor) RunOnce(ctx context.Context) int {
 			}
 			continue
 		}
-		if err := p.Store.FinishInboundMail(context.WithoutCancel(ctx), m.ID, r.outcome, r.caseID, r.detail); err != nil {
+		if err := p.Store.FinishInboundMail(context.WithoutCancel(ctx), m.ID, store.InboundResult{Outcome: r.outcome, CaseID: r.caseID,
+			Detail: r.detail, From: r.from, Subject: r.subject, Body: r.body}); err != nil {
 			log.Error("inbound finish", "err", err)
 			continue
 		}
@@ -139,7 +140,9 @@ func (p *Processor) RunOnce(ctx context.Context) int {
 	return len(mails)
 }
 
-type routed struct{ outcome, caseID, detail string }
+// routed is what route did, and the parsed sender, subject and own text
+// it is recorded with.
+type routed struct{ outcome, caseID, detail, from, subject, body string }
 
 // caseNumber is a case number in a subject.
 var caseNumber = regexp.MustCompile(`CMP-\d{8}-\d{6}`)
@@ -187,6 +190,7 @@ func (p *Processor) route(ctx context.Context, m store.InboundMail) (routed, err
 	if err == nil && r.caseID != "" {
 		err = HandAttachments(ctx, r.caseID, m.ID, msg.Attachments)
 	}
+	r.from, r.subject, r.body = msg.From, truncate(msg.Subject, 500), truncate(msg.NewText, complaint.MaxDescription)
 	return r, err
 }
 

@@ -68,11 +68,21 @@ RETURNING m.id, m.dedupe_key, m.message_id, m.mail_from, m.rcpt_to, m.raw, m.att
 	return out, nil
 }
 
-// FinishInboundMail records what processing a mail did: its outcome, the
-// case it went to ("" for none) and a detail (why it was rejected).
-func (s *Store) FinishInboundMail(ctx context.Context, id int64, outcome, caseID, detail string) error {
+// InboundResult is what processing a mail did.
+type InboundResult struct {
+	// Outcome is one of the inbound outcomes (inbound.Outcomes); CaseID
+	// the case it went to ("" for none); Detail why it was rejected or
+	// ignored.
+	Outcome, CaseID, Detail string
+	// From, Subject and Body are the parsed sender, subject and own text.
+	From, Subject, Body string
+}
+
+// FinishInboundMail records what processing a mail did.
+func (s *Store) FinishInboundMail(ctx context.Context, id int64, r InboundResult) error {
 	if _, err := s.Pool.Exec(ctx, `UPDATE inbound_mails SET status = 'processed', outcome = $2, case_id = NULLIF($3, '')::uuid,
-        last_error = $4, lease_until = NULL, processed_at = now() WHERE id = $1`, id, outcome, caseID, detail); err != nil {
+        last_error = $4, from_address = $5, subject = $6, body = $7, lease_until = NULL, processed_at = now() WHERE id = $1`,
+		id, r.Outcome, r.CaseID, r.Detail, r.From, r.Subject, r.Body); err != nil {
 		return fmt.Errorf("store.FinishInboundMail(%d): %w", id, err)
 	}
 	return nil
@@ -96,14 +106,16 @@ func (s *Store) RetryInboundMail(ctx context.Context, id int64, cause string, ne
 type InboundMailState struct {
 	Status, Outcome, CaseID, LastError string
 	Attempts                           int
+	From, Subject, Body                string
 }
 
 // InboundMailByMessageID returns the state of the mail with a Message-ID,
 // or ErrNotFound.
 func (s *Store) InboundMailByMessageID(ctx context.Context, messageID string) (InboundMailState, error) {
 	var st InboundMailState
-	err := s.Pool.QueryRow(ctx, `SELECT status, outcome, COALESCE(case_id::text, ''), last_error, attempts FROM inbound_mails
-        WHERE dedupe_key = $1`, "mid:"+messageID).Scan(&st.Status, &st.Outcome, &st.CaseID, &st.LastError, &st.Attempts)
+	err := s.Pool.QueryRow(ctx, `SELECT status, outcome, COALESCE(case_id::text, ''), last_error, attempts, from_address, subject, body
+        FROM inbound_mails WHERE dedupe_key = $1`, "mid:"+messageID).
+		Scan(&st.Status, &st.Outcome, &st.CaseID, &st.LastError, &st.Attempts, &st.From, &st.Subject, &st.Body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, fmt.Errorf("store.InboundMailByMessageID(%s): %w", messageID, ErrNotFound)
 	}

@@ -53,13 +53,15 @@ func TestInboundMails(t *testing.T) {
 	if got = claim(time.Hour); len(got) != 1 || got[0].Attempts != 3 {
 		t.Fatalf("after the lease ran out: %+v", got)
 	}
-	if err := st.FinishInboundMail(ctx, got[0].ID, "opened", id, ""); err != nil {
+	if err := st.FinishInboundMail(ctx, got[0].ID, store.InboundResult{Outcome: "opened", CaseID: id,
+		From: "ann@example.com", Subject: "s", Body: "my own words"}); err != nil {
 		t.Fatal(err)
 	}
 	if again := claim(time.Millisecond); len(again) != 0 {
 		t.Errorf("claimed once processed: %+v", again)
 	}
-	if s, err := st.InboundMailByMessageID(ctx, "a@x"); err != nil || s.Status != store.InboundProcessed || s.CaseID != id || s.Outcome != "opened" {
+	if s, err := st.InboundMailByMessageID(ctx, "a@x"); err != nil || s.Status != store.InboundProcessed || s.CaseID != id || s.Outcome != "opened" ||
+		s.Body != "my own words" {
 		t.Errorf("state %+v, %v", s, err)
 	}
 

@@ -21,6 +21,12 @@ CREATE TABLE inbound_mails (
     -- ignored_auto, bounce, rejected.
     outcome         text NOT NULL DEFAULT '',
     case_id         uuid REFERENCES cases (id),
+    -- from_address, subject and body are the parsed sender, subject and
+    -- own text (without the quoted conversation), written when processed:
+    -- what a reply added to its case says, readable without the parser.
+    from_address    text NOT NULL DEFAULT '',
+    subject         text NOT NULL DEFAULT '',
+    body            text NOT NULL DEFAULT '',
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     lease_until     timestamptz,
@@ -29,6 +35,7 @@ CREATE TABLE inbound_mails (
 );
 CREATE INDEX inbound_mails_due_idx ON inbound_mails (next_attempt_at) WHERE status = 'received';
 CREATE INDEX inbound_mails_message_idx ON inbound_mails (message_id) WHERE case_id IS NOT NULL;
+CREATE INDEX inbound_mails_case_idx ON inbound_mails (case_id, id) WHERE case_id IS NOT NULL;
 -- Replies are matched to the messages we sent by their Message-ID.
 CREATE INDEX deliveries_message_idx ON deliveries (message_id);
 
