@@ -76,6 +76,9 @@ func Listen(cfg ListenerConfig, rec Recorder, wake func(), metrics *Metrics, log
 	l.srv.LMTP, l.srv.Domain, l.srv.MaxMessageBytes = cfg.LMTP, cfg.Domain, cfg.MaxBytes
 	l.srv.MaxRecipients, l.srv.ReadTimeout, l.srv.WriteTimeout = 50, 5*time.Minute, time.Minute
 	l.srv.ErrorLog = slogAdapter{logger}
+	// Addresses with non-ASCII local parts (a support address in Chinese)
+	// arrive with SMTPUTF8.
+	l.srv.EnableSMTPUTF8 = true
 	go func() {
 		defer close(l.done)
 		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
