@@ -136,7 +136,7 @@ func workflowIDKey(tokenSecret []byte) []byte {
 
 // workflowIDFor is the workflow a complaint goes to: its matter's keyed
 // id, unless a case on the same matter is still live under the legacy id.
-func (s *Server) workflowIDFor(c *gin.Context, customerID, orderRef, caseID string) (string, error) {
+func (s *Server) workflowIDFor(c context.Context, customerID, orderRef, caseID string) (string, error) {
 	id := matterWorkflowID(s.wfIDKey, customerID, orderRef, caseID)
 	if strings.TrimSpace(orderRef) == "" {
 		return id, nil
@@ -213,9 +213,28 @@ func (s *Server) createComplaint(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(decisionContext(c, cmp.CaseID), s.cfg.TemporalTimeout)
 	defer cancel()
-	// When the workflow task that was to take the filing fails
-	// (WorkflowNotReady: nothing was admitted), the filing is sent again,
-	// with this request's update id, until TEMPORAL_TIMEOUT.
+	res, err := s.startIntake(ctx, cmp, wfID)
+	if err != nil {
+		s.fail(c, "intake", err)
+		return
+	}
+	existing := res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID
+	// An anonymous caller gets the token of the case it has just opened,
+	// and of no other: knowing a customer's id and order reference, or
+	// replaying a request, is not proof of being that customer.
+	if existing || staff == nil && idempotentReplay(c) {
+		s.answerKnownCase(c, staff, res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
+		return
+	}
+	c.JSON(http.StatusCreated, s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact))
+}
+
+// startIntake sends a valid filing to the workflow wfID (starting it when
+// no case runs there) and returns what the case made of it. When the
+// workflow task that was to take the filing fails (WorkflowNotReady:
+// nothing was admitted), the filing is sent again, with the same update
+// id, until ctx ends.
+func (s *Server) startIntake(ctx context.Context, cmp complaint.Complaint, wfID string) (wf.IntakeResult, error) {
 	updateID := wf.UpdateIntake + "-" + uuid.NewString()
 	var res wf.IntakeResult
 	for {
@@ -233,28 +252,17 @@ func (s *Server) createComplaint(c *gin.Context) {
 			err = h.Get(ctx, &res)
 		}
 		if err == nil {
-			break
+			return res, nil
 		}
 		if !notReady(err) {
-			s.fail(c, "intake", err)
-			return
+			return res, err
 		}
 		select {
 		case <-ctx.Done():
-			s.fail(c, "intake", err)
-			return
+			return res, err
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	existing := res.RepeatContact || res.Duplicate || res.CaseID != cmp.CaseID
-	// An anonymous caller gets the token of the case it has just opened,
-	// and of no other: knowing a customer's id and order reference, or
-	// replaying a request, is not proof of being that customer.
-	if existing || staff == nil && idempotentReplay(c) {
-		s.answerKnownCase(c, staff, res.CaseID, res.CaseNumber, res.Status, res.RepeatContact)
-		return
-	}
-	c.JSON(http.StatusCreated, s.created(res.CaseID, res.CaseNumber, res.Status, res.RepeatContact))
 }
 
 // answerKnownCase answers a filing that went to a case it did not open

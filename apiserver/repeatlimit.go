@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,16 +24,23 @@ func (s *Server) repeatsExceeded(c *gin.Context, workflowID string) bool {
 	if staffOf(c) != nil || idempotentReplay(c) {
 		return false
 	}
-	n, err := s.store.RecentRepeatContacts(c, workflowID, time.Now().Add(-24*time.Hour))
+	over, err := s.repeatsOver(c, workflowID)
 	if err != nil {
 		s.fail(c, "intake", err)
 		return true
 	}
-	if n < anonymousRepeatsPerDay {
+	if !over {
 		return false
 	}
 	c.Header("Retry-After", strconv.Itoa(int(time.Hour.Seconds())))
 	problem(c, http.StatusTooManyRequests, "too many contacts on this matter today",
 		"your earlier messages on this matter are recorded; please use the tracking link you were sent, or try again later")
 	return true
+}
+
+// repeatsOver reports whether the matter of workflowID has taken
+// anonymousRepeatsPerDay repeat contacts in the last day.
+func (s *Server) repeatsOver(ctx context.Context, workflowID string) (bool, error) {
+	n, err := s.store.RecentRepeatContacts(ctx, workflowID, time.Now().Add(-24*time.Hour))
+	return n >= anonymousRepeatsPerDay, err
 }

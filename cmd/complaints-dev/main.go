@@ -8,6 +8,7 @@
 //	complaints-dev bench-worker        the worker with the benchmark's short clocks
 //	complaints-dev cluster             PostgreSQL, the Temporal server, 2 workers and 2 APIs as processes (make cluster)
 //	complaints-dev chaos [--small]     faults under load, checked (make chaos)
+//	complaints-dev send-mail [--from a@b --subject S --body T | --file m.eml]   a test mail to the inbound listener
 //	complaints-dev api | worker | migrate | audit | token | health   as the production binary
 //
 // Without DATABASE_URL, its migrate and audit work on the dev cluster under
@@ -49,6 +50,7 @@ func commands() []cli.Command {
 			}},
 		{Name: "chaos", Usage: "kill workers, APIs and the Temporal server, restart PostgreSQL and let the\n             payment provider misbehave under load; then check nothing was lost,\n             paid twice or left stuck: [--small] [--out chaos-report.json]",
 			Run: func(ctx context.Context, e cli.Env, args []string) error { return runChaos(ctx, args, e.Stdout) }},
+		{Name: "send-mail", Usage: "send a test mail to the inbound listener (make run's 127.0.0.1:2525):\n             [--from a@example.com] [--subject S] [--body T] [--in-reply-to ID] [--file m.eml]", Run: sendMail},
 	}, cli.Production(devstack.Database)...)
 }
 

@@ -23,8 +23,10 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
 )
 
@@ -68,6 +70,14 @@ type App struct {
 	stopOnce      sync.Once
 	listener      net.Listener
 	closeFns      []func()
+	// api is the HTTP API (nil in a worker alone); inbound email files
+	// through its intake.
+	api *apiserver.Server
+	// InboundAddr is where the inbound email listener listens ("" when
+	// off).
+	InboundAddr string
+	// mailMetrics count messages by channel and status (messageMetrics).
+	mailMetrics *mail.Metrics
 }
 
 // Start brings the system up on the PostgreSQL of cfg.DatabaseURL and the
@@ -102,6 +112,11 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 	}
 	if err := a.serveHTTP(ctx, opts); err != nil {
 		return nil, err
+	}
+	if a.api != nil && cfg.Inbound.Enabled() {
+		if err := a.startInbound(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }

@@ -79,7 +79,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
-		handler = api.Handler()
+		a.api, handler = api, api.Handler()
 		a.closeLater(newKeyPruner(a.Store, time.Hour, a.Logger, a.Registry).start(context.WithoutCancel(ctx)))
 		// The open-case gauges come from PostgreSQL; the API (one or more
 		// instances) reports them, the workers report their own activity.

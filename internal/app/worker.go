@@ -13,7 +13,6 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/envelope"
-	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/worker"
 	"github.com/complaint-handling/complaints/workflows"
 )
@@ -42,7 +41,7 @@ func (a *App) startWorker(ctx context.Context, opts Options) error {
 	// The message counters exist without email too: every worker
 	// reports them, at zero, so the alert and the panel always have
 	// their series.
-	mailMetrics := mail.NewMetrics(a.Registry)
+	mailMetrics := a.messageMetrics()
 	if cfg.Mail.Enabled() || cfg.SMS.Enabled() {
 		var stopMail func()
 		var err error

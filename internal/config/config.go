@@ -98,6 +98,8 @@ type Config struct {
 	Mail Mail
 	// SMS configures texts to customers over SMPP (docs/channels.md).
 	SMS SMS
+	// Inbound is inbound email (INBOUND_*, SUPPORT_ADDRESS).
+	Inbound Inbound
 
 	// PaymentsURL, when set, is the payment provider's HTTP API (POST
 	// /payments and /reversals with an Idempotency-Key header); every
@@ -171,7 +173,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{LogLevel: or(getenv("LOG_LEVEL"), "info")}
 	var errs []error
 	for _, load := range []func(func(string) string, *Config) []error{
-		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadSystemic, loadReports, loadCurrency,
+		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadSystemic, loadReports, loadCurrency,
 		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
 	} {
 		errs = append(errs, load(getenv, &c)...)
@@ -339,6 +341,9 @@ func origin(raw string) (string, error) {
 func (c Config) Warnings() []string {
 	var out []string
 	if w := c.jwksAudienceWarning(); w != "" {
+		out = append(out, w)
+	}
+	if w := c.inboundWarning(); w != "" {
 		out = append(out, w)
 	}
 	return out

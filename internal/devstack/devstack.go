@@ -65,6 +65,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options, logger *slog.Lo
 		// The case view links engineers to the UI this stack serves.
 		s.Config.TemporalUIURL = temporalui.URLFor(s.Config.TemporalUIAddr)
 	}
+	s.devInbound()
 	ao := opts.App
 	ao.DevSecrets = true
 	a, err := app.Start(ctx, s.Config, ao, logger)
@@ -229,10 +230,10 @@ Complaint handling is ready (started in %s).
   Metrics      %s/metrics
   Temporal     %s
   PostgreSQL   %s
-%s
+%s%s
 %s
 Press Ctrl-C to stop.
-`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, s.engineerLines(), devTokens(ctx, a, base))
+`, took.Round(time.Millisecond), base, base, base, base, base, base, temporal, db, s.engineerLines(), inboundLines(a), devTokens(ctx, a, base))
 }
 
 // devTokens are ready staff tokens for trying the console, printed only

@@ -1,0 +1,125 @@
+package apiserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/complaint-handling/complaints/complaint"
+	"github.com/complaint-handling/complaints/internal/envelope"
+	"github.com/complaint-handling/complaints/internal/store"
+	wf "github.com/complaint-handling/complaints/workflows"
+)
+
+// Errors of the channel intake (FileFromChannel, AnswerInfo).
+var (
+	// ErrTooManyContacts: the matter has taken anonymousRepeatsPerDay
+	// repeat contacts today (the API answers 429).
+	ErrTooManyContacts = errors.New("too many contacts on this matter today")
+	// ErrNotAwaitingInfo: the case asks the customer nothing (any more).
+	ErrNotAwaitingInfo = errors.New("the case is not waiting for information")
+)
+
+// ChannelFiling is a customer's complaint that arrived by a channel the
+// process receives itself (inbound email), filed as the customer's own
+// anonymous filing on the web is: the customer id derived from the
+// contact, the same validation, classification, idempotency, folding of
+// repeat contacts, repeat limit and acknowledgement.
+type ChannelFiling struct {
+	Request complaint.IntakeRequest
+	// Key is the channel's idempotency key (an email's Message-ID): the
+	// same key files once, however often the message is processed.
+	Key string
+	// WorkflowID, when set, is the workflow of the case the filing is a
+	// repeat contact on (a reply matched to its case); empty, the
+	// matter's, as for a filing on the web.
+	WorkflowID string
+}
+
+// Filed is what a channel filing did.
+type Filed struct {
+	CaseID, CaseNumber, Status string
+	// RepeatContact: the filing was attached to an open case; Duplicate:
+	// its key was filed before.
+	RepeatContact, Duplicate bool
+}
+
+// FileFromChannel files a channel's complaint as createComplaint files an
+// anonymous one. A request the domain refuses returns its FieldErrors
+// (complaint.InvalidFieldsOf names every bad field); a matter over its
+// repeat limit, ErrTooManyContacts.
+func (s *Server) FileFromChannel(ctx context.Context, f ChannelFiling) (Filed, error) {
+	req := f.Request
+	if id := anonymousCustomerID(customerBody(req.Customer)); id != "" {
+		req.Customer.ID = id
+	}
+	req.EnteredBy, req.ReceivedAt = "", nil
+	now := time.Now().UTC()
+	if err := req.Validate(profileSet(complaint.Profiles()), now); err != nil {
+		return Filed{}, err
+	}
+	scopedKey := ""
+	if f.Key != "" {
+		scopedKey = req.Customer.ID + ":" + req.Channel + ":" + f.Key
+		if id, err := s.store.CaseForIdempotencyKey(ctx, scopedKey); err == nil {
+			cs, err := s.store.GetCase(ctx, id)
+			if err != nil {
+				return Filed{}, fmt.Errorf("channel intake: %w", err)
+			}
+			return Filed{CaseID: cs.ID, CaseNumber: cs.CaseNumber, Status: cs.Status, Duplicate: true}, nil
+		}
+	}
+	cmp := req.Complaint(caseIDFor(scopedKey), scopedKey, true, now)
+	wfID := f.WorkflowID
+	if wfID == "" {
+		var err error
+		if wfID, err = s.workflowIDFor(ctx, req.Customer.ID, req.OrderRef, cmp.CaseID); err != nil {
+			return Filed{}, fmt.Errorf("channel intake: %w", err)
+		}
+	}
+	over, err := s.repeatsOver(ctx, wfID)
+	if err != nil {
+		return Filed{}, fmt.Errorf("channel intake: %w", err)
+	}
+	if over {
+		return Filed{}, ErrTooManyContacts
+	}
+	ctx, cancel := context.WithTimeout(envelope.WithCase(envelope.WithActor(ctx, envelope.Customer), cmp.CaseID), s.cfg.TemporalTimeout)
+	defer cancel()
+	res, err := s.startIntake(ctx, cmp, wfID)
+	if err != nil {
+		return Filed{}, fmt.Errorf("channel intake: %w", err)
+	}
+	return Filed{CaseID: res.CaseID, CaseNumber: res.CaseNumber, Status: res.Status,
+		RepeatContact: res.RepeatContact || res.CaseID != cmp.CaseID, Duplicate: res.Duplicate}, nil
+}
+
+// AnswerInfo gives the customer's answer to the case's information
+// request, as the tracking page's answer does; key (an email's
+// Message-ID) makes a second delivery of the same answer the same update.
+// It returns ErrNotAwaitingInfo when the case asks nothing.
+func (s *Server) AnswerInfo(ctx context.Context, cs store.Case, key, answer string) (string, error) {
+	h := sha256.Sum256([]byte(cs.ID + "\x00" + wf.UpdateCustomerInfo + "\x00channel:" + key))
+	updateID := wf.UpdateCustomerInfo + "-" + hex.EncodeToString(h[:12])
+	ctx, cancel := context.WithTimeout(envelope.WithCase(envelope.WithActor(ctx, envelope.Customer), cs.ID), s.cfg.TemporalTimeout)
+	defer cancel()
+	for {
+		st, err := s.updateOnce(ctx, cs, updateID, wf.UpdateCustomerInfo, complaint.CustomerInfo{Answer: answer})
+		switch {
+		case err == nil:
+			return st.Status, nil
+		case isWrongState(err) || errors.Is(err, errCaseClosed):
+			return "", fmt.Errorf("%w: %w", ErrNotAwaitingInfo, err)
+		case !notReady(err):
+			return "", fmt.Errorf("answer info: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("answer info: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
