@@ -43,7 +43,7 @@ REVOKE UPDATE, DELETE ON script_events FROM complaints_app;
 -- The reports on script usage and abusive contacts read the case events
 -- that carry a script or an abuse record.
 CREATE INDEX case_events_practice_idx ON case_events (type, at)
-    WHERE type IN ('proposed','info_requested','abusive_contact','appealed','closed_unreasonable');
+    WHERE type IN ('proposed','info_requested','abusive_contact','appealed');
 
 -- The seeded scripts, approved, in Chinese and English, written from the
 -- seeds' practices (see docs/practices.md).
