@@ -96,6 +96,7 @@ const (
 	CodeUnknownVariable      = "unknown_variable"
 	CodeMalformedVariable    = "malformed_variable"
 	CodeNotSupervisor        = "not_supervisor"
+	CodeScriptNotApproved    = "script_not_approved"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -164,6 +165,7 @@ func ErrorCodes() []ErrorCode {
 		{CodeUnknownVariable, []string{"name", "allowed"}},
 		{CodeMalformedVariable, []string{"at"}},
 		{CodeNotSupervisor, nil},
+		{CodeScriptNotApproved, nil},
 	}
 }
 
