@@ -95,7 +95,16 @@ func (s *Server) proposeScript(c *gin.Context) {
 	if d.Category == "" {
 		d.Category = complaint.ScriptCategoryAny
 	}
-	if bad = mergeProblems(bad, complaint.InvalidFieldsOf(complaint.ValidateScript(d))); len(bad) > 0 {
+	// Every unknown or malformed variable of the body is named, not only
+	// the first: the writer fixes them all at once.
+	// (A field whose text could not be stored is named once, for that.)
+	undecodable := slices.Clone(bad)
+	for _, p := range complaint.InvalidFieldsOf(complaint.ValidateScript(d)) {
+		if !slices.ContainsFunc(undecodable, func(q FieldProblem) bool { return q.Field == p.Field }) {
+			bad = append(bad, p)
+		}
+	}
+	if len(bad) > 0 {
 		invalidFields(c, bad...)
 		return
 	}
