@@ -322,6 +322,9 @@ func localParams(in map[string]string, language string) map[string]string {
 	if d, ok := in["dimension"]; ok {
 		p["dimension"] = pick(dimensionNames, d, zh)
 	}
+	if k, ok := in["kind"]; ok {
+		p["kind"] = pick(abuseKindNames, k, zh)
+	}
 	if _, ok := in["handler"]; ok || in["team"] != "" {
 		p["handler"] = handlerText(in["handler"], in["team"], zh)
 	}
@@ -359,6 +362,13 @@ var teamNames = map[string][2]string{
 
 // regulators names the regulators of the built-in profiles in both
 // languages; a name not listed is used as given.
+// abuseKindNames are the kinds of abusive contact, in Chinese and English.
+var abuseKindNames = map[string][2]string{
+	complaint.AbuseInsults:       {"辱骂", "insults"},
+	complaint.AbuseThreats:       {"威胁", "threats"},
+	complaint.AbuseRepeatedCalls: {"反复来电骚扰", "harassment by repeated calls"},
+}
+
 var regulators = map[string][2]string{
 	"the relevant regulator or ombudsman": {"相关监管部门或金融纠纷调解组织", "the relevant regulator or ombudsman"},
 	"国家金融监督管理总局 (National Financial Regulatory Administration), 12378": {

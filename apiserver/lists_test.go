@@ -230,11 +230,14 @@ func TestListsAreLabelledInEveryLanguage(t *testing.T) {
 	add(flat("spike dimensions", l.SpikeDimensions))
 	add(flat("clocks", l.Clocks))
 	add(flat("problem codes", codes))
+	add(flat("script stages", l.ScriptStages))
+	add(flat("abuse kinds", l.AbuseKinds))
 	want := map[string][]string{
 		"statuses": complaint.Statuses(), "statuses as the customer reads them": complaint.Statuses(), "categories": complaint.Categories(),
 		"severities": complaint.Severities(), "remedy kinds": complaint.RemedyTypes(), "channels": Channels(), "languages": Languages(),
 		"roles": complaint.Roles(), "responsibilities": complaint.Responsibilities(), "report dimensions": store.ReportDimensions(),
 		"spike dimensions": complaint.SpikeDimensions(), "clocks": complaint.ClockNames(),
+		"script stages": complaint.ScriptStages(), "abuse kinds": complaint.AbuseKinds(),
 	}
 	for _, c := range complaint.ErrorCodes() {
 		want["problem codes"] = append(want["problem codes"], c.Code)

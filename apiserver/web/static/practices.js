@@ -3,7 +3,7 @@
 // the script picker beside a message to the customer, and the forms that
 // record an abusive contact, restrict contact, set the customer script and
 // close an unreasonable persistent complaint.
-import { t, tOr, h, newKey, showProblem, formValues, busy, toast, when } from './common.js';
+import { t, tOr, h, newKey, showProblem, formValues, busy, toast, when, values } from './common.js';
 
 // banners are shown above the case to whoever opens it (seed 002:
 // everyone who answers this customer says the same thing).
@@ -106,7 +106,7 @@ export function practicesCard(ctx, c, rerender, level) {
   const forms = [];
   const add = (name, title, form) => forms.push(h('details', { class: 'action', 'data-action': name }, h('summary', {}, t(title)), form));
   add('abuse', 'abuse.record', postForm(ctx, c, 'abuse', rerender, [
-    ...field('kind', 'abuse.kind', h('select', { name: 'kind' }, ['insults', 'threats', 'repeated_calls'].map((k) => h('option', { value: k }, tOr('abuse_kind.' + k, k))))),
+    ...field('kind', 'abuse.kind', h('select', { name: 'kind' }, values(ctx.lists.abuse_kinds).map((k) => h('option', { value: k }, tOr('abuse_kind.' + k, k))))),
     ...field('evidence', 'abuse.evidence', h('textarea', { name: 'evidence', rows: 3 })),
     ...field('at', 'abuse.at', h('input', { name: 'at', type: 'datetime-local' })),
     h('p', { class: 'hint' }, t('abuse.hint')),
