@@ -132,6 +132,10 @@ var templates = map[string]template{
 		"An update on the issue behind your complaint ({case_number})", "{message}"},
 	"holding_response": {"投诉处理进展说明（{case_number}）", "抱歉，我们尚未能在规定时限内给出最终答复，仍在处理您的投诉，并会尽快答复。您现在有权将投诉提交{regulator}，无需等待我们的最终答复。",
 		"An update on your complaint ({case_number})", "We are sorry that we have not yet been able to give you our final response within the time allowed. We are still working on your complaint and will reply as soon as we can. You now have the right to refer your complaint to {regulator} without waiting for our final response."},
+	"abuse_warning": {"关于您的投诉（{case_number}）", "{message}",
+		"About your complaint ({case_number})", "{message}"},
+	"unreasonable_closure": {"投诉处理终结通知（{case_number}）", "我们已对您的投诉作出答复，并多次向您说明了处理依据。经管理人员审核，本投诉现予终结，我们不再就同一事项作进一步答复。如您不满意，可以向{regulator}投诉；您也可以通过跟踪链接提出申诉，由上一级负责人重新审查。",
+		"We have closed your complaint ({case_number})", "We have given you our answer and explained the reasons for it more than once. A manager has reviewed the case and it is now closed; we will not reply further on the same matter. If you are not satisfied, you may refer your complaint to {regulator}; you may also appeal through your tracking link, and a more senior person will review the case afresh."},
 	"deadline_extended": {"处理时限延长通知（{case_number}）", "因 {reason}，您的投诉处理时限延长至 {due}。如有疑问，可以联系我们或{regulator}。",
 		"We need more time on your complaint ({case_number})", "Because {reason}, we need more time: we will now give you our answer by {due}. If you have concerns about this you may contact us or {regulator}."},
 }
@@ -160,6 +164,8 @@ var staffTemplates = map[string]template{
 	"fulfilment_warning":     {"[{case_number}] 更换或维修即将逾期", "投诉 {case_number} 的更换或维修应于 {due} 前完成。", "[{case_number}] Replacement or repair due soon", "The replacement or repair of case {case_number} is due by {due}."},
 	"fulfilment_breached":    {"[{case_number}] 更换或维修已逾期", "投诉 {case_number} 的更换或维修未能在 {due} 前完成。", "[{case_number}] Replacement or repair overdue", "The replacement or repair of case {case_number} was due by {due} and is not done."},
 	"fulfilment_failed":      {"[{case_number}] 更换或维修失败", "投诉 {case_number} 的{remedy}未能完成：{note}。案件已退回，请提出新的方案。", "[{case_number}] Replacement or repair failed", "The {remedy} of case {case_number} failed: {note}. The case is back with you for a new plan."},
+	"abuse_recorded":         {"[{case_number}] 已记录不当来电", "投诉 {case_number} 记录了一次客户的不当言行（{kind}），已向客户发送提醒。请关心接待的同事，并考虑是否设置联系限制。", "[{case_number}] Abusive contact recorded", "An abusive contact ({kind}) was recorded on case {case_number} and the customer was sent the warning. Please look after the colleague who took it, and consider a contact restriction."},
+	"restriction_review":     {"[{case_number}] 联系限制到期复核", "您为投诉 {case_number} 的客户设置的联系限制已到复核日期（原因：{reason}），请决定继续或解除。", "[{case_number}] Contact restriction due for review", "The contact restriction you set on the customer of case {case_number} is due for review (reason: {reason}): keep it or lift it."},
 	"incident_opened":        {"[{case_number}] 发现疑似系统性问题", "近期关于{dimension}“{value}”的投诉有 {recent} 宗，通常约为 {usual} 宗；已关联 {linked} 宗投诉。", "[{case_number}] Possible systemic issue", "{recent} recent complaints about {dimension} \"{value}\", against about {usual} usually; {linked} complaints linked."},
 }
 
@@ -316,6 +322,9 @@ func localParams(in map[string]string, language string) map[string]string {
 	if d, ok := in["dimension"]; ok {
 		p["dimension"] = pick(dimensionNames, d, zh)
 	}
+	if k, ok := in["kind"]; ok {
+		p["kind"] = pick(abuseKindNames, k, zh)
+	}
 	if _, ok := in["handler"]; ok || in["team"] != "" {
 		p["handler"] = handlerText(in["handler"], in["team"], zh)
 	}
@@ -353,6 +362,13 @@ var teamNames = map[string][2]string{
 
 // regulators names the regulators of the built-in profiles in both
 // languages; a name not listed is used as given.
+// abuseKindNames are the kinds of abusive contact, in Chinese and English.
+var abuseKindNames = map[string][2]string{
+	complaint.AbuseInsults:       {"辱骂", "insults"},
+	complaint.AbuseThreats:       {"威胁", "threats"},
+	complaint.AbuseRepeatedCalls: {"反复来电骚扰", "harassment by repeated calls"},
+}
+
 var regulators = map[string][2]string{
 	"the relevant regulator or ombudsman": {"相关监管部门或金融纠纷调解组织", "the relevant regulator or ombudsman"},
 	"国家金融监督管理总局 (National Financial Regulatory Administration), 12378": {
@@ -364,6 +380,10 @@ var regulators = map[string][2]string{
 }
 
 func regulatorName(r string, zh bool) string { return pick(regulators, r, zh) }
+
+// RegulatorName is the regulator or ombudsman r said in language (zh or
+// en): what a response script's {regulator} is filled with.
+func RegulatorName(r, language string) string { return regulatorName(r, language == "zh") }
 
 // remedyNames are the remedy kinds (complaint.RemedyKinds) in words.
 var remedyNames = map[string][2]string{

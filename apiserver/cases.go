@@ -183,6 +183,11 @@ type CaseView struct {
 	// WorkflowUIURL opens the case's workflow in the Temporal Web UI, for
 	// engineers when TEMPORAL_UI_URL is set.
 	WorkflowUIURL string `json:"workflow_ui_url,omitempty"`
+	// Restriction, CustomerScript and AbuseCount are the case's
+	// staff-protection state (abuse.go), shown as banners on the case page.
+	Restriction    *complaint.Restriction    `json:"restriction,omitempty"`
+	CustomerScript *complaint.CustomerScript `json:"customer_script,omitempty"`
+	AbuseCount     int                       `json:"abuse_count"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -268,9 +273,11 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *complaint.State) {
 		v.Level = st.Level
 		v.Category, v.Severity, v.Priority = st.Category, st.Severity, st.Priority
 		v.Actions = actionsFor(*st, actorOf(c))
+		v.Restriction, v.CustomerScript, v.AbuseCount = st.Restriction, st.CustomerScript, st.AbuseCount
 	}
 	if masked {
 		maskView(&v, known)
+		maskPractices(&v, known)
 	}
 	if staffOf(c).Role == complaint.RoleEngineer {
 		v.WorkflowUIURL = s.workflowUIURL(cs)

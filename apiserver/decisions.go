@@ -94,7 +94,8 @@ type noteBody struct {
 	Text string `json:"text"`
 }
 type requestInfoBody struct {
-	Question string `json:"question"`
+	Question string     `json:"question"`
+	Script   *scriptRef `json:"script"`
 }
 type reasonBody struct {
 	Reason string `json:"reason"`
@@ -146,6 +147,7 @@ type proposalBody struct {
 	Remedies      []remedyBody `json:"remedies"`
 	RefusalReason string       `json:"refusal_reason"`
 	Message       string       `json:"message"`
+	Script        *scriptRef   `json:"script"`
 }
 type approvalBody struct {
 	Decision string `json:"decision"`
@@ -157,9 +159,22 @@ func (s *Server) note(c *gin.Context) {
 }
 
 func (s *Server) requestInfo(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateRequestInfo, func(b requestInfoBody, a complaint.Actor) any {
-		return complaint.InfoRequest{Actor: a, Question: b.Question}
-	})
+	var b requestInfoBody
+	ok, bad := decodeKeepingText(c, &b)
+	if !ok {
+		return
+	}
+	req := complaint.InfoRequest{Actor: actorOf(c), Question: b.Question}
+	if len(bad) > 0 {
+		invalidFields(c, bad...)
+		return
+	}
+	if b.Script != nil {
+		if req.Script, ok = s.scriptUse(c, *b.Script, []string{complaint.StageInfoRequest, complaint.StageCallback}, b.Question); !ok {
+			return
+		}
+	}
+	s.sendDecision(c, wf.UpdateRequestInfo, req)
 }
 
 func (s *Server) escalate(c *gin.Context) {
@@ -194,6 +209,17 @@ func (s *Server) proposal(c *gin.Context) {
 	if bad = mergeProblems(bad, amounts); len(bad) > 0 {
 		invalidFields(c, mergeProblems(bad, contentProblems(req))...)
 		return
+	}
+	if b.Script != nil {
+		// A refusal is written from a refusal script (approved by a
+		// supervisor, like the refusal itself); remedies from a proposal's.
+		stages := []string{complaint.StageProposal, complaint.StageAppealAnswer}
+		if b.RefusalReason != "" {
+			stages = []string{complaint.StageRefusal, complaint.StageAppealAnswer}
+		}
+		if req.Script, ok = s.scriptUse(c, *b.Script, stages, b.Message); !ok {
+			return
+		}
 	}
 	s.sendDecision(c, wf.UpdateProposal, req)
 }

@@ -78,6 +78,10 @@ type Lists struct {
 	SpikeDimensions  []ListItem        `json:"spike_dimensions"`
 	Clocks           []ListItem        `json:"clocks"`
 	ProblemCodes     []ProblemCodeItem `json:"problem_codes"`
+	// ScriptStages and AbuseKinds are the handling practices' lists
+	// (docs/practices.md).
+	ScriptStages []ListItem `json:"script_stages"`
+	AbuseKinds   []ListItem `json:"abuse_kinds"`
 }
 
 // customerStep is the step of the tracking page's progress a status that
@@ -109,6 +113,8 @@ const (
 	prefixDimension      = "dimension."
 	prefixClock          = "clock."
 	prefixProblem        = "problem."
+	prefixScriptStage    = "stage."
+	prefixAbuseKind      = "abuse_kind."
 )
 
 // buildLists derives the lists, labelled from dict (language, key, words).
@@ -158,6 +164,8 @@ func buildLists(dict map[string]map[string]string) Lists {
 		l.ProblemCodes = append(l.ProblemCodes, ProblemCodeItem{ListItem: ListItem{c.Code, labels(prefixProblem + c.Code)},
 			Params: append([]string{}, c.Params...)})
 	}
+	l.ScriptStages = items(prefixScriptStage, complaint.ScriptStages())
+	l.AbuseKinds = items(prefixAbuseKind, complaint.AbuseKinds())
 	return l
 }
 

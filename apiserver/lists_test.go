@@ -89,6 +89,13 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 		match func(e enumAt) bool
 		want  []string
 	}{
+		// The response scripts' own lists (scripts.go) come first: their
+		// status and type are not a case's.
+		{"script statuses", func(e enumAt) bool {
+			return (e.name == "status" || e.name == "type") && (strings.Contains(e.path, "/v1/scripts") || strings.Contains(e.path, "schemas/Script"))
+		}, []string{complaint.ScriptProposed, complaint.ScriptApproved, complaint.ScriptSuperseded}},
+		{"script stages", func(e enumAt) bool { return e.name == "stage" }, complaint.ScriptStages()},
+		{"abuse kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "/abuse") }, complaint.AbuseKinds()},
 		{"statuses", func(e enumAt) bool {
 			return e.name == "Status" || e.name == "status" && !incidents(e.path) && !strings.Contains(e.path, "/deliveries/")
 		}, complaint.Statuses()},
@@ -226,11 +233,14 @@ func TestListsAreLabelledInEveryLanguage(t *testing.T) {
 	add(flat("spike dimensions", l.SpikeDimensions))
 	add(flat("clocks", l.Clocks))
 	add(flat("problem codes", codes))
+	add(flat("script stages", l.ScriptStages))
+	add(flat("abuse kinds", l.AbuseKinds))
 	want := map[string][]string{
 		"statuses": complaint.Statuses(), "statuses as the customer reads them": complaint.Statuses(), "categories": complaint.Categories(),
 		"severities": complaint.Severities(), "remedy kinds": complaint.RemedyTypes(), "channels": Channels(), "languages": Languages(),
 		"roles": complaint.Roles(), "responsibilities": complaint.Responsibilities(), "report dimensions": store.ReportDimensions(),
 		"spike dimensions": complaint.SpikeDimensions(), "clocks": complaint.ClockNames(),
+		"script stages": complaint.ScriptStages(), "abuse kinds": complaint.AbuseKinds(),
 	}
 	for _, c := range complaint.ErrorCodes() {
 		want["problem codes"] = append(want["problem codes"], c.Code)

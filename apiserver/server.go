@@ -174,6 +174,8 @@ func (s *Server) routes() (*gin.Engine, error) {
 	staff.PUT("/calendars/:id", s.allow(complaint.RoleAdmin), s.putCalendar)
 	staff.GET("/staff", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(complaint.RoleAdmin), s.updateStaff)
+	s.scriptRoutes(staff)
+	s.abuseRoutes(staff)
 	s.codecRoutes(r)
 	return r, nil
 }

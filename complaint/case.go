@@ -133,6 +133,8 @@ type Proposal struct {
 	// clock); EscalatedTo is set when it ran out again.
 	DueAt       time.Time `json:"due_at"`
 	EscalatedTo string    `json:"escalated_to,omitempty"`
+	// Script is the response script the message was written from.
+	Script *ScriptUse `json:"script,omitempty"`
 }
 
 // Approval is one approver's decision.
@@ -218,4 +220,13 @@ type State struct {
 	ReversalFailed []string `json:"reversal_failed,omitempty"`
 	// FulfilmentSince is when the case began to wait for its fulfilments.
 	FulfilmentSince *time.Time `json:"fulfilment_since,omitempty"`
+	// Restriction is the supervisor's contact restriction on this
+	// customer, CustomerScript the script everyone who answers them
+	// follows, AbuseCount the abusive contacts recorded, and
+	// RestrictionReviewed whether the supervisor has been reminded of the
+	// restriction's review date (workflows.VersionScripts; seed 002).
+	Restriction         *Restriction    `json:"restriction,omitempty"`
+	CustomerScript      *CustomerScript `json:"customer_script,omitempty"`
+	AbuseCount          int             `json:"abuse_count,omitempty"`
+	RestrictionReviewed bool            `json:"restriction_reviewed,omitempty"`
 }

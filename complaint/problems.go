@@ -93,6 +93,10 @@ const (
 	CodePathMismatch         = "path_mismatch"
 	CodeInvalidCalendar      = "invalid_calendar"
 	CodeInvalid              = "invalid"
+	CodeUnknownVariable      = "unknown_variable"
+	CodeMalformedVariable    = "malformed_variable"
+	CodeNotSupervisor        = "not_supervisor"
+	CodeScriptNotApproved    = "script_not_approved"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -158,6 +162,10 @@ func ErrorCodes() []ErrorCode {
 		{CodePathMismatch, nil},
 		{CodeInvalidCalendar, nil},
 		{CodeInvalid, nil},
+		{CodeUnknownVariable, []string{"name", "allowed"}},
+		{CodeMalformedVariable, []string{"at"}},
+		{CodeNotSupervisor, nil},
+		{CodeScriptNotApproved, nil},
 	}
 }
 

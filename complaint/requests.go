@@ -32,6 +32,8 @@ type NoteRequest struct {
 type InfoRequest struct {
 	Actor    Actor  `json:"actor"`
 	Question string `json:"question"`
+	// Script is the response script the question was written from.
+	Script *ScriptUse `json:"script,omitempty"`
 }
 
 // EscalateRequest moves the case one level up.
@@ -60,6 +62,8 @@ type ProposalRequest struct {
 	Remedies      []Remedy `json:"remedies,omitempty"`
 	RefusalReason string   `json:"refusal_reason,omitempty"`
 	Message       string   `json:"message"`
+	// Script is the response script the message was written from.
+	Script *ScriptUse `json:"script,omitempty"`
 }
 
 // ApprovalRequest approves or rejects the pending proposal.

@@ -58,6 +58,9 @@ type caseWorkflow struct {
 	// blocked counts changes of the workflow's own that the store refused
 	// and that wait to be tried again (see rejections.go).
 	blocked int
+	// restrictionRev is bumped when the contact restriction is set or
+	// lifted, so its review reminder starts over.
+	restrictionRev int
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -92,6 +95,9 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) 
 	}
 	workflow.Go(ctx, w.watchClocks)
 	workflow.Go(ctx, w.reportProgress)
+	if w.scripts() {
+		workflow.Go(ctx, w.watchRestrictionReview)
+	}
 
 	for {
 		if err := w.waitHandlers(ctx); err != nil {

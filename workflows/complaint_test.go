@@ -38,6 +38,9 @@ type harness struct {
 	acts  *activities.Activities
 	in    complaint.Complaint
 	steps []step
+	// version, when set, starts the case on that code version instead
+	// of wf.CurrentVersion.
+	version int
 }
 
 type step struct {
@@ -155,7 +158,11 @@ func (h *harness) run() complaint.State {
 			}, s.arg)
 		}, s.at)
 	}
-	h.env.ExecuteWorkflow(wf.WorkflowName, wf.NewInput(h.in))
+	in := wf.NewInput(h.in)
+	if h.version != 0 {
+		in.Version = h.version
+	}
+	h.env.ExecuteWorkflow(wf.WorkflowName, in)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}

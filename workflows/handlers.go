@@ -45,6 +45,10 @@ func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
 		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w, w.validateWithdraw)},
 		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w, w.validateSurvey)},
 		{UpdateFulfilment, guarded(w, true, w.fulfilment), validator(w, w.validateFulfilment)},
+		{UpdateAbuse, guarded(w, true, w.abuse), validator(w, w.validateAbuse)},
+		{UpdateRestriction, guarded(w, true, w.restrict), validator(w, w.validateRestriction)},
+		{UpdateCustomerScript, guarded(w, true, w.customerScript), validator(w, w.validateCustomerScript)},
+		{UpdateCloseUnreasonable, guarded(w, true, w.closeUnreasonable), validator(w, w.validateCloseUnreasonable)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -78,9 +82,12 @@ func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (Inta
 	if !same {
 		now := workflow.Now(ctx)
 		w.noteRepeat(complaint.RepeatContact{At: now, Channel: c.Channel, Subject: truncate(c.Subject, 200)}, c.IdempotencyKey)
-		w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, w.repeats()))
+		restricted := w.restricted()
+		if !restricted {
+			w.st.Priority = min(w.st.Priority, complaint.PriorityFor(w.st.Severity, w.repeats()))
+		}
 		w.count(ctx, "complaints_repeat_contacts", map[string]string{"channel": c.Channel})
-		reopen := w.st.Status == complaint.StatusClosed && !c.Anonymous
+		reopen := w.st.Status == complaint.StatusClosed && !c.Anonymous && !w.closedUnreasonable()
 		if reopen {
 			w.st.SurveyStatus = ""
 			w.st.Outcome = ""
@@ -90,10 +97,13 @@ func (w *caseWorkflow) intake(ctx workflow.Context, c complaint.Complaint) (Inta
 		if err := workflow.Await(ctx, func() bool { return w.st.Registered }); err != nil {
 			return IntakeResult{}, err
 		}
-		if err := w.apply(ctx, complaint.Event{Type: "repeat_contact", Actor: actorCustomer, At: now,
-			Payload: map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": w.repeats(), "reopened": reopen}},
-			complaint.Message{Key: w.repeatMessageKey(now), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
-				Params: map[string]string{"case_number": w.st.CaseNumber}}); err != nil {
+		payload := map[string]any{"channel": c.Channel, "subject": truncate(c.Subject, 200), "count": w.repeats(), "reopened": reopen}
+		msgs := []complaint.Message{{Key: w.repeatMessageKey(now), Audience: "staff", Recipient: w.st.Assignee, Kind: "repeat_contact",
+			Params: map[string]string{"case_number": w.st.CaseNumber}}}
+		if restricted {
+			msgs = w.restrictedRepeat(now, c.Channel, payload, msgs)
+		}
+		if err := w.apply(ctx, complaint.Event{Type: "repeat_contact", Actor: actorCustomer, At: now, Payload: payload}, msgs...); err != nil {
 			return IntakeResult{}, err
 		}
 	}

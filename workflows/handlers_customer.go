@@ -11,6 +11,11 @@ func (w *caseWorkflow) validateCustomerResponse(ctx workflow.Context, r complain
 	if err := complaint.DecisionErrors(r.Decision, r.Comment, "accept", "please tell us why you reject the resolution"); err != nil {
 		return err
 	}
+	if w.closedUnreasonable() && r.Decision != "accept" {
+		// An appeal is the proper route back from an unreasonable
+		// persistent closing (VersionScripts).
+		return nil
+	}
 	if w.st.Status != complaint.StatusAwaitingCustomer {
 		return complaint.WrongState("no resolution is waiting for your answer")
 	}
@@ -19,6 +24,9 @@ func (w *caseWorkflow) validateCustomerResponse(ctx workflow.Context, r complain
 
 func (w *caseWorkflow) customerResponse(ctx workflow.Context, r complaint.CustomerResponse) (complaint.State, error) {
 	now := workflow.Now(ctx)
+	if w.closedUnreasonable() {
+		w.reopenForAppeal(ctx)
+	}
 	if r.Decision == "accept" {
 		return w.st, w.close(ctx, "accepted", actorCustomer)
 	}

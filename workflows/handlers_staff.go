@@ -149,7 +149,11 @@ func (w *caseWorkflow) requestInfo(ctx workflow.Context, r complaint.InfoRequest
 			paused = append(paused, d.Clock)
 		}
 	}
-	return w.st, w.apply(ctx, complaint.Event{Type: "info_requested", Actor: r.Actor.ID, At: now, Payload: map[string]any{"question": r.Question, "clocks_paused": paused}},
+	payload := map[string]any{"question": r.Question, "clocks_paused": paused}
+	if r.Script != nil {
+		payload["script"] = *r.Script
+	}
+	return w.st, w.apply(ctx, complaint.Event{Type: "info_requested", Actor: r.Actor.ID, At: now, Payload: payload},
 		complaint.Message{Key: fmt.Sprintf("info-request-%d", w.st.EventSeq+1), Audience: "customer", Kind: "info_request",
 			Params: map[string]string{"case_number": w.st.CaseNumber, "question": r.Question}})
 }
@@ -268,7 +272,7 @@ func (w *caseWorkflow) validateProposal(ctx workflow.Context, r complaint.Propos
 func (w *caseWorkflow) proposal(ctx workflow.Context, r complaint.ProposalRequest) (complaint.State, error) {
 	w.st.ProposalCount++
 	n := w.st.ProposalCount
-	p := complaint.Proposal{Number: n, RefusalReason: r.RefusalReason, Message: r.Message, ProposedBy: r.Actor.ID, ProposedAt: workflow.Now(ctx)}
+	p := complaint.Proposal{Number: n, RefusalReason: r.RefusalReason, Message: r.Message, ProposedBy: r.Actor.ID, ProposedAt: workflow.Now(ctx), Script: r.Script}
 	p.DueAt = w.due(p.ProposedAt, w.st.Clocks.Approval)
 	for i, rem := range r.Remedies {
 		rem.ID = fmt.Sprintf("p%d-r%d", n, i+1)

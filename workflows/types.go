@@ -32,6 +32,12 @@ const (
 	UpdateSurvey           = "survey"
 	UpdateFulfilment       = "fulfilment"
 
+	// The staff-protection updates (VersionScripts).
+	UpdateAbuse             = "abusive-contact"
+	UpdateRestriction       = "contact-restriction"
+	UpdateCustomerScript    = "customer-script"
+	UpdateCloseUnreasonable = "close-unreasonable"
+
 	QueryState = "state"
 )
 
@@ -76,8 +82,15 @@ const (
 	// hour, so a stranger filing the same matter thousands of times cannot
 	// grow the workflow's state past Temporal's limits and break the case.
 	VersionBoundedContacts = 6
+	// VersionScripts: the staff-protection practices (seed 002): abusive
+	// contacts recorded with a warning to the customer, a contact
+	// restriction under which repeat contacts no longer raise the
+	// priority and go to the named handler (with a reminder at its review
+	// date), the case's script for this customer, and the closing of an
+	// unreasonable persistent complaint, which an appeal reopens.
+	VersionScripts = 8
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionBoundedContacts
+	CurrentVersion = VersionScripts
 )
 
 // NewInput is the input of a new case.

@@ -4,6 +4,7 @@
 // allows this reader (the API's `actions`), each a form whose errors
 // appear beside the field the API names.
 import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values } from './common.js';
+import { banners, scriptPicker, scriptRef, practicesCard } from './practices.js';
 
 // renderCase draws case id; call is the console's API client and me the
 // signed-in staff member (together, ctx below).
@@ -14,7 +15,7 @@ export async function renderCase(main, call, me, id) {
   // offer the proposal next.
   const [c, l] = await Promise.all([call('GET', '/v1/complaints/' + encodeURIComponent(id)), lists()]);
   const level = (role) => (l.roles.find((r) => r.value === role) || { level: 0 }).level;
-  const ctx = { call, me, lists: l, kinds: l.remedy_kinds };
+  const ctx = { call, me, lists: l, kinds: l.remedy_kinds, level };
   let staff = [];
   if (c.actions.includes('assign') && level(me.role) >= 2 || me.role === 'admin') {
     try {
@@ -31,7 +32,7 @@ function drawCase(ctx, main, c, staff) {
   const left = [summaryCard(c), c.pending_approvals ? approvalCard(ctx, c, rerender) : null, clocksCard(c),
     c.findings ? findingsCard(c.findings) : null, c.remedies.length && !c.pending_approvals ? remediesCard(c) : null,
     c.repeat_contacts.length ? repeatsCard(c) : null, (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
-  const right = [actionsCard(ctx, c, staff, rerender)];
+  const right = [actionsCard(ctx, c, staff, rerender), practicesCard(ctx, c, rerender, ctx.level)];
   clear(main).append(
     h('section', { class: 'card', id: 'case-head' },
       h('p', { class: 'muted' }, t('case.number'), ' ', h('strong', { id: 'case-number' }, c.case_number), ' · ', when(c.received_at)),
@@ -43,6 +44,7 @@ function drawCase(ctx, main, c, staff) {
         !c.breached && c.at_risk ? h('span', { class: 'badge warn' }, t('clock.at_risk')) : null,
         c.live ? null : h('span', { class: 'badge warn' }, t('case.not_live'))),
       c.workflow_ui_url ? workflowLink(ctx, c) : null),
+    ...banners(c),
     h('div', { class: 'case-grid' }, h('div', {}, left), h('div', {}, right)));
 }
 
@@ -278,10 +280,12 @@ function actionsCard(ctx, c, staff, rerender) {
       h('button', { type: 'submit', class: 'primary' }, t('action.add_note'))], (v) => ({ text: v.text })));
   }
   if (a('request_info')) {
+    const question = h('textarea', { name: 'question', rows: 3 });
     add('request_info', 'action.request_info', decisionForm(ctx, c, 'request-info', rerender, [
-      ...field('question', 'action.question', h('textarea', { name: 'question', rows: 3 })),
+      scriptPicker(ctx, c, question, ['info_request', 'callback']),
+      ...field('question', 'action.question', question),
       h('p', { class: 'hint' }, t('action.request_info_hint')),
-      h('button', { type: 'submit', class: 'primary' }, t('action.send'))], (v) => ({ question: v.question })));
+      h('button', { type: 'submit', class: 'primary' }, t('action.send'))], (v) => ({ question: v.question, script: scriptRef(question) })));
   }
   if (a('transfer')) {
     add('transfer', 'action.transfer', decisionForm(ctx, c, 'transfer', rerender, [
@@ -359,13 +363,15 @@ function proposalForm(ctx, c, rerender) {
   const add = h('button', { type: 'button', onclick: addRow }, t('remedy.add'));
   const reason = h('div', { hidden: true }, ...field('refusal_reason', 'proposal.refusal_reason', h('textarea', { name: 'refusal_reason', rows: 2 })),
     h('p', { class: 'hint' }, t('proposal.refusal_hint')));
+  const message = h('textarea', { name: 'message', rows: 6 });
   const form = decisionForm(ctx, c, 'proposal', rerender, [
     rows, h('div', { class: 'field-error', 'data-field': 'remedies' }), add,
     h('label', {}, refusal, t('proposal.refuse')), reason,
-    ...field('message', 'proposal.message', h('textarea', { name: 'message', rows: 3 })),
+    scriptPicker(ctx, c, message, ['proposal', 'refusal', 'appeal_answer']),
+    ...field('message', 'proposal.message', message),
     h('p', { class: 'hint' }, t('proposal.hint')),
     h('button', { type: 'submit', class: 'primary', id: 'propose' }, t('action.proposal'))], (v) => {
-    if (v.refuse) return { refusal_reason: v.refusal_reason || '', message: v.message || '' };
+    if (v.refuse) return { refusal_reason: v.refusal_reason || '', message: v.message || '', script: scriptRef(message) };
     const remedies = [];
     for (const [j, row] of [...rows.querySelectorAll('.remedy-row')].entries()) {
       const i = row.dataset.row;
@@ -377,7 +383,7 @@ function proposalForm(ctx, c, rerender) {
       if (r.note) rem.note = r.note;
       remedies.push(rem);
     }
-    return { remedies, message: v.message || '' };
+    return { remedies, message: v.message || '', script: scriptRef(message) };
   });
   form.id = 'proposal-form';
   return form;
