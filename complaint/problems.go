@@ -93,6 +93,8 @@ const (
 	CodePathMismatch         = "path_mismatch"
 	CodeInvalidCalendar      = "invalid_calendar"
 	CodeInvalid              = "invalid"
+	CodeWebhookNotAllowed    = "webhook_not_allowed"
+	CodeSecretNotUsed        = "secret_not_used"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -158,6 +160,8 @@ func ErrorCodes() []ErrorCode {
 		{CodePathMismatch, nil},
 		{CodeInvalidCalendar, nil},
 		{CodeInvalid, nil},
+		{CodeWebhookNotAllowed, []string{"hosts"}},
+		{CodeSecretNotUsed, nil},
 	}
 }
 

@@ -35,7 +35,7 @@ const (
 )
 
 // MessageChannels lists the channels above.
-func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail} }
+func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail, MessageChat} }
 
 // Message audiences: who a message is for.
 const (
