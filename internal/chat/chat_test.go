@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/complaint-handling/complaints/internal/chat"
+	"github.com/complaint-handling/complaints/internal/chat/chattest"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -44,7 +45,7 @@ func sealer(t *testing.T) chat.Sealer {
 type fixture struct {
 	st      *store.Store
 	caseID  string
-	svc     *service
+	svc     *chattest.Service
 	sealer  chat.Sealer
 	reg     *prometheus.Registry
 	metrics *mail.Metrics
@@ -52,7 +53,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{st: env.NewStore(t), caseID: uuid(), svc: newService(t, "SEC-shared-"+uuid()), sealer: sealer(t),
+	f := &fixture{st: env.NewStore(t), caseID: uuid(), svc: chattest.Start(t, "SEC-shared-"+uuid()), sealer: sealer(t),
 		reg: prometheus.NewRegistry()}
 	f.metrics = mail.NewMetrics(f.reg)
 	f.metrics.Zero(store.MessageChat)
@@ -68,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 // channel adds a channel of kind to the billing team, signed with secret.
 func (f *fixture) channel(t *testing.T, kind, secret string) store.TeamChannel {
 	t.Helper()
-	s := chat.Secret{URL: f.svc.url(kind)}
+	s := chat.Secret{URL: f.svc.URL(kind)}
 	if kind == store.ChatDingTalk || kind == store.ChatFeishu {
 		s.Secret = secret
 	}
@@ -103,7 +104,7 @@ type nop struct{}
 func (nop) Send(context.Context, store.Notification) error { return nil }
 
 func (f *fixture) dispatcher(t *testing.T) *chat.Dispatcher {
-	return &chat.Dispatcher{Store: f.st, Sealer: f.sealer, Sender: chat.Sender{Client: f.svc.srv.Client()},
+	return &chat.Dispatcher{Store: f.st, Sealer: f.sealer, Sender: chat.Sender{Client: f.svc.Client()},
 		Hosts: []string{"127.0.0.1"}, BaseURL: "https://complaints.example.com", RetryBase: 200 * time.Millisecond, MaxAttempts: 3,
 		SendTimeout: 2 * time.Second, Poll: 50 * time.Millisecond, Metrics: f.metrics, Logger: testenv.Logger(t)}
 }
@@ -178,7 +179,7 @@ func TestAlertReachesEachService(t *testing.T) {
 	f := newFixture(t)
 	chans := map[string]store.TeamChannel{}
 	for _, k := range kinds {
-		chans[k] = f.channel(t, k, f.svc.secret)
+		chans[k] = f.channel(t, k, f.svc.Secret)
 	}
 	f.notify(t, f.caseID+":warn-resolve-80")
 	if n := drain(t, f.dispatcher(t)); n != len(kinds) {
@@ -186,9 +187,9 @@ func TestAlertReachesEachService(t *testing.T) {
 	}
 	for _, k := range kinds {
 		t.Run(k, func(t *testing.T) {
-			posts := f.svc.posts(k)
+			posts := f.svc.Posts(k)
 			if len(posts) != 1 {
-				t.Fatalf("%d posts (refused: %v)", len(posts), f.svc.refusals(k))
+				t.Fatalf("%d posts (refused: %v)", len(posts), f.svc.Refusals(k))
 			}
 			for _, want := range []string{"CMP-20261203-", "80% of the time is used", "Due: ", "https://complaints.example.com/console/cases/" + f.caseID} {
 				if !strings.Contains(posts[0], want) {
@@ -223,10 +224,10 @@ func TestWrongSecretFailsForGood(t *testing.T) {
 			drain(t, d)
 			time.Sleep(500 * time.Millisecond)
 			drain(t, d)
-			if got := f.svc.refusals(tc.kind); len(got) != 1 || got[0] != "signature" {
+			if got := f.svc.Refusals(tc.kind); len(got) != 1 || got[0] != "signature" {
 				t.Fatalf("receiver refused %v, want one bad signature", got)
 			}
-			if len(f.svc.posts(tc.kind)) != 0 {
+			if len(f.svc.Posts(tc.kind)) != 0 {
 				t.Fatal("a post with a wrong signature was taken")
 			}
 			r := f.delivery(t, key, ch)
@@ -247,8 +248,8 @@ func TestRateLimitIsRetried(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k, func(t *testing.T) {
 			f := newFixture(t)
-			ch := f.channel(t, k, f.svc.secret)
-			f.svc.setBusy(k, 1)
+			ch := f.channel(t, k, f.svc.Secret)
+			f.svc.SetBusy(k, 1)
 			key := f.caseID + ":assigned"
 			f.notify(t, key)
 			d := f.dispatcher(t)
@@ -258,7 +259,7 @@ func TestRateLimitIsRetried(t *testing.T) {
 			}
 			time.Sleep(300 * time.Millisecond)
 			drain(t, d)
-			if n := len(f.svc.posts(k)); n != 1 {
+			if n := len(f.svc.Posts(k)); n != 1 {
 				t.Fatalf("%d posts after the retry", n)
 			}
 			if r := f.delivery(t, key, ch); r.status != store.DeliverySent || r.attempts != 2 {
@@ -297,7 +298,7 @@ func TestWorkerRestartPostsOnce(t *testing.T) {
 		t.Fatalf("%d attempts after the lease, want 1", n)
 	}
 	drain(t, d)
-	if n := len(f.svc.posts(store.ChatWeCom)); n != 1 {
+	if n := len(f.svc.Posts(store.ChatWeCom)); n != 1 {
 		t.Fatalf("%d posts, want 1", n)
 	}
 	if r := f.delivery(t, key, ch); r.status != store.DeliverySent || r.attempts != 2 {

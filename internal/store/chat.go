@@ -70,6 +70,9 @@ func (s *Store) CreateTeamChannel(ctx context.Context, c TeamChannel, actor stri
 }
 
 func auditChannel(ctx context.Context, tx pgx.Tx, c TeamChannel, action, actor string, fields []string) error {
+	if fields == nil {
+		fields = []string{}
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO team_channel_changes (channel_id, team_id, action, actor, fields) VALUES ($1, $2, $3, $4, $5)`,
 		c.ID, c.Team, action, actor, fields)
 	return err

@@ -1,4 +1,9 @@
-package chat_test
+// Package chattest plays the chat services' webhooks for tests: WeCom,
+// DingTalk, Feishu and Slack on one TLS server, each checking a post as
+// its service documents it (method, content type, JSON shape, the robot's
+// credential, the signature recomputed from the shared secret and a fresh
+// timestamp) and answering as the service does.
+package chattest
 
 import (
 	"crypto/hmac"
@@ -17,18 +22,18 @@ import (
 	"time"
 )
 
-// service plays the four chat services' webhooks on one TLS server and
+// Service plays the four chat services' webhooks on one TLS server and
 // checks each request as the service documents it: the method, the
 // content type, the JSON shape, the robot's credential in the URL, and,
 // for DingTalk and Feishu, the signature recomputed from the shared secret
 // with a timestamp no more than an hour off. It answers like the service:
 // HTTP 200 with an errcode (WeCom, DingTalk) or code (Feishu) in JSON,
 // and Slack's plain "ok" or an HTTP error.
-type service struct {
+type Service struct {
 	srv *httptest.Server
-	// secret is what the robots were set up with; token is the webhook's
+	// Secret is what the robots were set up with; token is the webhook's
 	// credential in its URL.
-	secret, token string
+	Secret, token string
 
 	mu       sync.Mutex
 	accepted map[string][]string // kind -> the posted texts
@@ -37,8 +42,10 @@ type service struct {
 	busy map[string]int
 }
 
-func newService(t *testing.T, secret string) *service {
-	s := &service{secret: secret, token: "tok-" + strconv.FormatInt(time.Now().UnixNano(), 36),
+// Start starts the receivers, set up with secret; they stop when the test
+// ends.
+func Start(t testing.TB, secret string) *Service {
+	s := &Service{Secret: secret, token: "tok-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		accepted: map[string][]string{}, refused: map[string][]string{}, busy: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cgi-bin/webhook/send", s.wecom)
@@ -50,8 +57,11 @@ func newService(t *testing.T, secret string) *service {
 	return s
 }
 
-// url is the webhook URL of a kind's robot on this server.
-func (s *service) url(kind string) string {
+// Client is an HTTP client that trusts the receivers' certificate.
+func (s *Service) Client() *http.Client { return s.srv.Client() }
+
+// URL is the webhook URL of a kind's robot on this server.
+func (s *Service) URL(kind string) string {
 	switch kind {
 	case "wecom":
 		return s.srv.URL + "/cgi-bin/webhook/send?key=" + s.token
@@ -63,19 +73,22 @@ func (s *service) url(kind string) string {
 	return s.srv.URL + "/services/T000/B000/" + s.token
 }
 
-func (s *service) posts(kind string) []string {
+// Posts are the texts a kind's receiver took.
+func (s *Service) Posts(kind string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.accepted[kind]...)
 }
 
-func (s *service) refusals(kind string) []string {
+// Refusals are why a kind's receiver refused posts.
+func (s *Service) Refusals(kind string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.refused[kind]...)
 }
 
-func (s *service) setBusy(kind string, n int) {
+// SetBusy answers the next n posts of a kind with its rate-limit error.
+func (s *Service) SetBusy(kind string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.busy[kind] = n
@@ -83,7 +96,7 @@ func (s *service) setBusy(kind string, n int) {
 
 // common checks what every service requires of a post and decodes its
 // JSON body into v; it returns why it refuses, or "".
-func (s *service) common(r *http.Request, v any) string {
+func (s *Service) common(r *http.Request, v any) string {
 	if r.Method != http.MethodPost {
 		return "method " + r.Method
 	}
@@ -103,7 +116,7 @@ func (s *service) common(r *http.Request, v any) string {
 	return ""
 }
 
-func (s *service) record(kind, text, refusal string) {
+func (s *Service) record(kind, text, refusal string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if refusal != "" {
@@ -113,7 +126,7 @@ func (s *service) record(kind, text, refusal string) {
 	s.accepted[kind] = append(s.accepted[kind], text)
 }
 
-func (s *service) takeBusy(kind string) bool {
+func (s *Service) takeBusy(kind string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.busy[kind] > 0 {
@@ -130,7 +143,7 @@ func answer(w http.ResponseWriter, v any) {
 
 // wecom is a WeCom group robot: {"msgtype":"markdown","markdown":{"content"}}
 // with the key in the URL; 93000 for a wrong key, 45009 when too fast.
-func (s *service) wecom(w http.ResponseWriter, r *http.Request) {
+func (s *Service) wecom(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		MsgType  string `json:"msgtype"`
 		Markdown *struct {
@@ -162,7 +175,7 @@ func (s *service) wecom(w http.ResponseWriter, r *http.Request) {
 // dingtalk is a DingTalk custom robot with 加签: timestamp (ms) and sign
 // in the query, sign = base64(HmacSHA256(secret, timestamp+"\n"+secret));
 // 310000 for a bad signature or a stale timestamp, 130101 when too fast.
-func (s *service) dingtalk(w http.ResponseWriter, r *http.Request) {
+func (s *Service) dingtalk(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		MsgType  string `json:"msgtype"`
 		Markdown *struct {
@@ -174,8 +187,8 @@ func (s *service) dingtalk(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if why == "" {
 		ms, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
-		mac := hmac.New(sha256.New, []byte(s.secret))
-		fmt.Fprintf(mac, "%s\n%s", q.Get("timestamp"), s.secret)
+		mac := hmac.New(sha256.New, []byte(s.Secret))
+		fmt.Fprintf(mac, "%s\n%s", q.Get("timestamp"), s.Secret)
 		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 		switch {
 		case q.Get("access_token") != s.token:
@@ -209,7 +222,7 @@ func (s *service) dingtalk(w http.ResponseWriter, r *http.Request) {
 // feishu is a Feishu custom bot with signature: timestamp (s) and sign in
 // the body, sign = base64(HmacSHA256(key timestamp+"\n"+secret, "")); 19021
 // for a bad signature or a stale timestamp, 11232 when too fast.
-func (s *service) feishu(w http.ResponseWriter, r *http.Request) {
+func (s *Service) feishu(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Timestamp string `json:"timestamp"`
 		Sign      string `json:"sign"`
@@ -221,7 +234,7 @@ func (s *service) feishu(w http.ResponseWriter, r *http.Request) {
 	why := s.common(r, &body)
 	if why == "" {
 		sec, err := strconv.ParseInt(body.Timestamp, 10, 64)
-		mac := hmac.New(sha256.New, []byte(body.Timestamp+"\n"+s.secret))
+		mac := hmac.New(sha256.New, []byte(body.Timestamp+"\n"+s.Secret))
 		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 		switch {
 		case strings.TrimPrefix(r.URL.Path, "/open-apis/bot/v2/hook/") != s.token:
@@ -250,7 +263,7 @@ func (s *service) feishu(w http.ResponseWriter, r *http.Request) {
 
 // slack is a Slack incoming webhook: {"text": ...}; it answers "ok", 429
 // when too fast, 403 invalid_token for a wrong URL.
-func (s *service) slack(w http.ResponseWriter, r *http.Request) {
+func (s *Service) slack(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Text string `json:"text"`
 	}
