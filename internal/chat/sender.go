@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
 )
 
@@ -233,7 +234,7 @@ var rateLimited = map[string]map[int]bool{
 // text is the plain form: subject, body, due time and link.
 func (m Message) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%s] %s\n%s", m.CaseNumber, m.Subject, m.Body)
+	fmt.Fprintf(&b, "%s\n%s", m.title(), m.Body)
 	if m.DueAt != nil {
 		fmt.Fprintf(&b, "\n期限 / Due: %s", m.DueAt.UTC().Format("2006-01-02 15:04 MST"))
 	}
@@ -243,12 +244,9 @@ func (m Message) text() string {
 	return b.String()
 }
 
-func (m Message) title() string {
-	if m.CaseNumber == "" {
-		return m.Subject
-	}
-	return "[" + m.CaseNumber + "] " + m.Subject
-}
+// title is the subject with the case number first, once (staff subjects
+// carry it in each language), as the email's subject.
+func (m Message) title() string { return mail.Subject(m.CaseNumber, m.Subject) }
 
 // markdown is the form WeCom and DingTalk render.
 func (m Message) markdown() string {

@@ -9,7 +9,7 @@ const pageSize = 20;
 export function mountBell(anchor, call) {
   const count = h('span', { class: 'bell-count', id: 'bell-count', hidden: true });
   const button = h('button', { type: 'button', class: 'bell', id: 'bell', 'aria-haspopup': 'true', 'aria-expanded': 'false',
-    title: t('bell.title') }, h('span', { 'aria-hidden': 'true' }, '🔔'), h('span', { class: 'visually-hidden' }, t('bell.title')), count);
+    title: t('bell.title') }, bellIcon(), h('span', { class: 'visually-hidden' }, t('bell.title')), count);
   const panel = h('div', { class: 'bell-panel card', id: 'bell-panel', hidden: true, role: 'dialog', 'aria-label': t('bell.title') });
   const wrap = h('span', { class: 'bell-wrap' }, button, panel);
   anchor.after(wrap);
@@ -62,7 +62,9 @@ export function mountBell(anchor, call) {
     panel.append(h('ul', { class: 'bell-list', id: 'bell-list' }, items.map((n) =>
       h('li', { class: n.read ? 'read' : 'unread' },
         h('a', { href: n.link, class: 'bell-item', 'data-id': n.id, onclick: (ev) => open(n, ev) },
-          h('span', { class: 'bell-subject' }, n.subject),
+          // The case number is on the line below: not repeated in each
+          // language's subject.
+          h('span', { class: 'bell-subject' }, n.subject.replace(/\[CMP-\d{8}-\d{6}\]\s*/g, '')),
           h('span', { class: 'muted bell-when' }, [n.case_number, when(n.created_at)].filter(Boolean).join(' · ')))))));
     if (next) {
       panel.append(h('button', { type: 'button', class: 'link', onclick: async () => { await load(true); draw(); } }, t('bell.more')));
@@ -89,4 +91,17 @@ export function mountBell(anchor, call) {
   const refresh = () => load(false).catch(() => {});
   refresh();
   setInterval(refresh, 60000);
+}
+
+// bellIcon is drawn, not a character: an emoji bell needs a font the
+// reader's machine may not have.
+function bellIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z');
+  svg.append(path);
+  return svg;
 }
