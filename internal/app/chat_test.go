@@ -9,6 +9,7 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/chat/chattest"
+	"github.com/complaint-handling/complaints/internal/store"
 )
 
 type teamChannel struct {
@@ -312,5 +313,50 @@ func TestMyNotificationsAreOwn(t *testing.T) {
 	s.must(200, "GET", "/v1/me/notifications", b, nil, &bobs)
 	if bobs.Unread == 0 && len(bobs.Notifications) > 0 {
 		t.Error("ann's read-all marked bob's")
+	}
+}
+
+// TestRoleNotificationsPerMember: a message to a team's supervisors
+// (role:supervisor@billing) is in the list of each of them, not in an
+// agent's of that team nor in another team's supervisor's; one
+// supervisor reading it leaves it unread for the other.
+func TestRoleNotificationsPerMember(t *testing.T) {
+	s := startStack(t)
+	sup1, sup2 := s.token("sup-one", "supervisor", "billing"), s.token("sup-two", "supervisor", "billing")
+	agent, other := s.token("ag-role", "agent", "billing"), s.token("sup-other", "supervisor", "service")
+	for _, tok := range []string{sup1, sup2, agent, other} {
+		s.must(200, "GET", "/v1/me", tok, nil, nil)
+	}
+	id := s.file("cust-role", "ORD-ROLE-1", nil)
+	key := id + ":approval-needed-test"
+	if err := s.app.Store.QueueNotifications(context.Background(), []store.Notification{{CaseID: id, Key: key, Audience: "staff",
+		Recipient: "role:supervisor@billing", Kind: "approval_requested", Language: "zh,en", Subject: "待审批 / Approval needed", Body: "…"}}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(tok string) (myNotifications, int64) {
+		var l myNotifications
+		s.must(200, "GET", "/v1/me/notifications?limit=100", tok, nil, &l)
+		for _, n := range l.Notifications {
+			if n.Kind == "approval_requested" && n.CaseID == id {
+				return l, n.ID
+			}
+		}
+		return l, 0
+	}
+	_, n1 := find(sup1)
+	l2, n2 := find(sup2)
+	if n1 == 0 || n1 != n2 {
+		t.Fatalf("the team's supervisors see %d and %d", n1, n2)
+	}
+	for name, tok := range map[string]string{"the team's agent": agent, "another team's supervisor": other} {
+		if _, n := find(tok); n != 0 {
+			t.Errorf("%s sees the supervisors' message", name)
+		}
+		s.must(404, "POST", "/v1/me/notifications/"+strconv.FormatInt(n1, 10)+"/read", tok, nil, nil)
+	}
+	s.must(204, "POST", "/v1/me/notifications/"+strconv.FormatInt(n1, 10)+"/read", sup1, nil, nil)
+	after, _ := find(sup2)
+	if after.Unread != l2.Unread {
+		t.Errorf("one supervisor's read changed the other's unread count: %d, was %d", after.Unread, l2.Unread)
 	}
 }
