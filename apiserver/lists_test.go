@@ -123,10 +123,11 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 		{"clock units", func(e enumAt) bool { return e.name == "unit" },
 			[]string{string(clock.CalendarTime), string(clock.BusinessHours), string(clock.BusinessDays), string(clock.WorkingDays)}},
 		{"problem codes", func(e enumAt) bool { return e.name == "code" }, codes},
+		{"chat kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "hannel") }, store.ChatKinds()},
 	}
 	// fixed are a route's own words, no list of the domain: the test
 	// pins where they may appear, so a new enum must be placed above.
-	fixed := map[string]bool{"decision": true, "sort": true, "format": true, "outcome": true, "resolution_status": true}
+	fixed := map[string]bool{"decision": true, "sort": true, "format": true, "outcome": true, "resolution_status": true, "action": true}
 	enums := documentEnums(t)
 	seen := map[string]int{}
 	for _, e := range enums {

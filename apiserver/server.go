@@ -20,6 +20,7 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/chat"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
 )
@@ -61,6 +62,10 @@ type Config struct {
 	// TemporalUIURL is the Temporal Web UI's base URL: engineers' case
 	// views link to the case's workflow there (empty: no link).
 	TemporalUIURL string
+	// ChatSealer seals teams' chat channel secrets; ChatWebhookHosts are
+	// the webhook hosts allowed besides each service's (CHAT_WEBHOOK_HOSTS).
+	ChatSealer       chat.Sealer
+	ChatWebhookHosts []string
 }
 
 // Server is the HTTP API.
@@ -176,6 +181,8 @@ func (s *Server) routes() (*gin.Engine, error) {
 	staff.PATCH("/staff/:id", s.allow(complaint.RoleAdmin), s.updateStaff)
 	s.scriptRoutes(staff)
 	s.abuseRoutes(staff)
+	s.teamRoutes(staff)
+	s.meRoutes(staff)
 	s.codecRoutes(r)
 	return r, nil
 }

@@ -97,6 +97,8 @@ const (
 	CodeMalformedVariable    = "malformed_variable"
 	CodeNotSupervisor        = "not_supervisor"
 	CodeScriptNotApproved    = "script_not_approved"
+	CodeWebhookNotAllowed    = "webhook_not_allowed"
+	CodeSecretNotUsed        = "secret_not_used"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -166,6 +168,8 @@ func ErrorCodes() []ErrorCode {
 		{CodeMalformedVariable, []string{"at"}},
 		{CodeNotSupervisor, nil},
 		{CodeScriptNotApproved, nil},
+		{CodeWebhookNotAllowed, []string{"hosts"}},
+		{CodeSecretNotUsed, nil},
 	}
 }
 

@@ -50,6 +50,9 @@ type Options struct {
 	// MailTLS overrides the SMTP client's TLS configuration (tests trust
 	// their own CA); nil uses the system's roots.
 	MailTLS *tls.Config
+	// ChatClient overrides the chat dispatcher's HTTP client (tests trust
+	// their receivers' certificate with it).
+	ChatClient *http.Client
 }
 
 // App is a running system.

@@ -129,6 +129,13 @@ func startStack(t *testing.T, overrides ...string) *stack {
 // startStackWith is startStack with the given clock profiles.
 func startStackWith(t *testing.T, profiles map[string]complaint.Clocks, overrides ...string) *stack {
 	t.Helper()
+	return startStackOpts(t, profiles, app.Options{}, overrides...)
+}
+
+// startStackOpts is startStackWith with options (a chat client) beyond
+// the ones every stack gets.
+func startStackOpts(t *testing.T, profiles map[string]complaint.Clocks, opts app.Options, overrides ...string) *stack {
+	t.Helper()
 	ts := temporalServer(t)
 	// The application runs as the role that may only read and append to
 	// the audit trail; the owner migrates.
@@ -171,11 +178,12 @@ func startStackWith(t *testing.T, profiles map[string]complaint.Clocks, override
 			run = app.RunAPI
 		}
 	}
-	a, err := app.Start(context.Background(), cfg, app.Options{Run: run, Profiles: profiles,
-		Payments: func(st *store.Store) activities.Payments {
-			s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
-			return s.payments
-		}}, testenv.Logger(t))
+	opts.Run, opts.Profiles = run, profiles
+	opts.Payments = func(st *store.Store) activities.Payments {
+		s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
+		return s.payments
+	}
+	a, err := app.Start(context.Background(), cfg, opts, testenv.Logger(t))
 	if err != nil {
 		t.Fatalf("app.Start: %v", err)
 	}

@@ -74,7 +74,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: a.authority(), StaffAutoConfirm: cfg.StaffAutoConfirm,
 			TeamIsolation: cfg.TeamIsolation, Notifier: apiNotifier,
 			PayloadCodec: a.endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
-			TemporalUIURL: cfg.TemporalUIURL,
+			TemporalUIURL: cfg.TemporalUIURL, ChatSealer: a.chatSealer(), ChatWebhookHosts: cfg.Chat.WebhookHosts,
 		}, a.Logger, a.Registry)
 		if err != nil {
 			return err

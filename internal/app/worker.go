@@ -51,6 +51,8 @@ func (a *App) startWorker(ctx context.Context, opts Options) error {
 		// Registered before the worker's stop, so it runs after it.
 		a.closeLater(stopMail)
 	}
+	notifier, stopChat := a.startChat(ctx, st, notifier, mailMetrics, opts.ChatClient)
+	a.closeLater(stopChat)
 	acts := &activities.Activities{Store: st, Payments: payments, Notifier: notifier,
 		Profiles: profiles, Authority: a.authority(), TokenSecret: []byte(a.Secrets.Token), Logger: a.Logger, Spike: cfg.Spike, Temporal: a.Temporal,
 		PublicBaseURL: cfg.PublicBaseURL}

@@ -100,6 +100,8 @@ type Config struct {
 	SMS SMS
 	// Inbound is inbound email (INBOUND_*, SUPPORT_ADDRESS).
 	Inbound Inbound
+	// Chat is the posting of staff notifications to chat bots (CHAT_*).
+	Chat Chat
 
 	// PaymentsURL, when set, is the payment provider's HTTP API (POST
 	// /payments and /reversals with an Idempotency-Key header); every
@@ -173,7 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{LogLevel: or(getenv("LOG_LEVEL"), "info")}
 	var errs []error
 	for _, load := range []func(func(string) string, *Config) []error{
-		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadSystemic, loadReports, loadCurrency,
+		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadChatSettings, loadSystemic, loadReports, loadCurrency,
 		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
 	} {
 		errs = append(errs, load(getenv, &c)...)

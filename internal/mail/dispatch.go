@@ -56,6 +56,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Count adds one outcome of a delivery by a channel dispatched outside
+// this package (chat).
+func (m *Metrics) Count(channel, outcome string) { m.messages.WithLabelValues(channel, outcome).Inc() }
+
+// Zero exports a channel's outcomes at zero.
+func (m *Metrics) Zero(channel string) {
+	for _, o := range outcomes {
+		m.messages.WithLabelValues(channel, o)
+	}
+}
+
 // Dispatcher delivers the queued email deliveries: each worker process
 // runs one, and PostgreSQL hands each due delivery to one of them.
 //

@@ -35,7 +35,9 @@ const (
 )
 
 // MessageChannels lists the channels above.
-func MessageChannels() []string { return []string{MessageTrackingPage, MessageEmail, MessageSMS} }
+func MessageChannels() []string {
+	return []string{MessageTrackingPage, MessageEmail, MessageSMS, MessageChat}
+}
 
 // Message audiences: who a message is for.
 const (
@@ -143,14 +145,25 @@ type Delivery struct {
 // queued ones whose time has come, and sending ones whose worker's lease
 // ran out (it died mid-send). The attempt is recorded, and the lease
 // taken, before anything is sent; concurrent workers skip each other's
-// rows.
+// rows. Chat deliveries are left to ClaimChatDeliveries.
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+	return s.claimDeliveries(ctx, false, limit, lease)
+}
+
+// ClaimChatDeliveries is ClaimDeliveries for the chat channel only (the
+// chat dispatcher's share of the rows).
+func (s *Store) ClaimChatDeliveries(ctx context.Context, limit int, lease time.Duration) ([]Delivery, error) {
+	return s.claimDeliveries(ctx, true, limit, lease)
+}
+
+func (s *Store) claimDeliveries(ctx context.Context, chat bool, limit int, lease time.Duration) ([]Delivery, error) {
 	var out []Delivery
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 WITH due AS (
     SELECT id FROM deliveries
     WHERE status IN ('queued','sending') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+        AND (channel = 'chat') = $3
     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
     UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + make_interval(secs => $2)
@@ -161,7 +174,7 @@ SELECT c.id, c.idem_key, COALESCE(c.case_id::text, ''), c.channel, c.address, c.
     n.audience, n.kind, n.language, n.subject, n.body, COALESCE(cs.case_number, ''),
     COALESCE((SELECT f.idem_key FROM notifications f WHERE f.case_id = n.case_id AND f.audience = n.audience ORDER BY f.id LIMIT 1), '')
 FROM claimed c JOIN notifications n ON n.idem_key = c.idem_key LEFT JOIN cases cs ON cs.id = c.case_id`,
-			limit, lease.Seconds())
+			limit, lease.Seconds(), chat)
 		if err != nil {
 			return err
 		}

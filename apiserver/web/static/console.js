@@ -8,6 +8,7 @@ import { renderDashboard } from './dashboard.js';
 import { renderReports } from './reports.js';
 import { renderIncidents, renderIncident } from './incidents.js';
 import { renderCase } from './case.js';
+import { mountBell } from './bell.js';
 
 const page = document.body.dataset.page;
 const main = document.getElementById('main');
@@ -50,6 +51,7 @@ async function start() {
     if (a.dataset.nav === page) a.classList.add('active');
     if (a.dataset.minRole && !canReadReports()) a.hidden = true;
   });
+  mountBell(document.getElementById('who'), call);
   const out = document.getElementById('signout');
   out.hidden = false;
   out.addEventListener('click', () => signOut(false));
