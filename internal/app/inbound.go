@@ -6,6 +6,7 @@ import (
 
 	"github.com/complaint-handling/complaints/internal/inbound"
 	"github.com/complaint-handling/complaints/internal/mail"
+	"github.com/complaint-handling/complaints/internal/store"
 )
 
 // startInbound turns inbound email on (INBOUND_SMTP_ADDR): the listener
@@ -17,7 +18,7 @@ func (a *App) startInbound(ctx context.Context) error {
 	metrics := inbound.NewMetrics(a.Registry)
 	bounces := a.messageMetrics()
 	p := inbound.NewProcessor(inbound.Processor{Store: a.Store, Intake: a.api, Metrics: metrics, Logger: a.Logger.With("part", "inbound"),
-		OnBounced: func(n int) { bounces.Bounced("email", n) },
+		OnBounced: func(ctx context.Context, ids []int64) { a.bounced(ctx, bounces, ids) },
 		Poll:      cfg.Poll, RetryBase: cfg.RetryBase, MaxAttempts: cfg.MaxAttempts})
 	l, err := inbound.Listen(inbound.ListenerConfig{Addr: cfg.Addr, LMTP: cfg.LMTP, Domain: mail.Domain(cfg.SupportAddresses[0]),
 		Recipients: cfg.SupportAddresses, MaxBytes: cfg.MaxBytes, AllowedNets: cfg.AllowedNets}, a.Store, p.Wake, metrics, a.Logger.With("part", "inbound"))
@@ -45,4 +46,20 @@ func (a *App) messageMetrics() *mail.Metrics {
 		a.mailMetrics = mail.NewMetrics(a.Registry)
 	}
 	return a.mailMetrics
+}
+
+// bounced counts the email deliveries a delivery status notification
+// bounced and, when texts are on (SMS_URL), queues each message's
+// fallback by SMS, as the dispatcher does for a message refused for good
+// (the customer's preferences and contacts decide, in QueueFallback).
+func (a *App) bounced(ctx context.Context, m *mail.Metrics, ids []int64) {
+	m.Bounced(store.MessageEmail, len(ids))
+	if !a.Config.SMS.Enabled() {
+		return
+	}
+	for _, id := range ids {
+		if _, err := a.Store.QueueFallback(ctx, id, store.MessageSMS, ""); err != nil {
+			a.Logger.Warn("bounced email's fallback by SMS", "delivery", id, "err", err)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,78 @@ func grep(s, substr string) string {
 		}
 	}
 	return fmt.Sprint(out)
+}
+
+// TestBouncedEmailFallsBackToSMS: an acknowledgement the mail server
+// accepted and a delivery status notification later reported
+// undeliverable (inbound email marks it bounced) is texted instead, as a
+// message refused for good at once is, because the customer gave a phone.
+func TestBouncedEmailFallsBackToSMS(t *testing.T) {
+	smsc, err := smsctest.Start("", "complaints", "smpp-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(smsc.Close)
+	// The receipt follows the answer at once (no ReceiptDelay), as a fast
+	// SMS centre's does: it may reach us before the attempt's provider ids
+	// are written, and must still mark the text delivered.
+	smsc.Stat = func(string) string { return "DELIVRD" }
+	srv := mailtest.Start(t, mailtest.Options{})
+	s := mailStack(t, srv, shortClocks(), append([]string{"SMS_URL", smsc.URL(), "SMS_FROM", "10690000"}, inboundSettings...)...)
+	agent := s.token("bounce-ann", "agent", "billing")
+
+	run := strconv.FormatInt(time.Now().UnixNano(), 36) // fresh case each run (-count)
+	body := maps.Clone(complaintBody)
+	body["customer"], body["order_ref"] = map[string]any{"name": "Li Lei", "email": "moved.away@example.com", "phone": "+8613600136001"}, "ORD-BOUNCE-"+run
+	var c struct {
+		ID     string `json:"id"`
+		Number string `json:"case_number"`
+	}
+	s.must(201, "POST", "/v1/complaints", "", body, &c, "Idempotency-Key", "bounce-fallback-"+run)
+	ack := srv.Wait(t, 30*time.Second, "the acknowledgement by email", func(m mailtest.Message) bool {
+		return m.To == "moved.away@example.com" && strings.Contains(m.Subject, c.Number)
+	})
+	for _, m := range smsc.Messages() {
+		if strings.Contains(m.Text, c.Number) {
+			t.Fatalf("texted before any bounce (the preference is email): %+v", m)
+		}
+	}
+	dsn := "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: " + supportAddress + "\nSubject: Undelivered Mail\n" +
+		"Message-ID: <bounce-fallback-dsn-" + run + "@mx.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n" +
+		"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n--B\nContent-Type: message/delivery-status\n\n" +
+		"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; moved.away@example.com\nAction: failed\nStatus: 5.1.1\n" +
+		"--B\nContent-Type: text/rfc822-headers\n\nFrom: " + mailFrom + "\nTo: moved.away@example.com\nMessage-ID: <" + ack.MessageID + ">\n--B--\n"
+	if err := sendMail(t, s.app, "", supportAddress, dsn); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the acknowledgement texted after the bounce", func() bool {
+		for _, m := range smsc.Messages() {
+			if m.To == "8613600136001" && strings.Contains(m.Text, c.Number) {
+				return true
+			}
+		}
+		return false
+	})
+	var v struct {
+		Messages []caseMessage `json:"messages"`
+	}
+	eventuallyNonFatal := func(what string, ok func() bool) {
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Errorf("timed out waiting for %s", what)
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	eventuallyNonFatal("email bounced, sms delivered in the case view", func() bool {
+		s.must(200, "GET", "/v1/complaints/"+c.ID, agent, nil, &v)
+		email, _, _ := channelStatus(v.Messages, "acknowledgement", "email")
+		text, _, _ := channelStatus(v.Messages, "acknowledgement", "sms")
+		return email == "bounced" && text == "delivered"
+	})
+	if t.Failed() {
+		t.Logf("messages: %+v", v.Messages)
+	}
 }

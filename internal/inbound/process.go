@@ -23,7 +23,7 @@ type Store interface {
 	CaseForMessageIDs(ctx context.Context, ids []string) (string, error)
 	GetCase(ctx context.Context, id string) (store.Case, error)
 	GetCaseByNumber(ctx context.Context, number string) (store.Case, error)
-	MarkDeliveriesBounced(ctx context.Context, messageIDs []string, detail string) (int, error)
+	MarkDeliveriesBounced(ctx context.Context, messageIDs []string, detail string) ([]int64, error)
 }
 
 // Intake files complaints and answers information requests as the API
@@ -42,9 +42,10 @@ type Processor struct {
 	Intake  Intake
 	Metrics *Metrics
 	Logger  *slog.Logger
-	// OnBounced counts deliveries a report marked bounced
-	// (complaints_messages_total{channel="email",status="bounced"}).
-	OnBounced func(n int)
+	// OnBounced is told the deliveries a report marked bounced: it
+	// counts them (complaints_messages_total{channel="email",status="bounced"})
+	// and queues each message's fallback on the customer's other channel.
+	OnBounced func(ctx context.Context, deliveryIDs []int64)
 	// Poll is how often it looks for due mails without a wake-up.
 	Poll        time.Duration
 	RetryBase   time.Duration
@@ -161,15 +162,15 @@ func (p *Processor) route(ctx context.Context, m store.InboundMail) (routed, err
 	}
 	if msg.Auto != "" {
 		if len(msg.Bounced) > 0 {
-			n, err := p.Store.MarkDeliveriesBounced(ctx, msg.Bounced, "bounced: "+strings.Join(msg.Bounced, " "))
+			ids, err := p.Store.MarkDeliveriesBounced(ctx, msg.Bounced, "bounced: "+strings.Join(msg.Bounced, " "))
 			if err != nil {
 				return routed{}, err
 			}
-			if n > 0 {
+			if len(ids) > 0 {
 				if p.OnBounced != nil {
-					p.OnBounced(n)
+					p.OnBounced(ctx, ids)
 				}
-				return routed{outcome: OutcomeBounce, detail: fmt.Sprintf("%d delivery marked bounced", n)}, nil
+				return routed{outcome: OutcomeBounce, detail: fmt.Sprintf("%d delivery marked bounced", len(ids))}, nil
 			}
 		}
 		return routed{outcome: OutcomeIgnoredAuto, detail: msg.Auto}, nil

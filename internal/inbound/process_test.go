@@ -72,9 +72,13 @@ func (f *fakeStore) GetCaseByNumber(_ context.Context, n string) (store.Case, er
 	return store.Case{}, store.ErrNotFound
 }
 
-func (f *fakeStore) MarkDeliveriesBounced(_ context.Context, ids []string, _ string) (int, error) {
+func (f *fakeStore) MarkDeliveriesBounced(_ context.Context, ids []string, _ string) ([]int64, error) {
 	f.bounced = append(f.bounced, ids...)
-	return len(ids), nil
+	out := make([]int64, len(ids))
+	for i := range ids {
+		out[i] = int64(i + 1)
+	}
+	return out, nil
 }
 
 // fakeIntake records the filings and answers, failing as told.

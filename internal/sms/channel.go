@@ -67,25 +67,53 @@ type Receipts struct {
 	Logger     *slog.Logger
 }
 
-// Handle records one receipt; it is the Client's OnReceipt.
+// receiptPatience is how long a receipt for an id no attempt holds yet is
+// tried again: an SMS centre may send the receipt the instant after its
+// submit_sm_resp, before the attempt's provider ids are written (after
+// the text's last part is answered).
+var receiptPatience = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+
+// Handle records one receipt; it is the Client's OnReceipt, called on the
+// session's reader, so a receipt that must wait for its attempt waits on
+// a goroutine of its own (the reader goes on answering submits).
 func (r Receipts) Handle(rc Receipt) {
+	if r.record(rc) {
+		go func() {
+			for _, wait := range receiptPatience {
+				time.Sleep(wait)
+				if !r.record(rc) {
+					return
+				}
+			}
+			r.logger().Info("sms receipt for no attempt", "id", rc.ID, "stat", rc.Stat)
+		}()
+	}
+}
+
+func (r Receipts) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+// record applies a receipt; it reports whether no attempt holds its id
+// yet (to be tried again).
+func (r Receipts) record(rc Receipt) (notYet bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := r.logger()
 	res, err := r.Store.RecordReceipt(ctx, store.MessageSMS, rc.ID, rc.Stat)
 	if errors.Is(err, store.ErrNotFound) {
-		log.Info("sms receipt for no attempt", "id", rc.ID, "stat", rc.Stat)
-		return
+		return true
 	}
 	if err != nil {
 		log.Warn("sms receipt", "id", rc.ID, "err", err)
-		return
+		return false
 	}
 	if !res.Changed {
-		return
+		return false
 	}
 	log.Info("sms receipt", "delivery", res.DeliveryID, "status", res.Status, "stat", rc.Stat)
 	r.Dispatcher.Count(store.MessageSMS, res.Status)
@@ -95,6 +123,7 @@ func (r Receipts) Handle(rc Receipt) {
 			r.Dispatcher.FallBack(ctx, res.DeliveryID, store.MessageSMS, key)
 		}
 	}
+	return false
 }
 
 // Notifier queues, after Next has written a notification to the outbox,

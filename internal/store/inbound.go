@@ -162,12 +162,17 @@ func (s *Store) GetCaseByNumber(ctx context.Context, number string) (Case, error
 
 // MarkDeliveriesBounced marks the email deliveries with these Message-IDs
 // bounced (a delivery status notification reported them undeliverable
-// after the server had accepted them), and returns how many changed.
-func (s *Store) MarkDeliveriesBounced(ctx context.Context, messageIDs []string, detail string) (int, error) {
-	tag, err := s.Pool.Exec(ctx, `UPDATE deliveries SET status = 'bounced', last_error = $2, lease_until = NULL
-        WHERE message_id = ANY($1) AND channel = 'email' AND status <> 'bounced'`, messageIDs, detail)
+// after the server had accepted them), and returns the ids of those that
+// changed (a report read twice changes nothing the second time).
+func (s *Store) MarkDeliveriesBounced(ctx context.Context, messageIDs []string, detail string) ([]int64, error) {
+	rows, err := s.Pool.Query(ctx, `UPDATE deliveries SET status = 'bounced', last_error = $2, lease_until = NULL
+        WHERE message_id = ANY($1) AND channel = 'email' AND status <> 'bounced' RETURNING id`, messageIDs, detail)
 	if err != nil {
-		return 0, fmt.Errorf("store.MarkDeliveriesBounced: %w", err)
+		return nil, fmt.Errorf("store.MarkDeliveriesBounced: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("store.MarkDeliveriesBounced: %w", err)
+	}
+	return ids, nil
 }

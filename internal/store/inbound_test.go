@@ -84,8 +84,8 @@ func TestInboundMails(t *testing.T) {
 		t.Errorf("GetCaseByNumber(%s) = %s, %v", number, c.ID, err)
 	}
 	for i, want := range []int{1, 0} {
-		if n, err := st.MarkDeliveriesBounced(ctx, []string{"cmp.1@example.com"}, "bounced"); err != nil || n != want {
-			t.Errorf("bounce #%d: %d, %v; want %d", i+1, n, err, want)
+		if ids, err := st.MarkDeliveriesBounced(ctx, []string{"cmp.1@example.com"}, "bounced"); err != nil || len(ids) != want {
+			t.Errorf("bounce #%d: %v, %v; want %d", i+1, ids, err, want)
 		}
 	}
 }
