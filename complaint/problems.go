@@ -158,6 +158,11 @@ func ErrorCodes() []ErrorCode {
 		{CodePathMismatch, nil},
 		{CodeInvalidCalendar, nil},
 		{CodeInvalid, nil},
+		{CodeFileTypeNotAllowed, []string{"type"}},
+		{CodeFileTooLarge, []string{"max_bytes"}},
+		{CodeCaseFilesTooLarge, []string{"max_bytes"}},
+		{CodeFileEmpty, nil},
+		{CodeFileInfected, nil},
 	}
 }
 
