@@ -115,4 +115,3 @@ func parseClamdReply(reply string) (string, error) {
 	}
 	return "", fmt.Errorf("clamd: %q", reply)
 }
-

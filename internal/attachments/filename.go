@@ -91,4 +91,3 @@ func pathEscape5987(s string) string {
 	}
 	return b.String()
 }
-
