@@ -45,6 +45,7 @@ func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
 		{UpdateWithdraw, guarded(w, true, w.withdraw), validator(w, w.validateWithdraw)},
 		{UpdateSurvey, guarded(w, false, w.surveyAnswerHandler), validator(w, w.validateSurvey)},
 		{UpdateFulfilment, guarded(w, true, w.fulfilment), validator(w, w.validateFulfilment)},
+		{UpdateAttachments, guarded(w, true, w.attachments), validator(w, w.validateAttachments)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
