@@ -37,6 +37,9 @@ const (
 	ScanInfected   = "infected"
 )
 
+// ScanStatuses are the scan statuses an attachment may have.
+func ScanStatuses() []string { return []string{ScanNotScanned, ScanClean, ScanInfected} }
+
 // Uploader is who attached a file: the customer (through the tracking
 // link or the web form), a staff member (ID is their staff id), or an
 // inbound email (ID is the sender's address).
