@@ -228,7 +228,7 @@ func TestAttachmentsThroughTheStack(t *testing.T) {
 			t.Error("the digest is not the stored content's")
 		}
 		for h, want := range map[string]string{"Content-Type": "image/jpeg", "X-Content-Type-Options": "nosniff",
-			"Content-Disposition": `attachment; filename="IMG_0001.JPG"; filename*=UTF-8''IMG_0001.JPG`,
+			"Content-Disposition":     `attachment; filename="IMG_0001.JPG"; filename*=UTF-8''IMG_0001.JPG`,
 			"Content-Security-Policy": "sandbox; default-src 'none'"} {
 			if resp.Header.Get(h) != want {
 				t.Errorf("%s: %q, want %q", h, resp.Header.Get(h), want)
