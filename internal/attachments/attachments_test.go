@@ -155,6 +155,49 @@ func TestStripPNGRemovesTextAndExif(t *testing.T) {
 	}
 }
 
+func riffChunk(typ string, data []byte) []byte {
+	b := append([]byte(typ), 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(data)))
+	b = append(b, data...)
+	if len(data)%2 == 1 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func TestStripWebPRemovesExifAndXMP(t *testing.T) {
+	var body bytes.Buffer
+	body.WriteString("WEBP")
+	body.Write(riffChunk("VP8X", []byte{webpFlagEXIF | webpFlagXMP, 0, 0, 0, 15, 0, 0, 7, 0, 0}))
+	body.Write(riffChunk("VP8L", webpFile[20:]))
+	body.Write(riffChunk("EXIF", exifWithGPS()[10:]))
+	body.Write(riffChunk("XMP ", []byte("<x:xmpmeta>GPS 31.23N</x:xmpmeta>")))
+	in := append([]byte("RIFF\x00\x00\x00\x00"), body.Bytes()...)
+	binary.LittleEndian.PutUint32(in[4:], uint32(len(in)-8))
+	in = append(in, "trailing"...)
+	if k, ok := Detect(in); !ok || k.MIME != "image/webp" {
+		t.Fatalf("the test WebP is detected as %q", k.MIME)
+	}
+	out, err := StripMetadata("image/webp", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"EXIF", "XMP ", "xmpmeta", string(gpsLatitude), "trailing"} {
+		if bytes.Contains(out, []byte(leak)) {
+			t.Errorf("the stripped WebP still holds %q", leak)
+		}
+	}
+	if got := int(binary.LittleEndian.Uint32(out[4:])); got != len(out)-8 {
+		t.Errorf("RIFF size %d, want %d", got, len(out)-8)
+	}
+	if flags := out[20]; flags&(webpFlagEXIF|webpFlagXMP) != 0 {
+		t.Errorf("VP8X flags %#x still announce metadata", flags)
+	}
+	if !bytes.Contains(out, []byte("VP8L")) {
+		t.Error("the image data was dropped")
+	}
+}
+
 func TestStripRefusesDamagedImages(t *testing.T) {
 	photo := photoWithGPS(t)
 	for name, c := range map[string]struct {
@@ -166,6 +209,8 @@ func TestStripRefusesDamagedImages(t *testing.T) {
 		"jpeg bad length":       {"image/jpeg", []byte{0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF, 0}},
 		"png without IEND":      {"image/png", append([]byte(pngSignature), pngChunk("IHDR", make([]byte, 13))...)},
 		"png huge chunk":        {"image/png", append([]byte(pngSignature), 0x7F, 0xFF, 0xFF, 0xFF, 'I', 'D', 'A', 'T')},
+		"webp huge chunk":       {"image/webp", []byte("RIFF\x14\x00\x00\x00WEBPVP8L\xff\xff\xff\x7f\x00\x00\x00\x00")},
+		"webp not RIFF":         {"image/webp", []byte("RIFX\x04\x00\x00\x00WEBP")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := StripMetadata(c.mime, c.data); !errors.Is(err, errMalformed) {

@@ -18,13 +18,16 @@ var errMalformed = errors.New("malformed image")
 // preview images with their own Exif); the Exif orientation is kept, as a
 // new Exif segment holding that one tag, so the photo still shows upright.
 // From a PNG the eXIf, tEXt, iTXt, zTXt and tIME chunks and anything after
-// IEND. Other types come back as they are.
+// IEND. From a WebP the EXIF and XMP chunks (and their flags in VP8X) and
+// anything after the RIFF container. Other types come back as they are.
 func StripMetadata(mime string, data []byte) ([]byte, error) {
 	switch mime {
 	case "image/jpeg":
 		return stripJPEG(data)
 	case "image/png":
 		return stripPNG(data)
+	case "image/webp":
+		return stripWebP(data)
 	}
 	return data, nil
 }
@@ -225,4 +228,50 @@ func stripPNG(data []byte) ([]byte, error) {
 			return out.Bytes(), nil
 		}
 	}
+}
+
+// VP8X flags of the metadata chunks.
+const (
+	webpFlagEXIF = 0x08
+	webpFlagXMP  = 0x04
+)
+
+func stripWebP(data []byte) ([]byte, error) {
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
+		return nil, fmt.Errorf("webp: %w: no RIFF WEBP header", errMalformed)
+	}
+	end := 8 + int(binary.LittleEndian.Uint32(data[4:]))
+	if end > len(data) || end < 12 {
+		return nil, fmt.Errorf("webp: %w: RIFF size %d", errMalformed, end-8)
+	}
+	out := bytes.NewBuffer(make([]byte, 0, end))
+	out.Write(data[:12])
+	for i := 12; i < end; {
+		if i+8 > end {
+			return nil, fmt.Errorf("webp: %w: truncated chunk", errMalformed)
+		}
+		typ := string(data[i : i+4])
+		n := int(binary.LittleEndian.Uint32(data[i+4:]))
+		if n > end-i-8 {
+			return nil, fmt.Errorf("webp: %w: chunk %q length %d", errMalformed, typ, n)
+		}
+		// A chunk of odd length is padded to even (the pad may be missing
+		// at the very end).
+		next := min(i+8+n+n%2, end)
+		switch typ {
+		case "EXIF", "XMP ":
+		case "VP8X":
+			c := bytes.Clone(data[i:next])
+			if len(c) > 8 {
+				c[8] &^= webpFlagEXIF | webpFlagXMP
+			}
+			out.Write(c)
+		default:
+			out.Write(data[i:next])
+		}
+		i = next
+	}
+	b := out.Bytes()
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(b)-8))
+	return b, nil
 }
