@@ -1,11 +1,14 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"path"
 	"strconv"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/attachments"
@@ -56,6 +60,34 @@ func isUploadRoute(method, route string) bool {
 func isMultipart(c *gin.Context) bool {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	return err == nil && mt == "multipart/form-data"
+}
+
+// canonicalMultipart is a multipart body without its boundary, which a
+// client draws afresh for each request: every part's name, file name and
+// a digest of its content, in order, so a retried upload with the same
+// Idempotency-Key has the fingerprint of the first (a body that does not
+// parse is itself).
+func canonicalMultipart(c *gin.Context, body []byte) []byte {
+	_, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		return body
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	var out bytes.Buffer
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return out.Bytes()
+		}
+		if err != nil {
+			return body
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, part); err != nil {
+			return body
+		}
+		fmt.Fprintf(&out, "%q %q %x\n", part.FormName(), part.FileName(), h.Sum(nil))
+	}
 }
 
 // receivedForm is what an upload carried.
@@ -108,7 +140,7 @@ func (s *Server) receiveFiles(c *gin.Context, cs store.Case, up attachments.Uplo
 					"max", complaint.MaxAttachmentsPerRequest).At(field))
 				continue
 			}
-			a, err := s.attachments.Store(c, cs.ID, up, part.FileName(), part)
+			a, err := s.attachments.StoreAs(c, attachmentID(c, cs.ID, n), cs.ID, up, part.FileName(), part)
 			var ref *attachments.Refused
 			var mbe *http.MaxBytesError
 			switch {
@@ -147,6 +179,18 @@ func (s *Server) receiveFiles(c *gin.Context, cs store.Case, up attachments.Uplo
 		return receivedForm{}, false
 	}
 	return f, true
+}
+
+// attachmentID is the id of the n-th file of an upload: derived from the
+// request's Idempotency-Key (with its caller and case) when it has one, so
+// a retry stores nothing twice and sends the case the same ids (its
+// update id is derived from the same key); else a new one.
+func attachmentID(c *gin.Context, caseID string, n int) string {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		return uuid.NewString()
+	}
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("attachment:%s:%s:%s:%d", caseID, c.FullPath(), key+callerScope(c), n))).String()
 }
 
 func refs(as []attachments.Attachment) []complaint.AttachmentRef {

@@ -32,7 +32,7 @@ type filePart struct {
 
 // upload sends a multipart/form-data request and decodes the JSON answer
 // into out; it returns the status code.
-func (s *stack) upload(path, token string, parts []filePart, out any) int {
+func (s *stack) upload(path, token string, parts []filePart, out any, headers ...string) int {
 	s.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -52,6 +52,9 @@ func (s *stack) upload(path, token string, parts []filePart, out any) int {
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -190,7 +193,7 @@ func (s *stack) fileTracked(customer, order string, changes map[string]any) (str
 // another team's agent, an engineer), checked by content, stripped of GPS,
 // limited, and recorded in the audit trail as ids and digests.
 func TestAttachmentsThroughTheStack(t *testing.T) {
-	s := startStack(t, "TEAM_ISOLATION", "on", "ATTACHMENT_MAX_BYTES", "64KiB", "ATTACHMENT_CASE_MAX_BYTES", "100KiB", "ATTACHMENT_MAX_FILES", "4")
+	s := startStack(t, "TEAM_ISOLATION", "on", "ATTACHMENT_MAX_BYTES", "64KiB", "ATTACHMENT_CASE_MAX_BYTES", "100KiB", "ATTACHMENT_MAX_FILES", "5")
 	agent := s.token("agent-files", "agent", "billing")
 	otherAgent := s.token("agent-elsewhere", "agent", "delivery")
 	engineer := s.token("eng-files", "engineer", "billing")
@@ -335,6 +338,25 @@ func TestAttachmentsThroughTheStack(t *testing.T) {
 		}
 	})
 
+	t.Run("a retried upload stores nothing twice", func(t *testing.T) {
+		var first, again attachmentList
+		parts := []filePart{{"file", "statement.pdf", testPDF}}
+		if got := s.upload("/v1/complaints/"+caseA+"/attachments", agent, parts, &first, "Idempotency-Key", "retry-1"); got != 201 {
+			t.Fatalf("first = %d", got)
+		}
+		if got := s.upload("/v1/complaints/"+caseA+"/attachments", agent, parts, &again, "Idempotency-Key", "retry-1"); got != 201 {
+			t.Fatalf("retry = %d", got)
+		}
+		if first.Attachments[0].ID != again.Attachments[0].ID {
+			t.Errorf("the retry stored %s, the first %s", again.Attachments[0].ID, first.Attachments[0].ID)
+		}
+		var l attachmentList
+		s.must(200, "GET", "/v1/complaints/"+caseA+"/attachments", agent, nil, &l)
+		if len(l.Attachments) != 3 {
+			t.Errorf("%d files after a retried upload, want 3", len(l.Attachments))
+		}
+	})
+
 	t.Run("the case's limits", func(t *testing.T) {
 		// 100 KiB a case: the photo and the PDF leave room for one 60 KiB
 		// file, not two.
@@ -401,7 +423,7 @@ func TestAttachmentsThroughTheStack(t *testing.T) {
 			added = append(added, e.Actor+" "+string(b))
 		}
 	}
-	if len(added) != 3 || !strings.HasPrefix(added[0], "customer ") || !strings.Contains(added[0], photoID) ||
+	if len(added) != 4 || !strings.HasPrefix(added[0], "customer ") || !strings.Contains(added[0], photoID) ||
 		!strings.HasPrefix(added[1], "agent-files ") || strings.Contains(strings.Join(added, ""), "IMG_0001") {
 		t.Errorf("attachments_added events:\n%s", strings.Join(added, "\n"))
 	}

@@ -85,7 +85,9 @@ func DefaultLimits() Limits {
 // Backend stores attachments. Put stores a file and its content at once,
 // refusing with ErrCaseFull when the case would go over limits (checked
 // against the case's other files in the same transaction, so two uploads
-// at once cannot both squeeze in); Record keeps the record of a file that
+// at once cannot both squeeze in); a file already stored under its id
+// with the same case and digest is success (a retry), with another case
+// or content ErrConflict; Record keeps the record of a file that
 // was refused (infected) without its content. Get returns ErrNotFound for
 // an id that is not one of caseID's files; Open streams the content.
 // Delete removes a file the case's audit trail did not take (see
@@ -108,6 +110,9 @@ type Scanner interface {
 
 // ErrNotFound is an attachment that does not exist on the case asked about.
 var ErrNotFound = errors.New("attachments: not found")
+
+// ErrConflict is an id already taken by another file.
+var ErrConflict = errors.New("attachments: the id is another file's")
 
 // ErrCaseFull is a file the case has no room for (Limits).
 var ErrCaseFull = errors.New("attachments: the case is full")
@@ -168,6 +173,13 @@ func (s *Service) ReadLimit() int64 { return s.limits.MaxBytes + 256<<10 }
 //
 // Inbound email calls it with Uploader{Kind: UploaderEmail, ID: sender}.
 func (s *Service) Store(ctx context.Context, caseID string, up Uploader, filename string, r io.Reader) (Attachment, error) {
+	return s.StoreAs(ctx, uuid.NewString(), caseID, up, filename, r)
+}
+
+// StoreAs is Store under a given id: a retried request (the same
+// Idempotency-Key) stores each file under the id it had the first time,
+// so storing it again finds it stored and changes nothing.
+func (s *Service) StoreAs(ctx context.Context, id, caseID string, up Uploader, filename string, r io.Reader) (Attachment, error) {
 	data, err := io.ReadAll(io.LimitReader(r, s.ReadLimit()+1))
 	if err != nil {
 		return Attachment{}, fmt.Errorf("attachments.Store(%s): read: %w", caseID, err)
@@ -190,7 +202,7 @@ func (s *Service) Store(ctx context.Context, caseID string, up Uploader, filenam
 		return Attachment{}, &Refused{http.StatusRequestEntityTooLarge, complaint.FileTooLarge(s.limits.MaxBytes)}
 	}
 	sum := sha256.Sum256(data)
-	a := Attachment{ID: uuid.NewString(), CaseID: caseID, Uploader: up, Filename: DisplayName(filename, kind),
+	a := Attachment{ID: id, CaseID: caseID, Uploader: up, Filename: DisplayName(filename, kind),
 		ContentType: kind.MIME, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), ScanStatus: ScanNotScanned,
 		CreatedAt: s.now().UTC()}
 	if s.scanner != nil {

@@ -324,6 +324,14 @@ type memBackend struct {
 func (m *memBackend) Put(_ context.Context, a Attachment, content []byte, l Limits) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, r := range m.records {
+		if r.ID == a.ID {
+			if r.CaseID == a.CaseID && r.SHA256 == a.SHA256 {
+				return nil
+			}
+			return ErrConflict
+		}
+	}
 	var n int
 	var size int64
 	for _, r := range m.records {

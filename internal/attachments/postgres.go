@@ -31,6 +31,17 @@ func (p Postgres) Put(ctx context.Context, a Attachment, content []byte, l Limit
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('attachments:' || $1, 0))`, a.CaseID); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
+		var caseID string
+		var sum []byte
+		err := tx.QueryRow(ctx, `SELECT case_id::text, sha256 FROM attachments WHERE id = $1`, a.ID).Scan(&caseID, &sum)
+		switch {
+		case err == nil && caseID == a.CaseID && hex.EncodeToString(sum) == a.SHA256:
+			return nil // stored by the first try of this request
+		case err == nil:
+			return ErrConflict
+		case !errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("existing: %w", err)
+		}
 		var files int
 		var bytes int64
 		if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(size_bytes), 0) FROM attachments
@@ -76,7 +87,7 @@ func insertAttachment(ctx context.Context, db execer, a Attachment) error {
 		return fmt.Errorf("sha256: %w", err)
 	}
 	if _, err := db.Exec(ctx, `INSERT INTO attachments (id, case_id, uploader_kind, uploader_id, filename, content_type, size_bytes, sha256, scan_status, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
 		a.ID, a.CaseID, a.Uploader.Kind, a.Uploader.ID, a.Filename, a.ContentType, a.Size, sum, a.ScanStatus, a.CreatedAt); err != nil {
 		return fmt.Errorf("insert attachment: %w", err)
 	}
