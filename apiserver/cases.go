@@ -188,6 +188,9 @@ type CaseView struct {
 	Restriction    *complaint.Restriction    `json:"restriction,omitempty"`
 	CustomerScript *complaint.CustomerScript `json:"customer_script,omitempty"`
 	AbuseCount     int                       `json:"abuse_count"`
+	// Attachments are the files attached to the case (names masked for
+	// the roles that see cases masked).
+	Attachments []AttachmentView `json:"attachments"`
 }
 
 func (s *Server) getComplaint(c *gin.Context) {
@@ -227,12 +230,17 @@ func (s *Server) writeCase(c *gin.Context, cs store.Case, st *complaint.State) {
 		return
 	}
 	masked := !seesPersonalData(staffOf(c).Role)
+	files, err := s.attachments.List(c, cs.ID)
+	if err != nil {
+		s.fail(c, "attachments", err)
+		return
+	}
 	known := []string{cs.CustomerName, cs.CustomerPhone, cs.CustomerEmail}
 	if masked {
 		maskCase(&cs)
 	}
 	v := CaseView{Case: cs, Timeline: events, Deadlines: []complaint.Deadline{}, Remedies: []complaint.Remedy{}, RepeatContacts: []complaint.RepeatContact{},
-		Actions: []string{}, ReversalFailed: []string{}, Messages: msgs}
+		Actions: []string{}, ReversalFailed: []string{}, Messages: msgs, Attachments: views(files, masked)}
 	if st == nil {
 		q, err := s.queryState(c, cs)
 		if err == nil {

@@ -57,6 +57,9 @@ func (s *Server) idempotency() gin.HandlerFunc {
 			c.Request.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		canon := canonicalJSON(body)
+		if isMultipart(c) {
+			canon = canonicalMultipart(c, body)
+		}
 		route := c.Request.Method + " " + c.Request.URL.Path
 		scope := sha256.Sum256([]byte(idempotencyCaller(c, canon) + "\x00" + route + "\x00" + key))
 		fp := sha256.Sum256([]byte(route + "\x00" + string(canon)))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/complaint-handling/complaints/complaint"
+	"github.com/complaint-handling/complaints/internal/attachments"
 	"maps"
 	"net/http"
 	"regexp"
@@ -124,6 +125,8 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 			[]string{string(clock.CalendarTime), string(clock.BusinessHours), string(clock.BusinessDays), string(clock.WorkingDays)}},
 		{"problem codes", func(e enumAt) bool { return e.name == "code" }, codes},
 		{"chat kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "hannel") }, store.ChatKinds()},
+		{"attachment types", func(e enumAt) bool { return e.name == "content_type" }, attachments.AllowedTypes()},
+		{"scan statuses", func(e enumAt) bool { return e.name == "scan_status" }, attachments.ScanStatuses()},
 	}
 	// fixed are a route's own words, no list of the domain: the test
 	// pins where they may appear, so a new enum must be placed above.

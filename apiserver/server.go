@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/attachments"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/chat"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -66,6 +67,9 @@ type Config struct {
 	// the webhook hosts allowed besides each service's (CHAT_WEBHOOK_HOSTS).
 	ChatSealer       chat.Sealer
 	ChatWebhookHosts []string
+	// Attachments keeps the files attached to cases; nil is the default
+	// service on the store's PostgreSQL, without a virus scanner.
+	Attachments *attachments.Service
 }
 
 // Server is the HTTP API.
@@ -85,6 +89,7 @@ type Server struct {
 	zones   zones
 	// codecMetrics count the codec endpoint's calls.
 	codecMetrics *codecMetrics
+	attachments  *attachments.Service
 }
 
 // New builds the API with every dependency passed in.
@@ -100,7 +105,11 @@ func New(tc client.Client, st *store.Store, verifier auth.Verifier, cfg Config, 
 		cfg.Authority = complaint.DefaultAuthority()
 	}
 	s := &Server{temporal: tc, store: st, verifier: verifier, cfg: cfg, logger: logger, registry: reg,
-		metrics: newHTTPMetrics(reg), codecMetrics: newCodecMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret)}
+		metrics: newHTTPMetrics(reg), codecMetrics: newCodecMetrics(reg), wfIDKey: workflowIDKey(cfg.TokenSecret),
+		attachments: cfg.Attachments}
+	if s.attachments == nil && st != nil {
+		s.attachments = attachments.NewService(attachments.Postgres{Pool: st.Pool}, nil, attachments.DefaultLimits(), logger)
+	}
 	if cfg.PublicRate > 0 {
 		burst := cfg.PublicBurst
 		if burst <= 0 {
@@ -154,6 +163,9 @@ func (s *Server) routes() (*gin.Engine, error) {
 	public.POST("/track/:token/withdraw", s.trackWithdraw)
 	public.GET("/track/:token/preferences", s.trackPreferences)
 	public.PUT("/track/:token/preferences", s.setTrackPreferences)
+	public.GET("/track/:token/attachments", s.trackAttachments)
+	public.POST("/track/:token/attachments", s.trackUpload)
+	public.GET("/track/:token/attachments/:attachment", s.trackDownload)
 	public.GET("/surveys/:token", s.surveyInfo)
 	public.POST("/surveys/:token", s.survey)
 
@@ -164,6 +176,9 @@ func (s *Server) routes() (*gin.Engine, error) {
 	for _, d := range s.decisions() {
 		staff.POST("/complaints/:id/"+d.path, s.allow(decisionRoles(d.action)...), d.handle)
 	}
+	staff.GET("/complaints/:id/attachments", s.allow(readers...), s.caseAttachments)
+	staff.POST("/complaints/:id/attachments", s.allow(handlers...), s.uploadCaseAttachments)
+	staff.GET("/complaints/:id/attachments/:attachment", s.allow(readers...), s.downloadCaseAttachment)
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/remedy-kinds", s.allow(readers...), s.remedyKinds)
 	staff.GET("/reports/breakdown", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.breakdown)
@@ -269,7 +284,11 @@ func (s *Server) readyz(c *gin.Context) {
 func (s *Server) limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+			limit := s.cfg.MaxBodyBytes
+			if isUploadRoute(c.Request.Method, c.FullPath()) && isMultipart(c) {
+				limit = s.uploadBodyLimit()
+			}
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		}
 		c.Next()
 	}

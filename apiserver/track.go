@@ -24,6 +24,8 @@ type Tracking struct {
 	// TimeZone is the IANA zone of the case's business calendar: the
 	// messages give times in it, so the page does too, naming it.
 	TimeZone string `json:"time_zone,omitempty"`
+	// Attachments are the files the customer attached.
+	Attachments []AttachmentView `json:"attachments"`
 }
 
 // TrackProposal is the resolution awaiting the customer's answer.
@@ -60,7 +62,12 @@ func (s *Server) track(c *gin.Context) {
 	if msgs == nil {
 		msgs = []store.Message{}
 	}
-	t := Tracking{CaseNumber: cs.CaseNumber, Status: cs.Status, ExpectedBy: cs.ResolveDueAt, Messages: msgs, Language: cs.Language,
+	files, err := s.customerAttachments(c, cs.ID)
+	if err != nil {
+		s.fail(c, "attachments", err)
+		return
+	}
+	t := Tracking{Attachments: files, CaseNumber: cs.CaseNumber, Status: cs.Status, ExpectedBy: cs.ResolveDueAt, Messages: msgs, Language: cs.Language,
 		TimeZone: s.caseZone(c, cs.Profile)}
 	if cs.SurveyStatus != nil {
 		t.SurveyStatus = *cs.SurveyStatus
@@ -99,6 +106,10 @@ func (s *Server) trackResponse(c *gin.Context) {
 }
 
 func (s *Server) trackInfo(c *gin.Context) {
+	if isMultipart(c) {
+		s.trackInfoWithFiles(c)
+		return
+	}
 	var r complaint.CustomerInfo
 	if !decode(c, &r) {
 		return

@@ -170,6 +170,11 @@ func ErrorCodes() []ErrorCode {
 		{CodeScriptNotApproved, nil},
 		{CodeWebhookNotAllowed, []string{"hosts"}},
 		{CodeSecretNotUsed, nil},
+		{CodeFileTypeNotAllowed, []string{"type"}},
+		{CodeFileTooLarge, []string{"max_bytes"}},
+		{CodeCaseFilesTooLarge, []string{"max_bytes"}},
+		{CodeFileEmpty, nil},
+		{CodeFileInfected, nil},
 	}
 }
 

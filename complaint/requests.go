@@ -82,6 +82,9 @@ type CustomerResponse struct {
 // CustomerInfo answers a request for information.
 type CustomerInfo struct {
 	Answer string `json:"answer"`
+	// Attachments are the files sent with the answer, by id and digest
+	// (absent in answers recorded before attachments existed).
+	Attachments []AttachmentRef `json:"attachments,omitempty"`
 }
 
 // WithdrawRequest withdraws the complaint.

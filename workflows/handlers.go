@@ -49,6 +49,7 @@ func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
 		{UpdateRestriction, guarded(w, true, w.restrict), validator(w, w.validateRestriction)},
 		{UpdateCustomerScript, guarded(w, true, w.customerScript), validator(w, w.validateCustomerScript)},
 		{UpdateCloseUnreasonable, guarded(w, true, w.closeUnreasonable), validator(w, w.validateCloseUnreasonable)},
+		{UpdateAttachments, guarded(w, true, w.attachments), validator(w, w.validateAttachments)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

@@ -54,7 +54,8 @@ func (w *caseWorkflow) customerResponse(ctx workflow.Context, r complaint.Custom
 }
 
 func (w *caseWorkflow) validateCustomerInfo(ctx workflow.Context, r complaint.CustomerInfo) error {
-	if err := complaint.RequireText("answer", r.Answer, complaint.MaxText); err != nil {
+	if err := complaint.JoinFieldErrors(complaint.RequireText("answer", r.Answer, complaint.MaxText),
+		complaint.ValidateAttachmentRefs("attachments", r.Attachments, false)); err != nil {
 		return err
 	}
 	if w.st.Status != complaint.StatusAwaitingInfo {
@@ -67,8 +68,12 @@ func (w *caseWorkflow) customerInfo(ctx workflow.Context, r complaint.CustomerIn
 	q := w.st.PendingQuestion
 	w.st.PendingQuestion = ""
 	w.setStatus(ctx, complaint.StatusInvestigating)
+	payload := map[string]any{"question": q, "answer": r.Answer}
+	if len(r.Attachments) > 0 {
+		payload["attachments"] = complaint.AttachmentPayload(r.Attachments)
+	}
 	return w.st, w.apply(ctx, complaint.Event{Type: "info_received", Actor: actorCustomer, At: workflow.Now(ctx),
-		Payload: map[string]any{"question": q, "answer": r.Answer}},
+		Payload: payload},
 		complaint.Message{Key: fmt.Sprintf("info-received-%d", w.st.EventSeq+1), Audience: "staff", Recipient: w.st.Assignee, Kind: "info_received",
 			Params: map[string]string{"case_number": w.st.CaseNumber}})
 }
@@ -146,4 +151,29 @@ func (w *caseWorkflow) surveyAnswerHandler(ctx workflow.Context, r complaint.Sur
 		}
 	}
 	return w.st, nil
+}
+
+// validateAttachments accepts files attached to an open, registered case
+// by staff who may act on cases, or by the customer (no actor).
+func (w *caseWorkflow) validateAttachments(ctx workflow.Context, r complaint.AttachmentsAdded) error {
+	if r.Actor.ID != "" {
+		if err := w.requireStaff(r.Actor); err != nil {
+			return err
+		}
+	}
+	if err := complaint.ValidateAttachmentRefs("attachments", r.Attachments, true); err != nil {
+		return err
+	}
+	return w.requireOpen()
+}
+
+// attachments records files attached outside an answer (attachments_added):
+// the event carries their ids and digests only.
+func (w *caseWorkflow) attachments(ctx workflow.Context, r complaint.AttachmentsAdded) (complaint.State, error) {
+	actor := actorCustomer
+	if r.Actor.ID != "" {
+		actor = r.Actor.ID
+	}
+	return w.st, w.apply(ctx, complaint.Event{Type: "attachments_added", Actor: actor, At: workflow.Now(ctx),
+		Payload: map[string]any{"attachments": complaint.AttachmentPayload(r.Attachments)}})
 }

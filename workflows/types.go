@@ -31,6 +31,9 @@ const (
 	UpdateWithdraw         = "withdraw"
 	UpdateSurvey           = "survey"
 	UpdateFulfilment       = "fulfilment"
+	// UpdateAttachments records files attached to an open case (by id and
+	// digest) in its audit trail and timeline.
+	UpdateAttachments = "attachments"
 
 	// The staff-protection updates (VersionScripts).
 	UpdateAbuse             = "abusive-contact"

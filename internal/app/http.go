@@ -12,6 +12,7 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/internal/attachments"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/obs"
@@ -67,6 +68,10 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
 		}
+		files, err := a.attachmentService(cfg)
+		if err != nil {
+			return err
+		}
 		api, err := apiserver.New(a.Temporal, a.Store, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
@@ -75,6 +80,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			TeamIsolation: cfg.TeamIsolation, Notifier: apiNotifier,
 			PayloadCodec: a.endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
 			TemporalUIURL: cfg.TemporalUIURL, ChatSealer: a.chatSealer(), ChatWebhookHosts: cfg.Chat.WebhookHosts,
+			Attachments: files,
 		}, a.Logger, a.Registry)
 		if err != nil {
 			return err
@@ -117,4 +123,20 @@ func (a *App) drainable(h http.Handler) http.Handler {
 // the server drops the connection.
 func writeTimeout(temporal time.Duration) time.Duration {
 	return max(60*time.Second, temporal+15*time.Second)
+}
+
+// attachmentService is the attachments' service on the application's
+// PostgreSQL, scanning with clamd when CLAMD_ADDR is set.
+func (a *App) attachmentService(cfg config.Config) (*attachments.Service, error) {
+	ac := cfg.Attachments
+	var scanner attachments.Scanner
+	if ac.ClamdAddr != "" {
+		network, addr, err := attachments.ParseClamdAddr(ac.ClamdAddr)
+		if err != nil {
+			return nil, fmt.Errorf("CLAMD_ADDR: %w", err)
+		}
+		scanner = attachments.Clamd{Network: network, Address: addr, Timeout: ac.ClamdTimeout}
+	}
+	return attachments.NewService(attachments.Postgres{Pool: a.Store.Pool}, scanner,
+		attachments.Limits{MaxBytes: ac.MaxBytes, CaseMaxBytes: ac.CaseMaxBytes, MaxFiles: ac.MaxFiles}, a.Logger), nil
 }

@@ -103,6 +103,10 @@ type Config struct {
 	// Chat is the posting of staff notifications to chat bots (CHAT_*).
 	Chat Chat
 
+	// Attachments are the limits on files attached to cases and the
+	// optional virus scanner (ATTACHMENT_*, CLAMD_*).
+	Attachments Attachments
+
 	// PaymentsURL, when set, is the payment provider's HTTP API (POST
 	// /payments and /reversals with an Idempotency-Key header); every
 	// accepted payment is recorded in the ledger too. Empty means the
@@ -175,7 +179,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{LogLevel: or(getenv("LOG_LEVEL"), "info")}
 	var errs []error
 	for _, load := range []func(func(string) string, *Config) []error{
-		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadChatSettings, loadSystemic, loadReports, loadCurrency,
+		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadChatSettings, loadSystemic, loadReports, loadCurrency, loadAttachments,
 		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
 	} {
 		errs = append(errs, load(getenv, &c)...)

@@ -3,7 +3,7 @@
 // contacts and the timeline; beside them only the decisions the case
 // allows this reader (the API's `actions`), each a form whose errors
 // appear beside the field the API names.
-import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values } from './common.js';
+import { t, tOr, h, clear, newKey, showProblem, problemText, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values, fileSize } from './common.js';
 import { banners, scriptPicker, scriptRef, practicesCard } from './practices.js';
 
 // renderCase draws case id; call is the console's API client and me the
@@ -31,7 +31,7 @@ function drawCase(ctx, main, c, staff) {
   const rerender = (next) => drawCase(ctx, main, next, staff);
   const left = [summaryCard(c), c.pending_approvals ? approvalCard(ctx, c, rerender) : null, clocksCard(c),
     c.findings ? findingsCard(c.findings) : null, c.remedies.length && !c.pending_approvals ? remediesCard(c) : null,
-    c.repeat_contacts.length ? repeatsCard(c) : null, (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
+    c.repeat_contacts.length ? repeatsCard(c) : null, filesCard(ctx, c, rerender), (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
   const right = [actionsCard(ctx, c, staff, rerender), practicesCard(ctx, c, rerender, ctx.level)];
   clear(main).append(
     h('section', { class: 'card', id: 'case-head' },
@@ -181,6 +181,49 @@ function messagesCard(c) {
   return h('section', { class: 'card', id: 'messages' },
     h('h2', {}, t('messages.title'), h('span', { class: 'count' }, c.messages.length)),
     h('ol', { class: 'timeline' }, c.messages.slice().reverse().map(item)));
+}
+
+// filesCard lists the case's files (evidence), each saved on a click
+// (handlers only: the roles that see cases masked may not download), and
+// lets a handler attach more while the case is open.
+function filesCard(ctx, c, rerender) {
+  const list = c.attachments || [];
+  const card = h('section', { class: 'card', id: 'files' },
+    h('h2', {}, t('files.title'), h('span', { class: 'count' }, list.length)),
+    list.length ? h('ul', { class: 'files' }, list.map((a) => h('li', { 'data-file': a.filename },
+      a.scan_status === 'infected' ? h('span', { class: 'badge bad' }, t('files.infected')) : h('button', {
+        type: 'button', class: 'link', onclick: async () => {
+          try {
+            await ctx.call.download('/v1/complaints/' + encodeURIComponent(c.id) + '/attachments/' + encodeURIComponent(a.id), a.filename);
+          } catch (err) {
+            toast(problemText(err));
+          }
+        },
+      }, a.filename),
+      ' ', h('span', { class: 'muted' }, a.content_type, ' · ', fileSize(a.size), ' · ', tOr('files.by.' + a.uploaded_by, a.uploaded_by), ' · ', when(a.created_at))))) : h('p', { class: 'muted' }, t('files.none')));
+  if (!c.actions.includes('note') || c.status === 'closed' || c.status === 'withdrawn') return card;
+  const input = h('input', { type: 'file', id: 'case-files', multiple: true, accept: 'image/jpeg,image/png,image/webp,image/heic,.heic,application/pdf,audio/*,.amr,.m4a' });
+  const form = h('form', { novalidate: true, id: 'case-files-form' },
+    h('div', { class: 'form-error', 'data-field': '_form file ' + Array.from({ length: 10 }, (_, i) => 'files[' + i + ']').join(' '), role: 'alert' }),
+    h('label', {}, t('files.add'), input),
+    h('button', { type: 'submit' }, t('files.upload')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!input.files.length) return;
+    const fd = new FormData();
+    for (const f of input.files) fd.append('file', f, f.name);
+    await busy(form, async () => {
+      try {
+        await ctx.call('POST', '/v1/complaints/' + encodeURIComponent(c.id) + '/attachments', fd, { idem: newKey() });
+        toast(t('case.saved'));
+        rerender(await ctx.call('GET', '/v1/complaints/' + encodeURIComponent(c.id)));
+      } catch (err) {
+        showProblem(form, err);
+      }
+    });
+  });
+  card.append(form);
+  return card;
 }
 
 function timelineCard(c) {

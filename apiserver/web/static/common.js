@@ -57,12 +57,15 @@ export class ApiError extends Error {
 // Idempotency-Key, so a retried decision is not taken twice.
 export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A FormData body (files) goes as multipart/form-data, its boundary set
+  // by the browser.
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (opts.token) headers.Authorization = 'Bearer ' + opts.token;
   if (opts.idem) headers['Idempotency-Key'] = opts.idem;
   let resp;
   try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    resp = await fetch(path, { method, headers, body: body === undefined || form ? body : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { title: t('error.network') });
   }
@@ -70,6 +73,36 @@ export async function api(method, path, body, opts = {}) {
   const data = type.includes('json') ? await resp.json() : null;
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
+}
+
+// download fetches a file with the staff token and saves it under name
+// (a link cannot send the token).
+export async function download(path, name, opts = {}) {
+  const headers = {};
+  if (opts.token) headers.Authorization = 'Bearer ' + opts.token;
+  let resp;
+  try {
+    resp = await fetch(path, { headers });
+  } catch (e) {
+    throw new ApiError(0, { title: t('error.network') });
+  }
+  if (!resp.ok) {
+    const type = resp.headers.get('Content-Type') || '';
+    throw new ApiError(resp.status, type.includes('json') ? await resp.json() : null);
+  }
+  const url = URL.createObjectURL(await resp.blob());
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// fileSize is a size in bytes for people.
+export function fileSize(n) {
+  if (n < 1024) return n + ' B';
+  if (n < 1024 * 1024) return (n / 1024).toFixed(0) + ' KB';
+  return (n / 1024 / 1024).toFixed(1) + ' MB';
 }
 
 // newKey makes an idempotency key for one submission of a form.

@@ -3,7 +3,7 @@
 // dashboard. It is a client of the JSON API: every read and decision goes
 // through the same routes, roles and workflow validators as any other
 // client, and the page shows only what the API answers.
-import { t, tOr, h, clear, api, showProblem, clearProblem, problemText, formValues, when, money, busy, statusBadge, lists, values } from './common.js';
+import { t, tOr, h, clear, api, showProblem, clearProblem, problemText, formValues, when, money, busy, statusBadge, lists, values, download } from './common.js';
 import { renderDashboard } from './dashboard.js';
 import { renderReports } from './reports.js';
 import { renderIncidents, renderIncident } from './incidents.js';
@@ -26,6 +26,10 @@ async function call(method, path, body, opts = {}) {
     throw err;
   }
 }
+
+// call.download saves a file the API serves to staff (a link cannot send
+// the token).
+call.download = (path, name) => download(path, name, { token: session.token });
 
 function signOut(expired) {
   sessionStorage.removeItem(tokenKey);

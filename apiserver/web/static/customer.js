@@ -1,7 +1,7 @@
 // The customer's pages: the complaint form (/), the tracking page
 // (/track/{token}) and the survey (/survey/{token}). They use the public
 // API only; the tracking and survey tokens are the customer's keys.
-import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, lang, lists } from './common.js';
+import { t, tOr, h, clear, api, newKey, showProblem, clearProblem, problemText, formValues, when, money, busy, toast, lang, lists, fileSize } from './common.js';
 
 const page = document.body.dataset.page;
 const token = document.body.dataset.token;
@@ -33,6 +33,7 @@ function initForm() {
     v.customer.id = customerID(v.customer);
     v.channel = 'web';
     v.language = lang;
+    const files = [...document.getElementById('files').files];
     await busy(form, async () => {
       try {
         const res = await api('POST', '/v1/complaints', v, { idem: key });
@@ -50,6 +51,10 @@ function initForm() {
             h('p', {}, t('form.tracking_hint')),
             h('p', {}, h('a', { href: res.tracking_url, id: 'tracking-link' }, res.tracking_url)),
           );
+          // The files follow the complaint, to its case (the tracking
+          // token is the key); one refused leaves the case without them,
+          // and the tracking page can add them again.
+          if (files.length) done.append(await sendFiles(res.tracking_token, files));
         } else {
           done.append(h('p', { id: 'existing-case' }, res.message || t('form.link_sent')));
         }
@@ -60,6 +65,18 @@ function initForm() {
       }
     });
   });
+}
+
+// sendFiles attaches files to the case of token and says how it went.
+async function sendFiles(tok, files) {
+  const fd = new FormData();
+  for (const f of files) fd.append('file', f, f.name);
+  try {
+    const up = await api('POST', '/v1/track/' + encodeURIComponent(tok) + '/attachments', fd, { idem: newKey() });
+    return h('p', { id: 'files-done' }, t('form.files_done', { n: up.attachments.length }));
+  } catch (err) {
+    return h('p', { class: 'form-error', id: 'files-failed', role: 'alert' }, t('form.files_failed'), ' ', problemText(err));
+  }
 }
 
 // The case statuses (GET /v1/lists), each with the step of the progress
@@ -132,6 +149,7 @@ function renderTrack(d) {
   const survey = surveyLink(d);
   if (survey) parts.push(h('section', { class: 'card narrow' }, h('h2', {}, t('track.survey')), h('p', {}, t('track.survey_hint')),
     h('a', { href: survey, id: 'survey-link', class: 'button' }, t('track.survey_go'))));
+  parts.push(filesCard(d));
   parts.push(messagesCard(d.messages));
   if (prefs) parts.push(prefs);
   if (d.status !== 'closed' && d.status !== 'withdrawn') parts.push(withdrawCard());
@@ -200,17 +218,61 @@ function proposalCard(p) {
     form);
 }
 
+const fileAccept = 'image/jpeg,image/png,image/webp,image/heic,.heic,application/pdf,audio/*,.amr,.m4a';
+
+// fileErrors is the slot for the files' field errors (files[0] ...).
+function fileErrors() {
+  return h('div', { class: 'field-error', 'data-field': 'file ' + Array.from({ length: 10 }, (_, i) => 'files[' + i + ']').join(' ') });
+}
+
 function infoCard(question) {
+  const files = h('input', { type: 'file', id: 'info-files', multiple: true, accept: fileAccept });
   const form = h('form', { id: 'info-form', novalidate: true },
     h('div', { class: 'form-error', 'data-field': '_form', role: 'alert' }),
     h('label', {}, t('track.answer'), h('textarea', { name: 'answer', rows: 4, maxlength: 10000 })),
     h('div', { class: 'field-error', 'data-field': 'answer' }),
+    h('label', {}, t('track.answer_files'), files),
+    fileErrors(),
     h('button', { type: 'submit', class: 'primary' }, t('track.send_answer')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    await respond(form, '/info', { answer: form.elements.answer.value.trim() });
+    const answer = form.elements.answer.value.trim();
+    if (!files.files.length) return respond(form, '/info', { answer });
+    // With files the answer goes as a form: the files and the answer
+    // reach the case together.
+    const fd = new FormData();
+    fd.append('answer', answer);
+    for (const f of files.files) fd.append('file', f, f.name);
+    await respond(form, '/info', fd);
   });
   return h('section', { class: 'card narrow', id: 'info-request' }, h('h2', {}, t('track.question')), h('p', {}, question), form);
+}
+
+// filesCard lists the files the customer attached, each a download, and
+// while the case is open lets them add more.
+function filesCard(d) {
+  const list = d.attachments || [];
+  const card = h('section', { class: 'card narrow', id: 'files' },
+    h('h2', {}, t('track.files')),
+    list.length ? h('ul', { class: 'files' }, list.map((a) => h('li', {},
+      h('a', { href: '/v1/track/' + encodeURIComponent(token) + '/attachments/' + encodeURIComponent(a.id), download: a.filename, 'data-file': a.filename }, a.filename),
+      ' ', h('span', { class: 'muted' }, fileSize(a.size), ' · ', whenCase(a.created_at))))) : h('p', { class: 'muted' }, t('track.no_files')));
+  if (d.status === 'closed' || d.status === 'withdrawn') return card;
+  const files = h('input', { type: 'file', id: 'add-files', multiple: true, accept: fileAccept });
+  const form = h('form', { id: 'files-form', novalidate: true },
+    h('div', { class: 'form-error', 'data-field': '_form', role: 'alert' }),
+    h('label', {}, t('track.add_files'), files), fileErrors(),
+    h('p', { class: 'hint' }, t('form.files_hint')),
+    h('button', { type: 'submit' }, t('track.send_files')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!files.files.length) return;
+    const fd = new FormData();
+    for (const f of files.files) fd.append('file', f, f.name);
+    await respond(form, '/attachments', fd);
+  });
+  card.append(form);
+  return card;
 }
 
 function withdrawCard() {
