@@ -93,6 +93,12 @@ const (
 	CodePathMismatch         = "path_mismatch"
 	CodeInvalidCalendar      = "invalid_calendar"
 	CodeInvalid              = "invalid"
+	CodeStaffRequired        = "staff_required"
+	CodeOutsideOnly          = "outside_only"
+	CodeCallbackRequired     = "callback_required"
+	CodeCallbackNotAllowed   = "callback_not_allowed"
+	CodeInPast               = "in_past"
+	CodeSameCase             = "same_case"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -158,6 +164,12 @@ func ErrorCodes() []ErrorCode {
 		{CodePathMismatch, nil},
 		{CodeInvalidCalendar, nil},
 		{CodeInvalid, nil},
+		{CodeStaffRequired, nil},
+		{CodeOutsideOnly, nil},
+		{CodeCallbackRequired, nil},
+		{CodeCallbackNotAllowed, nil},
+		{CodeInPast, nil},
+		{CodeSameCase, nil},
 	}
 }
 
