@@ -197,6 +197,9 @@ type SplitRequest struct {
 	ContactSeq int    `json:"contact_seq"`
 	NewCaseID  string `json:"new_case_id"`
 	Reason     string `json:"reason"`
+	// Description is what the new case is about, in staff's words (the
+	// contact's subject when empty).
+	Description string `json:"description,omitempty"`
 }
 
 // Validate names every bad field.
@@ -207,6 +210,7 @@ func (r SplitRequest) Validate() error {
 	}
 	errs.Required("new_case_id", r.NewCaseID, 100, SingleLine)
 	errs.Required("reason", r.Reason, 1000, FreeText)
+	errs.Text("description", r.Description, MaxDescription, FreeText)
 	return errs.Err()
 }
 

@@ -412,7 +412,8 @@ func (w *caseWorkflow) row() complaint.CaseRow {
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
 		AppealCount: w.st.AppealCount, RepeatCount: w.repeats(), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
-		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
+		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0,
+		MergedInto: w.st.MergedInto}
 	dues := complaint.DuesOf(w.st.Deadlines)
 	r.Breached, r.AckDueAt, r.ResolveDueAt = dues.Breached, dues.Ack, dues.Resolve
 	if p := w.st.Proposal; p != nil && w.st.Status == complaint.StatusAwaitingApproval {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/complaint-handling/complaints/complaint"
@@ -66,6 +67,9 @@ func (w *caseWorkflow) validateParty(ctx workflow.Context, r complaint.PartyDeci
 	return nil
 }
 
+// partyEvents are the audit events of the party changes.
+var partyEvents = map[string]string{complaint.PartyAdd: "party_added", complaint.PartyUpdate: "party_updated", complaint.PartyRemove: "party_removed"}
+
 // partyIndex is the index in State.Parties of party no, or -1.
 func (w *caseWorkflow) partyIndex(no int) int {
 	return slices.IndexFunc(w.st.Parties, func(p complaint.PartyRef) bool { return p.No == no })
@@ -101,7 +105,7 @@ func (w *caseWorkflow) party(ctx workflow.Context, r complaint.PartyDecision) (c
 	}
 	ch := &complaint.PartyChange{Op: r.Op, No: no, Party: r.Party, By: r.Actor.ID, At: now}
 	return w.st, w.applyWith(ctx, func(c *complaint.Change) { c.Party = ch },
-		complaint.Event{Type: "party_" + r.Op + "ed", Actor: r.Actor.ID, At: now, Payload: payload})
+		complaint.Event{Type: partyEvents[r.Op], Actor: r.Actor.ID, At: now, Payload: payload})
 }
 
 // --- calls and callbacks ---
@@ -321,16 +325,22 @@ func (w *caseWorkflow) contactIndex(no int) int {
 	return slices.IndexFunc(w.st.RepeatContacts, func(c complaint.RepeatContact) bool { return c.Seq == no })
 }
 
-// SplitResult answers the split update: the contact to start the new
-// case with.
+// SplitResult answers the split update: the contact the new case was
+// started with, and whether this asked for a split already made.
 type SplitResult struct {
 	Contact complaint.RepeatContact `json:"contact"`
 	Again   bool                    `json:"again"`
 }
 
-// split marks the repeat contact as split off into r.NewCaseID; the API
-// then starts that case with the contact's data (and, asked again after a
-// failure, starts it again: the same id finds the same case).
+// SplitWorkflowID is the workflow id of a case split off into caseID:
+// its own, not its matter's, or its first filing would fold it back.
+func SplitWorkflowID(caseID string) string { return "complaint:" + caseID }
+
+// split starts the new case r.NewCaseID with the repeat contact's data
+// (the customer of this case, the contact's channel, subject and time)
+// as a workflow of its own that outlives this one, then marks the contact
+// split off. Asked again for the same new case, it answers with what it
+// did.
 func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (SplitResult, error) {
 	i := w.contactIndex(r.ContactSeq)
 	if i < 0 {
@@ -343,7 +353,23 @@ func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (Sp
 	w.st.RepeatContacts[i].SplitInto = r.NewCaseID
 	w.changed++
 	c := w.st.RepeatContacts[i]
+	desc := r.Description
+	if desc == "" {
+		desc = c.Subject
+	}
+	nc := complaint.Complaint{CaseID: r.NewCaseID, Customer: w.in.Customer, Channel: c.Channel, Subject: c.Subject, Description: desc,
+		Language: w.in.Language, Profile: w.in.Profile, ReceivedAt: c.At, Region: w.in.Region, Branch: w.in.Branch, Product: w.in.Product}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        SplitWorkflowID(r.NewCaseID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	if err := workflow.ExecuteChildWorkflow(cctx, WorkflowName, NewInput(nc)).GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		w.st.RepeatContacts[i].SplitInto = ""
+		return SplitResult{}, fmt.Errorf("start split case %s: %w", r.NewCaseID, err)
+	}
 	err := w.apply(ctx, complaint.Event{Type: "contact_split", Actor: r.Actor.ID, At: workflow.Now(ctx),
-		Payload: map[string]any{"contact": r.ContactSeq, "new_case_id": r.NewCaseID, "reason": r.Reason, "channel": c.Channel}})
+		Payload: map[string]any{"contact": r.ContactSeq, "new_case_id": r.NewCaseID, "reason": r.Reason, "channel": c.Channel}},
+		complaint.Message{Key: fmt.Sprintf("split-%d", r.ContactSeq), Audience: "staff", Recipient: w.st.Assignee, RecipientRole: roleIfEmpty(w.st.Assignee, complaint.RoleSupervisor),
+			Team: w.st.Team, Kind: "contact_split", Params: map[string]string{"case_number": w.st.CaseNumber, "new_case": r.NewCaseID}})
 	return SplitResult{Contact: c}, err
 }
