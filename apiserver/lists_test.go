@@ -113,6 +113,8 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 		{"clock units", func(e enumAt) bool { return e.name == "unit" },
 			[]string{string(clock.CalendarTime), string(clock.BusinessHours), string(clock.BusinessDays), string(clock.WorkingDays)}},
 		{"problem codes", func(e enumAt) bool { return e.name == "code" }, codes},
+		{"party kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "/Party/") }, complaint.PartyKinds()},
+		{"addable party kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "/PartyRequest/") }, complaint.AddablePartyKinds()},
 	}
 	// fixed are a route's own words, no list of the domain: the test
 	// pins where they may appear, so a new enum must be placed above.

@@ -325,13 +325,6 @@ func (w *caseWorkflow) contactIndex(no int) int {
 	return slices.IndexFunc(w.st.RepeatContacts, func(c complaint.RepeatContact) bool { return c.Seq == no })
 }
 
-// SplitResult answers the split update: the contact the new case was
-// started with, and whether this asked for a split already made.
-type SplitResult struct {
-	Contact complaint.RepeatContact `json:"contact"`
-	Again   bool                    `json:"again"`
-}
-
 // SplitWorkflowID is the workflow id of a case split off into caseID:
 // its own, not its matter's, or its first filing would fold it back.
 func SplitWorkflowID(caseID string) string { return "complaint:" + caseID }
@@ -341,13 +334,13 @@ func SplitWorkflowID(caseID string) string { return "complaint:" + caseID }
 // as a workflow of its own that outlives this one, then marks the contact
 // split off. Asked again for the same new case, it answers with what it
 // did.
-func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (SplitResult, error) {
+func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (complaint.State, error) {
 	i := w.contactIndex(r.ContactSeq)
 	if i < 0 {
-		return SplitResult{}, complaint.Invalid("contact_seq", complaint.NewProblem(complaint.CodeInvalid, fmt.Sprintf("no repeat contact %d", r.ContactSeq)))
+		return w.st, complaint.Invalid("contact_seq", complaint.NewProblem(complaint.CodeInvalid, fmt.Sprintf("no repeat contact %d", r.ContactSeq)))
 	}
 	if w.st.RepeatContacts[i].SplitInto == r.NewCaseID {
-		return SplitResult{Contact: w.st.RepeatContacts[i], Again: true}, nil
+		return w.st, nil
 	}
 	w.st.RepeatContacts = slices.Clone(w.st.RepeatContacts)
 	w.st.RepeatContacts[i].SplitInto = r.NewCaseID
@@ -365,11 +358,11 @@ func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (Sp
 	})
 	if err := workflow.ExecuteChildWorkflow(cctx, WorkflowName, NewInput(nc)).GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		w.st.RepeatContacts[i].SplitInto = ""
-		return SplitResult{}, fmt.Errorf("start split case %s: %w", r.NewCaseID, err)
+		return w.st, fmt.Errorf("start split case %s: %w", r.NewCaseID, err)
 	}
 	err := w.apply(ctx, complaint.Event{Type: "contact_split", Actor: r.Actor.ID, At: workflow.Now(ctx),
 		Payload: map[string]any{"contact": r.ContactSeq, "new_case_id": r.NewCaseID, "reason": r.Reason, "channel": c.Channel}},
 		complaint.Message{Key: fmt.Sprintf("split-%d", r.ContactSeq), Audience: "staff", Recipient: w.st.Assignee, RecipientRole: roleIfEmpty(w.st.Assignee, complaint.RoleSupervisor),
 			Team: w.st.Team, Kind: "contact_split", Params: map[string]string{"case_number": w.st.CaseNumber, "new_case": r.NewCaseID}})
-	return SplitResult{Contact: c}, err
+	return w.st, err
 }

@@ -192,3 +192,26 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// CaseIDByNumber returns the id of the case numbered number, or
+// ErrNotFound.
+func (s *Store) CaseIDByNumber(ctx context.Context, number string) (string, error) {
+	var id string
+	if err := s.Pool.QueryRow(ctx, `SELECT id::text FROM cases WHERE case_number = $1`, number).Scan(&id); err != nil {
+		return "", fmt.Errorf("store.CaseIDByNumber(%s): %w", number, notFound(err))
+	}
+	return id, nil
+}
+
+// MergedIntoOf returns the id of the case caseID was merged into ("" when
+// it was not).
+func (s *Store) MergedIntoOf(ctx context.Context, caseID string) (string, error) {
+	var into *string
+	if err := s.Pool.QueryRow(ctx, `SELECT merged_into::text FROM cases WHERE id = $1`, caseID).Scan(&into); err != nil {
+		return "", fmt.Errorf("store.MergedIntoOf(%s): %w", caseID, notFound(err))
+	}
+	if into == nil {
+		return "", nil
+	}
+	return *into, nil
+}
