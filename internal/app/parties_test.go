@@ -238,7 +238,7 @@ func TestMergeAndSplitThroughTheAPI(t *testing.T) {
 	// An approval and a merge at the same instant on a third case.
 	third := s.file("cust-merge", "ORD-M-3", nil)
 	s.must(200, "POST", "/v1/complaints/"+third+"/findings", agent, map[string]any{"cause": "refund.delayed",
-		"cause_detail": "refund.delayed.return_not_scanned", "responsibility": "company", "summary": "Not scanned."}, nil)
+		"cause_detail": "refund.delayed.return_not_scanned", "responsibility": "company", "responsible_unit": "returns desk", "summary": "Not scanned."}, nil)
 	s.must(200, "POST", "/v1/complaints/"+third+"/proposal", agent, map[string]any{
 		"remedies": []map[string]any{{"type": "refund", "amount": 15000, "currency": "CNY"}}, "message": "We refund."}, nil)
 	var wg sync.WaitGroup
@@ -273,7 +273,7 @@ func TestMergeAndSplitThroughTheAPI(t *testing.T) {
 	}
 	repeat["customer"] = map[string]any{"id": "cust-merge", "name": "Zhang Wei", "phone": "+86 139 1234 5678", "email": "zhang.wei@example.com"}
 	repeat["order_ref"], repeat["channel"], repeat["subject"] = "ORD-M-1", "phone", "The courier was rude"
-	s.must(200, "POST", "/v1/complaints", agent, repeat, nil)
+	s.must(200, "POST", "/v1/complaints", "", repeat, nil)
 	s.must(403, "POST", "/v1/complaints/"+first+"/split", agent, map[string]any{"contact": 1, "reason": "another matter"}, nil)
 	s.must(422, "POST", "/v1/complaints/"+first+"/split", sup, map[string]any{"contact": 5, "reason": "another matter"}, nil)
 	var split, again struct {

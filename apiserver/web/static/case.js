@@ -4,6 +4,7 @@
 // allows this reader (the API's `actions`), each a form whose errors
 // appear beside the field the API names.
 import { t, tOr, h, clear, newKey, showProblem, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values } from './common.js';
+import { partiesCard, practiceForms } from './parties.js';
 
 // renderCase draws case id; call is the console's API client and me the
 // signed-in staff member (together, ctx below).
@@ -31,7 +32,7 @@ function drawCase(ctx, main, c, staff) {
   const left = [summaryCard(c), c.pending_approvals ? approvalCard(ctx, c, rerender) : null, clocksCard(c),
     c.findings ? findingsCard(c.findings) : null, c.remedies.length && !c.pending_approvals ? remediesCard(c) : null,
     c.repeat_contacts.length ? repeatsCard(c) : null, (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
-  const right = [actionsCard(ctx, c, staff, rerender)];
+  const right = [actionsCard(ctx, c, staff, rerender), partiesCard(ctx, c)];
   clear(main).append(
     h('section', { class: 'card', id: 'case-head' },
       h('p', { class: 'muted' }, t('case.number'), ' ', h('strong', { id: 'case-number' }, c.case_number), ' · ', when(c.received_at)),
@@ -334,6 +335,7 @@ function actionsCard(ctx, c, staff, rerender) {
         h('button', { type: 'submit', class: 'primary' }, t('action.save'))], (v) => ({ state: v.state, note: v.note || '' })), true);
     }
   }
+  forms.push(...practiceForms(ctx, c, rerender));
   return h('section', { class: 'card', id: 'actions' }, h('h2', {}, t('action.title')),
     forms.length ? forms : h('p', { class: 'muted', id: 'no-actions' }, t('action.none')));
 }
