@@ -18,7 +18,7 @@ export function partiesCard(ctx, c) {
       p.authorised && p.kind !== 'customer' ? h('span', { class: 'badge' }, t('parties.authorised')) : null,
       p.phone ? h('span', { class: 'muted' }, ' ', p.phone) : null, p.email ? h('span', { class: 'muted' }, ' ', p.email) : null,
       p.kind !== 'customer' && c.live && !['closed', 'withdrawn', 'merged'].includes(c.status)
-        ? h('button', { type: 'button', class: 'link', 'data-remove': p.id, onclick: () => send('DELETE', '/' + p.id) }, t('parties.remove')) : null);
+        ? [' ', h('button', { type: 'button', class: 'link', 'data-remove': p.id, onclick: () => send('DELETE', '/' + p.id) }, t('parties.remove'))] : null);
     card.append(h('ul', { class: 'parties' }, row(v.customer), v.parties.map(row)));
     if (v.handover) {
       const ho = v.handover;
