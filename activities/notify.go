@@ -143,7 +143,7 @@ var staffTemplates = map[string]template{
 	"merged_staff":           {"[{case_number}] 投诉已合并", "投诉 {case_number} 已并入投诉 {continues_as}。", "[{case_number}] Case merged", "Case {case_number} was merged into case {continues_as}."},
 	"merged_from":            {"[{case_number}] 另一投诉已并入", "投诉 {from} 已并入投诉 {case_number}。", "[{case_number}] A case was merged into it", "Case {from} was merged into case {case_number}."},
 	"callback_due":           {"[{case_number}] 约定回电时间到了", "请按约定给投诉 {case_number} 的客户回电（约定时间 {due}）。", "[{case_number}] Time to call the customer back", "Please call the customer of case {case_number} back, as agreed for {due}."},
-	"contact_split":          {"[{case_number}] 再次联系已拆分为新投诉", "投诉 {case_number} 中误并的一次联系已拆分为新投诉 {new_case}。", "[{case_number}] A contact was split off", "A contact folded into case {case_number} by mistake is now case {new_case}."},
+	"contact_split":          {"[{case_number}] 再次联系已拆分为新投诉", "投诉 {case_number} 中误并的一次联系已拆分为新投诉，新投诉见案件记录。", "[{case_number}] A contact was split off", "A contact folded into case {case_number} by mistake is now a case of its own; its trail names it."},
 	"assigned":               {"[{case_number}] 新分配给您的投诉", "投诉 {case_number} 已分配给您处理。", "[{case_number}] Case assigned to you", "Case {case_number} has been assigned to you."},
 	"unassigned":             {"[{case_number}] 投诉待分配", "投诉 {case_number} 暂无合适的处理人员，请为其指定处理人。", "[{case_number}] Case needs a handler", "Nobody at the right level could take case {case_number}: please assign it."},
 	"transferred":            {"[{case_number}] 投诉已转交", "投诉 {case_number} 已转交，原因：{reason}", "[{case_number}] Case transferred", "Case {case_number} was transferred. Reason: {reason}"},

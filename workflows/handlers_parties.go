@@ -363,6 +363,6 @@ func (w *caseWorkflow) split(ctx workflow.Context, r complaint.SplitRequest) (co
 	err := w.apply(ctx, complaint.Event{Type: "contact_split", Actor: r.Actor.ID, At: workflow.Now(ctx),
 		Payload: map[string]any{"contact": r.ContactSeq, "new_case_id": r.NewCaseID, "reason": r.Reason, "channel": c.Channel}},
 		complaint.Message{Key: fmt.Sprintf("split-%d", r.ContactSeq), Audience: "staff", Recipient: w.st.Assignee, RecipientRole: roleIfEmpty(w.st.Assignee, complaint.RoleSupervisor),
-			Team: w.st.Team, Kind: "contact_split", Params: map[string]string{"case_number": w.st.CaseNumber, "new_case": r.NewCaseID}})
+			Team: w.st.Team, Kind: "contact_split", Params: map[string]string{"case_number": w.st.CaseNumber}})
 	return w.st, err
 }
