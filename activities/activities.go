@@ -86,6 +86,7 @@ func (a *Activities) RegisterCase(ctx context.Context, in workflows.RegisterInpu
 	number, err := a.Store.InsertCase(ctx, store.NewCase{
 		Complaint: in.Complaint, WorkflowID: in.WorkflowID, FirstRunID: in.FirstRunID, Classification: in.Classification,
 		TokenHash: store.HashToken(tok), Profile: profile, Deadlines: deadlines, TimeZone: cal.TimeZone,
+		FirstReceiver: in.FirstReceiver,
 	})
 	if err != nil {
 		return workflows.RegisterResult{}, storeError("register case", err)

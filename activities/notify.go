@@ -117,6 +117,8 @@ var templates = map[string]template{
 		"Your complaint is closed ({case_number})", "Your complaint is closed. Thank you for telling us. We will shortly ask how we did."},
 	"withdrawn": {"投诉已撤回（{case_number}）", "您的投诉已按您的要求撤回。",
 		"Complaint withdrawn ({case_number})", "Your complaint has been withdrawn as you asked."},
+	"merged": {"投诉已合并处理（{case_number}）", "您通过不同渠道反映的同一问题已合并处理：投诉 {case_number} 并入投诉 {continues_as} 继续处理，请以 {continues_as} 跟进进展。",
+		"Your complaints are handled together ({case_number})", "You told us about the same matter more than once, so we handle it as one case: complaint {case_number} continues as complaint {continues_as}. Please follow {continues_as} from now on."},
 	// tracking_link goes to the contact details on file when someone files
 	// about an existing case without its token (the API never gives the
 	// token to such a caller).
@@ -142,6 +144,10 @@ var templates = map[string]template{
 
 // staffTemplates are the staff messages, in Chinese and English.
 var staffTemplates = map[string]template{
+	"merged_staff":           {"[{case_number}] 投诉已合并", "投诉 {case_number} 已并入投诉 {continues_as}。", "[{case_number}] Case merged", "Case {case_number} was merged into case {continues_as}."},
+	"merged_from":            {"[{case_number}] 另一投诉已并入", "投诉 {from} 已并入投诉 {case_number}。", "[{case_number}] A case was merged into it", "Case {from} was merged into case {case_number}."},
+	"callback_due":           {"[{case_number}] 约定回电时间到了", "请按约定给投诉 {case_number} 的客户回电（约定时间 {due}）。", "[{case_number}] Time to call the customer back", "Please call the customer of case {case_number} back, as agreed for {due}."},
+	"contact_split":          {"[{case_number}] 再次联系已拆分为新投诉", "投诉 {case_number} 中误并的一次联系已拆分为新投诉，新投诉见案件记录。", "[{case_number}] A contact was split off", "A contact folded into case {case_number} by mistake is now a case of its own; its trail names it."},
 	"assigned":               {"[{case_number}] 新分配给您的投诉", "投诉 {case_number} 已分配给您处理。", "[{case_number}] Case assigned to you", "Case {case_number} has been assigned to you."},
 	"unassigned":             {"[{case_number}] 投诉待分配", "投诉 {case_number} 暂无合适的处理人员，请为其指定处理人。", "[{case_number}] Case needs a handler", "Nobody at the right level could take case {case_number}: please assign it."},
 	"transferred":            {"[{case_number}] 投诉已转交", "投诉 {case_number} 已转交，原因：{reason}", "[{case_number}] Case transferred", "Case {case_number} was transferred. Reason: {reason}"},
@@ -187,6 +193,7 @@ var statusWords = map[string][2]string{
 	complaint.StatusAwaitingCustomer: {"等待您确认处理方案", "waiting for you to accept or reject our resolution"},
 	complaint.StatusClosed:           {"已办结", "closed"},
 	complaint.StatusWithdrawn:        {"已撤回", "withdrawn"},
+	complaint.StatusMerged:           {"已并入其他投诉继续处理", "merged into another case, which continues"},
 }
 
 // StatusText is a status in plain words in a language (zh or en).
@@ -399,6 +406,7 @@ var remedyNames = map[string][2]string{
 var clockNames = map[string][2]string{
 	"acknowledge":        {"受理时限", "acknowledgement clock"},
 	"first_response":     {"首次答复时限", "first response clock"},
+	"first_contact":      {"首次人工联系时限", "first human contact clock"},
 	"resolve":            {"处理时限", "resolution clock"},
 	"summary_resolution": {"简易处理时限", "summary resolution clock"},
 	"fulfilment":         {"履行时限", "fulfilment clock"},

@@ -23,6 +23,7 @@ func sampleParams(regulator, amount string) map[string]string {
 		"reason": "需要调取通话录音", "survey_url": "https://complaints.example.com/survey/AbC-12_x", "tracking_url": "https://complaints.example.com/track/AbC-12_x", "remedies": "refund,goodwill",
 		"remedy": "repair", "note": "缺少配件", "comment": "金额过高", "clock": "resolve", "elapsed": "80%",
 		"dimension": "category", "value": "电费账单", "recent": "12", "usual": "2.5", "linked": "12", "incident_id": "7", "kind": "threats",
+		"continues_as": "CMP-20260302-000018", "from": "CMP-20260302-000019",
 	}
 }
 

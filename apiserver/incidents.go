@@ -284,7 +284,7 @@ func (s *Server) decideIncidentResolution(c *gin.Context) {
 		}
 		var ids []string
 		for _, cs := range cases {
-			if cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn {
+			if complaint.IsOpen(cs.Status) {
 				ids = append(ids, cs.ID)
 			}
 		}

@@ -92,7 +92,7 @@ func customerStep(status string) string {
 		return complaint.StatusInvestigating
 	case complaint.StatusExecuting, complaint.StatusFulfilling:
 		return complaint.StatusAwaitingApproval
-	case complaint.StatusWithdrawn:
+	case complaint.StatusWithdrawn, complaint.StatusMerged:
 		return complaint.StatusClosed
 	}
 	return status
@@ -140,7 +140,7 @@ func buildLists(dict map[string]map[string]string) Lists {
 	var l Lists
 	for _, s := range complaint.Statuses() {
 		l.Statuses = append(l.Statuses, StatusItem{ListItem: ListItem{s, labels(prefixStatus + s)}, Step: customerStep(s),
-			Open: s != complaint.StatusClosed && s != complaint.StatusWithdrawn, CustomerLabels: labels(prefixTrackStatus + s)})
+			Open: complaint.IsOpen(s), CustomerLabels: labels(prefixTrackStatus + s)})
 	}
 	l.Categories = items(prefixCategory, complaint.Categories())
 	l.Severities = items(prefixSeverity, complaint.Severities())

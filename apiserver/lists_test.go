@@ -127,6 +127,8 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 		{"chat kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "hannel") }, store.ChatKinds()},
 		{"attachment types", func(e enumAt) bool { return e.name == "content_type" }, attachments.AllowedTypes()},
 		{"scan statuses", func(e enumAt) bool { return e.name == "scan_status" }, attachments.ScanStatuses()},
+		{"party kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "/Party/") }, complaint.PartyKinds()},
+		{"addable party kinds", func(e enumAt) bool { return e.name == "kind" && strings.Contains(e.path, "/PartyRequest/") }, complaint.AddablePartyKinds()},
 	}
 	// fixed are a route's own words, no list of the domain: the test
 	// pins where they may appear, so a new enum must be placed above.

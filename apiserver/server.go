@@ -179,6 +179,17 @@ func (s *Server) routes() (*gin.Engine, error) {
 	staff.GET("/complaints/:id/attachments", s.allow(readers...), s.caseAttachments)
 	staff.POST("/complaints/:id/attachments", s.allow(handlers...), s.uploadCaseAttachments)
 	staff.GET("/complaints/:id/attachments/:attachment", s.allow(readers...), s.downloadCaseAttachment)
+	// The people around a case, logged calls, merging and splitting
+	// (docs/parties.md).
+	supervisors := []string{complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector}
+	staff.GET("/complaints/:id/parties", s.allow(readers...), s.getParties)
+	staff.POST("/complaints/:id/parties", s.allow(handlers...), s.addParty)
+	staff.PUT("/complaints/:id/parties/:no", s.allow(handlers...), s.updateParty)
+	staff.DELETE("/complaints/:id/parties/:no", s.allow(handlers...), s.removeParty)
+	staff.POST("/complaints/:id/calls", s.allow(handlers...), s.logCall)
+	staff.POST("/complaints/:id/merge", s.allow(supervisors...), s.merge)
+	staff.POST("/complaints/:id/split", s.allow(supervisors...), s.split)
+	staff.GET("/reports/handovers", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.handovers)
 	staff.GET("/profiles", s.allow(readers...), s.listProfiles)
 	staff.GET("/remedy-kinds", s.allow(readers...), s.remedyKinds)
 	staff.GET("/reports/breakdown", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin, complaint.RoleAuditor), s.breakdown)

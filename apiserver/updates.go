@@ -130,7 +130,7 @@ func customerViewAllows(name string) func(store.Case) bool {
 		case wf.UpdateCustomerInfo:
 			return cs.Status == complaint.StatusAwaitingInfo
 		case wf.UpdateWithdraw:
-			return cs.Status != complaint.StatusClosed && cs.Status != complaint.StatusWithdrawn
+			return complaint.IsOpen(cs.Status)
 		}
 		return false
 	}

@@ -16,6 +16,9 @@ const (
 	StatusAwaitingCustomer = "awaiting_customer"
 	StatusClosed           = "closed"
 	StatusWithdrawn        = "withdrawn"
+	// StatusMerged ends a case a supervisor merged into another open case
+	// of the same customer; it continues as that case (State.MergedInto).
+	StatusMerged = "merged"
 )
 
 // Survey statuses of a closed case.
@@ -161,6 +164,10 @@ type RepeatContact struct {
 	At      time.Time `json:"at"`
 	Channel string    `json:"channel"`
 	Subject string    `json:"subject"`
+	// Seq is the audit event that recorded the contact, and SplitInto the
+	// case it became when staff split it off (workflows.VersionParties).
+	Seq       int    `json:"seq,omitempty"`
+	SplitInto string `json:"split_into,omitempty"`
 }
 
 // State is what the state query returns and what continue-as-new carries.
@@ -229,4 +236,22 @@ type State struct {
 	CustomerScript      *CustomerScript `json:"customer_script,omitempty"`
 	AbuseCount          int             `json:"abuse_count,omitempty"`
 	RestrictionReviewed bool            `json:"restriction_reviewed,omitempty"`
+	// Callbacks are the calls promised to the customer, each reminded to
+	// the handler at its time; MergedInto is the case this one continues
+	// as once merged (workflows.VersionParties).
+	Callbacks  []Callback `json:"callbacks,omitempty"`
+	MergedInto string     `json:"merged_into,omitempty"`
+	// MergedIntoNumber is that case's number.
+	MergedIntoNumber string `json:"merged_into_number,omitempty"`
+	// Parties are the case's parties (by number, kind and staff id: their
+	// personal data is in PostgreSQL only); PartyCount numbers them.
+	Parties    []PartyRef `json:"parties,omitempty"`
+	PartyCount int        `json:"party_count,omitempty"`
+}
+
+// PartyRef is what the workflow keeps of a party.
+type PartyRef struct {
+	No      int    `json:"no"`
+	Kind    string `json:"kind"`
+	StaffID string `json:"staff_id,omitempty"`
 }

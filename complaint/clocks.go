@@ -14,6 +14,7 @@ const (
 	ClockResolve           = clock.Resolve
 	ClockSummaryResolution = clock.SummaryResolution
 	ClockAppeal            = clock.Appeal
+	ClockFirstContact      = clock.FirstContact
 )
 
 // Clocks is the snapshot of the clock profile a case runs under, calendar
@@ -79,5 +80,5 @@ func DuesOf(deadlines []Deadline) RowDues {
 // ClockNames returns the name of every clock a profile may run, in the
 // order a case meets them.
 func ClockNames() []string {
-	return []string{ClockAcknowledge, ClockFirstResponse, ClockSummaryResolution, ClockResolve, ClockAppeal}
+	return []string{ClockAcknowledge, ClockFirstContact, ClockFirstResponse, ClockSummaryResolution, ClockResolve, ClockAppeal}
 }

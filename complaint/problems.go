@@ -99,6 +99,12 @@ const (
 	CodeScriptNotApproved    = "script_not_approved"
 	CodeWebhookNotAllowed    = "webhook_not_allowed"
 	CodeSecretNotUsed        = "secret_not_used"
+	CodeStaffRequired        = "staff_required"
+	CodeOutsideOnly          = "outside_only"
+	CodeCallbackRequired     = "callback_required"
+	CodeCallbackNotAllowed   = "callback_not_allowed"
+	CodeInPast               = "in_past"
+	CodeSameCase             = "same_case"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -175,6 +181,12 @@ func ErrorCodes() []ErrorCode {
 		{CodeCaseFilesTooLarge, []string{"max_bytes"}},
 		{CodeFileEmpty, nil},
 		{CodeFileInfected, nil},
+		{CodeStaffRequired, nil},
+		{CodeOutsideOnly, nil},
+		{CodeCallbackRequired, nil},
+		{CodeCallbackNotAllowed, nil},
+		{CodeInPast, nil},
+		{CodeSameCase, nil},
 	}
 }
 

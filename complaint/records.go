@@ -35,6 +35,26 @@ type Change struct {
 	// Fulfilment, when set, moves a fulfilment's row in the same
 	// transaction as the event.
 	Fulfilment *FulfilmentChange `json:"fulfilment,omitempty"`
+	// Party, when set, adds, updates or removes a party of the case in the
+	// same transaction as the event.
+	Party *PartyChange `json:"party,omitempty"`
+}
+
+// Party changes.
+const (
+	PartyAdd    = "add"
+	PartyUpdate = "update"
+	PartyRemove = "remove"
+)
+
+// PartyChange is one change to a case's parties: Op (add, update, remove)
+// on the party numbered No, with its new values (add, update).
+type PartyChange struct {
+	Op    string       `json:"op"`
+	No    int          `json:"no"`
+	Party PartyRequest `json:"party"`
+	By    string       `json:"by"`
+	At    time.Time    `json:"at"`
 }
 
 // FulfilmentChange is a fulfilment's new state, by its execute key.
@@ -81,6 +101,8 @@ type CaseRow struct {
 	// PendingApproval summarises the proposal awaiting approval, for the
 	// approvers' inbox; nil when nothing awaits approval.
 	PendingApproval *PendingApproval `json:"pending_approval,omitempty"`
+	// MergedInto is the case a merged case continues as (StatusMerged).
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 // PendingApproval is what an approver's inbox shows of a proposal: what it

@@ -6,16 +6,16 @@ import "slices"
 // new slice each call).
 func Statuses() []string {
 	return []string{StatusReceived, StatusAcknowledged, StatusInvestigating, StatusAwaitingInfo, StatusAwaitingApproval,
-		StatusExecuting, StatusFulfilling, StatusAwaitingCustomer, StatusClosed, StatusWithdrawn}
+		StatusExecuting, StatusFulfilling, StatusAwaitingCustomer, StatusClosed, StatusWithdrawn, StatusMerged}
 }
 
 // ValidStatus says whether s is a case status.
 func ValidStatus(s string) bool { return slices.Contains(Statuses(), s) }
 
 // IsOpen says whether a case in this status is still being handled: not
-// closed, not withdrawn.
+// closed, not withdrawn, not merged.
 func IsOpen(status string) bool {
-	return ValidStatus(status) && status != StatusClosed && status != StatusWithdrawn
+	return ValidStatus(status) && status != StatusClosed && status != StatusWithdrawn && status != StatusMerged
 }
 
 // Investigable says whether handlers may investigate and propose in this

@@ -17,6 +17,7 @@ func TestStatusRules(t *testing.T) {
 		{StatusAwaitingCustomer, true, true, false, false},
 		{StatusClosed, true, false, false, false},
 		{StatusWithdrawn, true, false, false, false},
+		{StatusMerged, true, false, false, false},
 		{"", false, false, false, false},
 		{"open", false, false, false, false},
 	}

@@ -29,6 +29,9 @@ type RegisterInput struct {
 	WorkflowID     string                   `json:"workflow_id"`
 	FirstRunID     string                   `json:"first_run_id"`
 	Classification complaint.Classification `json:"classification"`
+	// FirstReceiver is the staff member who took the complaint, recorded
+	// as the case's first party (VersionParties).
+	FirstReceiver string `json:"first_receiver,omitempty"`
 }
 
 // AssignInput asks for a handler at a level for a team.

@@ -145,6 +145,9 @@ func TestAtRiskClearsWhenMetOrExtended(t *testing.T) {
 			// Monday 10:00 in Shanghai: the first warning (50% of 5
 			// working days) on Thursday 04:59.
 			h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai))
+			// The handler rang the customer at once: the first_contact
+			// clock is met and plays no part in at_risk here.
+			h.at(hr, wf.UpdateLogCall, complaint.CallRequest{Actor: actor("agent-ann"), Outcome: complaint.CallReached}, "")
 			tc.steps(h)
 			var warned bool
 			h.env.RegisterDelayedCallback(func() {

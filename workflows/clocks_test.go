@@ -72,7 +72,10 @@ func deadlineOf(t *testing.T, st complaint.State, name string) complaint.Deadlin
 func local(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04:05") }
 
 // Received Monday 23 November 10:00 in Shanghai under the default profile
-// (5 working days): due at the end of Monday 30th; nobody acts.
+// (5 working days): due at the end of Monday 30th; nobody acts. Nobody
+// talks to the customer either: the first_contact clock (1 business day,
+// VersionParties) warns on Tuesday and breaches at its end, although the
+// acknowledgement went out at once.
 func TestClockWarningsAndBreachEscalate(t *testing.T) {
 	h := newHarness(t, nil)
 	h.startAt("default", time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai))
@@ -85,18 +88,22 @@ func TestClockWarningsAndBreachEscalate(t *testing.T) {
 	}
 	// Warnings at 50% and 80% of the counted time (134h of working days):
 	// Thursday early morning and Friday night, never on the weekend.
-	if got := h.eventTimes("clock_warning", shanghai); strings.Join(got, ",") != "2026-11-26 04:59:59,2026-11-27 21:11:59" {
+	// first_contact's warnings on Tuesday, then resolve's.
+	if got := h.eventTimes("clock_warning", shanghai); strings.Join(got, ",") != "2026-11-24 04:59:59,2026-11-24 16:23:59,2026-11-26 04:59:59,2026-11-27 21:11:59" {
 		t.Errorf("warnings at %v", got)
 	}
-	if got := h.eventTimes("clock_breached", shanghai); strings.Join(got, ",") != "2026-11-30 23:59:59" {
+	if got := h.eventTimes("clock_breached", shanghai); strings.Join(got, ",") != "2026-11-24 23:59:59,2026-11-30 23:59:59" {
 		t.Errorf("breach at %v", got)
 	}
+	if fc := deadlineOf(t, st, complaint.ClockFirstContact); !fc.Breached || fc.Met || fc.EscalatedTo != complaint.RoleSupervisor || fc.Warnings != 2 {
+		t.Errorf("first_contact clock = %+v", fc)
+	}
 	rcpt, _ := h.notes("clock_warning")
-	if strings.Join(rcpt, ",") != "role:supervisor@billing,agent-ann,role:supervisor@billing,agent-ann" {
+	if strings.Join(rcpt, ",") != strings.Repeat("role:supervisor@billing,agent-ann,", 3)+"role:supervisor@billing,agent-ann" {
 		t.Errorf("warnings went to %v", rcpt)
 	}
 	rcpt, _ = h.notes("clock_breached")
-	if strings.Join(rcpt, ",") != "role:supervisor@billing,agent-ann" {
+	if strings.Join(rcpt, ",") != "role:supervisor@billing,agent-ann,role:supervisor@billing,agent-ann" {
 		t.Errorf("breach went to %v", rcpt)
 	}
 	var breached, atRisk bool
@@ -256,10 +263,12 @@ func TestFCACaseEndToEnd(t *testing.T) {
 	if sum := deadlineOf(t, st, complaint.ClockSummaryResolution); sum.Breached || !sum.Advisory || local(sum.DueAt, london) != "2026-11-26 23:59:59" {
 		t.Errorf("summary resolution %+v", sum)
 	}
-	if got := h.eventTimes("clock_breached", london); strings.Join(got, ",") != "2027-01-18 23:59:59" {
+	// Nobody talked to the customer for 59 days: the first_contact
+	// clock breached at the end of the next business day.
+	if got := h.eventTimes("clock_breached", london); strings.Join(got, ",") != "2026-11-24 23:59:59,2027-01-18 23:59:59" {
 		t.Errorf("breaches at %v", got)
 	}
-	if got := h.eventTimes("clock_warning", london); len(got) != 2 || got[0] != "2026-12-21 16:59:59" {
+	if got := h.eventTimes("clock_warning", london); len(got) != 4 || got[2] != "2026-12-21 16:59:59" {
 		t.Errorf("warnings at %v", got)
 	}
 	_, hold := h.notes("holding_response")

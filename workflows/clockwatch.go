@@ -129,7 +129,7 @@ func (w *caseWorkflow) fireClocks(ctx workflow.Context) {
 }
 
 func (w *caseWorkflow) isFinal() bool {
-	return w.st.Status == complaint.StatusClosed || w.st.Status == complaint.StatusWithdrawn
+	return w.st.Status == complaint.StatusClosed || w.st.Status == complaint.StatusWithdrawn || w.st.Status == complaint.StatusMerged
 }
 
 func (w *caseWorkflow) warn(ctx workflow.Context, d complaint.Deadline, point float64) {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -61,6 +62,9 @@ type caseWorkflow struct {
 	// restrictionRev is bumped when the contact restriction is set or
 	// lifted, so its review reminder starts over.
 	restrictionRev int
+	// callbackRev is bumped when a callback is promised or reminded, so
+	// watchCallbacks recomputes its timer.
+	callbackRev int
 }
 
 // ComplaintWorkflow runs one complaint from receipt to the follow-up survey.
@@ -98,6 +102,9 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) 
 	if w.scripts() {
 		workflow.Go(ctx, w.watchRestrictionReview)
 	}
+	if w.tracksParties() {
+		workflow.Go(ctx, w.watchCallbacks)
+	}
 
 	for {
 		if err := w.waitHandlers(ctx); err != nil {
@@ -129,7 +136,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) 
 					return st, err
 				}
 			}
-		case complaint.StatusWithdrawn:
+		case complaint.StatusWithdrawn, complaint.StatusMerged:
 			if st, err := w.finish(ctx); err != nil || !w.handlesRejections() || w.ending() {
 				return st, err
 			}
@@ -217,7 +224,7 @@ func (w *caseWorkflow) localStore() bool { return w.version >= VersionLocalStore
 // survey answered or expired. A handler whose write the store refused may
 // have taken the case back from there while finish waited for it.
 func (w *caseWorkflow) ending() bool {
-	return w.st.Status == complaint.StatusWithdrawn ||
+	return w.st.Status == complaint.StatusWithdrawn || w.st.Status == complaint.StatusMerged ||
 		(w.st.Status == complaint.StatusClosed && (w.st.SurveyStatus == complaint.SurveyAnswered || w.st.SurveyStatus == complaint.SurveyExpired))
 }
 
@@ -231,11 +238,24 @@ func (w *caseWorkflow) finish(ctx workflow.Context) (complaint.State, error) {
 func (w *caseWorkflow) register(ctx workflow.Context) error {
 	cls := complaint.Classify(w.in)
 	var res RegisterResult
-	err := w.storeGet(ctx, "received", ActivityRegister, RegisterInput{
+	in := RegisterInput{
 		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
-	}, &res)
+	}
+	if w.tracksParties() && w.in.EnteredBy != "" {
+		// Staff who file on a customer's behalf first received the
+		// complaint: the case's first party.
+		in.FirstReceiver = w.in.EnteredBy
+		w.st.PartyCount = 1
+		w.st.Parties = []complaint.PartyRef{{No: 1, Kind: complaint.PartyFirstReceiver, StaffID: w.in.EnteredBy}}
+	}
+	err := w.storeGet(ctx, "received", ActivityRegister, in, &res)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
+	}
+	if !w.tracksParties() {
+		// A case started before VersionParties has no code to meet the
+		// first_contact clock: it runs without it, whatever the profile.
+		res.Clocks.Clocks = slices.DeleteFunc(slices.Clone(res.Clocks.Clocks), func(s clock.Spec) bool { return s.Clock == complaint.ClockFirstContact })
 	}
 	w.st.CaseNumber = res.CaseNumber
 	w.st.TrackingToken = res.TrackingToken
@@ -340,6 +360,12 @@ func (w *caseWorkflow) continueSuggested(ctx workflow.Context) bool {
 // change newer than the one it has, so the row always ends as the newest
 // state and never as a mix.
 func (w *caseWorkflow) apply(ctx workflow.Context, ev complaint.Event, msgs ...complaint.Message) error {
+	return w.applyWith(ctx, nil, ev, msgs...)
+}
+
+// applyWith is apply with more to write in the same transaction: with
+// sets it on the change (a party's row).
+func (w *caseWorkflow) applyWith(ctx workflow.Context, with func(*complaint.Change), ev complaint.Event, msgs ...complaint.Message) error {
 	if err := w.waitUnblocked(ctx); err != nil {
 		return err
 	}
@@ -351,6 +377,9 @@ func (w *caseWorkflow) apply(ctx workflow.Context, ev complaint.Event, msgs ...c
 		}
 	}
 	ch := complaint.Change{CaseID: w.st.CaseID, Seq: w.st.EventSeq, Event: ev, Row: w.row(), Messages: msgs, Language: w.st.Language}
+	if with != nil {
+		with(&ch)
+	}
 	for {
 		err := w.store(ctx, ActivityApply, ch).Get(ctx, nil)
 		if err == nil {
@@ -389,7 +418,8 @@ func (w *caseWorkflow) row() complaint.CaseRow {
 		Level: w.st.Level, Category: w.st.Category, Severity: w.st.Severity, Priority: w.st.Priority,
 		AppealCount: w.st.AppealCount, RepeatCount: w.repeats(), TransferCount: w.st.TransferCount,
 		AtRisk: w.st.AtRisk, AcknowledgedAt: w.st.AcknowledgedAt, ResolvedAt: w.st.ResolvedAt, ClosedAt: w.st.ClosedAt,
-		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0}
+		Compensation: w.st.Compensation, Outcome: w.st.Outcome, SurveyScore: w.st.SurveyScore, ReversalFailed: len(w.st.ReversalFailed) > 0,
+		MergedInto: w.st.MergedInto}
 	dues := complaint.DuesOf(w.st.Deadlines)
 	r.Breached, r.AckDueAt, r.ResolveDueAt = dues.Breached, dues.Ack, dues.Resolve
 	if p := w.st.Proposal; p != nil && w.st.Status == complaint.StatusAwaitingApproval {

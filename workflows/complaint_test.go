@@ -356,6 +356,7 @@ func TestFourEyesAndSelfApproval(t *testing.T) {
 
 func TestApprovalTimeoutEscalates(t *testing.T) {
 	h := newHarness(t, nil)
+	h.at(30*time.Minute, wf.UpdateLogCall, complaint.CallRequest{Actor: actor("agent-ann"), Outcome: complaint.CallReached}, "")
 	h.at(1*hr, wf.UpdateFindings, complaint.FindingsRequest{Actor: actor("agent-ann"), Findings: findings}, "")
 	h.at(2*hr, wf.UpdateProposal, complaint.ProposalRequest{Actor: actor("agent-ann"), Remedies: refund(500_00), Message: "Refund."}, "")
 	// Approval clock is one day: reminder at 26h, escalation to manager at 50h.

@@ -50,6 +50,11 @@ func (w *caseWorkflow) registerHandlers(ctx workflow.Context) error {
 		{UpdateCustomerScript, guarded(w, true, w.customerScript), validator(w, w.validateCustomerScript)},
 		{UpdateCloseUnreasonable, guarded(w, true, w.closeUnreasonable), validator(w, w.validateCloseUnreasonable)},
 		{UpdateAttachments, guarded(w, true, w.attachments), validator(w, w.validateAttachments)},
+		{UpdateParty, guarded(w, true, w.party), validator(w, w.validateParty)},
+		{UpdateLogCall, guarded(w, true, w.logCall), validator(w, w.validateLogCall)},
+		{UpdateMerge, guarded(w, true, w.merge), validator(w, w.validateMerge)},
+		{UpdateAbsorb, guarded(w, true, w.absorb), validator(w, w.validateAbsorb)},
+		{UpdateSplit, guarded(w, true, w.split), validator(w, w.validateSplit)},
 	}
 	for _, h := range hs {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -70,6 +75,9 @@ func (w *caseWorkflow) validateIntake(ctx workflow.Context, c complaint.Complain
 	}
 	if c.CaseID != w.st.CaseID && !slices.Contains(w.st.IdempotencyKeys, c.IdempotencyKey) && w.st.Status == complaint.StatusWithdrawn {
 		return complaint.WrongState("the earlier case on this matter was withdrawn and is ending; try again shortly")
+	}
+	if c.CaseID != w.st.CaseID && w.st.Status == complaint.StatusMerged {
+		return complaint.WrongState("the earlier case on this matter was merged into %s and is ending; try again shortly", w.st.MergedIntoNumber)
 	}
 	return nil
 }
@@ -139,6 +147,10 @@ func (w *caseWorkflow) noteRepeat(rc complaint.RepeatContact, key string) {
 		return
 	}
 	w.st.RepeatCount++
+	if w.tracksParties() {
+		// The contact's number, by which staff may split it off.
+		w.st.RepeatContacts[len(w.st.RepeatContacts)-1].Seq = w.st.RepeatCount
+	}
 	if n := len(w.st.RepeatContacts); n > maxRepeatContacts {
 		w.st.RepeatContacts = slices.Clone(w.st.RepeatContacts[n-maxRepeatContacts:])
 	}

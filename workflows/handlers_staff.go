@@ -140,8 +140,10 @@ func (w *caseWorkflow) requestInfo(ctx workflow.Context, r complaint.InfoRequest
 	now := workflow.Now(ctx)
 	w.st.PendingQuestion = r.Question
 	w.st.InfoRequests++
-	// Asking the customer is a response to them (CFPB's company response).
-	w.markMet(ctx, now, complaint.ClockFirstResponse)
+	// Asking the customer is a response to them (CFPB's company response),
+	// and a person writing to them: a first human contact (VersionParties;
+	// earlier cases run no such clock).
+	w.markMet(ctx, now, complaint.ClockFirstResponse, complaint.ClockFirstContact)
 	w.setStatus(ctx, complaint.StatusAwaitingInfo)
 	var paused []string
 	for _, d := range w.st.Deadlines {

@@ -135,7 +135,8 @@ func (w *caseWorkflow) execute(ctx workflow.Context) error {
 		// The customer is told the decision now: the regulators' clocks
 		// (decide and tell the customer) are met; delivery runs under
 		// the fulfilment clock.
-		w.markMet(ctx, now, complaint.ClockResolve, complaint.ClockFirstResponse, complaint.ClockSummaryResolution, complaint.ClockAppeal)
+		w.markMet(ctx, now, complaint.ClockResolve, complaint.ClockFirstResponse, complaint.ClockSummaryResolution, complaint.ClockAppeal,
+			complaint.ClockFirstContact) // a message staff wrote to the customer (VersionParties)
 		return w.apply(ctx, complaint.Event{Type: "fulfilment_ordered", Actor: actorSystem, At: now,
 			Payload: map[string]any{"proposal": p.Number, "remedies": p.Remedies}},
 			complaint.Message{Key: fmt.Sprintf("fulfilment-ordered-%d", p.Number), Audience: "customer", Kind: "fulfilment_ordered",
@@ -210,7 +211,8 @@ func (w *caseWorkflow) resolve(ctx workflow.Context) error {
 	// resolution communication, which names the ombudsman.
 	sum := w.deadline(complaint.ClockSummaryResolution)
 	summary := sum.Clock != "" && !sum.Met && !now.After(sum.DueAt) && p.RefusalReason == ""
-	w.markMet(ctx, now, complaint.ClockResolve, complaint.ClockFirstResponse, complaint.ClockSummaryResolution, complaint.ClockAppeal)
+	w.markMet(ctx, now, complaint.ClockResolve, complaint.ClockFirstResponse, complaint.ClockSummaryResolution, complaint.ClockAppeal,
+		complaint.ClockFirstContact) // a message staff wrote to the customer (VersionParties)
 	w.observe(ctx, "complaints_resolution_time", now.Sub(w.st.ReceivedAt), map[string]string{"profile": w.st.Clocks.Profile, "category": w.st.Category})
 	confirmBy := w.due(now, w.st.Clocks.Confirm)
 	w.st.ConfirmBy = &confirmBy

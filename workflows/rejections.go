@@ -90,6 +90,12 @@ func guarded[T, R any](w *caseWorkflow, hold bool, fn func(workflow.Context, T) 
 			res, err := fn(ctx, r)
 			return res, AppError(err)
 		}
+		if w.tracksParties() && w.st.Status == complaint.StatusMerged {
+			// A decision accepted in the same workflow task as the merge
+			// that ran first: the merge won, and this one is refused.
+			var zero R
+			return zero, AppError(complaint.WrongState("the case was merged into %s", w.st.MergedIntoNumber))
+		}
 		if hold {
 			w.pending++
 			defer func() { w.pending-- }()

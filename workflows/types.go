@@ -41,6 +41,15 @@ const (
 	UpdateCustomerScript    = "customer-script"
 	UpdateCloseUnreasonable = "close-unreasonable"
 
+	// VersionParties's updates: the people around a case, a logged call,
+	// merging a case into another (and recording it on the other), and
+	// splitting a repeat contact off into a case of its own.
+	UpdateParty   = "party"
+	UpdateLogCall = "log-call"
+	UpdateMerge   = "merge"
+	UpdateAbsorb  = "absorb"
+	UpdateSplit   = "split"
+
 	QueryState = "state"
 )
 
@@ -92,8 +101,15 @@ const (
 	// date), the case's script for this customer, and the closing of an
 	// unreasonable persistent complaint, which an appeal reopens.
 	VersionScripts = 8
+	// VersionParties: the case runs the first_contact clock (met only by
+	// a person talking or writing to the customer: a call that reached
+	// them, an information request, a resolution), records its parties,
+	// logs calls and reminds the handler of a promised callback at its
+	// time, can be merged into another open case (ending as merged) and
+	// have a repeat contact split off into a case of its own.
+	VersionParties = 9
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionScripts
+	CurrentVersion = VersionParties
 )
 
 // NewInput is the input of a new case.

@@ -64,7 +64,7 @@ func TestClocksThroughTheAPI(t *testing.T) {
 	names := []string{}
 	for _, p := range profiles.Profiles {
 		names = append(names, p.Profile)
-		if p.Profile == "uk-fca-disp" && (p.CalendarID != "gb-eaw" || p.Calendar.TimeZone != "Europe/London" || len(p.Clocks) != 3) {
+		if p.Profile == "uk-fca-disp" && (p.CalendarID != "gb-eaw" || p.Calendar.TimeZone != "Europe/London" || len(p.Clocks) != 4 || p.Clocks[3].Clock != "first_contact") {
 			t.Errorf("uk-fca-disp = %+v", p)
 		}
 	}

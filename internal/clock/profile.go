@@ -23,6 +23,11 @@ const (
 	// customer rejects a resolution and appeals, and is met by the
 	// resolution of the appeal.
 	Appeal = "appeal"
+	// FirstContact is the first human contact: met only when a person
+	// talks or writes to the customer (a call that reached them, or a
+	// message staff wrote), never by the automatic acknowledgement
+	// (seeds 000 and 001: answer fast, best the same day).
+	FirstContact = "first_contact"
 )
 
 // Spec is one clock of a profile.
@@ -237,6 +242,10 @@ const day = 24 * time.Hour
 func Profiles() map[string]Profile {
 	warn := []float64{0.5, 0.8}
 	ack24h := Spec{Clock: Acknowledge, Rule: Within(day), Warn: warn, Breach: Breach{Escalate: true}}
+	// firstContact is every built-in profile's first human contact: within
+	// one business day, warned and escalated like the others. A profile
+	// stored without it runs no such clock.
+	firstContact := Spec{Clock: FirstContact, Rule: Rule{Unit: BusinessDays, Days: 1}, Warn: warn, Breach: Breach{Escalate: true}}
 	base := Profile{
 		Approval: Rule{Unit: BusinessHours, Amount: D(8 * time.Hour)},
 		Confirm:  Rule{Unit: CalendarTime, Days: 10}, ConfirmNotice: 3 * day,
@@ -262,6 +271,7 @@ func Profiles() map[string]Profile {
 			p.Clocks = []Spec{ack24h, {Clock: Resolve, Rule: Rule{Unit: WorkingDays, Days: 5}, Critical: &Rule{Unit: WorkingDays, Days: 2},
 				Warn: warn, Pauses: true, Breach: Breach{Escalate: true},
 				Extensions: []Extension{{To: Rule{Unit: WorkingDays, Days: 10}, Approver: "supervisor", Label: "complex"}}}}
+			p.Clocks = append(p.Clocks, firstContact)
 			p.Progress = every(Rule{Unit: WorkingDays, Days: 3})
 			// The company's own promise: an appeal is re-examined at the
 			// next level within the same 5 working days as a complaint.
@@ -275,6 +285,7 @@ func Profiles() map[string]Profile {
 						{To: Rule{Unit: CalendarTime, Days: 30}, Approver: "supervisor", Label: "complex"},
 						{To: Rule{Unit: CalendarTime, Days: 60}, Approver: "manager", Label: "especially complex"},
 					}}}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: WorkingDays, Days: 5})
 				p.Regulator = "国家金融监督管理总局 (National Financial Regulatory Administration), 12378"
 				// Art. 22: a customer who disputes the decision may ask
@@ -288,6 +299,7 @@ func Profiles() map[string]Profile {
 					{Clock: Acknowledge, Rule: Rule{Unit: WorkingDays, Days: 7}, Warn: warn, Breach: Breach{Escalate: true}},
 					{Clock: Resolve, Rule: Rule{Unit: WorkingDays, Days: 45}, Warn: warn, Pauses: true, Breach: Breach{Escalate: true}},
 				}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: WorkingDays, Days: 10})
 				p.Regulator = "市场监督管理部门 12315"
 				// The rules set no re-examination time for the trader;
@@ -303,6 +315,7 @@ func Profiles() map[string]Profile {
 					{Clock: SummaryResolution, Rule: Rule{Unit: BusinessDays, Days: 3}, Advisory: true},
 					{Clock: Resolve, Rule: Rule{Unit: CalendarTime, Days: 56}, Warn: warn, Breach: Breach{Escalate: true, HoldingResponse: true}},
 				}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Financial Ombudsman Service"
 				// DISP has no internal appeal: a complaint the customer
@@ -318,6 +331,7 @@ func Profiles() map[string]Profile {
 					{Clock: Resolve, Rule: Rule{Unit: BusinessDays, Days: 15}, Warn: warn, Breach: Breach{Escalate: true, HoldingResponse: true},
 						Extensions: []Extension{{To: Rule{Unit: BusinessDays, Days: 35}, Approver: "manager", Label: "exceptional circumstances"}}},
 				}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 5})
 				p.Regulator = "the Financial Ombudsman Service"
 				// DISP 1.6.2A: a payment-services complaint still
@@ -331,6 +345,7 @@ func Profiles() map[string]Profile {
 					{Clock: FirstResponse, Rule: Rule{Unit: CalendarTime, Days: 15}, Warn: warn, Breach: Breach{Escalate: true}},
 					{Clock: Resolve, Rule: Rule{Unit: CalendarTime, Days: 60}, Warn: warn, Breach: Breach{Escalate: true, HoldingResponse: true}},
 				}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Consumer Financial Protection Bureau"
 				// A customer who disputes the company's response is
@@ -344,6 +359,7 @@ func Profiles() map[string]Profile {
 					{Clock: Acknowledge, Rule: Rule{Unit: CalendarTime, Amount: D(day), OrNextBusinessDay: true}, Warn: warn, Breach: Breach{Escalate: true}},
 					{Clock: Resolve, Rule: Rule{Unit: CalendarTime, Days: 30}, Warn: warn, Breach: Breach{Escalate: true, HoldingResponse: true}},
 				}
+				p.Clocks = append(p.Clocks, firstContact)
 				p.Progress = every(Rule{Unit: BusinessDays, Days: 10})
 				p.Regulator = "the Australian Financial Complaints Authority (AFCA)"
 				// RG 271 keeps a complaint in internal dispute resolution

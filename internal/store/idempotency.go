@@ -77,7 +77,7 @@ func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scopeKey, fingerprint
 func (s *Store) LiveCaseForWorkflow(ctx context.Context, workflowID string) (string, error) {
 	var id string
 	err := s.Pool.QueryRow(ctx, `SELECT id::text FROM cases WHERE workflow_id = $1
-        AND (status NOT IN ('closed', 'withdrawn') OR (status = 'closed' AND coalesce(survey_status, '') NOT IN ('answered', 'expired')))
+        AND (status NOT IN ('closed', 'withdrawn', 'merged') OR (status = 'closed' AND coalesce(survey_status, '') NOT IN ('answered', 'expired')))
         ORDER BY created_at DESC LIMIT 1`, workflowID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("store.LiveCaseForWorkflow(%s): %w", workflowID, ErrNotFound)

@@ -239,10 +239,10 @@ func (s *Store) ListCases(ctx context.Context, f Filter) ([]Case, error) {
 		where = append(where, "assignee_id IS NULL")
 	}
 	if f.Open {
-		where = append(where, "status NOT IN ('closed', 'withdrawn')")
+		where = append(where, "status NOT IN ('closed', 'withdrawn', 'merged')")
 	}
 	if f.Attention {
-		where = append(where, "(at_risk OR breached) AND status NOT IN ('closed', 'withdrawn')")
+		where = append(where, "(at_risk OR breached) AND status NOT IN ('closed', 'withdrawn', 'merged')")
 	}
 	if a := f.ApprovableBy; a != nil {
 		where = append(where, "status = 'awaiting_approval'")

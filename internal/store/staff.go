@@ -144,7 +144,7 @@ func (s *Store) UpdateStaff(ctx context.Context, id string, ch StaffChange) (bef
 // each case's team, oldest first.
 func (s *Store) OpenCasesOf(ctx context.Context, staffID string) ([]Case, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases
-        WHERE assignee_id = $1 AND status NOT IN ('closed', 'withdrawn') ORDER BY created_at, id`, staffID)
+        WHERE assignee_id = $1 AND status NOT IN ('closed', 'withdrawn', 'merged') ORDER BY created_at, id`, staffID)
 	if err != nil {
 		return nil, fmt.Errorf("store.OpenCasesOf(%s): %w", staffID, err)
 	}

@@ -29,7 +29,7 @@ func (s *Store) OpenCaseStats(ctx context.Context) ([]OpenCaseGroup, []PendingAp
 	rows, err := s.Pool.Query(ctx, `
 SELECT status, profile, category, COALESCE(region, ''), COALESCE(team_id, ''), COALESCE(assignee_id, ''),
        count(*), count(*) FILTER (WHERE at_risk), count(*) FILTER (WHERE breached), count(*) FILTER (WHERE reversal_failed)
-FROM cases WHERE status NOT IN ('closed', 'withdrawn')
+FROM cases WHERE status NOT IN ('closed', 'withdrawn', 'merged')
 GROUP BY 1, 2, 3, 4, 5, 6`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store.OpenCaseStats: %w", err)

@@ -79,6 +79,9 @@ type NewCase struct {
 	// TimeZone is the IANA zone of the case's calendar: the case number
 	// carries the date of receipt there (UTC when empty).
 	TimeZone string
+	// FirstReceiver, when set, is recorded as the case's first party: the
+	// staff member who took the complaint (workflows.VersionParties).
+	FirstReceiver string
 }
 
 // InsertCase stores a new case with its first two audit events (received,
@@ -120,6 +123,12 @@ RETURNING case_number`,
             ($1, 1, 'received', $2, $3, $4), ($1, 2, 'classified', 'system', $3, $5)`,
 			c.CaseID, actor, c.ReceivedAt, received, classified); err != nil {
 			return fmt.Errorf("insert events: %w", err)
+		}
+		if n.FirstReceiver != "" {
+			if err := changeParty(ctx, tx, c.CaseID, complaint.PartyChange{Op: complaint.PartyAdd, No: 1, By: n.FirstReceiver, At: c.ReceivedAt,
+				Party: complaint.PartyRequest{Kind: complaint.PartyFirstReceiver, StaffID: n.FirstReceiver}}); err != nil {
+				return err
+			}
 		}
 		if c.IdempotencyKey != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, case_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
@@ -174,6 +183,11 @@ func (s *Store) ApplyChange(ctx context.Context, ch complaint.Change, notes []No
 					return err
 				}
 			}
+			if ch.Party != nil {
+				if err := changeParty(ctx, tx, ch.CaseID, *ch.Party); err != nil {
+					return err
+				}
+			}
 		}
 		return queueNotifications(ctx, tx, notes)
 	})
@@ -210,12 +224,13 @@ UPDATE cases SET status = $3, survey_status = NULLIF($4, ''), assignee_id = NULL
     cause = NULLIF($19, ''), cause_detail = NULLIF($20, ''), responsibility = NULLIF($21, ''), compensation_minor = $22,
     outcome = NULLIF($23, ''), survey_score = NULLIF($24, 0), last_seq = $2, updated_at = now(),
     ack_due_at = COALESCE($25, ack_due_at), resolve_due_at = COALESCE($26, resolve_due_at),
-    approval_role = NULLIF($27, ''), approval_since = $28, pending_approval = $29, reversal_failed = $30
+    approval_role = NULLIF($27, ''), approval_since = $28, pending_approval = $29, reversal_failed = $30,
+    merged_into = COALESCE(NULLIF($31, '')::uuid, merged_into)
 WHERE id = $1 AND last_seq < $2`,
 		caseID, seq, r.Status, r.SurveyStatus, r.Assignee, r.Team, r.Level, r.Category, r.Severity, r.Priority,
 		r.AppealCount, r.RepeatCount, r.TransferCount, r.Breached, r.AtRisk, r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt,
 		r.Cause, r.CauseDetail, r.Responsibility, r.Compensation, r.Outcome, r.SurveyScore, r.AckDueAt, r.ResolveDueAt,
-		r.ApprovalRole, r.ApprovalSince, r.PendingApproval, r.ReversalFailed)
+		r.ApprovalRole, r.ApprovalSince, r.PendingApproval, r.ReversalFailed, r.MergedInto)
 	if err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}

@@ -5,6 +5,7 @@
 // appear beside the field the API names.
 import { t, tOr, h, clear, newKey, showProblem, problemText, formValues, when, money, toMinor, busy, toast, statusBadge, lists, values, fileSize } from './common.js';
 import { banners, scriptPicker, scriptRef, practicesCard } from './practices.js';
+import { partiesCard, practiceForms } from './parties.js';
 
 // renderCase draws case id; call is the console's API client and me the
 // signed-in staff member (together, ctx below).
@@ -32,7 +33,7 @@ function drawCase(ctx, main, c, staff) {
   const left = [summaryCard(c), c.pending_approvals ? approvalCard(ctx, c, rerender) : null, clocksCard(c),
     c.findings ? findingsCard(c.findings) : null, c.remedies.length && !c.pending_approvals ? remediesCard(c) : null,
     c.repeat_contacts.length ? repeatsCard(c) : null, filesCard(ctx, c, rerender), (c.messages || []).length ? messagesCard(c) : null, timelineCard(c)];
-  const right = [actionsCard(ctx, c, staff, rerender), practicesCard(ctx, c, rerender, ctx.level)];
+  const right = [actionsCard(ctx, c, staff, rerender), practicesCard(ctx, c, rerender, ctx.level), partiesCard(ctx, c)];
   clear(main).append(
     h('section', { class: 'card', id: 'case-head' },
       h('p', { class: 'muted' }, t('case.number'), ' ', h('strong', { id: 'case-number' }, c.case_number), ' · ', when(c.received_at)),
@@ -381,6 +382,7 @@ function actionsCard(ctx, c, staff, rerender) {
         h('button', { type: 'submit', class: 'primary' }, t('action.save'))], (v) => ({ state: v.state, note: v.note || '' })), true);
     }
   }
+  forms.push(...practiceForms(ctx, c, rerender));
   return h('section', { class: 'card', id: 'actions' }, h('h2', {}, t('action.title')),
     forms.length ? forms : h('p', { class: 'muted', id: 'no-actions' }, t('action.none')));
 }
