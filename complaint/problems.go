@@ -93,6 +93,10 @@ const (
 	CodePathMismatch         = "path_mismatch"
 	CodeInvalidCalendar      = "invalid_calendar"
 	CodeInvalid              = "invalid"
+	// Taxonomy edits (/v1/taxonomy).
+	CodeInvalidCode     = "invalid_code"
+	CodeUnknownCategory = "unknown_category"
+	CodeBuiltinCategory = "builtin_category"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -158,6 +162,9 @@ func ErrorCodes() []ErrorCode {
 		{CodePathMismatch, nil},
 		{CodeInvalidCalendar, nil},
 		{CodeInvalid, nil},
+		{CodeInvalidCode, nil},
+		{CodeUnknownCategory, nil},
+		{CodeBuiltinCategory, nil},
 	}
 }
 
