@@ -33,9 +33,9 @@ func seedClassifier(t testing.TB) *Classifier {
 func TestMisfires(t *testing.T) {
 	c := seedClassifier(t)
 	cases := []struct {
-		name, text, channel  string
+		name, text, channel   string
 		category, subcategory string
-		severity             string
+		severity              string
 	}{
 		{"window regulator failed", "新车左前玻璃升降器失灵", "web", complaint.CategoryProductQuality, "vehicle", complaint.SeverityMedium},
 		{"lift fell with a child inside", "电梯突然下坠，孩子被困", "phone", complaint.CategorySafety, "", complaint.SeverityCritical},

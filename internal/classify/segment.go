@@ -30,9 +30,9 @@ func NewSegmenter() (*Segmenter, error) {
 // token is one word of a text, or a clause break (punctuation, "but",
 // "但是"): negation does not reach across a break.
 type token struct {
-	text  string
-	han   bool
-	brk   bool
+	text   string
+	han    bool
+	brk    bool
 	clause int
 }
 
