@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/complaint-handling/complaints/complaint"
 )
@@ -71,8 +70,7 @@ func compile(terms []complaint.TaxonomyTerm) []term {
 		if strings.IndexFunc(text, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 {
 			ct.han = true
 			ct.text = strings.Join(strings.Fields(text), "")
-			// A longer Chinese term says more than a two-character one.
-			ct.weight = max(1, utf8.RuneCountInString(ct.text)-1)
+			ct.weight = 1
 		} else {
 			ct.words = strings.FieldsFunc(strings.ReplaceAll(text, "’", "'"), func(r rune) bool {
 				return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '*')
@@ -82,7 +80,7 @@ func compile(terms []complaint.TaxonomyTerm) []term {
 			}
 			last := len(ct.words) - 1
 			ct.words[last], ct.stem = strings.CutSuffix(ct.words[last], "*")
-			ct.weight = len(ct.words)
+			ct.weight = 1
 		}
 		out = append(out, ct)
 	}
@@ -123,6 +121,7 @@ type Result struct {
 // came (a regulator's referral, social media); none matched is other.
 func (c *Classifier) Classify(cmp complaint.Complaint) Result {
 	toks := c.seg.tokens(cmp.Subject + "。" + cmp.Description + "。" + cmp.Product)
+	mask(toks)
 	var res Result
 	type score struct {
 		total int
@@ -137,12 +136,19 @@ func (c *Classifier) Classify(cmp complaint.Complaint) Result {
 				if !found {
 					continue
 				}
+				// Only a safety mention is negated: elsewhere the negation is
+				// usually the complaint ("还没发货", "not delivered").
+				negated = negated && cat.code == complaint.CategorySafety
 				res.Matches = append(res.Matches, Match{Category: cat.code, Subcategory: sub, Term: t.text, Negated: negated})
 				if negated {
 					continue
 				}
-				scores[i].total += t.weight
-				if sub != "" {
+				// A category's own terms say more about the category than a
+				// subcategory's (often a product: "空调", "car").
+				if sub == "" {
+					scores[i].total += 2 * t.weight
+				} else {
+					scores[i].total += t.weight
 					scores[i].subs[sub] += t.weight
 				}
 			}
@@ -217,7 +223,7 @@ func matched(cat, sub string, ms []Match) string {
 func find(toks []token, t term) (found, negated bool) {
 	negated = true
 	for i := range toks {
-		if toks[i].brk {
+		if toks[i].brk || toks[i].masked {
 			continue
 		}
 		var ok bool
@@ -248,7 +254,7 @@ func hanAt(toks []token, i int, text string) bool {
 		return strings.Contains(w, text)
 	}
 	joined := ""
-	for j := i; j < len(toks) && toks[j].han && len(joined) < len(text); j++ {
+	for j := i; j < len(toks) && toks[j].han && !toks[j].masked && len(joined) < len(text); j++ {
 		joined += toks[j].text
 		if joined == text {
 			return true
@@ -262,7 +268,7 @@ func hanAt(toks []token, i int, text string) bool {
 func wordsAt(toks []token, i int, t term) bool {
 	for k, w := range t.words {
 		j := i + k
-		if j >= len(toks) || toks[j].brk || toks[j].han {
+		if j >= len(toks) || toks[j].brk || toks[j].han || toks[j].masked {
 			return false
 		}
 		got := toks[j].text
@@ -280,6 +286,44 @@ func wordsAt(toks []token, i int, t term) bool {
 		}
 	}
 	return false
+}
+
+// notTerms are phrases whose words are no term's: a fire sale is not a
+// fire, fire insurance not a fire, a window regulator not a regulator.
+var notTerms = compile(termList("火灾保险 火险 火灾险 火车 火锅 上火", "fire sale|fire-sale|window regulator|voltage regulator|ceasefire|fire department|killer deal"))
+
+// mask blanks the words of every notTerms phrase in toks.
+func mask(toks []token) {
+	for _, t := range notTerms {
+		for i := range toks {
+			if n := span(toks, i, t); n > 0 {
+				for j := i; j < i+n; j++ {
+					toks[j].text, toks[j].masked = "", true
+				}
+			}
+		}
+	}
+}
+
+// span is how many words t covers from toks[i] (0: no match there).
+func span(toks []token, i int, t term) int {
+	if toks[i].brk || toks[i].masked {
+		return 0
+	}
+	if !t.han {
+		if wordsAt(toks, i, t) {
+			return len(t.words)
+		}
+		return 0
+	}
+	joined := ""
+	for j := i; j < len(toks) && toks[j].han && len(joined) < len(t.text); j++ {
+		joined += toks[j].text
+		if strings.Contains(joined, t.text) {
+			return j - i + 1
+		}
+	}
+	return 0
 }
 
 // negatedAt: a negator within negationWindow words before toks[i], in its
@@ -304,7 +348,7 @@ var (
 		"律师 律師 起诉 起訴 法院 媒体 媒體 曝光 监管 監管 12315 消协 消協 银保监 金融监管 老人 残疾 殘疾 孕妇",
 		"lawyer|attorney|legal action|sue|lawsuit|regulator|ombudsman|media|journalist|elderly|disabled|pregnant"))
 	severityRepeat = compile(termList(
-		"再次 又一次 第三次 第二次 多次 反复 反復 三番五次 一直",
+		"再次 又一次 第三次 第二次 多次 反复 反復 三番五次",
 		"again|third time|second time|already complained|repeatedly|several times|many times"))
 )
 
@@ -338,7 +382,7 @@ func floor(cmp complaint.Complaint, toks []token) string {
 			return complaint.SeverityMedium
 		}
 	}
-	remedy := strings.ToLower(cmp.DesiredRemedy)
+	remedy := strings.ToLower(cmp.DesiredRemedy + " " + cmp.Subject + " " + cmp.Description)
 	for _, w := range []string{"compensat", "赔偿", "賠償", "退款", "退保"} {
 		if strings.Contains(remedy, w) {
 			return complaint.SeverityMedium

@@ -34,11 +34,13 @@ type token struct {
 	han    bool
 	brk    bool
 	clause int
+	// masked words are part of a phrase no term may match (notTerms).
+	masked bool
 }
 
 // clauseWords end a clause as punctuation does: "not X but Y" negates X
 // only.
-var clauseWords = map[string]bool{"but": true, "however": true, "although": true, "though": true, "and": true,
+var clauseWords = map[string]bool{"but": true, "however": true, "although": true, "though": true,
 	"但是": true, "但": true, "可是": true, "然而": true, "结果": true, "而且": true, "并且": true}
 
 // tokens normalises text (lower case, one kind of apostrophe) and cuts it
