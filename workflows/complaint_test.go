@@ -38,6 +38,9 @@ type harness struct {
 	acts  *activities.Activities
 	in    complaint.Complaint
 	steps []step
+	// input, when set, changes the workflow's Input (its version, the
+	// classification the API made) before it starts.
+	input func(*wf.Input)
 }
 
 type step struct {
@@ -155,7 +158,11 @@ func (h *harness) run() complaint.State {
 			}, s.arg)
 		}, s.at)
 	}
-	h.env.ExecuteWorkflow(wf.WorkflowName, wf.NewInput(h.in))
+	in := wf.NewInput(h.in)
+	if h.input != nil {
+		h.input(&in)
+	}
+	h.env.ExecuteWorkflow(wf.WorkflowName, in)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}
