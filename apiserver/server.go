@@ -61,6 +61,9 @@ type Config struct {
 	// TemporalUIURL is the Temporal Web UI's base URL: engineers' case
 	// views link to the case's workflow there (empty: no link).
 	TemporalUIURL string
+	// Classifier classifies new complaints against the taxonomy before
+	// their workflows start (nil: the workflow's keyword rules do).
+	Classifier Classifier
 }
 
 // Server is the HTTP API.
@@ -172,6 +175,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	staff.PUT("/calendars/:id", s.allow(complaint.RoleAdmin), s.putCalendar)
 	staff.GET("/staff", s.allow(complaint.RoleSupervisor, complaint.RoleManager, complaint.RoleDirector, complaint.RoleAdmin), s.listStaff)
 	staff.PATCH("/staff/:id", s.allow(complaint.RoleAdmin), s.updateStaff)
+	s.taxonomyRoutes(staff)
 	s.codecRoutes(r)
 	return r, nil
 }

@@ -23,6 +23,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/complaint-handling/complaints/activities"
+	"github.com/complaint-handling/complaints/internal/classify"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -48,6 +49,9 @@ type Options struct {
 	// MailTLS overrides the SMTP client's TLS configuration (tests trust
 	// their own CA); nil uses the system's roots.
 	MailTLS *tls.Config
+	// Segmenter is the classifier's Chinese segmenter, shared by the
+	// caller (tests start many stacks); nil loads one.
+	Segmenter *classify.Segmenter
 }
 
 // App is a running system.

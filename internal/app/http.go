@@ -67,6 +67,10 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		if cfg.JWTJWKSURL != "" {
 			verifier.JWKS = &auth.JWKS{URL: cfg.JWTJWKSURL}
 		}
+		classifier, err := a.classifier(ctx, opts)
+		if err != nil {
+			return err
+		}
 		api, err := apiserver.New(a.Temporal, a.Store, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
@@ -74,7 +78,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			MaxBodyBytes:   int64(cfg.MaxBodyBytes), Authority: a.authority(), StaffAutoConfirm: cfg.StaffAutoConfirm,
 			TeamIsolation: cfg.TeamIsolation, Notifier: apiNotifier,
 			PayloadCodec: a.endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
-			TemporalUIURL: cfg.TemporalUIURL,
+			TemporalUIURL: cfg.TemporalUIURL, Classifier: classifier,
 		}, a.Logger, a.Registry)
 		if err != nil {
 			return err
