@@ -279,6 +279,11 @@ func (s *Store) CategoryExists(ctx context.Context, code string) (bool, error) {
 	return ok, nil
 }
 
+// TaxonomyActions are the kinds of audited taxonomy edits.
+func TaxonomyActions() []string {
+	return []string{"seed", "put_category", "delete_category", "put_subcategory", "delete_subcategory", "edit_terms"}
+}
+
 // TaxonomyChange is one audited edit of the taxonomy.
 type TaxonomyChange struct {
 	ID     int64           `json:"id"`
