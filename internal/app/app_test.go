@@ -34,6 +34,7 @@ import (
 	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
+	"github.com/complaint-handling/complaints/internal/classify"
 	"github.com/complaint-handling/complaints/internal/bench"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
@@ -51,6 +52,23 @@ var embedded struct {
 	once sync.Once
 	ts   *temporalserver.Server
 	err  error
+}
+
+// shared is the classifier's segmenter, loaded once for the package's
+// stacks (its dictionary takes a second and a hundred megabytes).
+var shared struct {
+	once sync.Once
+	seg  *classify.Segmenter
+	err  error
+}
+
+func segmenter(t *testing.T) *classify.Segmenter {
+	t.Helper()
+	shared.once.Do(func() { shared.seg, shared.err = classify.NewSegmenter() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.seg
 }
 
 // temporalServer starts the package's embedded Temporal server the first
@@ -171,7 +189,7 @@ func startStackWith(t *testing.T, profiles map[string]complaint.Clocks, override
 			run = app.RunAPI
 		}
 	}
-	a, err := app.Start(context.Background(), cfg, app.Options{Run: run, Profiles: profiles,
+	a, err := app.Start(context.Background(), cfg, app.Options{Run: run, Profiles: profiles, Segmenter: segmenter(t),
 		Payments: func(st *store.Store) activities.Payments {
 			s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
 			return s.payments

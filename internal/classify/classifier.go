@@ -101,10 +101,10 @@ const negationWindow = 3
 
 // Match is one term found in a complaint.
 type Match struct {
-	Category    string
-	Subcategory string
-	Term        string
-	Negated     bool
+	Category    string `json:"category"`
+	Subcategory string `json:"subcategory,omitempty"`
+	Term        string `json:"term"`
+	Negated     bool   `json:"negated"`
 }
 
 // Result is a classification with the terms that decided it.
