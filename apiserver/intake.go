@@ -153,6 +153,9 @@ func (s *Server) workflowIDFor(c *gin.Context, customerID, orderRef, caseID stri
 	}
 }
 
+// classifyWait bounds how long an intake waits for the classifier.
+const classifyWait = 3 * time.Second
+
 // classification is a new complaint's initial assessment against the
 // taxonomy, for its workflow's Input; nil (the workflow's keyword rules
 // then classify it) when no classifier is configured or it cannot read
@@ -161,6 +164,10 @@ func (s *Server) classification(ctx context.Context, cmp complaint.Complaint) *c
 	if s.cfg.Classifier == nil {
 		return nil
 	}
+	// A process just started may still be loading the segmenter's
+	// dictionary: the complaint does not wait for it past classifyWait.
+	ctx, cancel := context.WithTimeout(ctx, classifyWait)
+	defer cancel()
 	r, err := s.cfg.Classifier.Classify(ctx, cmp)
 	if err != nil {
 		s.logger.Warn("classifier unavailable; the workflow classifies by keywords", "case_id", cmp.CaseID, "err", err)

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/complaint-handling/complaints/apiserver"
 	"github.com/complaint-handling/complaints/internal/classify"
@@ -14,7 +13,7 @@ import (
 // shipped one into an empty database) matched with Chinese word
 // segmentation, or none when CLASSIFIER=keywords (the workflow's keyword
 // rules classify). The segmenter comes from opts when the caller shares
-// one (tests), else its dictionary is loaded here.
+// one (tests), else its dictionary loads in the background.
 func (a *App) classifier(ctx context.Context, opts Options) (apiserver.Classifier, error) {
 	if a.Config.Classifier.Mode == config.ClassifierKeywords {
 		return nil, nil
@@ -28,13 +27,10 @@ func (a *App) classifier(ctx context.Context, opts Options) (apiserver.Classifie
 	} else if loaded {
 		a.Logger.Info("taxonomy loaded from the shipped seed", "categories", len(seed.Categories))
 	}
-	seg := opts.Segmenter
-	if seg == nil {
-		start := time.Now()
-		if seg, err = classify.NewSegmenter(); err != nil {
-			return nil, err
-		}
-		a.Logger.Info("segmenter dictionary loaded", "seconds", time.Since(start).Seconds())
+	if opts.Segmenter != nil {
+		return classify.NewService(opts.Segmenter, a.Store, a.Config.Classifier.TaxonomyTTL, a.Logger, nil), nil
 	}
-	return classify.NewService(seg, a.Store, a.Config.Classifier.TaxonomyTTL, a.Logger, nil), nil
+	// The dictionary loads while the process starts; complaints filed
+	// before it is ready wait for it up to the intake's bound.
+	return classify.NewServiceLoading(classify.NewSegmenter, a.Store, a.Config.Classifier.TaxonomyTTL, a.Logger, nil), nil
 }

@@ -20,7 +20,10 @@ type Source interface {
 // own edits take effect at once, another process's within ttl). When the
 // taxonomy cannot be read it keeps classifying with the last one it read.
 type Service struct {
+	// ready is closed once seg (or segErr) is set.
+	ready  chan struct{}
 	seg    *Segmenter
+	segErr error
 	src    Source
 	ttl    time.Duration
 	logger *slog.Logger
@@ -31,17 +34,53 @@ type Service struct {
 	loadedAt time.Time
 }
 
-// NewService builds a Service; now may be nil (time.Now).
+// NewService builds a Service on a loaded segmenter; now may be nil
+// (time.Now).
 func NewService(seg *Segmenter, src Source, ttl time.Duration, logger *slog.Logger, now func() time.Time) *Service {
+	s := newService(src, ttl, logger, now)
+	s.seg = seg
+	close(s.ready)
+	return s
+}
+
+// NewServiceLoading builds a Service whose segmenter load runs in the
+// background (a second on an idle machine, ten on a busy one), so a
+// process starts without waiting for it; Classify waits for it as long as
+// its context allows.
+func NewServiceLoading(load func() (*Segmenter, error), src Source, ttl time.Duration, logger *slog.Logger, now func() time.Time) *Service {
+	s := newService(src, ttl, logger, now)
+	go func() {
+		start := time.Now()
+		s.seg, s.segErr = load()
+		if s.segErr != nil {
+			logger.Error("segmenter dictionary failed to load; the workflow's keyword rules classify", "err", s.segErr)
+		} else {
+			logger.Info("segmenter dictionary loaded", "seconds", time.Since(start).Seconds())
+		}
+		close(s.ready)
+	}()
+	return s
+}
+
+func newService(src Source, ttl time.Duration, logger *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{seg: seg, src: src, ttl: ttl, logger: logger, now: now}
+	return &Service{ready: make(chan struct{}), src: src, ttl: ttl, logger: logger, now: now}
 }
 
-// Classify classifies a complaint. It fails only when no taxonomy has
-// ever been read.
+// Classify classifies a complaint. It fails when the segmenter is not
+// loaded before ctx ends, or failed to load, or no taxonomy has ever been
+// read.
 func (s *Service) Classify(ctx context.Context, c complaint.Complaint) (Result, error) {
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("classify: segmenter not loaded yet: %w", ctx.Err())
+	}
+	if s.segErr != nil {
+		return Result{}, fmt.Errorf("classify: %w", s.segErr)
+	}
 	cl, err := s.classifier(ctx)
 	if err != nil {
 		return Result{}, err
