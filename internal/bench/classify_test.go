@@ -23,7 +23,9 @@ func TestClassificationFigures(t *testing.T) {
 		t.Errorf("printed %q", out.String())
 	}
 	var targets []Target
-	classificationTargets(c, func(name string, v float64, goal string, met bool) { targets = append(targets, Target{name, v, goal, met}) })
+	classificationTargets(c, func(name string, v float64, goal string, met bool) {
+		targets = append(targets, Target{name, v, goal, met})
+	})
 	if len(targets) != 1 || !targets[0].Met {
 		t.Errorf("targets %+v", targets)
 	}
