@@ -92,3 +92,29 @@ func BenchmarkClassify(b *testing.B) {
 	b.ReportMetric(100*rep.SeverityAccuracy, "severity-accuracy-%")
 	b.ReportMetric(100*rep.SafetyRecall, "safety-recall-%")
 }
+
+// TestHoldout prints the figures on testdata/classify/holdout.jsonl,
+// written after the taxonomy was tuned on the evaluation set and never
+// tuned on: the fairer estimate. It asserts only that the set is read
+// and scored; a safety miss here is a finding to report, not to tune
+// away (docs/classification.md).
+func TestHoldout(t *testing.T) {
+	f, err := os.Open("../../testdata/classify/holdout.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := ReadExamples(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Evaluate(seedClassifier(t), ex)
+	if rep.Examples != len(ex) || len(ex) == 0 {
+		t.Fatalf("scored %d of %d", rep.Examples, len(ex))
+	}
+	t.Logf("holdout %d: category accuracy %.1f%% (zh %.1f%%, en %.1f%%), severity accuracy %.1f%%, safety recall %.1f%%, safety precision %.1f%%",
+		rep.Examples, 100*rep.CategoryAccuracy, 100*rep.ByLang["zh"], 100*rep.ByLang["en"], 100*rep.SeverityAccuracy, 100*rep.SafetyRecall, 100*rep.SafetyPrecision)
+	for _, m := range rep.Misses {
+		t.Logf("miss %s: want %s got %s (%s): %.80s", m.ID, m.Want, m.Got, m.Matched, m.Text)
+	}
+}
