@@ -21,6 +21,15 @@ type Classifier struct {
 	seg   *Segmenter
 	cats  []category
 	other string
+	// ix holds every term of every category and subcategory, refs says
+	// whose each is, in the taxonomy's order.
+	ix   *index
+	refs []termRef
+}
+
+type termRef struct {
+	cat int
+	sub string
 }
 
 type category struct {
@@ -56,6 +65,18 @@ func New(seg *Segmenter, tax complaint.Taxonomy) *Classifier {
 		}
 		c.cats = append(c.cats, cat)
 	}
+	var all []term
+	for i, cat := range c.cats {
+		for _, t := range cat.terms {
+			all, c.refs = append(all, t), append(c.refs, termRef{cat: i})
+		}
+		for _, s := range cat.subs {
+			for _, t := range s.terms {
+				all, c.refs = append(all, t), append(c.refs, termRef{cat: i, sub: s.code})
+			}
+		}
+	}
+	c.ix = newIndex(all)
 	return c
 }
 
@@ -128,34 +149,29 @@ func (c *Classifier) Classify(cmp complaint.Complaint) Result {
 		subs  map[string]int
 	}
 	scores := make([]score, len(c.cats))
-	for i, cat := range c.cats {
+	for i := range scores {
 		scores[i].subs = map[string]int{}
-		look := func(sub string, terms []term) {
-			for _, t := range terms {
-				found, negated := find(toks, t)
-				if !found {
-					continue
-				}
-				// Only a safety mention is negated: elsewhere the negation is
-				// usually the complaint ("还没发货", "not delivered").
-				negated = negated && cat.code == complaint.CategorySafety
-				res.Matches = append(res.Matches, Match{Category: cat.code, Subcategory: sub, Term: t.text, Negated: negated})
-				if negated {
-					continue
-				}
-				// A category's own terms say more about the category than a
-				// subcategory's (often a product: "空调", "car").
-				if sub == "" {
-					scores[i].total += 2 * t.weight
-				} else {
-					scores[i].total += t.weight
-					scores[i].subs[sub] += t.weight
-				}
-			}
+	}
+	found, live := c.ix.scan(toks)
+	for k, ref := range c.refs {
+		if !found[k] {
+			continue
 		}
-		look("", cat.terms)
-		for _, s := range cat.subs {
-			look(s.code, s.terms)
+		cat, t := c.cats[ref.cat], c.ix.terms[k]
+		// Only a safety mention is negated: elsewhere the negation is
+		// usually the complaint ("还没发货", "not delivered").
+		negated := !live[k] && cat.code == complaint.CategorySafety
+		res.Matches = append(res.Matches, Match{Category: cat.code, Subcategory: ref.sub, Term: t.text, Negated: negated})
+		if negated {
+			continue
+		}
+		// A category's own terms say more about the category than a
+		// subcategory's (often a product: "空调", "car").
+		if ref.sub == "" {
+			scores[ref.cat].total += 2 * t.weight
+		} else {
+			scores[ref.cat].total += t.weight
+			scores[ref.cat].subs[ref.sub] += t.weight
 		}
 	}
 	best := -1
@@ -216,31 +232,6 @@ func matched(cat, sub string, ms []Match) string {
 		name += "/" + sub
 	}
 	return name + ":" + strings.Join(words, ",")
-}
-
-// find reports whether t occurs in toks, and whether every occurrence is
-// negated.
-func find(toks []token, t term) (found, negated bool) {
-	negated = true
-	for i := range toks {
-		if toks[i].brk || toks[i].masked {
-			continue
-		}
-		var ok bool
-		if t.han {
-			ok = hanAt(toks, i, t.text)
-		} else {
-			ok = wordsAt(toks, i, t)
-		}
-		if !ok {
-			continue
-		}
-		found = true
-		if !negatedAt(toks, i) {
-			return true, false
-		}
-	}
-	return found, found && negated
 }
 
 // hanAt: a Chinese term matches inside one word ("态度" in "态度恶劣") or
@@ -344,12 +335,12 @@ func negatedAt(toks []token, i int) bool {
 // lawyer, the media, a vulnerable customer. severityRepeat raise it to
 // medium: the customer says it is not the first time.
 var (
-	severityHigh = compile(termList(
+	severityHigh = newIndex(compile(termList(
 		"律师 律師 起诉 起訴 法院 媒体 媒體 曝光 监管 監管 12315 消协 消協 银保监 金融监管 老人 残疾 殘疾 孕妇",
-		"lawyer|attorney|legal action|sue|lawsuit|regulator|ombudsman|media|journalist|elderly|disabled|pregnant"))
-	severityRepeat = compile(termList(
+		"lawyer|attorney|legal action|sue|lawsuit|regulator|ombudsman|media|journalist|elderly|disabled|pregnant")))
+	severityRepeat = newIndex(compile(termList(
 		"再次 又一次 第三次 第二次 多次 反复 反復 三番五次",
-		"again|third time|second time|already complained|repeatedly|several times|many times"))
+		"again|third time|second time|already complained|repeatedly|several times|many times")))
 )
 
 func termList(zh, en string) []complaint.TaxonomyTerm {
@@ -366,10 +357,8 @@ func termList(zh, en string) []complaint.TaxonomyTerm {
 // floor is the least severity the complaint's channel, words and remedy
 // call for.
 func floor(cmp complaint.Complaint, toks []token) string {
-	for _, t := range severityHigh {
-		if found, neg := find(toks, t); found && !neg {
-			return complaint.SeverityHigh
-		}
+	if _, live := severityHigh.scan(toks); slices.Contains(live, true) {
+		return complaint.SeverityHigh
 	}
 	if cmp.Channel == "regulator" {
 		return complaint.SeverityHigh
@@ -377,10 +366,8 @@ func floor(cmp complaint.Complaint, toks []token) string {
 	if cmp.Channel == "social" {
 		return complaint.SeverityMedium
 	}
-	for _, t := range severityRepeat {
-		if found, neg := find(toks, t); found && !neg {
-			return complaint.SeverityMedium
-		}
+	if _, live := severityRepeat.scan(toks); slices.Contains(live, true) {
+		return complaint.SeverityMedium
 	}
 	remedy := strings.ToLower(cmp.DesiredRemedy + " " + cmp.Subject + " " + cmp.Description)
 	for _, w := range []string{"compensat", "赔偿", "賠償", "退款", "退保"} {
