@@ -118,7 +118,12 @@ var negators = map[string]bool{
 	"并未": true, "并没有": true, "并没": true, "从未": true, "从没": true, "未曾": true, "不是": true, "非": true, "毫无": true, "未有": true,
 }
 
-const negationWindow = 3
+// negationWindow is how many English words before a term a negator may
+// stand ("no one was hurt"); negationWindowZH how many Chinese ones.
+const (
+	negationWindow   = 3
+	negationWindowZH = 2
+)
 
 // Match is one term found in a complaint.
 type Match struct {
@@ -320,7 +325,13 @@ func span(toks []token, i int, t term) int {
 // negatedAt: a negator within negationWindow words before toks[i], in its
 // clause.
 func negatedAt(toks []token, i int) bool {
-	for j := i - 1; j >= 0 && j >= i-negationWindow; j-- {
+	window := negationWindow
+	if toks[i].han {
+		// Chinese words are longer: "没有/人/受伤" is two words back,
+		// "没人/管/我/受伤" three, and not a negated injury.
+		window = negationWindowZH
+	}
+	for j := i - 1; j >= 0 && j >= i-window; j-- {
 		if toks[j].brk {
 			return false
 		}

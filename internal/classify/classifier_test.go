@@ -51,6 +51,8 @@ func TestMisfires(t *testing.T) {
 		{"the car caught fire", "My new car caught fire on the motorway", "phone", complaint.CategorySafety, "fire", complaint.SeverityCritical},
 		{"electric shock from the socket", "I got a shock from the socket you installed", "phone", complaint.CategorySafety, "electric_shock", complaint.SeverityCritical},
 		{"regulator raises severity", "多收了我三个月的电费，我要向12315投诉", "web", complaint.CategoryBilling, "overcharge", complaint.SeverityHigh},
+		{"没人管 is not a negated injury", "没人管我受伤了", "phone", complaint.CategorySafety, "injury", complaint.SeverityCritical},
+		{"没有人受伤", "电动车电池鼓包，没有人受伤，要求更换电池", "web", complaint.CategoryProductQuality, "", complaint.SeverityMedium},
 		{"traditional Chinese", "電梯突然下墜，孩子受傷了", "phone", complaint.CategorySafety, "", complaint.SeverityCritical},
 		{"traditional 觸電", "熱水器漏電，我被觸電了", "phone", complaint.CategorySafety, "electric_shock", complaint.SeverityCritical},
 		{"nothing matched", "请问你们几点开门", "web", complaint.CategoryOther, "", complaint.SeverityLow},
