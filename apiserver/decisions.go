@@ -183,10 +183,36 @@ func (s *Server) escalate(c *gin.Context) {
 	})
 }
 
+// classify reclassifies a case. A category outside the built-in list
+// must be one of the taxonomy's (the workflow checks only its shape).
 func (s *Server) classify(c *gin.Context) {
-	bodyDecision(s, c, wf.UpdateClassification, func(b classificationBody, a complaint.Actor) any {
-		return complaint.ClassificationRequest{Actor: a, Category: b.Category, Severity: b.Severity, Reason: b.Reason}
-	})
+	var b classificationBody
+	ok, bad := decodeKeepingText(c, &b)
+	if !ok {
+		return
+	}
+	if !complaint.ValidCategory(b.Category) && complaint.ValidTaxonomyCode(b.Category) {
+		exists, err := s.store.CategoryExists(c, b.Category)
+		if err != nil {
+			s.fail(c, "category exists", err)
+			return
+		}
+		if !exists {
+			bad = mergeProblems(bad, []FieldProblem{complaint.NewProblem(complaint.CodeUnknownCategory, "is not a category of the taxonomy").At("category")})
+		}
+	}
+	req := complaint.ClassificationRequest{Actor: actorOf(c), Category: b.Category, Severity: b.Severity, Reason: b.Reason}
+	if len(bad) > 0 {
+		// Every bad field at once: the workflow's checks of the others.
+		var more complaint.Fields
+		if !complaint.ValidSeverity(b.Severity) {
+			more.Add("severity", complaint.OneOf(complaint.Severities()...))
+		}
+		more.Required("reason", b.Reason, 1000, complaint.FreeText)
+		invalidFields(c, mergeProblems(bad, fieldProblems(more.Err()))...)
+		return
+	}
+	s.sendDecision(c, wf.UpdateClassification, req)
 }
 
 func (s *Server) findings(c *gin.Context) {

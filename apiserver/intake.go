@@ -153,6 +153,29 @@ func (s *Server) workflowIDFor(c context.Context, customerID, orderRef, caseID s
 	}
 }
 
+// classifyWait bounds how long an intake waits for the classifier.
+const classifyWait = 3 * time.Second
+
+// classification is a new complaint's initial assessment against the
+// taxonomy, for its workflow's Input; nil (the workflow's keyword rules
+// then classify it) when no classifier is configured or it cannot read
+// the taxonomy: a complaint is never refused for that.
+func (s *Server) classification(ctx context.Context, cmp complaint.Complaint) *complaint.Classification {
+	if s.cfg.Classifier == nil {
+		return nil
+	}
+	// A process just started may still be loading the segmenter's
+	// dictionary: the complaint does not wait for it past classifyWait.
+	ctx, cancel := context.WithTimeout(ctx, classifyWait)
+	defer cancel()
+	r, err := s.cfg.Classifier.Classify(ctx, cmp)
+	if err != nil {
+		s.logger.Warn("classifier unavailable; the workflow classifies by keywords", "case_id", cmp.CaseID, "err", err)
+		return nil
+	}
+	return &r.Classification
+}
+
 // caseIDFor derives the case id from a scoped Idempotency-Key (so a retry
 // names the same case) or makes a new one.
 func caseIDFor(scopedKey string) string {
@@ -236,13 +259,15 @@ func (s *Server) createComplaint(c *gin.Context) {
 // id, until ctx ends.
 func (s *Server) startIntake(ctx context.Context, cmp complaint.Complaint, wfID string) (wf.IntakeResult, error) {
 	updateID := wf.UpdateIntake + "-" + uuid.NewString()
+	input := wf.NewInput(cmp)
+	input.Classification = s.classification(ctx, cmp)
 	var res wf.IntakeResult
 	for {
 		op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 			ID: wfID, TaskQueue: s.cfg.TaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		}, wf.WorkflowName, wf.NewInput(cmp))
+		}, wf.WorkflowName, input)
 		h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 			StartWorkflowOperation: op,
 			UpdateOptions: client.UpdateWorkflowOptions{UpdateID: updateID, WorkflowID: wfID, UpdateName: wf.UpdateIntake,

@@ -101,7 +101,9 @@ func TestOpenAPIEnumsAreTheGoLists(t *testing.T) {
 			return e.name == "Status" || e.name == "status" && !incidents(e.path) && !strings.Contains(e.path, "/deliveries/")
 		}, complaint.Statuses()},
 		{"categories", func(e enumAt) bool { return e.name == "category" }, complaint.Categories()},
-		{"severities", func(e enumAt) bool { return e.name == "severity" }, complaint.Severities()},
+		{"severities", func(e enumAt) bool { return e.name == "severity" || e.name == "default_severity" }, complaint.Severities()},
+		{"term languages", func(e enumAt) bool { return e.name == "lang" }, []string{complaint.TermZH, complaint.TermEN}},
+		{"taxonomy edits", func(e enumAt) bool { return e.name == "action" && strings.Contains(e.path, "/v1/taxonomy") }, store.TaxonomyActions()},
 		{"remedy types", func(e enumAt) bool { return e.name == "type" }, complaint.RemedyTypes()},
 		{"remedy amount rules", func(e enumAt) bool { return e.name == "amount" },
 			[]string{string(complaint.AmountRequired), string(complaint.AmountOptional), string(complaint.AmountNone)}},

@@ -70,6 +70,9 @@ type Config struct {
 	// Attachments keeps the files attached to cases; nil is the default
 	// service on the store's PostgreSQL, without a virus scanner.
 	Attachments *attachments.Service
+	// Classifier classifies new complaints against the taxonomy before
+	// their workflows start (nil: the workflow's keyword rules do).
+	Classifier Classifier
 }
 
 // Server is the HTTP API.
@@ -209,6 +212,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	s.abuseRoutes(staff)
 	s.teamRoutes(staff)
 	s.meRoutes(staff)
+	s.taxonomyRoutes(staff)
 	s.codecRoutes(r)
 	return r, nil
 }

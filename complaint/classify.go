@@ -36,7 +36,10 @@ func Severities() []string {
 // Classification is the initial assessment of a complaint.
 type Classification struct {
 	Category string `json:"category"`
-	Severity string `json:"severity"`
+	// Subcategory is the taxonomy's subcategory (VersionClassifier's
+	// classifier only; empty when none matched).
+	Subcategory string `json:"subcategory,omitempty"`
+	Severity    string `json:"severity"`
 	// Priority runs from 1 (most urgent) to 4.
 	Priority int `json:"priority"`
 	// Matched names the rule that decided the category, for the audit trail.

@@ -105,6 +105,10 @@ const (
 	CodeCallbackNotAllowed   = "callback_not_allowed"
 	CodeInPast               = "in_past"
 	CodeSameCase             = "same_case"
+	// Taxonomy edits (/v1/taxonomy).
+	CodeInvalidCode     = "invalid_code"
+	CodeUnknownCategory = "unknown_category"
+	CodeBuiltinCategory = "builtin_category"
 )
 
 // ErrorCode is one problem code and the names of the parameters it
@@ -187,6 +191,9 @@ func ErrorCodes() []ErrorCode {
 		{CodeCallbackNotAllowed, nil},
 		{CodeInPast, nil},
 		{CodeSameCase, nil},
+		{CodeInvalidCode, nil},
+		{CodeUnknownCategory, nil},
+		{CodeBuiltinCategory, nil},
 	}
 }
 

@@ -53,6 +53,8 @@ type caseWorkflow struct {
 	surveyOpening bool
 	// version is Input.Version: the code path the case was started on.
 	version int
+	// given is Input.Classification (VersionClassifier).
+	given *complaint.Classification
 	// pending counts update handlers whose writes are in flight; the main
 	// loop waits for none (VersionStoreRejections, see rejections.go).
 	pending int
@@ -71,6 +73,7 @@ type caseWorkflow struct {
 func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) {
 	w := &caseWorkflow{in: in.Complaint}
 	w.version = in.Version
+	w.given = in.Classification
 	if in.Resume != nil {
 		w.st = *in.Resume
 	} else {
@@ -150,7 +153,7 @@ func ComplaintWorkflow(ctx workflow.Context, in Input) (complaint.State, error) 
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return w.st, err
 			}
-			return w.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Complaint: w.in, Resume: &w.st, Version: w.version})
+			return w.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Complaint: w.in, Resume: &w.st, Version: w.version, Classification: w.given})
 		}
 	}
 }
@@ -236,7 +239,7 @@ func (w *caseWorkflow) finish(ctx workflow.Context) (complaint.State, error) {
 
 // register stores the case, classifies it and computes its deadlines.
 func (w *caseWorkflow) register(ctx workflow.Context) error {
-	cls := complaint.Classify(w.in)
+	cls := w.classify()
 	var res RegisterResult
 	in := RegisterInput{
 		Complaint: w.in, WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, FirstRunID: workflow.GetInfo(ctx).FirstRunID, Classification: cls,
@@ -280,6 +283,17 @@ func (w *caseWorkflow) register(ctx workflow.Context) error {
 	w.count(ctx, "complaints_received", map[string]string{"channel": w.in.Channel, "category": cls.Category, "severity": cls.Severity,
 		"profile": res.Clocks.Profile, "region": complaint.RegionLabel(w.in.Region)})
 	return nil
+}
+
+// classify is the case's initial assessment: from VersionClassifier the
+// one the API made, when it gave a usable one; else the keyword rules.
+func (w *caseWorkflow) classify() complaint.Classification {
+	if g := w.given; w.version >= VersionClassifier && g != nil && complaint.ValidTaxonomyCode(g.Category) && complaint.ValidSeverity(g.Severity) {
+		cls := *g
+		cls.Priority = complaint.PriorityFor(cls.Severity, 0)
+		return cls
+	}
+	return complaint.Classify(w.in)
 }
 
 // acknowledge assigns a first handler and tells the customer the case

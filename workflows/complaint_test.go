@@ -41,6 +41,9 @@ type harness struct {
 	// version, when set, starts the case on that code version instead
 	// of wf.CurrentVersion.
 	version int
+	// input, when set, changes the workflow's Input (its version, the
+	// classification the API made) before it starts.
+	input func(*wf.Input)
 }
 
 type step struct {
@@ -161,6 +164,9 @@ func (h *harness) run() complaint.State {
 	in := wf.NewInput(h.in)
 	if h.version != 0 {
 		in.Version = h.version
+	}
+	if h.input != nil {
+		h.input(&in)
 	}
 	h.env.ExecuteWorkflow(wf.WorkflowName, in)
 	if !h.env.IsWorkflowCompleted() {

@@ -205,7 +205,13 @@ func (w *caseWorkflow) validateClassification(ctx workflow.Context, r complaint.
 		return err
 	}
 	var errs complaint.Fields
-	if !complaint.ValidCategory(r.Category) {
+	switch {
+	case w.version >= VersionClassifier:
+		// The taxonomy is data: the API checks the category exists.
+		if !complaint.ValidTaxonomyCode(r.Category) {
+			errs.Add("category", complaint.InvalidCode())
+		}
+	case !complaint.ValidCategory(r.Category):
 		errs.Add("category", complaint.OneOf(complaint.Categories()...))
 	}
 	if !complaint.ValidSeverity(r.Severity) {

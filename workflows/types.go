@@ -64,6 +64,13 @@ type Input struct {
 	// history events, unlike workflow.GetVersion's marker and search
 	// attribute; continue-as-new carries it on.
 	Version int `json:"version,omitempty"`
+	// Classification is the case's initial assessment, made by the API
+	// before the workflow starts (internal/classify, against the taxonomy
+	// in the database); from VersionClassifier on the workflow takes it
+	// as given. Nil (a case started by something other than the API, or
+	// when the taxonomy could not be read) falls back to the keyword
+	// rules of complaint.Classify.
+	Classification *complaint.Classification `json:"classification,omitempty"`
 }
 
 // Workflow code versions (Input.Version).
@@ -108,8 +115,14 @@ const (
 	// time, can be merged into another open case (ending as merged) and
 	// have a repeat contact split off into a case of its own.
 	VersionParties = 9
+	// VersionClassifier: the case's classification comes in Input (made
+	// outside the workflow against the taxonomy kept as data), and staff
+	// may reclassify a case into any category of the taxonomy (the API
+	// checks it exists). Earlier versions keep complaint.Classify's
+	// keyword rules, so their histories replay.
+	VersionClassifier = 10
 	// CurrentVersion is what new cases start with.
-	CurrentVersion = VersionParties
+	CurrentVersion = VersionClassifier
 )
 
 // NewInput is the input of a new case.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/complaint-handling/complaints/activities"
 	"github.com/complaint-handling/complaints/apiserver"
+	"github.com/complaint-handling/complaints/internal/classify"
 	"github.com/complaint-handling/complaints/internal/codec"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/mail"
@@ -53,6 +54,9 @@ type Options struct {
 	// ChatClient overrides the chat dispatcher's HTTP client (tests trust
 	// their receivers' certificate with it).
 	ChatClient *http.Client
+	// Segmenter is the classifier's Chinese segmenter, shared by the
+	// caller (tests start many stacks); nil loads one.
+	Segmenter *classify.Segmenter
 }
 
 // App is a running system.

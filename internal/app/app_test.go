@@ -35,6 +35,7 @@ import (
 	"github.com/complaint-handling/complaints/internal/app"
 	"github.com/complaint-handling/complaints/internal/auth"
 	"github.com/complaint-handling/complaints/internal/bench"
+	"github.com/complaint-handling/complaints/internal/classify"
 	"github.com/complaint-handling/complaints/internal/config"
 	"github.com/complaint-handling/complaints/internal/store"
 	"github.com/complaint-handling/complaints/internal/temporalserver"
@@ -51,6 +52,23 @@ var embedded struct {
 	once sync.Once
 	ts   *temporalserver.Server
 	err  error
+}
+
+// shared is the classifier's segmenter, loaded once for the package's
+// stacks (its dictionary takes a second and a hundred megabytes).
+var shared struct {
+	once sync.Once
+	seg  *classify.Segmenter
+	err  error
+}
+
+func segmenter(t *testing.T) *classify.Segmenter {
+	t.Helper()
+	shared.once.Do(func() { shared.seg, shared.err = classify.NewSegmenter() })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.seg
 }
 
 // temporalServer starts the package's embedded Temporal server the first
@@ -179,6 +197,9 @@ func startStackOpts(t *testing.T, profiles map[string]complaint.Clocks, opts app
 		}
 	}
 	opts.Run, opts.Profiles = run, profiles
+	if opts.Segmenter == nil {
+		opts.Segmenter = segmenter(t)
+	}
 	opts.Payments = func(st *store.Store) activities.Payments {
 		s.payments = &failOncePayments{LedgerPayments: activities.LedgerPayments{Store: st}}
 		return s.payments

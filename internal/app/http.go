@@ -72,6 +72,10 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
+		classifier, err := a.classifier(ctx, opts)
+		if err != nil {
+			return err
+		}
 		api, err := apiserver.New(a.Temporal, a.Store, verifier, apiserver.Config{
 			TaskQueue: cfg.TaskQueue, PublicBaseURL: cfg.PublicBaseURL, TokenSecret: []byte(a.Secrets.Token),
 			TemporalTimeout: cfg.TemporalTimeout, PublicRate: cfg.PublicRate, PublicBurst: cfg.PublicBurst,
@@ -81,6 +85,7 @@ func (a *App) serveHTTP(ctx context.Context, opts Options) error {
 			PayloadCodec: a.endpointCodec, Namespace: cfg.TemporalNamespace, CodecOrigins: cfg.CodecOrigins,
 			TemporalUIURL: cfg.TemporalUIURL, ChatSealer: a.chatSealer(), ChatWebhookHosts: cfg.Chat.WebhookHosts,
 			Attachments: files,
+			Classifier:  classifier,
 		}, a.Logger, a.Registry)
 		if err != nil {
 			return err

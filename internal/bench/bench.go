@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/complaint-handling/complaints/complaint"
+	"github.com/complaint-handling/complaints/internal/classify"
 	"github.com/complaint-handling/complaints/internal/clock"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	Dir string
 	// Data is the CFPB sample the complaints come from.
 	Data string
+	// EvalSet is the classifier's evaluation set (default: the one beside
+	// Data, testdata/classify/eval.jsonl).
+	EvalSet string
 	// Scenarios to run: intake, lifecycle, scale (all when empty).
 	Scenarios []string
 	// DatabaseURL and TemporalAddress use running servers instead of
@@ -85,7 +89,9 @@ type Report struct {
 	Lifecycle *LifecycleReport  `json:"lifecycle,omitempty"`
 	Scale     []ScaleReport     `json:"scale,omitempty"`
 	Reports   []ReportsReport   `json:"reports,omitempty"`
-	Targets   []Target          `json:"targets"`
+	// Classification is the classifier on its evaluation set.
+	Classification *classify.EvalReport `json:"classification,omitempty"`
+	Targets        []Target             `json:"targets"`
 }
 
 // Machine is where the figures were taken.
@@ -134,6 +140,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r := &runner{o: o, src: src, p: newProgress(o.Stdout), rep: rep}
+	if o.EvalSet == "" {
+		o.EvalSet = evalSetBeside(o.Data)
+	}
+	if rep.Classification, err = evaluateClassifier(o.EvalSet); err != nil {
+		return nil, err
+	}
 	r.p.say("Starting PostgreSQL, Temporal, the worker and the API (%s)...", o.Dir)
 	s, err := startStack(ctx, o)
 	if err != nil {

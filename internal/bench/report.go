@@ -12,6 +12,7 @@ import (
 func targets(r *Report) []Target {
 	var t []Target
 	add := func(name string, v float64, goal string, met bool) { t = append(t, Target{name, v, goal, met}) }
+	classificationTargets(r.Classification, add)
 	if i := r.Intake; i != nil {
 		add("intake ratio_to_temporal", i.RatioToTemporal, ">= 0.8", i.RatioToTemporal >= 0.8)
 		add("intake p99_ms at half the peak rate", i.HalfPeakP99Ms, "< 100", i.HalfPeakP99Ms > 0 && i.HalfPeakP99Ms < 100)
@@ -59,6 +60,7 @@ func printReport(w io.Writer, r *Report) {
 			fmt.Fprintf(w, "  %-34s %8.1f ms\n", k, q.Queries[k])
 		}
 	}
+	printClassification(w, r.Classification)
 	fmt.Fprintf(w, "\nTargets\n")
 	for _, t := range r.Targets {
 		mark := "met"

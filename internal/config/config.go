@@ -169,6 +169,10 @@ type Config struct {
 	TemporalUIAddr string
 	TemporalUIURL  string
 	CodecOrigins   []string
+
+	// Classifier is how the API classifies new complaints (CLASSIFIER,
+	// CLASSIFIER_TAXONOMY_TTL; docs/classification.md).
+	Classifier Classifier
 }
 
 // Load reads the environment through getenv (os.Getenv in production, a map
@@ -181,6 +185,7 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, load := range []func(func(string) string, *Config) []error{
 		loadDatabase, loadTemporal, loadHTTP, loadStaff, loadOutbound, loadMailSettings, loadSMSSettings, loadInboundSettings, loadChatSettings, loadSystemic, loadReports, loadCurrency, loadAttachments,
 		func(getenv func(string) string, c *Config) []error { return c.loadEngineerTools(getenv) },
+		loadClassifier,
 	} {
 		errs = append(errs, load(getenv, &c)...)
 	}
