@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,7 +9,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/complaint-handling/complaints/complaint"
+	"github.com/complaint-handling/complaints/internal/attachments"
 	"github.com/complaint-handling/complaints/internal/envelope"
 	"github.com/complaint-handling/complaints/internal/store"
 	wf "github.com/complaint-handling/complaints/workflows"
@@ -119,6 +123,81 @@ func (s *Server) AnswerInfo(ctx context.Context, cs store.Case, key, answer stri
 		select {
 		case <-ctx.Done():
 			return "", fmt.Errorf("answer info: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// ChannelFile is a file that came with a message on a channel (an email's
+// attachment).
+type ChannelFile struct {
+	Filename string
+	Content  []byte
+}
+
+// AttachFromChannel adds a message's files to its case as the customer's
+// evidence (uploaded by "email" from sender), with the same checks as an
+// upload (type by content, metadata stripped, limits, scan), and tells the
+// case's workflow their ids and digests. key is the message's dedupe key:
+// each file is stored under an id derived from it and the update's id is
+// derived from it too, so a message processed again stores and records
+// nothing twice. Files the checks refuse are left out and named in
+// refused (they stay in the message's raw copy); a closed case takes
+// none. The error is one worth trying again (the database or Temporal).
+func (s *Server) AttachFromChannel(ctx context.Context, caseID, key, sender string, files []ChannelFile) (stored int, refused []string, err error) {
+	if len(files) == 0 || s.attachments == nil {
+		return 0, nil, nil
+	}
+	cs, err := s.store.GetCase(ctx, caseID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("attach from channel: %w", err)
+	}
+	if !complaint.IsOpen(cs.Status) {
+		for _, f := range files {
+			refused = append(refused, f.Filename+": the case is closed")
+		}
+		return 0, refused, nil
+	}
+	var as []attachments.Attachment
+	for i, f := range files {
+		h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00file %d", caseID, key, i))
+		id := uuid.Must(uuid.FromBytes(h[:16])).String()
+		a, err := s.attachments.StoreAs(ctx, id, caseID, attachments.Uploader{Kind: attachments.UploaderEmail, ID: sender}, f.Filename, bytes.NewReader(f.Content))
+		var r *attachments.Refused
+		switch {
+		case errors.As(err, &r):
+			refused = append(refused, f.Filename+": "+r.Problem.Message)
+			continue
+		case err != nil:
+			return 0, refused, fmt.Errorf("attach from channel: %w", err)
+		}
+		as = append(as, a)
+	}
+	if len(as) == 0 {
+		return 0, refused, nil
+	}
+	h := sha256.Sum256([]byte(cs.ID + "\x00" + wf.UpdateAttachments + "\x00channel:" + key))
+	updateID := wf.UpdateAttachments + "-" + hex.EncodeToString(h[:12])
+	uctx, cancel := context.WithTimeout(envelope.WithCase(envelope.WithActor(ctx, envelope.Customer), cs.ID), s.cfg.TemporalTimeout)
+	defer cancel()
+	for {
+		_, err := s.updateOnce(uctx, cs, updateID, wf.UpdateAttachments, complaint.AttachmentsAdded{Attachments: refs(as)})
+		switch {
+		case err == nil:
+			return len(as), refused, nil
+		case isWrongState(err) || errors.Is(err, errCaseClosed):
+			// Closed meanwhile: the files are not the case's evidence.
+			s.attachments.Forget(context.WithoutCancel(ctx), cs.ID, as)
+			for _, a := range as {
+				refused = append(refused, a.Filename+": the case is closed")
+			}
+			return 0, refused, nil
+		case !notReady(err):
+			return 0, refused, fmt.Errorf("attach from channel: %w", err)
+		}
+		select {
+		case <-uctx.Done():
+			return 0, refused, fmt.Errorf("attach from channel: %w", err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

@@ -1,10 +1,14 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	imgpng "image/png"
 	"io"
 	"mime"
 	"net/http"
@@ -240,6 +244,46 @@ func TestInboundEmail(t *testing.T) {
 		c, err := a.Store.GetCase(ctx, st.CaseID)
 		if err != nil || strings.Contains(c.Description, "<") || !strings.Contains(c.Description, "First line\nSecond line") {
 			t.Errorf("description %q, %v", c.Description, err)
+		}
+	})
+	t.Run("a mail's attachments become the case's evidence, checked like uploads", func(t *testing.T) {
+		var png bytes.Buffer
+		img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+		if err := imgpng.Encode(&png, img); err != nil {
+			t.Fatal(err)
+		}
+		enc := base64.StdEncoding.EncodeToString(png.Bytes())
+		exe := base64.StdEncoding.EncodeToString(append([]byte("MZ\x90\x00"), make([]byte, 200)...))
+		raw := "From: Zhou Min <zhou.min@example.com>\nTo: " + supportAddress + "\nSubject: Cracked screen on delivery\nMessage-ID: <e2e-att-1@client.example>\n" +
+			"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain; charset=utf-8\n\nThe phone arrived with a cracked screen; photo attached.\n" +
+			"--X\nContent-Type: image/png; name=\"screen.png\"\nContent-Disposition: attachment; filename=\"screen.png\"\nContent-Transfer-Encoding: base64\n\n" + enc + "\n" +
+			"--X\nContent-Type: image/png; name=\"invoice.png\"\nContent-Disposition: attachment; filename=\"invoice.png\"\nContent-Transfer-Encoding: base64\n\n" + exe + "\n--X--\n"
+		if err := sendMail(t, a, "zhou.min@example.com", supportAddress, raw); err != nil {
+			t.Fatal(err)
+		}
+		st := processed(t, a, "e2e-att-1@client.example")
+		if st.Outcome != inbound.OutcomeOpened {
+			t.Fatalf("mail with attachments: %+v", st)
+		}
+		var list struct {
+			Attachments []struct {
+				Filename    string `json:"filename"`
+				ContentType string `json:"content_type"`
+				UploadedBy  string `json:"uploaded_by"`
+				SHA256      string `json:"sha256"`
+			} `json:"attachments"`
+		}
+		s.must(200, "GET", "/v1/complaints/"+st.CaseID+"/attachments", s.token("inbound-ann", "agent", "billing"), nil, &list)
+		// The executable named invoice.png is refused by its content.
+		if len(list.Attachments) != 1 || list.Attachments[0].ContentType != "image/png" || list.Attachments[0].UploadedBy != "email" ||
+			!strings.HasPrefix(list.Attachments[0].Filename, "screen") {
+			t.Fatalf("the case's files: %+v", list.Attachments)
+		}
+		// The workflow recorded the file's id and digest (the audit trail).
+		var n int
+		if err := a.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'attachments_added' AND payload::text LIKE '%'||$2||'%'`,
+			st.CaseID, list.Attachments[0].SHA256).Scan(&n); err != nil || n != 1 {
+			t.Errorf("attachments_added events with the digest: %d, %v", n, err)
 		}
 	})
 	t.Run("a delivery status notification marks the delivery bounced", func(t *testing.T) {

@@ -31,6 +31,7 @@ type Store interface {
 type Intake interface {
 	FileFromChannel(ctx context.Context, f apiserver.ChannelFiling) (apiserver.Filed, error)
 	AnswerInfo(ctx context.Context, cs store.Case, key, answer string) (string, error)
+	AttachFromChannel(ctx context.Context, caseID, key, sender string, files []apiserver.ChannelFile) (int, []string, error)
 }
 
 // Processor routes the recorded mails, each once: it claims the due ones
@@ -189,7 +190,7 @@ func (p *Processor) route(ctx context.Context, m store.InboundMail) (routed, err
 		r, err = p.file(ctx, m, msg, apiserver.ChannelFiling{Request: request(msg, msg.Text, ""), Key: m.DedupeKey})
 	}
 	if err == nil && r.caseID != "" {
-		err = HandAttachments(ctx, r.caseID, m.ID, msg.Attachments)
+		err = p.attach(ctx, r.caseID, m.DedupeKey, msg)
 	}
 	r.from, r.subject, r.body = msg.From, truncate(msg.Subject, 500), truncate(msg.NewText, complaint.MaxDescription)
 	return r, err
@@ -273,12 +274,26 @@ func (p *Processor) file(ctx context.Context, _ store.InboundMail, _ Message, f 
 	return routed{outcome: OutcomeOpened, caseID: filed.CaseID}, nil
 }
 
-// HandAttachments is where a mail's attachments go to the case's evidence:
-// the attachment store is being built separately, and is connected here
-// when it is merged. Until then they stay in the raw copy of the mail
-// (inbound_mails.raw, row inboundID), from which they can be taken.
-func HandAttachments(_ context.Context, caseID string, inboundID int64, atts []Attachment) error {
-	_, _, _ = caseID, inboundID, atts
+// attach adds the mail's attachments to its case as the customer's
+// evidence, with the checks of an upload; a refused file (a type not
+// allowed, too large, infected) is logged and stays in the raw copy of
+// the mail (inbound_mails.raw). Processing the mail again stores and
+// records nothing twice (the ids derive from its dedupe key).
+func (p *Processor) attach(ctx context.Context, caseID, key string, msg Message) error {
+	if len(msg.Attachments) == 0 {
+		return nil
+	}
+	files := make([]apiserver.ChannelFile, len(msg.Attachments))
+	for i, a := range msg.Attachments {
+		files[i] = apiserver.ChannelFile{Filename: a.Filename, Content: a.Content}
+	}
+	n, refused, err := p.Intake.AttachFromChannel(ctx, caseID, key, msg.From, files)
+	if err != nil {
+		return err
+	}
+	if n > 0 || len(refused) > 0 {
+		p.Logger.Info("mail's attachments", "case_id", caseID, "stored", n, "refused", refused)
+	}
 	return nil
 }
 

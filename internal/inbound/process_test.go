@@ -83,6 +83,7 @@ func (f *fakeStore) MarkDeliveriesBounced(_ context.Context, ids []string, _ str
 
 // fakeIntake records the filings and answers, failing as told.
 type fakeIntake struct {
+	attached int
 	filed    []apiserver.ChannelFiling
 	answers  []string
 	fileErr  error
@@ -103,6 +104,11 @@ func (f *fakeIntake) FileFromChannel(_ context.Context, c apiserver.ChannelFilin
 		return apiserver.Filed{CaseID: "case-1", RepeatContact: true}, nil
 	}
 	return apiserver.Filed{CaseID: "new-case"}, nil
+}
+
+func (f *fakeIntake) AttachFromChannel(_ context.Context, _, _, _ string, files []apiserver.ChannelFile) (int, []string, error) {
+	f.attached += len(files)
+	return len(files), nil, nil
 }
 
 func (f *fakeIntake) AnswerInfo(_ context.Context, _ store.Case, _, answer string) (string, error) {
