@@ -130,5 +130,5 @@ func TestFulfilmentThroughTheAPI(t *testing.T) {
 	}
 	var wfID string
 	_ = s.app.Store.Pool.QueryRow(context.Background(), `SELECT workflow_id FROM cases WHERE id = $1`, id).Scan(&wfID)
-	saveHistory(t, s, wfID, "v6-fulfilment")
+	saveHistory(t, s, wfID, "fulfilment")
 }
