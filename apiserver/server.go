@@ -270,7 +270,8 @@ func actionsFor(st complaint.State, actor complaint.Actor) []string {
 	return out
 }
 
-// readyz answers 200 when PostgreSQL and Temporal are reachable.
+// readyz answers 200 when PostgreSQL and Temporal are reachable and the
+// classifier's dictionary has loaded.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c, 2*time.Second)
 	defer cancel()
@@ -287,6 +288,12 @@ func (s *Server) readyz(c *gin.Context) {
 		ok = false
 	} else {
 		checks["temporal"] = "ok"
+	}
+	if r, loading := s.cfg.Classifier.(interface{ Ready() bool }); loading && !r.Ready() {
+		// The classifier's dictionary is still loading (a few seconds
+		// after start): complaints would wait for it.
+		checks["classifier"] = "loading"
+		ok = false
 	}
 	if !ok {
 		c.Header("Retry-After", "5")

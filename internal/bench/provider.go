@@ -64,6 +64,18 @@ func (p *provider) serve(w http.ResponseWriter, r *http.Request, kind string) {
 	p.mu.Lock()
 	p.n.Requests++
 	roll := p.rng.Float64()
+	// Each misbehaviour happens at least once, early, whatever the dice
+	// say (49 requests at 8% roll no 500 about once in 60 runs, and the
+	// run would then prove nothing about retries after a 500): the 2nd
+	// request answers 500, the 4th times out, the 6th succeeds late.
+	switch p.n.Requests {
+	case 2:
+		roll = 0
+	case 4:
+		roll = 0.10
+	case 6:
+		roll = 0.15
+	}
 	_, done := p.paid[key]
 	var payNow, late bool
 	switch {

@@ -88,6 +88,19 @@ func (s *Service) Classify(ctx context.Context, c complaint.Complaint) (Result, 
 	return cl.Classify(c), nil
 }
 
+// Ready reports whether the segmenter's dictionary has loaded (or failed
+// to); the API's /readyz says "loading" until then, so that a load
+// balancer (and the benchmark) sends complaints only to a process that
+// classifies them at once.
+func (s *Service) Ready() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 // Invalidate makes the next classification read the taxonomy again.
 func (s *Service) Invalidate() {
 	s.mu.Lock()

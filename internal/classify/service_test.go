@@ -70,4 +70,22 @@ func TestServiceReloads(t *testing.T) {
 	if _, err := loading.Classify(short, text); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("while loading: %v, want the context's deadline", err)
 	}
+	// /readyz reads Ready: not ready while the dictionary loads, ready
+	// once it has.
+	if loading.Ready() {
+		t.Error("ready while the dictionary loads")
+	}
+	if !s.Ready() {
+		t.Error("a service built on a loaded segmenter is not ready")
+	}
+	block2 := make(chan struct{})
+	later := NewServiceLoading(func() (*Segmenter, error) { <-block2; return testSeg, nil }, src, time.Minute, slog.New(slog.DiscardHandler), nil)
+	close(block2)
+	deadline := time.Now().Add(5 * time.Second)
+	for !later.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after its dictionary loaded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
