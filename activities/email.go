@@ -59,22 +59,8 @@ func (e EmailNotifier) Send(ctx context.Context, n store.Notification) error {
 	return e.Store.QueueDeliveries(ctx, ds)
 }
 
-// zone is the time zone of a profile's calendar (the stored version), UTC
-// when it cannot be read.
 func (e EmailNotifier) zone(ctx context.Context, profile string) *time.Location {
-	p, ok := e.Profiles[profile]
-	if !ok {
-		return time.UTC
-	}
-	cal, err := e.Store.Calendar(ctx, p.CalendarID)
-	if err != nil {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(cal.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return mail.CaseZone(ctx, e.Store, e.Profiles, profile)
 }
 
 // withSurveyLink adds the survey link to a survey reminder, whose round is

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/complaint-handling/complaints/internal/mail"
 	"github.com/complaint-handling/complaints/internal/store"
 )
 
@@ -54,34 +54,7 @@ type Dispatcher struct {
 // Start runs the dispatcher until ctx ends or stop is called; either lets
 // an attempt in flight end (within SendTimeout) and records it.
 func (d *Dispatcher) Start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(d.Poll)
-		defer t.Stop()
-		for {
-			for {
-				n, err := d.RunOnce(ctx)
-				if err != nil && ctx.Err() == nil {
-					d.logger().Warn("chat deliveries", "err", err)
-				}
-				if n == 0 || err != nil {
-					break
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-	}
+	return mail.Run(ctx, d.Poll, d.RunOnce, func(err error) { d.logger().Warn("chat deliveries", "err", err) })
 }
 
 // Lease is how long a claimed attempt is its worker's: an attempt whose
@@ -109,9 +82,9 @@ func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 	case err == nil:
 		res = store.AttemptResult{Result: "sent"}
 	case errors.As(err, &f) && !f.Temporary:
-		res = store.AttemptResult{Result: "permanent", Code: f.Code, Detail: short(f)}
+		res = store.AttemptResult{Result: "permanent", Code: f.Code, Detail: mail.Short(f)}
 	default:
-		res = store.AttemptResult{Result: "temporary", Detail: short(err)}
+		res = store.AttemptResult{Result: "temporary", Detail: mail.Short(err)}
 		if errors.As(err, &f) {
 			res.Code = f.Code
 		}
@@ -174,21 +147,7 @@ func (d *Dispatcher) link(del store.Delivery) string {
 }
 
 // backoff is the wait after the attempt-th attempt failed for now.
-func (d *Dispatcher) backoff(attempt int) time.Duration {
-	w := d.RetryBase
-	for i := 1; i < attempt && w < time.Hour; i++ {
-		w *= 2
-	}
-	return min(w, time.Hour)
-}
-
-func short(err error) string {
-	s := err.Error()
-	if len(s) > 300 {
-		s = s[:300]
-	}
-	return s
-}
+func (d *Dispatcher) backoff(attempt int) time.Duration { return mail.Backoff(d.RetryBase, attempt) }
 
 func (d *Dispatcher) logger() *slog.Logger {
 	if d.Logger == nil {

@@ -108,18 +108,26 @@ type Dispatcher struct {
 // Start runs the dispatcher until ctx ends or stop is called; either
 // lets an attempt in flight end (within SendTimeout) and records it.
 func (d *Dispatcher) Start(ctx context.Context) (stop func()) {
+	return Run(ctx, d.Poll, d.RunOnce, func(err error) { d.logger().Warn("deliveries", "err", err) })
+}
+
+// Run is a delivery loop (this package's dispatcher and the chat
+// dispatcher): runOnce until it finds nothing due or fails, then again
+// every poll, until ctx ends or stop is called, which waits for the
+// attempt in flight. onErr hears runOnce's errors while ctx lives.
+func Run(ctx context.Context, poll time.Duration, runOnce func(context.Context) (int, error), onErr func(error)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(d.Poll)
+		t := time.NewTicker(poll)
 		defer t.Stop()
 		for {
 			for {
-				n, err := d.RunOnce(ctx)
+				n, err := runOnce(ctx)
 				if err != nil && ctx.Err() == nil {
-					d.logger().Warn("deliveries", "err", err)
+					onErr(err)
 				}
 				if n == 0 || err != nil {
 					break
@@ -170,9 +178,9 @@ func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 	case err == nil:
 		res = store.AttemptResult{Result: "sent"}
 	case errors.As(err, &f) && !f.Temporary:
-		res = store.AttemptResult{Result: "permanent", Code: f.Code, Detail: short(f)}
+		res = store.AttemptResult{Result: "permanent", Code: f.Code, Detail: Short(f)}
 	default:
-		res = store.AttemptResult{Result: "temporary", Detail: short(err)}
+		res = store.AttemptResult{Result: "temporary", Detail: Short(err)}
 		if errors.As(err, &f) {
 			res.Code = f.Code
 		}
@@ -263,17 +271,21 @@ func (d *Dispatcher) FallBack(ctx context.Context, id int64, channel, key string
 }
 
 // backoff is the wait after the attempt-th attempt failed for now.
-func (d *Dispatcher) backoff(attempt int) time.Duration {
-	w := d.RetryBase
+func (d *Dispatcher) backoff(attempt int) time.Duration { return Backoff(d.RetryBase, attempt) }
+
+// Backoff is the wait after the attempt-th attempt failed for now: base,
+// doubling with each attempt, up to an hour.
+func Backoff(base time.Duration, attempt int) time.Duration {
+	w := base
 	for i := 1; i < attempt && w < time.Hour; i++ {
 		w *= 2
 	}
 	return min(w, time.Hour)
 }
 
-// short is an error's text cut for staff to read (server replies are
+// Short is an error's text cut for staff to read (server replies are
 // short; connection errors name the address only).
-func short(err error) string {
+func Short(err error) string {
 	s := err.Error()
 	if len(s) > 300 {
 		s = s[:300]

@@ -1,9 +1,12 @@
 package mail
 
 import (
+	"context"
 	"time"
 
+	"github.com/complaint-handling/complaints/complaint"
 	"github.com/complaint-handling/complaints/internal/config"
+	"github.com/complaint-handling/complaints/internal/store"
 )
 
 // Window is the daytime within which timed follow-ups are sent, in
@@ -50,3 +53,21 @@ func (w Window) Next(t time.Time, loc *time.Location) time.Time {
 // person's action: they wait for the send window. Everything else (an
 // acknowledgement, a proposal, a staff alert) goes at once.
 var TimedKinds = map[string]bool{"survey": true, "survey_reminder": true, "progress_update": true, "info_reminder": true}
+
+// CaseZone is the time zone of a case's calendar (its profile's stored
+// calendar), where its send window is; UTC when it cannot be read.
+func CaseZone(ctx context.Context, st *store.Store, profiles map[string]complaint.Clocks, profile string) *time.Location {
+	p, ok := profiles[profile]
+	if !ok {
+		return time.UTC
+	}
+	cal, err := st.Calendar(ctx, p.CalendarID)
+	if err != nil {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(cal.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -169,17 +169,5 @@ func (n Notifier) Send(ctx context.Context, m store.Notification) error {
 }
 
 func (n Notifier) zone(ctx context.Context, profile string) *time.Location {
-	p, ok := n.Profiles[profile]
-	if !ok {
-		return time.UTC
-	}
-	cal, err := n.Store.Calendar(ctx, p.CalendarID)
-	if err != nil {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(cal.TimeZone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return mail.CaseZone(ctx, n.Store, n.Profiles, profile)
 }
